@@ -1,0 +1,1 @@
+"""Thin Chalice blueprints: parse the request, call a service, shape the response."""

@@ -1,0 +1,71 @@
+"""``GET`` and ``POST /wechat/{appid}``: the callback URL pasted into the WeChat console.
+
+All protocol checks live in ``chalicelib.wechat.callback`` and all decisions in
+``chalicelib.services.wechat_events``; this handler maps their outcomes to
+HTTP.  Refusals are 4xx with a short plain-text reason and no stack trace:
+WeChat retries a 5xx, and a hostile sender learns nothing useful.
+"""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.logs import logger
+from chalicelib.services import directory, wechat_events
+from chalicelib.wechat.callback import (
+    MAX_BODY_BYTES,
+    CallbackRejected,
+    message_fields,
+    open_message,
+    seal_reply,
+    verify_url,
+)
+
+bp = Blueprint(__name__)
+
+XML_TYPES = ["text/xml", "application/xml"]
+
+
+def _text(status: int, body: str) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+def _account_or_404(appid: str):
+    if len(appid) > 32 or not appid.isalnum():
+        raise CallbackRejected(404, "unknown account")
+    found = directory.callback_account(appid)
+    if found is None:
+        raise CallbackRejected(404, "unknown account")
+    return found
+
+
+@bp.route("/wechat/{appid}", methods=["GET"])
+def verify_server(appid: str) -> Response:
+    """WeChat's server-address check: echo ``echostr`` when the signature is right."""
+    try:
+        _account, keys = _account_or_404(appid)
+        return _text(200, verify_url(keys, bp.current_request.query_params or {}))
+    except CallbackRejected as rejected:
+        logger.info("callback verification refused", appid=appid[:32], status=rejected.status, reason=rejected.reason)
+        return _text(rejected.status, rejected.reason)
+
+
+@bp.route("/wechat/{appid}", methods=["POST"], content_types=XML_TYPES)
+def receive_message(appid: str) -> Response:
+    """A message or event from WeChat; answered with a passive reply or ``success``."""
+    request = bp.current_request
+    try:
+        body = request.raw_body or b""
+        if len(body) > MAX_BODY_BYTES:
+            raise CallbackRejected(413, "body too large")
+        account, keys = _account_or_404(appid)
+        inbound = open_message(keys, appid, account.original_id, request.query_params or {}, body)
+        reply = wechat_events.handle(account, inbound)
+    except CallbackRejected as rejected:
+        logger.info("callback refused", appid=appid[:32], status=rejected.status, reason=rejected.reason)
+        return _text(rejected.status, rejected.reason)
+    logger.info("callback handled", appid=appid, mode=inbound.mode, replied=bool(reply), **message_fields(inbound))
+    if not reply:
+        return _text(200, "success")
+    return Response(body=seal_reply(keys, inbound, reply), status_code=200,
+                    headers={"Content-Type": "application/xml; charset=utf-8"})

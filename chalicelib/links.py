@@ -1,0 +1,33 @@
+"""URLs of the phone pages, built in one place so replies, pushes and menus agree."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from chalicelib.settings import get_settings
+
+
+def _base() -> str:
+    return get_settings().public_base_url
+
+
+def subscription_centre(appid: str) -> str:
+    return f"{_base()}/m/{quote(appid)}/subscribe"
+
+
+def my_screens(appid: str) -> str:
+    return f"{_base()}/m/{quote(appid)}/mine"
+
+
+def screen_mirror(appid: str, screen_id: str) -> str:
+    return f"{_base()}/m/{quote(appid)}/screens/{quote(screen_id)}"
+
+
+def content_page(appid: str, content_id: str, **params: str) -> str:
+    query = f"?{urlencode(params)}" if params else ""
+    return f"{_base()}/m/{quote(appid)}/content/{quote(content_id)}{query}"
+
+
+def callback_url(appid: str) -> str:
+    """What the operator pastes into the WeChat console's server address field."""
+    return f"{_base()}/wechat/{quote(appid)}"

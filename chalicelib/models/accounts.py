@@ -1,0 +1,59 @@
+"""WeChat official accounts connected to kepuscreen.
+
+Secrets (app secret, callback token, EncodingAESKeys) are *not* attributes
+here: they live in SSM Parameter Store as SecureStrings (see
+``chalicelib.secrets``).  The table only records which of them are set.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import region, table_name, utcnow
+
+SERVICE = "service"  # 服务号: template messages and subscription notices
+SUBSCRIPTION = "subscription"  # 订阅号: customer-service messages inside WeChat's windows only
+ACCOUNT_TYPES = (SERVICE, SUBSCRIPTION)
+
+
+class AccountsByUnitIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_unit"
+        projection = AllProjection()
+
+    unit_id = UnicodeAttribute(hash_key=True)
+    appid = UnicodeAttribute(range_key=True)
+
+
+class Account(Model):
+    class Meta:
+        table_name = table_name("accounts")
+        region = region()
+
+    appid = UnicodeAttribute(hash_key=True)
+    unit_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    account_type = UnicodeAttribute(default=SERVICE)
+    certified = BooleanAttribute(default=True)
+    original_id = UnicodeAttribute()  # gh_xxx: the ToUserName of every callback message
+    template_id = UnicodeAttribute(null=True)  # template message used for pushes
+    subscribe_template_id = UnicodeAttribute(null=True)  # 订阅通知 template
+    digest_tag_id = NumberAttribute(null=True)  # tag for the daily mass-send digest, if allowed
+    secrets_set = UnicodeSetAttribute(null=True)
+    revision = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    by_unit = AccountsByUnitIndex()
+
+    @property
+    def is_service(self) -> bool:
+        return self.account_type == SERVICE

@@ -1,0 +1,79 @@
+"""Content a unit publishes once, to screens and to phones.
+
+``targets`` names screens, tags (of the owning unit's subtree) and/or whole
+unit subtrees; the admin service resolves them to concrete screen ids at
+publish time and stores that list in ``screen_ids`` so the manifest builder
+and the push planner never re-derive it.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import region, table_name, utcnow
+
+KINDS = ("notice", "article", "image", "video", "link")
+CATEGORIES = (
+    "frontier",  # 前沿科技
+    "hotspot",  # 科普热点
+    "everyday",  # 生活百科
+    "community_notice",  # 社区公告
+    "service_guide",  # 办事指南
+    "community_news",  # 社区动态
+)
+DRAFT, PENDING, APPROVED, PUBLISHED, WITHDRAWN, REJECTED, EXPIRED = (
+    "draft", "pending_review", "approved", "published", "withdrawn", "rejected", "expired",
+)
+NORMAL, URGENT = "normal", "urgent"
+
+
+class ContentByUnitIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_unit"
+        projection = AllProjection()
+
+    unit_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Content(Model):
+    class Meta:
+        table_name = table_name("content")
+        region = region()
+
+    content_id = UnicodeAttribute(hash_key=True)
+    unit_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)  # sanitised HTML for articles, plain text for notices
+    summary = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    media = ListAttribute(of=MapAttribute, null=True)  # [{key, type, size, sha256}]
+    link_url = UnicodeAttribute(null=True)
+    duration = NumberAttribute(default=15)  # seconds on screen
+    valid_from = UTCDateTimeAttribute(null=True)
+    valid_until = UTCDateTimeAttribute(null=True)
+    weekly_windows = ListAttribute(of=MapAttribute, null=True)  # [{days:[1..7], start:"08:00", end:"18:00"}]
+    priority = UnicodeAttribute(default=NORMAL)
+    targets = MapAttribute(null=True)  # {screens:[...], tags:[...], units:[...]}
+    screen_ids = UnicodeSetAttribute(null=True)  # resolved at publish time
+    push = BooleanAttribute(default=True)
+    status = UnicodeAttribute(default=DRAFT)
+    reject_reason = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)
+    revision = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    by_unit = ContentByUnitIndex()

@@ -1,0 +1,69 @@
+"""Screens: the big displays, each playing a manifest and showing a QR code.
+
+``screen_id`` is the screen's code: short, upper-case, human-typeable, used in
+text commands (``订阅 NJ001``) and as the scene of its permanent QR code.  One
+key for both saves a lookup on every subscription.  ``fan_count`` is only ever
+changed inside the same DynamoDB transaction as the subscription it counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import region, table_name, utcnow
+
+SCREEN_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,15}$")
+
+
+def normalise_screen_code(raw: str) -> str | None:
+    """Upper-case and validate a code typed by a person; None when it cannot be one."""
+    code = (raw or "").strip().upper()
+    return code if SCREEN_CODE_RE.match(code) else None
+
+
+class ScreensByUnitIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_unit"
+        projection = AllProjection()
+
+    unit_id = UnicodeAttribute(hash_key=True)
+    screen_id = UnicodeAttribute(range_key=True)
+
+
+class Screen(Model):
+    class Meta:
+        table_name = table_name("screens")
+        region = region()
+
+    screen_id = UnicodeAttribute(hash_key=True)
+    unit_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+    province = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    district = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)
+    appid = UnicodeAttribute()  # the official account its QR code subscribes through
+    player_key_hash = UnicodeAttribute(null=True)
+    qr_ticket = UnicodeAttribute(null=True)
+    qr_url = UnicodeAttribute(null=True)
+    fan_count = NumberAttribute(default=0)
+    last_seen = UTCDateTimeAttribute(null=True)
+    heartbeat = MapAttribute(null=True)
+    heartbeat_interval = NumberAttribute(default=30)
+    manifest_version = UnicodeAttribute(null=True)
+    revision = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    by_unit = ScreensByUnitIndex()

@@ -1,0 +1,1 @@
+"""Domain rules. Handlers call these; these call models and the WeChat client."""

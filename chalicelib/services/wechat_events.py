@@ -1,0 +1,374 @@
+"""What kepuscreen does with each WeChat message or event, exactly once.
+
+Every callback is handled in the same two steps, whatever the event:
+
+1. *Read* — one TransactGetItems fetches the de-duplication record, the nonce
+   record and whatever the decision needs (fan, screen, subscription).  A
+   de-duplication record means WeChat is retrying: answer what was answered
+   the first time and stop.  (One request for a retry.)
+2. *Write* — one TransactWriteItems commits the event's effects together with
+   the de-duplication record (holding the reply) and the nonce record.  Either
+   all of it happened or none of it did, so a retry after a crash re-does the
+   work, and a retry after success is answered from the record.
+
+A lost race (another delivery of the same message committed first) cancels
+the transaction on the de-duplication record; its stored reply is returned.
+Any other cancelled condition means the state changed between read and write:
+read again and decide again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib import links
+from chalicelib.models.accounts import Account
+from chalicelib.models.callbacks import CallbackRecord
+from chalicelib.models.fans import Fan
+from chalicelib.models.receipts import DeliveryReceipt
+from chalicelib.models.screens import normalise_screen_code
+from chalicelib.models.stats import bump
+from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
+from chalicelib.replies import render_text, text_reply
+from chalicelib.services import directory, subscriptions
+from chalicelib.services.manifest_store import latest_items
+from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
+from chalicelib.wechat.callback import CallbackRejected, InboundMessage
+
+logger = logging.getLogger(__name__)
+
+RECORD_TTL = timedelta(days=2)  # WeChat retries within seconds; two days also covers the nonce window
+MAX_ATTEMPTS = 3
+MENU_MY_SCREENS, MENU_LATEST, MENU_HOW_TO = "MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE"
+
+_SUBSCRIBE_RE = re.compile(r"^(?:订阅|subscribe|sub)\s*[:：]?\s*(\S+)$", re.IGNORECASE)
+_UNSUBSCRIBE_RE = re.compile(r"^(?:退订|取消订阅|unsubscribe|unsub)\s*[:：]?\s*(\S+)$", re.IGNORECASE)
+_MY_SCREENS = {"我的订阅", "我的大屏", "my screens", "myscreens", "list"}
+_HELP = {"帮助", "help", "?", "？", "菜单"}
+_LATEST = {"最新", "最新内容", "latest", "new"}
+
+
+@dataclass
+class Decision:
+    """The outcome of deciding on an event: a reply and the writes that go with it."""
+
+    reply: str = ""  # the reply's text content; "" answers "success"
+    uow: UnitOfWork = field(default_factory=UnitOfWork)
+
+
+@dataclass
+class Context:
+    account: Account
+    inbound: InboundMessage
+    now: datetime
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def appid(self) -> str:
+        return self.account.appid
+
+    @property
+    def openid(self) -> str:
+        return self.inbound.openid
+
+    @property
+    def fan(self) -> Fan | None:
+        return self.snapshot.get("fan")
+
+    def delta(self) -> FanDelta:
+        return FanDelta(self.appid, self.openid)
+
+
+# ---------------------------------------------------------------- entry point
+
+def handle(account: Account, inbound: InboundMessage, now: datetime | None = None) -> str:
+    """Process one verified message; returns the plain reply XML ("" for ``success``)."""
+    now = now or datetime.now(UTC)
+    route = _route(inbound)
+    dedup_key = f"{account.appid}#{inbound.dedup_key}"
+    nonce_key = f"nonce#{account.appid}#{inbound.nonce}"
+    for _attempt in range(MAX_ATTEMPTS):
+        ctx = Context(account, inbound, now)
+        reads = [(CallbackRecord, dedup_key, None), (CallbackRecord, nonce_key, None), *route.reads(ctx)]
+        loaded = read_many(reads)
+        done, nonce = loaded[0], loaded[1]
+        if done is not None:
+            return done.reply or ""
+        if nonce is not None and nonce.fingerprint != inbound.fingerprint:
+            raise CallbackRejected(403, "nonce already used by another request")
+        ctx.snapshot = route.name_reads(loaded[2:])
+        decision = route.decide(ctx)
+        reply_xml = (
+            text_reply(ctx.openid, account.original_id, decision.reply, int(now.timestamp())) if decision.reply else ""
+        )
+        expires = now + RECORD_TTL
+        decision.uow.put(
+            CallbackRecord(dedup_key, reply=reply_xml, expires_at=expires),
+            condition=CallbackRecord.key.does_not_exist(), tag="dedup", return_old=True,
+        )
+        decision.uow.put(
+            CallbackRecord(nonce_key, fingerprint=inbound.fingerprint, expires_at=expires),
+            condition=CallbackRecord.key.does_not_exist() | (CallbackRecord.fingerprint == inbound.fingerprint),
+            tag="nonce",
+        )
+        try:
+            decision.uow.commit()
+            return reply_xml
+        except TransactionConflict as conflict:
+            if conflict.failed_on("dedup"):
+                old = conflict.failed.get("dedup") or {}
+                return (old.get("reply") or {}).get("S", "")
+            if conflict.failed_on("nonce"):
+                raise CallbackRejected(403, "nonce already used by another request") from conflict
+            logger.info("state changed while handling an event; deciding again", extra={"codes": conflict.codes})
+    raise RuntimeError("event could not be committed after repeated conflicts")
+
+
+# ---------------------------------------------------------------- routing
+
+@dataclass
+class Route:
+    """How one kind of message is read and decided."""
+
+    decide_fn: Callable[[Context], Decision]
+    screen_of: Callable[[Context], str | None] = lambda ctx: None
+
+    def reads(self, ctx: Context) -> list[tuple]:
+        return subscriptions.reads_for(ctx.appid, ctx.openid, self.screen_of(ctx))
+
+    def name_reads(self, loaded: list) -> dict[str, Any]:
+        names = ["fan", "screen", "subscription"]
+        return dict(zip(names, loaded, strict=False))
+
+    def decide(self, ctx: Context) -> Decision:
+        return self.decide_fn(ctx)
+
+
+def _route(inbound: InboundMessage) -> Route:
+    raw = inbound.raw
+    if raw.get("MsgType") == "event":
+        event = (raw.get("Event") or "").lower()
+        if event == "subscribe":
+            return Route(_on_follow, screen_of=_scene_screen)
+        if event == "scan":
+            return Route(_on_scan, screen_of=_scene_screen)
+        if event == "unsubscribe":
+            return Route(_on_unfollow)
+        if event == "click":
+            return Route(_on_click)
+        if event == "templatesendjobfinish":
+            return Route(_on_template_receipt)
+        return Route(_on_other_event)
+    if raw.get("MsgType") == "text":
+        return Route(_on_text, screen_of=_text_screen)
+    return Route(_on_other_message)
+
+
+def _scene_screen(ctx: Context) -> str | None:
+    key = ctx.inbound.raw.get("EventKey") or ""
+    if key.startswith("qrscene_"):
+        key = key[len("qrscene_"):]
+    return normalise_screen_code(key)
+
+
+def _text_command(ctx: Context) -> tuple[str, str | None]:
+    text = (ctx.inbound.raw.get("Content") or "").strip()
+    if m := _SUBSCRIBE_RE.match(text):
+        return "subscribe", m.group(1)
+    if m := _UNSUBSCRIBE_RE.match(text):
+        return "unsubscribe", m.group(1)
+    lowered = text.lower()
+    if lowered in _MY_SCREENS:
+        return "mine", None
+    if lowered in _LATEST:
+        return "latest", None
+    if lowered in _HELP:
+        return "help", None
+    return "unknown", text
+
+
+def _text_screen(ctx: Context) -> str | None:
+    command, arg = _text_command(ctx)
+    return normalise_screen_code(arg or "") if command in ("subscribe", "unsubscribe") else None
+
+
+# ---------------------------------------------------------------- decisions
+
+def _touch(delta: FanDelta, ctx: Context, *, message: bool = False, following: bool | None = True) -> None:
+    """Record the interaction that opens WeChat's customer-service windows."""
+    delta.actions.append(Fan.last_interaction_at.set(ctx.now))
+    if message:
+        delta.actions.append(Fan.last_message_at.set(ctx.now))
+    if following is not None:
+        delta.actions.append(Fan.following.set(following))
+    delta.actions.append(Fan.created_at.set(Fan.created_at | ctx.now))
+
+
+def _reply_for_subscribe(ctx: Context, outcome: Outcome, code: str | None) -> str:
+    screen = ctx.snapshot.get("screen")
+    if screen is not None:
+        directory.remember_screen(screen)
+    return render_text(
+        "subscribe_result", outcome=outcome.value, screen=screen, code=code or "",
+        mirror_url=links.screen_mirror(ctx.appid, screen.screen_id) if screen else "",
+        centre_url=links.subscription_centre(ctx.appid), mine_url=links.my_screens(ctx.appid),
+        limit=MAX_SCREENS_PER_FAN,
+    )
+
+
+def _on_follow(ctx: Context) -> Decision:
+    decision, delta = Decision(), ctx.delta()
+    fan = ctx.fan
+    restored = subscriptions.add_restore_all(decision.uow, delta, fan=fan, now=ctx.now)
+    outcome = None
+    screen = ctx.snapshot.get("screen")
+    if _scene_screen(ctx):
+        if screen is not None and screen.screen_id in restored:
+            outcome = Outcome.ALREADY_SUBSCRIBED
+        else:
+            outcome = subscriptions.add_subscribe(
+                decision.uow, delta, fan=fan, screen=screen, existing=ctx.snapshot.get("subscription"),
+                source="qr", now=ctx.now,
+            )
+    _touch(delta, ctx)
+    delta.actions.append(Fan.followed_at.set(ctx.now))
+    if fan is None or not fan.first_source:
+        delta.actions.append(Fan.first_source.set(f"qr:{screen.screen_id}" if screen else "account"))
+    delta.flush(decision.uow)
+    bump(decision.uow, "account", ctx.appid, {"follows": 1}, ctx.now)
+    decision.reply = render_text(
+        "welcome", account_name=ctx.account.name, outcome=outcome.value if outcome else "",
+        screen=screen, restored=len(restored), centre_url=links.subscription_centre(ctx.appid),
+    )
+    return decision
+
+
+def _on_scan(ctx: Context) -> Decision:
+    decision, delta = Decision(), ctx.delta()
+    outcome = subscriptions.add_subscribe(
+        decision.uow, delta, fan=ctx.fan, screen=ctx.snapshot.get("screen"),
+        existing=ctx.snapshot.get("subscription"), source="qr", now=ctx.now,
+    )
+    _touch(delta, ctx)
+    delta.flush(decision.uow)
+    decision.reply = _reply_for_subscribe(ctx, outcome, _scene_screen(ctx))
+    return decision
+
+
+def _on_unfollow(ctx: Context) -> Decision:
+    decision, delta = Decision(), ctx.delta()
+    subscriptions.add_suspend_all(decision.uow, delta, fan=ctx.fan, now=ctx.now)
+    delta.actions += [Fan.following.set(False), Fan.unfollowed_at.set(ctx.now)]
+    delta.flush(decision.uow)
+    bump(decision.uow, "account", ctx.appid, {"unfollows": 1}, ctx.now)
+    return decision  # WeChat shows nothing to someone who just unfollowed
+
+
+def _my_screens_reply(ctx: Context) -> str:
+    active = sorted(ctx.fan.active_screens or ()) if ctx.fan else []
+    summaries = directory.screen_summaries(active) if active else {}
+    return render_text(
+        "my_screens", screens=[summaries[s] for s in active if s in summaries],
+        mine_url=links.my_screens(ctx.appid), centre_url=links.subscription_centre(ctx.appid),
+    )
+
+
+def _latest_reply(ctx: Context) -> str:
+    active = sorted(ctx.fan.active_screens or ()) if ctx.fan else []
+    items = latest_items(active) if active else []
+    rendered = [
+        {"title": item.get("title", ""), "new": False,
+         "url": links.content_page(ctx.appid, item["content_id"], src="menu")}
+        for item in items
+    ]
+    return render_text("latest", items=rendered, subscribed=bool(active),
+                       centre_url=links.subscription_centre(ctx.appid))
+
+
+def _help_reply(ctx: Context, unknown: str | None = None) -> str:
+    return render_text("help", unknown_command=(unknown or "")[:20], centre_url=links.subscription_centre(ctx.appid))
+
+
+def _on_click(ctx: Context) -> Decision:
+    decision, delta = Decision(), ctx.delta()
+    _touch(delta, ctx)
+    delta.flush(decision.uow)
+    key = ctx.inbound.raw.get("EventKey") or ""
+    if key == MENU_MY_SCREENS:
+        decision.reply = _my_screens_reply(ctx)
+    elif key == MENU_LATEST:
+        decision.reply = _latest_reply(ctx)
+    else:
+        decision.reply = _help_reply(ctx)
+    return decision
+
+
+def _on_text(ctx: Context) -> Decision:
+    decision, delta = Decision(), ctx.delta()
+    command, arg = _text_command(ctx)
+    code = normalise_screen_code(arg or "") if command in ("subscribe", "unsubscribe") else None
+    if command == "subscribe":
+        outcome = subscriptions.add_subscribe(
+            decision.uow, delta, fan=ctx.fan, screen=ctx.snapshot.get("screen") if code else None,
+            existing=ctx.snapshot.get("subscription"), source="text", now=ctx.now,
+        )
+        decision.reply = _reply_for_subscribe(ctx, outcome, code or arg)
+    elif command == "unsubscribe":
+        screen = ctx.snapshot.get("screen")
+        outcome = (
+            subscriptions.add_unsubscribe(decision.uow, delta, screen_id=code,
+                                          existing=ctx.snapshot.get("subscription"), now=ctx.now)
+            if code else Outcome.NOT_SUBSCRIBED
+        )
+        decision.reply = render_text("unsubscribe_result", outcome=outcome.value, code=code or (arg or "")[:20],
+                                     screen_name=screen.name if screen else code)
+    elif command == "mine":
+        decision.reply = _my_screens_reply(ctx)
+    elif command == "latest":
+        decision.reply = _latest_reply(ctx)
+    else:
+        decision.reply = _help_reply(ctx, arg if command == "unknown" else None)
+    _touch(delta, ctx, message=True)
+    delta.flush(decision.uow)
+    bump(decision.uow, "account", ctx.appid, {"messages": 1}, ctx.now)
+    return decision
+
+
+def _on_other_message(ctx: Context) -> Decision:
+    decision, delta = Decision(), ctx.delta()
+    _touch(delta, ctx, message=True)
+    delta.flush(decision.uow)
+    bump(decision.uow, "account", ctx.appid, {"messages": 1}, ctx.now)
+    decision.reply = _help_reply(ctx)
+    return decision
+
+
+def _on_other_event(ctx: Context) -> Decision:
+    """VIEW (a menu link was opened), LOCATION and the rest: note the interaction, reply nothing."""
+    decision, delta = Decision(), ctx.delta()
+    _touch(delta, ctx)
+    delta.flush(decision.uow)
+    return decision
+
+
+def _on_template_receipt(ctx: Context) -> Decision:
+    """``TEMPLATESENDJOBFINISH``: store the receipt; a block stops the template channel for this fan."""
+    decision = Decision()
+    raw = ctx.inbound.raw
+    status = (raw.get("Status") or "").strip()
+    msg_id = raw.get("MsgID") or raw.get("MsgId") or ""
+    receipt = DeliveryReceipt(
+        ctx.appid, msg_id, openid=ctx.openid, status=status[:64], expires_at=ctx.now + timedelta(days=30),
+    )
+    decision.uow.put(receipt)
+    ok = status == "success"
+    bump(decision.uow, "account", ctx.appid, {"receipts_success" if ok else "receipts_failed": 1}, ctx.now)
+    if "block" in status:
+        decision.uow.update(Fan(ctx.appid, ctx.openid), [Fan.stopped_channels.add({"template"})], tag="fan")
+    return decision
+

@@ -1,0 +1,1 @@
+"""The WeChat protocol, in one place: callback security, messages, the HTTP API client."""

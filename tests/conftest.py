@@ -1,0 +1,56 @@
+"""Shared fixtures: AWS emulated by a real moto server, fresh state per test.
+
+The environment is set before anything from ``chalicelib`` is imported: table
+names are read when the models are defined, and every client must resolve the
+emulator through ``AWS_ENDPOINT_URL`` exactly as production resolves AWS.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update(
+    STAGE="test",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's dummy credentials
+    AWS_DEFAULT_REGION="cn-north-1",
+    PUBLIC_BASE_URL="https://kepu.example.cn",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+os.environ.pop("AWS_PROFILE", None)
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+from tests import support  # noqa: E402
+
+import logging  # noqa: E402
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint):
+    """A clean emulated AWS with every table, queue and the bucket provisioned."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+    support.reset_process_caches()
+    support.provision()
+    yield moto_endpoint
+
+
+@pytest.fixture
+def demo(aws):
+    """A small tree of units, two accounts (one in safe mode) and three screens."""
+    return support.seed_minimal()

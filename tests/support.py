@@ -1,0 +1,81 @@
+"""Helpers shared by the tests: provisioning and a minimal, known data set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools.utilities import parameters
+
+from chalicelib import aws as aws_clients
+from chalicelib.models import ALL_MODELS, Account, Screen, Unit
+from chalicelib.resources import queue_specs
+from chalicelib.secrets import store_account_secrets
+from chalicelib.services import directory
+from chalicelib.settings import get_settings
+from devstack.wechat_messages import WeChatSender
+
+PLAIN_APPID, SAFE_APPID = "wxplain0000000001", "wxsafe00000000002"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+AES_KEY_2 = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj"
+
+
+def reset_process_caches() -> None:
+    """Forget clients and cached look-ups made against a previous emulator state."""
+    directory.clear()
+    parameters.clear_caches()
+    import chalicelib.secrets as secrets_module
+
+    secrets_module._provider = None
+    aws_clients.queue_url.cache_clear()
+
+
+def provision() -> None:
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    sqs = aws_clients.client("sqs")
+    for spec in queue_specs(get_settings()):
+        sqs.create_queue(QueueName=spec.dlq_name)
+        sqs.create_queue(QueueName=spec.name)
+    s3 = aws_clients.client("s3")
+    s3.create_bucket(Bucket=get_settings().player_bucket,
+                     CreateBucketConfiguration={"LocationConstraint": get_settings().region})
+
+
+@dataclass
+class Demo:
+    plain: WeChatSender
+    safe: WeChatSender
+
+
+def ticking_clock(step: float = 1.0):
+    """A clock that moves on with every reading, as time does between a person's actions.
+
+    Events are de-duplicated on FromUserName+CreateTime+Event+EventKey, as WeChat
+    prescribes; two deliberate scans cannot share a second in real life.
+    """
+    import itertools
+    import time
+
+    ticks = itertools.count()
+    return lambda: time.time() + step * next(ticks) - 120
+
+
+def seed_minimal() -> Demo:
+    Unit("prov", root_id="prov", path="prov/", name="省科协", kind="association").save()
+    Unit("city", root_id="prov", path="prov/city/", parent_id="prov", name="市科协", kind="association").save()
+    Unit("town", root_id="prov", path="prov/town/", parent_id="prov", name="社区服务中心", kind="community").save()
+    Account(PLAIN_APPID, unit_id="city", name="市科普", original_id="gh_plain000001").save()
+    Account(SAFE_APPID, unit_id="town", name="社区科普", account_type="subscription", original_id="gh_safe0000002").save()
+    store_account_secrets(PLAIN_APPID, token="plaintoken", app_secret="plainsecret")  # noqa: S106
+    store_account_secrets(SAFE_APPID, token="safetoken", aes_key=AES_KEY, app_secret="safesecret")  # noqa: S106
+    Screen("NJ001", unit_id="city", name="市科技馆大厅", address="鼓楼区北京东路1号", appid=PLAIN_APPID).save()
+    Screen("NJ002", unit_id="city", name="市图书馆", appid=PLAIN_APPID).save()
+    Screen("SQ001", unit_id="town", name="幸福社区服务中心", appid=SAFE_APPID).save()
+    return Demo(
+        plain=WeChatSender(PLAIN_APPID, "gh_plain000001", "plaintoken", clock=ticking_clock()),
+        safe=WeChatSender(SAFE_APPID, "gh_safe0000002", "safetoken", AES_KEY, mode="safe", clock=ticking_clock()),
+    )
+
+
+
