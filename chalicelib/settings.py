@@ -35,7 +35,7 @@ class Settings:
     wechat_api_base: str
     wechat_oauth_base: str
     public_base_url: str
-    player_base_url: str
+    cdn_base_url: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,7 +53,7 @@ class Settings:
             wechat_api_base=_env("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
             wechat_oauth_base=_env("WECHAT_OAUTH_BASE", "https://open.weixin.qq.com").rstrip("/"),
             public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-            player_base_url=_env("PLAYER_BASE_URL", "http://127.0.0.1:8000/player").rstrip("/"),
+            cdn_base_url=_env("CDN_BASE_URL", "http://127.0.0.1:8001").rstrip("/"),
         )
 
 
