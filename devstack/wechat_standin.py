@@ -569,6 +569,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     """HTTP glue only: parse the request, let the stand-in answer, write the reply."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = (
+        True  # headers and body are separate writes; avoid 40 ms stalls
+    )
     server_version = "WeChatStandIn/1.0"
     server: _Server
 
@@ -643,7 +646,10 @@ class WeChatStandIn:
         self._server = _Server((self._host, self._port), self)
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="wechat-standin", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so stop() returns promptly
+            name="wechat-standin",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -1060,7 +1066,7 @@ class WeChatStandIn:
             account.stable_token = current.value
         return {
             "access_token": current.value,
-            "expires_in": max(0, int(current.expires_at - self._now())),
+            "expires_in": max(0, round(current.expires_at - self._now())),
         }
 
     def _count_force_refresh(self, appid: str) -> None:
