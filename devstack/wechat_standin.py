@@ -42,6 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_DRAIN_BYTES = 64 * 1024 * 1024
 TOKEN_TTL = 7200
 STABLE_GRACE_SECONDS = 30
 STABLE_FORCE_REFRESH_PER_DAY = 20
@@ -584,6 +585,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request stderr logging; ``calls()`` is the record."""
 
+    def _discard_body(self, length: int) -> None:
+        """Read (and drop) an oversized body so the client can still read our answer.
+
+        Closing with unread data would make the kernel reset the connection
+        before the client sees the 44002 reply.  Past the cap we give up.
+        """
+        remaining = min(length, MAX_DRAIN_BYTES)
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 65536))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
     def _serve(self) -> None:
         parts = urllib.parse.urlsplit(self.path)
         query = {
@@ -599,9 +613,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         too_large = length > MAX_BODY_BYTES
         raw = b"" if too_large else self.rfile.read(length)
         if too_large:
-            self.close_connection = (
-                True  # the unread body makes the connection unusable
-            )
+            self._discard_body(length)
+            self.close_connection = True
         request = _Request(self.command, parts.path, query, raw, too_large=too_large)
         response = self.server.standin._dispatch(request)
         self.send_response(response.status)

@@ -1002,3 +1002,29 @@ def test_standin_client_reports_bad_arguments(standin: WeChatStandIn) -> None:
         remote.qrcode_scene("no-such-ticket")
     resp = requests.post(standin.base_url + "/_standin/launch_rockets", json={})
     assert resp.status_code == 404
+
+
+def test_standalone_main_registers_accounts(capsys) -> None:
+    from devstack.wechat_standin import main
+
+    seen: dict[str, Any] = {}
+
+    def serve(standin: WeChatStandIn) -> None:
+        with requests.Session() as session:
+            seen["service"] = get_token(session, standin.base_url, "wxcli", "s1")
+            seen["sub"] = session.get(
+                standin.base_url + "/cgi-bin/token",
+                params={
+                    "grant_type": "client_credential",
+                    "appid": "wxsub",
+                    "secret": "no",
+                },
+            ).json()
+
+    main(
+        ["--port", "0", "--account", "wxcli:s1", "--account", "wxsub:s2:subscription"],
+        serve,
+    )
+    assert seen["service"]
+    assert seen["sub"]["errcode"] == 40125
+    assert capsys.readouterr().out.startswith("WECHAT_API_BASE=http://127.0.0.1:")
