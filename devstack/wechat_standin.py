@@ -15,6 +15,12 @@ guards it with one lock.  Responses are shaped like WeChat's: JSON with
 Controls are available in-process (methods of :class:`WeChatStandIn`) and over
 HTTP under ``/_standin/...`` for other processes (see :class:`StandInClient`).
 
+wechatpy (1.8.x) note: ``WeChatClient.API_BASE_URL`` can be overridden, but
+``fetch_access_token`` hard-codes ``https://api.weixin.qq.com/cgi-bin/token``
+and there is no stable-token call, so the product's client subclass must build
+token URLs from ``WECHAT_API_BASE`` too (see ``wechatpy_client`` in the tests).
+For ``WeChatOAuth`` set both ``API_BASE_URL`` and ``OAUTH_BASE_URL``.
+
 Run standalone::
 
     python -m devstack.wechat_standin --port 8901 --account wxdemo:secret:service
@@ -570,9 +576,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     """HTTP glue only: parse the request, let the stand-in answer, write the reply."""
 
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = (
-        True  # headers and body are separate writes; avoid 40 ms stalls
-    )
+    # Headers and body go out as separate writes; without this each reply
+    # waits ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "WeChatStandIn/1.0"
     server: _Server
 
@@ -652,7 +658,7 @@ class WeChatStandIn:
 
     # ---- lifecycle -------------------------------------------------------
 
-    def start(self) -> WeChatStandIn:
+    def start(self) -> Self:
         """Bind and serve in a daemon thread, so tests need no cleanup to exit."""
         if self._server is not None:
             return self
