@@ -1485,12 +1485,12 @@ class StandInClient:
             )
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - base_url is the stand-in's own http URL
             url, data=data, method="POST" if body is not None else "GET"
         )
         request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 payload = json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
             payload = json.loads(exc.read().decode("utf-8") or "{}")

@@ -12,20 +12,20 @@ import os
 os.environ.update(
     STAGE="test",
     AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's dummy credentials
+    AWS_SECRET_ACCESS_KEY="testing",
     AWS_DEFAULT_REGION="cn-north-1",
     PUBLIC_BASE_URL="https://kepu.example.cn",
     POWERTOOLS_LOG_LEVEL="WARNING",
 )
 os.environ.pop("AWS_PROFILE", None)
 
-import pytest  # noqa: E402
-import requests  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
+import logging
 
-from tests import support  # noqa: E402
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
 
-import logging  # noqa: E402
+from tests import support
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -39,6 +39,28 @@ def moto_endpoint():
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     yield endpoint
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def standin_server():
+    """The local WeChat API stand-in, reached through WECHAT_API_BASE like the real one."""
+    from chalicelib.settings import get_settings
+    from devstack.wechat_standin import WeChatStandIn
+
+    server = WeChatStandIn().start()
+    os.environ["WECHAT_API_BASE"] = server.base_url
+    os.environ["WECHAT_OAUTH_BASE"] = server.base_url
+    get_settings.cache_clear()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wechat(standin_server, demo):
+    """A reset stand-in that knows the demo accounts and their secrets."""
+    standin_server.reset()
+    support.register_demo_accounts(standin_server)
+    yield standin_server
 
 
 @pytest.fixture

@@ -48,6 +48,11 @@ class Demo:
     safe: WeChatSender
 
 
+def register_demo_accounts(standin) -> None:
+    standin.register_account(PLAIN_APPID, "plainsecret", "service")
+    standin.register_account(SAFE_APPID, "safesecret", "subscription")
+
+
 def ticking_clock(step: float = 1.0):
     """A clock that moves on with every reading, as time does between a person's actions.
 
@@ -66,9 +71,10 @@ def seed_minimal() -> Demo:
     Unit("city", root_id="prov", path="prov/city/", parent_id="prov", name="市科协", kind="association").save()
     Unit("town", root_id="prov", path="prov/town/", parent_id="prov", name="社区服务中心", kind="community").save()
     Account(PLAIN_APPID, unit_id="city", name="市科普", original_id="gh_plain000001").save()
-    Account(SAFE_APPID, unit_id="town", name="社区科普", account_type="subscription", original_id="gh_safe0000002").save()
-    store_account_secrets(PLAIN_APPID, token="plaintoken", app_secret="plainsecret")  # noqa: S106
-    store_account_secrets(SAFE_APPID, token="safetoken", aes_key=AES_KEY, app_secret="safesecret")  # noqa: S106
+    Account(SAFE_APPID, unit_id="town", name="社区科普", account_type="subscription",
+            original_id="gh_safe0000002").save()
+    store_account_secrets(PLAIN_APPID, token="plaintoken", app_secret="plainsecret")
+    store_account_secrets(SAFE_APPID, token="safetoken", aes_key=AES_KEY, app_secret="safesecret")
     Screen("NJ001", unit_id="city", name="市科技馆大厅", address="鼓楼区北京东路1号", appid=PLAIN_APPID).save()
     Screen("NJ002", unit_id="city", name="市图书馆", appid=PLAIN_APPID).save()
     Screen("SQ001", unit_id="town", name="幸福社区服务中心", appid=SAFE_APPID).save()

@@ -45,7 +45,8 @@ def _with(request: SignedRequest, **changes) -> SignedRequest:
     ("name", "mutate", "status"),
     [
         ("bad signature", lambda r: _with(r, signature="f" * 40), 403),
-        ("missing signature", lambda r: SignedRequest({k: v for k, v in r.query.items() if k != "signature"}, r.body), 400),
+        ("missing signature",
+         lambda r: SignedRequest({k: v for k, v in r.query.items() if k != "signature"}, r.body), 400),
         ("stale timestamp", None, 403),
         ("not XML", lambda r: SignedRequest(r.query, b"hello there"), 400),
         ("empty body", lambda r: SignedRequest(r.query, b""), 400),
