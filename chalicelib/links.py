@@ -31,3 +31,10 @@ def content_page(appid: str, content_id: str, **params: str) -> str:
 def callback_url(appid: str) -> str:
     """What the operator pastes into the WeChat console's server address field."""
     return f"{_base()}/wechat/{quote(appid)}"
+
+
+def push_link(appid: str, openid: str, content_id: str) -> str:
+    """The content page link a push carries: opens directly for that fan (signed, expiring)."""
+    from chalicelib.page_tokens import sign_link
+
+    return content_page(appid, content_id, src="push", t=sign_link(appid, openid, content_id))

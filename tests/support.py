@@ -30,6 +30,9 @@ def reset_process_caches() -> None:
 
 
 def provision() -> None:
+    from chalicelib.secrets import ensure_app_signing_key
+
+    ensure_app_signing_key()
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)

@@ -35,4 +35,5 @@ class Fan(Model):
     last_interaction_at = UTCDateTimeAttribute(null=True)  # follow, scan, menu click: the 1-minute window
     last_message_at = UTCDateTimeAttribute(null=True)  # a message he sent: the 48-hour window
     stopped_channels = UnicodeSetAttribute(null=True)  # push channels WeChat told us to stop for him
+    unread_content = UnicodeSetAttribute(null=True)  # subscription accounts: pushed items waiting for his next visit
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)

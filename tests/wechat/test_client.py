@@ -42,3 +42,17 @@ def test_token_error_twice_gives_up_after_one_retry(wechat, fresh_tokens):
         api.menu.create({"button": [{"type": "click", "name": "我的大屏", "key": "MY_SCREENS"}]})
     assert raised.value.errcode == 40001
     assert len(wechat.calls("/cgi-bin/menu/create")) == 2
+
+
+def test_push_links_are_signed_bound_and_expiring(aws):
+    from urllib.parse import parse_qs, urlparse
+
+    from chalicelib import links
+    from chalicelib.page_tokens import verify_link
+
+    url = links.push_link(PLAIN_APPID, "o-ann", "c_1")
+    token = parse_qs(urlparse(url).query)["t"][0]
+    claims = verify_link(token)
+    assert (claims.appid, claims.openid, claims.content_id) == (PLAIN_APPID, "o-ann", "c_1")
+    assert verify_link(token[:-2] + "xx") is None
+    assert verify_link(token, max_age=-1) is None
