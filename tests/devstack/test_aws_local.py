@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 
 import boto3
 import pytest
 
-from devstack.aws_local import configure_env, provision, queue_arn
+from devstack.aws_local import configure_env, provision, queue_arn, start_moto
 from tests.devstack.toy import toy_models, toy_spec
 
 
-def test_moto_listens_on_a_free_local_port(moto_endpoint: str) -> None:
-    assert moto_endpoint.startswith("http://127.0.0.1:")
-    assert int(moto_endpoint.rsplit(":", 1)[1]) > 0
+def test_start_moto_listens_on_a_free_local_port() -> None:
+    server, endpoint_url = start_moto()
+    try:
+        assert endpoint_url.startswith("http://127.0.0.1:")
+        assert int(endpoint_url.rsplit(":", 1)[1]) > 0
+        with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        server.stop()
 
 
 def test_configure_env_keeps_region_and_replaces_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
