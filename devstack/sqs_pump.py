@@ -1,0 +1,344 @@
+"""Deliver SQS messages to the Chalice app's ``@app.on_sqs_message`` handlers, as Lambda would.
+
+Locally there is no Lambda event source mapping, so this module plays its
+part: receive a batch, build the exact Lambda SQS event, call the handler with
+a Lambda-like context, and delete what succeeded.  Failures are *not* retried
+here: they are left in the queue, SQS redelivers them after the visibility
+timeout and its redrive policy moves them to the DLQ after
+``maxReceiveCount`` receives -- the same machinery as in production (moto
+implements redrive in server mode; ``tests/devstack`` checks it).
+
+Result handling follows the event source mapping with
+``FunctionResponseTypes=["ReportBatchItemFailures"]``:
+
+* handler raises, times out, or returns something that is not JSON -> no
+  message is deleted (whole batch retried);
+* handler returns ``{"batchItemFailures": [{"itemIdentifier": id}, ...]}`` ->
+  all but those are deleted; an empty/null/unknown identifier fails the whole
+  batch, as Lambda does;
+* anything else (``None``, ``{}``, empty list) -> all deleted.
+
+Chalice 1.34 does **not** set ``FunctionResponseTypes`` on the mappings it
+generates; without it Lambda ignores ``batchItemFailures`` and deletes the
+whole batch.  The deployment template must add it; pass
+``report_batch_item_failures=False`` to reproduce the unconfigured behaviour.
+
+Not emulated: ``maximum_batching_window_in_seconds`` (batches are whatever
+one receive round returns), concurrency limits, and the Lambda hard kill at
+the timeout (a slow handler runs to completion, then counts as failed).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from chalice import Chalice
+from chalice.app import SQSEventConfig
+
+from chalicelib.resources import QueueSpec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 60  # Chalice's default lambda_timeout
+DEFAULT_MEMORY_MB = 128  # Chalice's default lambda_memory_size
+# System attributes Lambda copies into ``Records[].attributes``.
+_LAMBDA_ATTRIBUTES = (
+    "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber", "MessageGroupId", "MessageDeduplicationId", "AWSTraceHeader", "DeadLetterQueueSourceArn",
+)
+
+
+class FakeLambdaContext:
+    """The attributes of Lambda's Python context object that handlers and powertools read."""
+
+    def __init__(self, function_name: str, timeout_seconds: int, region: str, *,
+                 memory_limit_in_mb: int = DEFAULT_MEMORY_MB, partition: str = "aws",
+                 account_id: str = "123456789012") -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.invoked_function_arn = f"arn:{partition}:lambda:{region}:{account_id}:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"local/{self.aws_request_id}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class _Consumer:
+    """One event source mapping: a queue and the handler it invokes."""
+
+    config: SQSEventConfig
+    handler: Any
+    queue_name: str
+    timeout: int
+
+
+def sqs_consumers(app: Chalice) -> list[tuple[SQSEventConfig, Any]]:
+    """The app's SQS event sources and their invokable handlers.
+
+    ``app.event_sources`` holds one ``SQSEventConfig`` per ``on_sqs_message``
+    (blueprints included once registered) and ``app.handler_map[config.name]``
+    is the wrapped handler Lambda would call -- the Chalice
+    ``EventSourceHandler`` that builds the ``SQSEvent`` and runs middleware.
+    """
+    return [(src, app.handler_map[src.name]) for src in app.event_sources if isinstance(src, SQSEventConfig)]
+
+
+def _queue_name(config: SQSEventConfig) -> str:
+    if config.queue:
+        return config.queue
+    return str(config.queue_arn).rsplit(":", 1)[-1]
+
+
+def _lambda_message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    def b64(value: bytes) -> str:
+        return base64.b64encode(value).decode("ascii")
+
+    shaped = {}
+    for name, attr in attributes.items():
+        value: dict[str, Any] = {
+            "stringListValues": list(attr.get("StringListValues", [])),
+            "binaryListValues": [b64(v) for v in attr.get("BinaryListValues", [])],
+            "dataType": attr["DataType"],
+        }
+        if "StringValue" in attr:
+            value["stringValue"] = attr["StringValue"]
+        if "BinaryValue" in attr:
+            value["binaryValue"] = b64(attr["BinaryValue"])
+        shaped[name] = value
+    return shaped
+
+
+def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One SQS ``ReceiveMessage`` result in the shape of a Lambda event record."""
+    attributes = message.get("Attributes", {})
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {k: attributes[k] for k in _LAMBDA_ATTRIBUTES if k in attributes},
+        "messageAttributes": _lambda_message_attributes(message.get("MessageAttributes", {})),
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def failed_ids(response: Any, message_ids: list[str]) -> set[str] | None:
+    """Which message ids a handler reported as failed; ``None`` means the whole batch failed."""
+    try:
+        response = json.loads(json.dumps(response))  # Lambda serialises the return value
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(response, dict) or not response.get("batchItemFailures"):
+        return set()
+    failures = response["batchItemFailures"]
+    if not isinstance(failures, list):
+        return None
+    ids = set()
+    for item in failures:
+        item_id = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not item_id or item_id not in message_ids:
+            return None
+        ids.add(item_id)
+    return ids
+
+
+class SqsPump:
+    """Polls every queue the app listens on and invokes its handlers, Lambda-style.
+
+    ``specs`` (normally ``queue_specs(settings)``) give each consumer its
+    Lambda timeout, used for the context's remaining time; queues without a
+    spec get Chalice's default of 60 s.  ``visibility_override`` makes failed
+    messages visible again after that many seconds instead of the queue's
+    visibility timeout (6x the consumer timeout): Lambda never does this, it
+    exists so tests and demos need not wait minutes for a retry.
+    """
+
+    def __init__(self, app: Chalice, *, sqs_client: Any = None, wait_seconds: int = 1,
+                 specs: Iterable[QueueSpec] = (), visibility_override: int | None = None,
+                 report_batch_item_failures: bool = True, stage: str = "dev") -> None:
+        self.app = app
+        self.sqs = sqs_client or boto3.client("sqs")
+        self.region = self.sqs.meta.region_name
+        self.wait_seconds = wait_seconds
+        self.visibility_override = visibility_override
+        self.report_batch_item_failures = report_batch_item_failures
+        self.stage = stage
+        timeouts = {spec.name: spec.consumer_timeout for spec in specs}
+        self.consumers = [
+            _Consumer(config, handler, _queue_name(config), timeouts.get(_queue_name(config), DEFAULT_TIMEOUT_SECONDS))
+            for config, handler in sqs_consumers(app)
+        ]
+        self._urls: dict[str, str] = {}
+        self._arns: dict[str, str] = {}
+
+    @property
+    def queue_names(self) -> list[str]:
+        return sorted({c.queue_name for c in self.consumers})
+
+    def queue_url(self, name: str) -> str:
+        """The queue's URL, resolved once."""
+        if name not in self._urls:
+            self._urls[name] = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return self._urls[name]
+
+    def queue_arn(self, name: str) -> str:
+        if name not in self._arns:
+            attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url(name), AttributeNames=["QueueArn"])
+            self._arns[name] = attrs["Attributes"]["QueueArn"]
+        return self._arns[name]
+
+    def pump_once(self, consumer: _Consumer, wait_seconds: int | None = None) -> int:
+        """Receive one batch for ``consumer`` and invoke its handler; returns messages received."""
+        url = self.queue_url(consumer.queue_name)
+        messages = self._receive(url, consumer.config.batch_size, self.wait_seconds if wait_seconds is None
+                                 else wait_seconds)
+        if not messages:
+            return 0
+        arn = self.queue_arn(consumer.queue_name)
+        event = {"Records": [lambda_record(m, arn, self.region) for m in messages]}
+        ids = [m["MessageId"] for m in messages]
+        failed = self._invoke(consumer, event, ids)
+        done = [m for m in messages if failed is not None and m["MessageId"] not in failed]
+        retry = [m for m in messages if failed is None or m["MessageId"] in failed]
+        self._delete(url, done)
+        if retry and self.visibility_override is not None:
+            self._change_visibility(url, retry, self.visibility_override)
+        log.info("sqs pump: %s -> %s: received=%d deleted=%d left_for_retry=%d",
+                 consumer.queue_name, consumer.config.name, len(messages), len(done), len(retry))
+        return len(messages)
+
+    def _receive(self, url: str, batch_size: int, wait_seconds: int) -> list[dict[str, Any]]:
+        # batch_size may exceed SQS's 10 per receive; Lambda gathers up to it.
+        messages: list[dict[str, Any]] = []
+        while len(messages) < batch_size:
+            want = min(10, batch_size - len(messages))
+            got = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=want, WaitTimeSeconds=wait_seconds if not messages else 0,
+                AttributeNames=["All"], MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            messages.extend(got)
+            if len(got) < want:
+                break
+        return messages
+
+    def _invoke(self, consumer: _Consumer, event: dict[str, Any], ids: list[str]) -> set[str] | None:
+        name = f"{self.app.app_name}-{self.stage}-{consumer.config.name}"
+        context = FakeLambdaContext(name, consumer.timeout, self.region,
+                                    partition=self.sqs.meta.partition)
+        started = time.monotonic()
+        try:
+            response = consumer.handler(event, context)
+        except Exception:
+            log.exception("sqs pump: handler %s raised; %d message(s) left for retry", name, len(ids))
+            return None
+        elapsed = time.monotonic() - started
+        if elapsed > consumer.timeout:
+            log.error("sqs pump: handler %s took %.1fs, over its %ss Lambda timeout; batch counts as failed",
+                      name, elapsed, consumer.timeout)
+            return None
+        if not self.report_batch_item_failures:
+            return set()
+        failed = failed_ids(response, ids)
+        if failed is None:
+            log.error("sqs pump: handler %s returned an invalid batch response %r; whole batch failed",
+                      name, response)
+        return failed
+
+    def _delete(self, url: str, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), 10):
+            chunk = messages[start:start + 10]
+            result = self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+            ])
+            for failure in result.get("Failed", []):
+                log.error("sqs pump: could not delete a message from %s: %s", url, failure)
+
+    def _change_visibility(self, url: str, messages: list[dict[str, Any]], seconds: int) -> None:
+        for start in range(0, len(messages), 10):
+            chunk = messages[start:start + 10]
+            self.sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": seconds}
+                for i, m in enumerate(chunk)
+            ])
+
+    def queue_counts(self, name: str) -> tuple[int, int]:
+        """(visible + delayed, in flight) messages of a queue, as SQS approximates them."""
+        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url(name), AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+            "ApproximateNumberOfMessagesNotVisible",
+        ])["Attributes"]
+        waiting = int(attrs["ApproximateNumberOfMessages"]) + int(attrs.get("ApproximateNumberOfMessagesDelayed", 0))
+        return waiting, int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def drain(self, timeout: float = 30.0, max_rounds: int | None = None) -> int:
+        """Pump every queue until nothing is left to deliver; returns messages delivered.
+
+        Stops after a round that received nothing when no queue has visible or
+        delayed messages and no in-flight message is due back soon.  In-flight
+        messages are only waited for when ``visibility_override`` is set (they
+        then return within that many seconds); otherwise they stay invisible
+        for the queue's full visibility timeout, which a test should not wait
+        for.  Also stops at ``timeout`` seconds or after ``max_rounds`` rounds.
+        Short polling is used: a drain should not sleep on empty queues.
+        """
+        deadline = time.monotonic() + timeout
+        total = rounds = 0
+        while time.monotonic() < deadline and (max_rounds is None or rounds < max_rounds):
+            rounds += 1
+            received = sum(self.pump_once(consumer, wait_seconds=0) for consumer in self.consumers)
+            total += received
+            if received:
+                continue
+            counts = [self.queue_counts(name) for name in self.queue_names]
+            waiting = sum(c[0] for c in counts)
+            in_flight = sum(c[1] for c in counts)
+            if not waiting and (not in_flight or self.visibility_override is None):
+                break
+            time.sleep(0.1)
+        log.info("sqs pump: drain delivered %d message(s) in %d round(s)", total, rounds)
+        return total
+
+    def run_forever(self, stop_event: threading.Event) -> list[threading.Thread]:
+        """Start one daemon thread per consumer, long-polling until ``stop_event`` is set.
+
+        Errors (a missing queue, the emulator restarting) are logged with
+        their traceback and retried after a second, so one bad queue never
+        stops the others.  Returns the threads so callers can join them.
+        """
+        threads = [
+            threading.Thread(target=self._loop, args=(consumer, stop_event), daemon=True,
+                             name=f"sqs-pump-{consumer.config.name}")
+            for consumer in self.consumers
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _loop(self, consumer: _Consumer, stop_event: threading.Event) -> None:
+        while not stop_event.is_set():
+            try:
+                self.pump_once(consumer)
+            except Exception:
+                log.exception("sqs pump: polling %s failed; retrying in 1s", consumer.queue_name)
+                stop_event.wait(1.0)
