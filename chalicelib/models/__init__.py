@@ -9,11 +9,14 @@ from chalicelib.models.callbacks import CallbackRecord
 from chalicelib.models.content import Content
 from chalicelib.models.fans import Fan
 from chalicelib.models.receipts import DeliveryReceipt
+from chalicelib.models.screen_links import ScreenContentLink
+from chalicelib.models.screen_reports import ScreenReportRecord
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import DailyStat
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.units import Unit
 
 ALL_MODELS = [Unit, Account, Screen, Subscription, Fan, CallbackRecord, DailyStat, DeliveryReceipt, Content]
+ALL_MODELS += [ScreenContentLink, ScreenReportRecord]  # player and screen API
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

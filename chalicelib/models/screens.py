@@ -61,6 +61,7 @@ class Screen(Model):
     last_seen = UTCDateTimeAttribute(null=True)
     heartbeat = MapAttribute(null=True)
     heartbeat_interval = NumberAttribute(default=30)
+    poll_seconds = NumberAttribute(default=10)  # how often the player polls its manifest
     manifest_version = UnicodeAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
