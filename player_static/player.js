@@ -169,12 +169,13 @@
   function ticker() {
     var t = now(), notes = items().filter(function (i) { return i.kind === "notice" && playable(i, t); });
     var text = notes.map(function (i) { return (i.priority === "urgent" ? "【紧急】" : "") + i.title; }).join("　　◆　　");
+    $("ticker-label").textContent = text ? "通知" : "欢迎";
+    if (!text) text = "欢迎来到" + ((M && M.screen.name) || "科普阅读屏") + "　·　微信扫码订阅本屏，屏上的新内容会同步推送到您的手机";
     var span = $("ticker-text");
     if (span.textContent !== text) {
       span.textContent = text;
       span.style.setProperty("--ticker-s", Math.max(15, text.length * 0.35) + "s");
     }
-    $("ticker").hidden = !text;
   }
   function clock() {
     var d = new Date(now() + CST), p = function (n) { return (n < 10 ? "0" : "") + n; };
@@ -215,6 +216,7 @@
     }
   }
   function idle() {
+    ticker();
     if (!cur || cur.item || cur.version !== (M && M.version)) {
       place(idleSlide(), true);
       cur = { item: null, version: M && M.version };
@@ -223,6 +225,7 @@
   }
   function tick() {
     clock();
+    ticker();
     var t = now();
     if (!cur || !cur.item) { if (items().some(function (i) { return playable(i, t); })) pick(); return; }
     var u = urgentNow(t);

@@ -77,9 +77,10 @@ def screen_status(screen: Screen, now: datetime | None = None) -> Literal["onlin
     return "online" if now - screen.last_seen <= timedelta(seconds=2 * interval) else "offline"
 
 
-def within_rate_limit(screen_id: str, limit: int = RATE_LIMIT_PER_MINUTE, now: datetime | None = None) -> bool:
+def within_rate_limit(screen_id: str, limit: int | None = None, now: datetime | None = None) -> bool:
     """Count one request of this screen in the current minute; False once over ``limit``."""
     now = now or utcnow()
+    limit = limit or RATE_LIMIT_PER_MINUTE
     record = ScreenReportRecord(f"rate#{screen_id}#{now:%Y%m%d%H%M}")
     try:
         record.update(
