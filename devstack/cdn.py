@@ -10,6 +10,8 @@ the distribution's CORS policy.  ``/player/`` maps to ``player/index.html``.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,8 +48,18 @@ class CdnServer(ThreadingHTTPServer):
             self.bytes_sent += sent
 
     def stop(self) -> None:
+        """Stop like a dead server: refuse new connections and cut kept-alive ones."""
         self.shutdown()
         self.server_close()
+        close_connections(self)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        remember_connection(self, request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        forget_connection(self, request)
+        super().shutdown_request(request)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -136,6 +148,40 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         self.server.count(len(body))
+
+
+def remember_connection(server: Any, request: socket.socket) -> None:
+    """Track a server's open connections so a simulated outage can cut them (HTTP/1.1 keeps them alive)."""
+    server.__dict__.setdefault("_open_connections", set()).add(request)
+
+
+def forget_connection(server: Any, request: socket.socket) -> None:
+    server.__dict__.get("_open_connections", set()).discard(request)
+
+
+def close_connections(server: Any) -> None:
+    for conn in list(server.__dict__.get("_open_connections", ())):
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)
+    server.__dict__.get("_open_connections", set()).clear()
+
+
+def track_connections(server: ThreadingHTTPServer) -> None:
+    """Make any socketserver (e.g. Chalice's local server) remember its connections for ``close_connections``."""
+    original = server.process_request
+
+    def process_request(request: Any, client_address: Any) -> None:
+        remember_connection(server, request)
+        original(request, client_address)
+
+    original_shutdown = server.shutdown_request
+
+    def shutdown_request(request: Any) -> None:
+        forget_connection(server, request)
+        original_shutdown(request)
+
+    server.process_request = process_request  # type: ignore[method-assign]
+    server.shutdown_request = shutdown_request  # type: ignore[method-assign]
 
 
 def start_cdn(bucket: str, host: str = "127.0.0.1", port: int = 0) -> CdnServer:

@@ -28,8 +28,8 @@ def test_publish_builds_manifest_of_each_target_screen(demo, pump, player_key):
     publish("c_notice", ["NJ001", "NJ002"], title="社区义诊通知", body="本周六<b>上午</b>9点<script>x()</script>",
             duration=20, weekly_windows=[{"days": [1, 2, 3], "start": "08:00", "end": "18:00"}])
     publish("c_img", ["NJ001"], kind="image", title="科普图片", media=[image], duration=8)
-    publish("c_art", ["NJ001"], kind="article", title="文章", body='<p onclick="x()">正文<a href="javascript:x">链</a></p>'
-            '<img src=x onerror=alert(1)>')
+    publish("c_art", ["NJ001"], kind="article", title="文章",
+            body='<p onclick="x()">正文<a href="javascript:x">链</a></p><img src=x onerror=alert(1)>')
     pump.drain()
 
     obj = _object("NJ001")

@@ -50,17 +50,28 @@ class System:
         return json.loads(body.read())
 
     def stop(self) -> None:
+        from devstack.cdn import close_connections
+
         self.cdn.stop()
         self.api.server.shutdown()
         self.api.server.server_close()
+        close_connections(self.api.server)
 
     def restart(self) -> None:
         from app import app
         from devstack.cdn import start_cdn
-        from devstack.local_api import start_api
 
         self.cdn = start_cdn(self.bucket, port=self.cdn.server_address[1])
-        self.api = start_api(app, port=self.api.server.server_address[1])
+        self.api = _api(app, port=self.api.server.server_address[1])
+
+
+def _api(app, port=0):
+    from devstack.cdn import track_connections
+    from devstack.local_api import start_api
+
+    server = start_api(app, port=port)
+    track_connections(server.server)
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +102,13 @@ def system(aws, demo, monkeypatch):
     from chalicelib.resources import queue_specs
     from chalicelib.settings import get_settings
     from devstack.cdn import start_cdn
-    from devstack.local_api import base_url, start_api
+    from devstack.local_api import base_url
     from devstack.screens_local import enroll_screen
     from devstack.sqs_pump import SqsPump
     from tools.upload_player import upload_player
 
     bucket = get_settings().player_bucket
-    api = start_api(app, port=0)
+    api = _api(app)
     cdn = start_cdn(bucket)
     monkeypatch.setenv("PUBLIC_BASE_URL", base_url(api))
     monkeypatch.setenv("CDN_BASE_URL", cdn.base_url)
@@ -298,7 +309,8 @@ def test_new_publish_shows_within_poll_interval_and_urgent_interrupts(browser, s
 def test_validity_and_weekly_windows_on_the_player_clock(browser, system):
     from devstack.screens_local import publish
 
-    start = T0 - timedelta(seconds=10)  # Tuesday 09:59:50 China time
+    # Tuesday 09:59:50 China time, in the future: the builder drops content already expired on the server's clock
+    start = T0 + timedelta(days=7) - timedelta(seconds=10)
     publish("c_always", ["NJ001"], title="常驻", duration=5)
     publish("c_window", ["NJ001"], title="周二上午十点起", duration=5,
             weekly_windows=[{"days": [2], "start": "10:00", "end": "10:01"}])
