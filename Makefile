@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint bench browser clean
+.PHONY: dev test lint bench bench-player browser clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.callback
+
+bench-player: $(STAMP) browser
+	$(BIN)/python -m bench.publish_to_screen
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts

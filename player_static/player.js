@@ -23,7 +23,7 @@
   var manifestUrl = SCREEN ? new URL("../screens/" + encodeURIComponent(SCREEN) + "/manifest.json", location.href).href : null;
   var bootAt = Date.now();
 
-  var M = null, pending = null, cur = null, timer = null, lastNormal = null, online = true, flushing = false;
+  var M = null, fresh = [], pending = null, cur = null, timer = null, lastNormal = null, online = true, flushing = false;
   var etag = saved("etag." + SCREEN);
   var $ = function (id) { return document.getElementById(id); };
   var stage = $("stage");
@@ -76,6 +76,10 @@
   function find(list, id) { for (var i = 0; i < list.length; i++) if (list[i].content_id === id) return list[i]; return null; }
   function nextNormal(t) {
     var n = items().filter(function (i) { return i.priority !== "urgent"; });
+    while (fresh.length) { // newly published items go first, once
+      var f = find(n, fresh.shift());
+      if (f && playable(f, t)) { lastNormal = f.content_id; return f; }
+    }
     var start = 0;
     for (var i = 0; i < n.length; i++) if (n[i].content_id === lastNormal) start = i + 1;
     for (var k = 0; k < n.length; k++) {
@@ -238,6 +242,8 @@
     return JSON.stringify(((m && m.items) || []).filter(function (i) { return i.priority === "urgent"; }));
   }
   function apply(m) {
+    if (M) fresh = m.items.filter(function (i) { return !find(M.items, i.content_id); })
+      .map(function (i) { return i.content_id; });
     M = m;
     document.body.dataset.version = m.version;
     chrome();
