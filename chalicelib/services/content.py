@@ -31,7 +31,7 @@ from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal
 from chalicelib.services.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from chalicelib.services.pagination import Page, page_over
 from chalicelib.services.screens import screens_in
-from chalicelib.services.text import article_html, summary_of
+from chalicelib.services.text import article_html, plain, summary_of
 from chalicelib.services.units import review_required, subtree
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, snap
 
@@ -143,6 +143,11 @@ def _prepare(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     if out.get("kind") == "article" and out.get("body"):
         out["body"] = article_html(out["body"])
+    elif out.get("body"):
+        try:
+            plain(out["body"], multiline=True)  # notices and captions are plain text
+        except ValueError as exc:
+            raise BadRequest(str(exc), field="body") from None
     if "media" in out and out["media"] is not None:
         items = []
         for i, m in enumerate(out["media"]):

@@ -17,3 +17,27 @@ def world(aws, standin_server):
 def api(world):
     with Client(app) as client:
         yield Api(client, world.root_key)
+
+
+def drain(queue: str) -> list[dict]:
+    """Every message now on a queue ("push" or "manifest"), removed from it."""
+    import json
+
+    from chalicelib.aws import client, queue_url
+    from chalicelib.settings import get_settings
+
+    name = {"push": get_settings().push_queue_name, "manifest": get_settings().manifest_queue_name}[queue]
+    sqs, url, out = client("sqs"), queue_url(name), []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            return out
+        for m in got:
+            out.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+@pytest.fixture
+def queues(world):
+    drain("push"), drain("manifest")
+    return drain
