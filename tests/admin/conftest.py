@@ -41,3 +41,13 @@ def drain(queue: str) -> list[dict]:
 def queues(world):
     drain("push"), drain("manifest")
     return drain
+
+
+@pytest.fixture
+def wechat_like_logs():
+    """Powertools at DEBUG for the test: every line the service could write is written."""
+    from chalicelib.logs import logger
+
+    logger.setLevel("DEBUG")
+    yield
+    logger.setLevel("WARNING")
