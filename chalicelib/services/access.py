@@ -110,7 +110,8 @@ def split_key(key: str) -> str | None:
 def load_grants(user_id: str) -> list[Grant]:
     grants = list(RoleGrant.query(user_id))
     units = {u.unit_id: u for u in Unit.batch_get([g.unit_id for g in grants])} if grants else {}
-    return [Grant(g.unit_id, units[g.unit_id].path, g.role, units[g.unit_id].root_id) for g in grants if g.unit_id in units]
+    return [Grant(g.unit_id, units[g.unit_id].path, g.role, units[g.unit_id].root_id)
+            for g in grants if g.unit_id in units]
 
 
 def authenticate(authorization: str | None) -> Principal:

@@ -38,7 +38,8 @@ def _series(screen_id: str, start: str, end: str) -> list[DailyStat]:
 def _row(stat: DailyStat) -> dict[str, Any]:
     subs = {source: stat.counter(f"subs_{source}") for source in SOURCES}
     return {
-        "day": stat.day, "subscriptions": subs, "new_fans": sum(subs.values()), "unsubscriptions": stat.counter("unsubs"),
+        "day": stat.day, "subscriptions": subs, "new_fans": sum(subs.values()),
+        "unsubscriptions": stat.counter("unsubs"),
         "plays": stat.counter("plays"), "play_seconds": stat.counter("play_seconds"),
         "reads": sum(stat.counter(n) for n in ("reads_push", "reads_mirror", "reads_menu", "reads_link")),
         "pushes_sent": stat.counter("pushes_sent"), "pushes_delivered": stat.counter("receipts_success"),

@@ -209,7 +209,8 @@ def list_content(principal: Principal, cursor: str | None, limit: int, unit_id: 
 def _write(principal: Principal, content: Content, actions: list, action: str, before: dict, after: dict,
            messages: list[dict[str, Any]] | None = None, note: str | None = None) -> Content:
     """Commit ``actions`` (revision-checked) with the audit entry and the outbox, then send the outbox."""
-    all_actions = [*actions, Content.revision.add(1), Content.updated_at.set(now()), Content.updated_by.set(principal.user_id)]
+    all_actions = [*actions, Content.revision.add(1), Content.updated_at.set(now()),
+                   Content.updated_by.set(principal.user_id)]
     if messages:
         all_actions.append(Content.outbox.set(messages))
     uow = UnitOfWork()

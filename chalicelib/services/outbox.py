@@ -10,8 +10,11 @@ so at-least-once is safe and nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
+
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.aws import send_json
 from chalicelib.logs import logger
@@ -70,9 +73,6 @@ def flush(content: Content) -> None:
     if not pending:
         return
     send([{"queue": m["queue"], "body": m["body"]} for m in pending])
-    from pynamodb.exceptions import UpdateError
-
-    try:
+    # a newer revision may own the outbox now: then it stays; what we sent stays sent (consumers are idempotent)
+    with contextlib.suppress(UpdateError):
         content.update(actions=[Content.outbox.remove()], condition=Content.revision == content.revision)
-    except UpdateError:
-        pass  # a newer revision owns the outbox now; what we sent stays sent (consumers are idempotent)

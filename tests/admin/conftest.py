@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from chalice.test import Client
 
 from app import app
+from tests import support
 from tests.admin.world import Api, build
 
 
@@ -51,3 +53,15 @@ def wechat_like_logs():
     logger.setLevel("DEBUG")
     yield
     logger.setLevel("WARNING")
+
+
+@pytest.fixture(scope="module")
+def matrix_world(moto_endpoint, standin_server):
+    """One world for a whole module of read-mostly cases (each case makes its own fresh objects)."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+    support.reset_process_caches()
+    support.provision()
+    standin_server.reset()
+    world = build(standin_server)
+    with Client(app) as client:
+        yield world, Api(client)

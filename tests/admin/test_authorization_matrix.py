@@ -15,14 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-import requests
-from chalice.test import Client
 
 from app import app
 from chalicelib.services import accounts, content, screens, units, users
 from chalicelib.services.access import PERMISSIONS
-from tests import support
-from tests.admin.world import ROLES, SECRET, TOKEN, Api, World, build
+from tests.admin.world import ROLES, SECRET, TOKEN, World
 
 SCOPES = {"own": "city", "sub": "district", "sibling": "town"}
 _seq = itertools.count()
@@ -138,17 +135,6 @@ ROUTES = [
           lambda w, u: (f"{V}/audit/screen/{w.screen[u]}", None)),
 ]
 UNSCOPED = {("GET", "/me"), ("GET", "/openapi.json")}  # the caller himself; the public document
-
-
-@pytest.fixture(scope="module")
-def matrix_world(moto_endpoint, standin_server):
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
-    support.reset_process_caches()
-    support.provision()
-    standin_server.reset()
-    world = build(standin_server)
-    with Client(app) as client:
-        yield world, Api(client)
 
 
 def test_routes_cover_every_scoped_route():

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.handlers.admin.api import REGISTRY
-from tests.admin.test_authorization_matrix import ROUTES, V, matrix_world  # noqa: F401 (fixture)
+from tests.admin.test_authorization_matrix import ROUTES, V
 
 OPS = {(op.method, op.path.removeprefix(V)): op for op in REGISTRY}
 WITH_BODY = [r for r in ROUTES if OPS[(r.method, r.template)].body is not None]
@@ -109,8 +109,8 @@ def test_unknown_query_parameter(matrix_world, route):
     world, api = matrix_world
     path, base = route.make(world, "city")
     r = api.as_(world.root_key).call(route.method, f"{path}?admin=1", base)
-    assert r.status_code == 400 and r.data["error"] == {"code": "unknown_field", "message": "unknown query parameter",
-                                                        "field": "admin"}
+    assert r.status_code == 400
+    assert r.data["error"] == {"code": "unknown_field", "message": "unknown query parameter", "field": "admin"}
 
 
 @pytest.mark.parametrize("route", WITH_QUERY, ids=ids)
@@ -132,7 +132,8 @@ def test_article_html_is_sanitised_and_notice_markup_refused(matrix_world):
     world, api = matrix_world
     api = api.as_(world.root_key)
     article = api.post(f"{V}/content", {
-        "unit_id": world.unit["city"], "kind": "article", "title": "科普文章", "targets": {"units": [world.unit["city"]]},
+        "unit_id": world.unit["city"], "kind": "article", "title": "科普文章",
+        "targets": {"units": [world.unit["city"]]},
         "body": '<h2>标题</h2><p onclick="x()">正文<script>alert(1)</script><a href="javascript:alert(1)">坏</a>'
                 '<a href="https://kexie.example.cn">好</a><img src="http://x/a.png"><img src="https://x/b.png"></p>'
                 '<iframe src="https://evil"></iframe>'})
@@ -150,7 +151,7 @@ def test_article_html_is_sanitised_and_notice_markup_refused(matrix_world):
 
 @pytest.mark.parametrize("header", ["", "Basic abc", "Bearer nope", "Bearer ks_abc_def", "Bearer ks_zz!_x"])
 def test_bad_credentials(matrix_world, header):
-    world, api = matrix_world
+    _world, api = matrix_world
     r = api.as_(None).get(f"{V}/screens", headers={"Authorization": header} if header else {})
     assert r.status_code == 401 and r.data["error"]["code"] == "unauthorized"
     assert r.headers["WWW-Authenticate"] == "Bearer"

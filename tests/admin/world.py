@@ -39,7 +39,8 @@ def build(standin=None) -> World:
     root = users.principal_for(user.user_id)
     world = World(root, key)
     world.unit["prov"] = unit.unit_id
-    world.unit["city"] = units.create(root, {"parent_id": unit.unit_id, "name": "市科协", "kind": "association"}).unit_id
+    city = units.create(root, {"parent_id": unit.unit_id, "name": "市科协", "kind": "association"})
+    world.unit["city"] = city.unit_id
     world.unit["town"] = units.create(root, {"parent_id": unit.unit_id, "name": "社区", "kind": "community"}).unit_id
     world.unit["district"] = units.create(root, {"parent_id": world.unit["city"], "name": "区科协"}).unit_id
     for n, name in enumerate(("city", "district", "town")):

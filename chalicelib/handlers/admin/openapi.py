@@ -35,7 +35,8 @@ def document() -> dict[str, Any]:
         models |= {m for m in (op.body, op.response) if m is not None}
     ordered = sorted(models, key=lambda m: m.__name__)
     refs, defs = models_json_schema([(m, "validation") for m in ordered], ref_template=REF, by_alias=True)
-    error = {"description": "error", "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorOut")}}}}
+    error_schema = {"schema": {"$ref": REF.format(model="ErrorOut")}}
+    error = {"description": "error", "content": {"application/json": error_schema}}
     paths: dict[str, Any] = {}
     for op in REGISTRY:
         params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -36,7 +36,7 @@ from chalicelib.services.text import plain
 STATUSES = ("draft", "pending_review", "approved", "rejected", "published", "withdrawn", "expired")
 
 
-def Text(max_length: int, *, multiline: bool = False, min_length: int = 1) -> Any:  # noqa: N802 (a type factory)
+def Text(max_length: int, *, multiline: bool = False, min_length: int = 1) -> Any:
     """A plain-text string: stripped, length-capped, no markup or control characters."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
                      AfterValidator(partial(plain, multiline=multiline))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.admin import schemas as s
-from chalicelib.handlers.admin.api import Call, Reply, operation
+from chalicelib.handlers.admin.api import Call, operation
 from chalicelib.handlers.admin.units import page_body
 from chalicelib.services import users as service
 
