@@ -23,7 +23,6 @@ import logging
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from tests import support
 
