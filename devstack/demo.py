@@ -4,13 +4,13 @@ A provincial association over a city association and a community; two
 official accounts (a service account, and a subscription account in safe
 mode); three screens with QR codes from the WeChat stand-in; published items
 of every main kind (a notice, an article, an image with a generated PNG in the
-bucket, an urgent notice); one user per role with a fresh API key.
+bucket, an urgent notice); one user per role with a fresh API key; a fresh player key per screen.
 
 ``seed`` is idempotent: every creation runs under a fixed idempotency key
 (``chalicelib.services.idempotency``), so a second run finds the objects of
 the first and creates nothing twice.  API keys cannot be read back (only
 their hashes are stored), so each run revokes the previous demo keys and
-issues new ones, which it returns.
+issues new ones, which it returns (player keys likewise).
 """
 
 from __future__ import annotations
@@ -66,7 +66,12 @@ def _upload_png(data: bytes) -> dict[str, Any]:
 
 
 def seed(standin) -> dict[str, Any]:
-    """Create (or find) the demo world; returns ids, accounts and fresh API keys for ``make dev`` to print."""
+    """Create (or find) the demo world.
+
+    Returns what ``devstack.dev`` prints and the simulator reads: ``units``,
+    ``accounts`` (demo secrets, local only), ``screens`` (with fresh player
+    keys), ``content`` ids by kind and ``users`` (role, unit and a fresh API key).
+    """
     root = _once("root", lambda: units.public(units.create_root("江苏省科协", "association", actor=ACTOR,
                                                                     province="江苏省")))
     root_user = _once("root-user", lambda: {"user_id": users.create(
@@ -124,28 +129,34 @@ def seed(standin) -> dict[str, Any]:
         content.transition(principal, made["content_id"], "publish", None)  # a no-op when already published
         content_ids[name] = made["content_id"]
 
-    keys = {"root": _fresh_key(None, root_user["user_id"])}
-    user_ids = {"root": root_user["user_id"]}
+    unit_names = {unit_ids["province"]: "江苏省科协", unit_ids["city"]: "南京市科协"}
+    people = [{"role": "root admin", "user_id": root_user["user_id"], "unit_id": unit_ids["province"],
+               "unit_name": unit_names[unit_ids["province"]], "api_key": _fresh_key(root_user["user_id"])}]
     for role in ROLES:
         made = _once(f"user-{role}", lambda role=role: {"user_id": users.create(principal, {
             "unit_id": unit_ids["city"], "name": f"演示{role}"}).user_id})
         _once(f"grant-{role}", lambda made=made, role=role: {"user_id": users.grant(
             principal, made["user_id"], unit_ids["city"], role).user_id})
-        user_ids[role] = made["user_id"]
-        keys[role] = _fresh_key(principal, made["user_id"])
+        people.append({"role": role, "user_id": made["user_id"], "unit_id": unit_ids["city"],
+                       "unit_name": unit_names[unit_ids["city"]], "api_key": _fresh_key(made["user_id"])})
+    screen_list = []
+    for code, *_rest in screen_specs:  # player keys are stored hashed too: a fresh one per run
+        screen, player_key = screens.rotate_player_key(principal, code)
+        screen_list.append({"screen_id": code, "name": screen.name, "unit_id": screen.unit_id,
+                            "appid": screen.appid, "fan_count": int(screen.fan_count or 0),
+                            "player_key": player_key, "qr_url": screen.qr_url})
     return {
         "units": unit_ids,
-        "accounts": {appid: {"name": spec["name"], "type": spec["account_type"], "token": spec["token"],
-                             "aes_key": spec["aes_key"], "original_id": spec["original_id"],
-                             "mode": "safe" if spec["aes_key"] else "plain"} for appid, spec in ACCOUNTS.items()},
-        "screens": [code for code, *_ in screen_specs],
+        "accounts": [{"appid": appid, "name": spec["name"], "type": spec["account_type"], "token": spec["token"],
+                      "aes_key": spec["aes_key"], "original_id": spec["original_id"],
+                      "mode": "safe" if spec["aes_key"] else "plain"} for appid, spec in ACCOUNTS.items()],
+        "screens": screen_list,
         "content": content_ids,
-        "users": user_ids,
-        "keys": keys,
+        "users": people,
     }
 
 
-def _fresh_key(principal, user_id: str) -> str:
+def _fresh_key(user_id: str) -> str:
     """Revoke the user's earlier demo keys and issue one (keys cannot be read back)."""
     for old in ApiKey.by_user.query(user_id):
         if old.label == "demo" and old.revoked_at is None:

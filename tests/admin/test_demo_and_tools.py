@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from chalice.test import Client
 
 from app import app
@@ -27,21 +29,26 @@ def test_seed_builds_the_world_once(aws, standin_server):
     second = demo.seed(standin_server)
     assert counts() == before
     assert first["units"] == second["units"] and first["content"] == second["content"]
-    assert first["keys"]["editor"] != second["keys"]["editor"]
+    keys = {u["role"]: u["api_key"] for u in second["users"]}
+    old_keys = {u["role"]: u["api_key"] for u in first["users"]}
+    assert keys["editor"] != old_keys["editor"]
+    assert [a["appid"] for a in second["accounts"]] == [demo.SERVICE_APPID, demo.SUBSCRIPTION_APPID]
+    assert second["accounts"][1]["mode"] == "safe" and second["accounts"][1]["aes_key"]
     active = [k for k in ApiKey.scan() if k.revoked_at is None]
     assert len(active) == 5  # one live key per demo user, whatever the number of runs
     with Client(app) as c:
         api = Api(c)
-        for role, key in second["keys"].items():
+        for role, key in keys.items():
             assert api.as_(key).get(f"{V}/me").status_code == 200, role
-        assert api.as_(first["keys"]["editor"]).get(f"{V}/me").status_code == 401
-        listed = api.as_(second["keys"]["viewer"]).get(f"{V}/content?status=published").data["items"]
+        assert api.as_(old_keys["editor"]).get(f"{V}/me").status_code == 401
+        listed = api.as_(keys["viewer"]).get(f"{V}/content?status=published").data["items"]
         assert {i["kind"] for i in listed} == {"article", "image"}  # the city sees its own, not the province's
-        everything = api.as_(second["keys"]["root"]).get(f"{V}/content?status=published").data["items"]
+        everything = api.as_(keys["root admin"]).get(f"{V}/content?status=published").data["items"]
         assert len(everything) == 4 and any(i["priority"] == "urgent" for i in everything)
-    for code in second["screens"]:
-        screen = Screen.get(code)
-        assert standin_server.qrcode_scene(screen.qr_url) == code
+    for listed_screen in second["screens"]:
+        screen = Screen.get(listed_screen["screen_id"])
+        assert standin_server.qrcode_scene(screen.qr_url) == screen.screen_id
+        assert screen.player_key_hash == hashlib.sha256(listed_screen["player_key"].encode()).hexdigest()
     safe = Account.get(demo.SUBSCRIPTION_APPID)
     assert safe.account_type == "subscription" and "aes_key" in safe.secrets_set
     image = Content.get(second["content"]["image"])
