@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from html.parser import HTMLParser
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -12,7 +13,7 @@ import requests
 from chalicelib import links
 from chalicelib.models import Fan, Screen, Subscription
 from chalicelib.models.subscriptions import fan_key
-from chalicelib.page_tokens import _serializer, sign_link
+from chalicelib.page_tokens import sign_link, verify_link
 from tests.phone.conftest import PhoneBrowser, csrf_of, publish
 from tests.support import PLAIN_APPID, SAFE_APPID
 
@@ -170,9 +171,9 @@ def test_link_session_cannot_subscribe(test_client, wechat):
 
 
 def _expired_token(appid: str, openid: str, content_id: str) -> str:
-    serializer = _serializer()
-    serializer.get_timestamp = lambda: int(time.time()) - 8 * 24 * 3600
-    return serializer.dumps([appid, openid, content_id])
+    """A push link signed eight days ago (links live seven)."""
+    with patch("itsdangerous.timed.time.time", return_value=time.time() - 8 * 24 * 3600):
+        return sign_link(appid, openid, content_id)
 
 
 def test_bad_or_expired_tokens(browser, test_client):
@@ -180,6 +181,7 @@ def test_bad_or_expired_tokens(browser, test_client):
     tampered = sign_link(PLAIN_APPID, "o-a", "c_tok")[:-2] + "xx"
     expired = _expired_token(PLAIN_APPID, "o-a", "c_tok")
     other_content = sign_link(PLAIN_APPID, "o-a", "c_other")
+    assert verify_link(expired) is None and verify_link(other_content) is not None
     for token in (tampered, expired, other_content):
         # service account: authorize again, back to the same page without the token
         fresh = PhoneBrowser(test_client, openid="o-a")
