@@ -30,19 +30,13 @@ def reset_process_caches() -> None:
 
 
 def provision() -> None:
+    """Tables, queues (with their dead-letter queues) and the bucket, exactly as ``make dev`` makes them."""
     from chalicelib.secrets import ensure_app_signing_key
+    from devstack.aws_local import provision as provision_local
 
+    settings = get_settings()
+    provision_local(ALL_MODELS, queue_specs(settings), settings.player_bucket)
     ensure_app_signing_key()
-    for model in ALL_MODELS:
-        if not model.exists():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-    sqs = aws_clients.client("sqs")
-    for spec in queue_specs(get_settings()):
-        sqs.create_queue(QueueName=spec.dlq_name)
-        sqs.create_queue(QueueName=spec.name)
-    s3 = aws_clients.client("s3")
-    s3.create_bucket(Bucket=get_settings().player_bucket,
-                     CreateBucketConfiguration={"LocationConstraint": get_settings().region})
 
 
 @dataclass
