@@ -149,16 +149,12 @@ def _resettle(monkeypatch, name: str, value: str) -> None:
 
 @pytest.fixture
 def live_app(demo, wechat, monkeypatch):
-    """The Chalice app on chalice's own local server, reachable at PUBLIC_BASE_URL."""
-    from chalice.config import Config
-    from chalice.local import LocalDevServer
+    """The Chalice app on chalice's own local server (as ``make dev`` runs it), at PUBLIC_BASE_URL."""
+    from devstack.local_api import base_url, start_api
 
-    server = LocalDevServer(app, Config(), "127.0.0.1", 0)
-    host, port = server.server.server_address[:2]
-    base = f"http://{host}:{port}"
+    server = start_api(app, "127.0.0.1", 0)
+    base = base_url(server)
     _resettle(monkeypatch, "PUBLIC_BASE_URL", base)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     yield base
     server.shutdown()
     server.server.server_close()
