@@ -195,7 +195,7 @@ def media_cdn(monkeypatch):
     images = {f"/media/pic{i}.png": gradient_png(hue=i) for i in range(3)}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             data = images.get(self.path)
             self.send_response(200 if data else 404)
             self.send_header("Content-Type", "image/png")
@@ -266,8 +266,8 @@ def add_regions() -> None:
     for unit_id, (province, city, district) in {
         "prov": ("江苏省", None, None), "city": ("江苏省", "南京市", "鼓楼区"), "town": ("江苏省", "南京市", "玄武区"),
     }.items():
-        values = {Unit.province: province, Unit.city: city, Unit.district: district}
-        Unit.get(unit_id).update(actions=[attr.set(value) for attr, value in values.items() if value])
+        values = [(Unit.province, province), (Unit.city, city), (Unit.district, district)]
+        Unit.get(unit_id).update(actions=[attr.set(value) for attr, value in values if value])
 
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "artifacts", "screenshots")
