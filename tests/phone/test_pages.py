@@ -47,7 +47,8 @@ def test_centre_lists_near_screens_first_then_by_region(browser, wider_tree):
     write_manifest("NJ001", [manifest_item("c1", "防震减灾知识", published=NOW - timedelta(hours=2))])
     body = text(browser.get(f"/m/{PLAIN_APPID}/subscribe"))
     # near: the account's own unit (市科协); then the rest of the tree by region and unit
-    near, own, xuanwu, qixia = order_of(body, "离您最近", "市科技馆大厅", "江苏省 南京市 玄武区", "江苏省 南京市 栖霞区")
+    regions = ("江苏省 南京市 玄武区", "江苏省 南京市 栖霞区")
+    near, own, xuanwu, qixia = order_of(body, "离您最近", "市科技馆大厅", *regions)
     assert near < own < min(xuanwu, qixia)
     assert body.index("社区服务中心", xuanwu) < body.index("幸福社区服务中心", xuanwu)  # region, then unit
     assert body.index("东区科协", qixia) < body.index("栖霞图书馆", qixia)
