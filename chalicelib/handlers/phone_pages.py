@@ -167,6 +167,8 @@ def _unread_items(fan: Fan | None) -> list:
 def screen_mirror(appid: str, screen_id: str) -> Response:
     v = visit(bp, appid)
     code = normalise_screen_code(screen_id)
+    if v.silent_authorization and code:
+        return authorize(v, current_path(appid, f"screens/{code}"))
     try:
         screen = Screen.get(code) if code else None
     except Screen.DoesNotExist:
@@ -203,6 +205,8 @@ def content_page(appid: str, content_id: str) -> Response:
     token = params.get("t")
     if token:
         return _open_push_link(v, content_id, token, params, source)
+    if v.silent_authorization and content_view.valid_content_id(content_id):
+        return authorize(v, current_path(appid, f"content/{content_id}", params))
     view = content_view.load(content_id)
     if view is Unavailable.NOT_FOUND:
         raise PageError(404, "内容不存在", "这条内容可能还没有发布，或链接有误。",
@@ -283,6 +287,8 @@ def oauth_callback(appid: str) -> Response:
     if not v.oauth_capable:
         raise PageError(404, "页面不存在", "这个公众号不支持网页授权。")
     pre = identity.read_pre_auth(appid, v.cookies, params.get("state"))
+    if pre is None and v.may_change:
+        return redirect(links.subscription_centre(appid))  # a reload of this URL after signing in
     if pre is None:
         raise PageError(403, "授权已过期", "请回到公众号，重新打开页面。", links.subscription_centre(appid), "重新进入")
     code = params.get("code", "")

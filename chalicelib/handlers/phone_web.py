@@ -50,9 +50,18 @@ class Visit:
     def oauth_capable(self) -> bool:
         return identity.oauth_capable(self.account)
 
+    in_wechat: bool = False
+
     @property
     def may_change(self) -> bool:
         return self.session is not None and self.session.may_change
+
+    @property
+    def silent_authorization(self) -> bool:
+        """Reading pages learn who is reading when WeChat can say so without a word to him:
+        snsapi_base inside WeChat's own browser is an invisible redirect.  Elsewhere (a link
+        shared to a desktop browser) WeChat would show an error, so the page stays anonymous."""
+        return self.session is None and self.in_wechat and self.oauth_capable
 
     def common(self) -> dict[str, Any]:
         """What every template needs."""
@@ -65,8 +74,10 @@ def visit(bp: Blueprint, appid: str) -> Visit:
     account = identity.account(appid)
     if account is None:
         raise PageError(404, "找不到这个公众号", "链接可能有误，请从公众号菜单重新进入。")
-    cookies = identity.read_cookies((bp.current_request.headers or {}).get("cookie"))
-    return Visit(appid, account, cookies, identity.read_session(appid, cookies))
+    headers = bp.current_request.headers or {}
+    cookies = identity.read_cookies(headers.get("cookie"))
+    in_wechat = "micromessenger" in (headers.get("user-agent") or "").lower()
+    return Visit(appid, account, cookies, identity.read_session(appid, cookies), in_wechat=in_wechat)
 
 
 def query(bp: Blueprint) -> dict[str, str]:
@@ -119,7 +130,7 @@ def _headers(set_cookies: list[str]) -> dict[str, Any]:
     headers: dict[str, Any] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "private, no-store",
-        "Referrer-Policy": "no-referrer",  # a push link's token must never leak to a CDN or a linked site
+        "Referrer-Policy": "same-origin",  # no referrer (nor a token in it) to a CDN or a linked site
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": _csp(),
     }

@@ -187,13 +187,15 @@ def _unit_or_none(unit_id: str) -> Unit | None:
         return None
 
 
-def refresh(cards: list[Card], active: set[str], now: datetime) -> None:
-    """Fresh fan counts (one BatchGetItem), subscription marks and what each screen shows now."""
+def refresh(cards: list[Card], active: set[str], now: datetime, *, reload: bool = True) -> None:
+    """Fresh fan counts (one BatchGetItem unless just read), subscription marks and what each screen shows now."""
     if not cards:
         return
-    fresh = {s.screen_id: s for s in Screen.batch_get([c.screen.screen_id for c in cards])}
+    if reload:
+        fresh = {s.screen_id: s for s in Screen.batch_get([c.screen.screen_id for c in cards])}
+        for card in cards:
+            card.screen = fresh.get(card.screen.screen_id, card.screen)
     for card in cards:
-        card.screen = fresh.get(card.screen.screen_id, card.screen)
         card.subscribed = card.screen.screen_id in active
     with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
         shown = list(pool.map(lambda c: showing_now(c.screen, now), cards))
@@ -228,5 +230,5 @@ def cards_for(screen_ids: list[str], *, active: set[str], now: datetime | None =
     unit_ids = sorted({s.unit_id for s in screens.values()})
     units = {u.unit_id: u for u in Unit.batch_get(unit_ids)} if unit_ids else {}
     cards = [_card(screens[sid], units, False) for sid in screen_ids if sid in screens]
-    refresh(cards, active, now)
+    refresh(cards, active, now, reload=False)
     return cards

@@ -101,6 +101,8 @@ def test_used_code_cannot_be_replayed(browser):
     start = browser.request("GET", f"/m/{PLAIN_APPID}/mine")
     callback = browser.wechat_authorize(start.headers["Location"])
     assert browser.get(callback).status_code == 200
+    reload = browser.request("GET", callback)  # the fan reloads the callback URL: he is signed in already
+    assert reload.status_code == 302 and reload.headers["Location"].endswith("/subscribe")
     code = parse_qs(urlsplit(callback).query)["code"][0]
     # a second browser starts its own authorization and tries the spent code with its own state
     other = PhoneBrowser(browser.client, openid="o-other")

@@ -213,7 +213,7 @@ def test_unknown_account_and_broken_manifest_get_friendly_pages(browser, demo):
 
 def test_pages_carry_security_headers(browser, demo):
     response = browser.get(f"/m/{PLAIN_APPID}/subscribe")
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'none': no script at all
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "private, no-store"
