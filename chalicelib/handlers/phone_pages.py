@@ -33,11 +33,12 @@ from chalicelib.handlers.phone_web import (
     same_origin,
     visit,
 )
+from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
 from chalicelib.models.screens import Screen, normalise_screen_code
 from chalicelib.models.units import Unit
 from chalicelib.page_tokens import verify_link
-from chalicelib.services import content_view, page_subscriptions, reads, screen_catalogue
+from chalicelib.services import content_view, page_subscriptions, playlist, reads, screen_catalogue
 from chalicelib.services import phone_identity as identity
 from chalicelib.services.content_view import Unavailable
 from chalicelib.services.page_subscriptions import Refusal
@@ -152,8 +153,6 @@ def _unread_items(fan: Fan | None) -> list:
     ids = sorted(fan.unread_content or ())[:50] if fan else []
     if not ids:
         return []
-    from chalicelib.models.content import PUBLISHED, Content
-
     now = datetime.now(UTC)
     items = [c for c in Content.batch_get(ids)
              if c.status == PUBLISHED and (c.valid_until is None or c.valid_until > now)]
@@ -178,8 +177,6 @@ def screen_mirror(appid: str, screen_id: str) -> Response:
                         "去订阅中心看看")
     now = datetime.now(UTC)
     manifest = screen_catalogue.manifest_for(screen.screen_id)
-    from chalicelib.services import playlist
-
     items = playlist.current_items(manifest, now)
     playing = playlist.now_playing(manifest, now, screen_catalogue.reported_content(screen, now))
     fan = _fan(v)
