@@ -195,6 +195,7 @@ def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models
     """
     root_imports: set[str] = set()
     root_names: set[str] = set()
+    roots = [(module, function) for module, function in roots if module_file(project_dir, module) is not None]
     for module, function in roots:
         facts = _function_facts(project_dir, module, function) if function else _facts(project_dir, module)
         root_imports |= facts.imports

@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -170,8 +171,23 @@ def upload_player(bucket: str, region: str, project_dir: Path) -> None:
         print("tools/upload_player.py not found: player_static/ NOT uploaded", file=sys.stderr)
         return
     env = {**os.environ, "AWS_DEFAULT_REGION": region, "PLAYER_BUCKET": bucket}
-    subprocess.run([sys.executable, "-m", "tools.upload_player", "--bucket", bucket, "--prefix", "player/"],  # noqa: S603 -- fixed argv, no shell
+    subprocess.run([sys.executable, "-m", "tools.upload_player", bucket],  # noqa: S603 -- fixed argv, no shell
                    check=True, cwd=project_dir, env=env)
+
+
+def stage_variables(target: Target, out: dict[str, str], public_base_url: str) -> dict[str, str]:
+    """What the deployed functions see, for running ``tools.*`` against the stage from a workstation."""
+    return {**target.environment, "STAGE": target.stage, "AWS_DEFAULT_REGION": target.region,
+            "PLAYER_BUCKET": out["PlayerBucketName"], "CDN_BASE_URL": out["PlayerBaseUrl"],
+            "PUBLIC_BASE_URL": public_base_url or out["EndpointURL"].rstrip("/")}
+
+
+def print_env(target: Target, cfn: Any, stack: str) -> None:
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    public = next((p.get("ParameterValue", "") for p in described.get("Parameters", [])
+                   if p["ParameterKey"] == "PublicBaseUrl"), "")
+    for name, value in stage_variables(target, outputs(cfn, stack), public).items():
+        print(f"export {name}={shlex.quote(value)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
                         help="stack parameter, e.g. PlayerDomainName=player.example.cn (repeatable)")
     parser.add_argument("--skip-player", action="store_true")
+    parser.add_argument("--print-env", action="store_true",
+                        help="only print the deployed stage's variables as export lines (for tools run by hand)")
     args = parser.parse_args(argv)
     if os.environ.get("AWS_ENDPOINT_URL"):
         raise SystemExit("AWS_ENDPOINT_URL is set (local emulator?); unset it to deploy to AWS")
@@ -194,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     target = Target(args.stage, partition, region, PROJECT_DIR)
     stack = args.stack_name or f"kepuscreen-{args.stage}"
     given = dict(p.split("=", 1) for p in args.parameter)
+    if args.print_env:
+        print_env(target, session.client("cloudformation"), stack)
+        return 0
 
     template_path = build(target)
     linted = lint(template_path, region)

@@ -144,8 +144,26 @@ def resources(settings: Settings, china: bool) -> dict[str, Any]:
         condition = {"StringEquals": {"AWS:SourceArn": {
             "Fn::Sub": f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{DISTRIBUTION}}}"}}}
 
+    # Phone pages (served by the API's domain) read manifests and media cross-origin.
+    res["PlayerResponseHeadersPolicy"] = {
+        "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+        "Properties": {"ResponseHeadersPolicyConfig": {
+            "Name": {"Fn::Sub": "${AWS::StackName}-player"},
+            "CorsConfig": {
+                "AccessControlAllowCredentials": False,
+                "AccessControlAllowHeaders": {"Items": ["*"]},
+                "AccessControlAllowMethods": {"Items": ["GET", "HEAD", "OPTIONS"]},
+                "AccessControlAllowOrigins": {"Items": ["*"]},
+                "AccessControlMaxAgeSec": 86400,
+                "OriginOverride": True,
+            },
+            "SecurityHeadersConfig": {"ContentTypeOptions": {"Override": True}},
+        }},
+    }
+
     def behaviour(policy: str) -> dict[str, Any]:
         return {
+            "ResponseHeadersPolicyId": {"Ref": "PlayerResponseHeadersPolicy"},
             "TargetOriginId": "player-bucket",
             "ViewerProtocolPolicy": "redirect-to-https",
             "AllowedMethods": ["GET", "HEAD", "OPTIONS"],

@@ -54,23 +54,45 @@ def function_setting(config: dict[str, Any], stage: str, function: str, key: str
 Root = tuple[str, str | None]  # (module, function in it; None = the whole module)
 
 
-def app_functions(app: Any) -> dict[str, tuple[str, list[Root]]]:
-    """Lambda handler string -> (Chalice function name, the Python functions it runs).
+def code_roots(func: Any, depth: int = 0) -> set[Root]:
+    """The module-level definitions a registered handler runs: itself, what it wraps (``__wrapped__``) and the
+    functions its closure holds -- so a view registered through a wrapper (``@operation(...)`` building a
+    ``chalice_view``) is attributed to the wrapper's factory *and* to the user's function.
+    """
+    roots: set[Root] = set()
+    while func is not None and depth < 4:
+        module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", "")
+        if module and qualname:
+            roots.add((module, qualname.split(".")[0]))
+        for cell in getattr(func, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if hasattr(value, "__code__"):
+                roots |= code_roots(value, depth + 1)
+        func = getattr(func, "__wrapped__", None)
+        depth += 1
+    return roots
 
-    ``app.app`` is the API handler: it runs every route's view function (and
-    nothing of the event handlers its blueprints also define).  Event
-    handlers are ``<module>.<function>``.
+
+def app_functions(app: Any) -> dict[str, tuple[str, list[Root]]]:
+    """Lambda handler string -> (Chalice function name, the Python definitions it runs).
+
+    ``app.app`` is the API handler: it runs every route's view (and nothing of
+    the event handlers its blueprints also define).  Event handlers are
+    ``<module>.<function>``.
     """
     routes: set[Root] = set()
     for methods in app.routes.values():
         for entry in methods.values():
-            routes.add((entry.view_function.__module__, entry.view_function.__name__))
+            routes |= code_roots(entry.view_function)
     result: dict[str, tuple[str, list[Root]]] = {"app.app": ("api_handler", sorted(routes, key=str))}
     for name, handler in app.handler_map.items():
         func = getattr(handler, "func", handler)
         module = getattr(func, "__module__", None)
         if module and name != "api_handler":
-            result[f"{module}.{func.__name__}"] = (name, [(module, func.__name__)])
+            result[f"{module}.{func.__name__}"] = (name, sorted(code_roots(func), key=str))
     return result
 
 

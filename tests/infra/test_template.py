@@ -197,3 +197,20 @@ def test_china_targets_need_a_china_region():
     with pytest.raises(ValueError, match="not in partition"):
         Target("prod", "aws-cn", "us-east-1")
     assert Target("prod", "aws-cn").region == "cn-north-1"
+
+
+def operation(view):
+    """A view wrapper in the style of the admin API's ``@operation``: Chalice only ever sees ``chalice_view``."""
+    def chalice_view(**params):
+        return view(**params)
+    return chalice_view
+
+
+def user_view():
+    return "the code that really runs"
+
+
+def test_a_wrapped_view_is_attributed_to_the_wrapper_and_to_the_view_it_holds():
+    from infra.postprocess import code_roots
+
+    assert code_roots(operation(user_view)) == {(__name__, "operation"), (__name__, "user_view")}
