@@ -1,0 +1,74 @@
+"""Shared bench plumbing: an in-process emulated AWS and a counter of AWS requests.
+
+Requests are counted at botocore's ``_make_api_call``: every boto3 and pynamodb
+call passes through it, so the count is exactly what AWS would bill.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+
+import botocore.client
+
+
+def start_local_aws() -> str:
+    """moto server on a free port, the environment pointed at it, everything provisioned."""
+    os.environ.setdefault("STAGE", "bench")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    from devstack.aws_local import configure_env, start_moto
+
+    _server, endpoint = start_moto()
+    configure_env(endpoint)
+    from chalicelib.models import ALL_MODELS
+    from chalicelib.resources import queue_specs
+    from chalicelib.secrets import ensure_app_signing_key
+    from chalicelib.settings import get_settings
+    from devstack.aws_local import provision
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    provision(ALL_MODELS, queue_specs(settings), settings.player_bucket)
+    ensure_app_signing_key()
+    return endpoint
+
+
+class AwsRequestCounter:
+    """Counts AWS API calls by (service, operation) while active."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.seconds = 0.0  # wall time spent waiting on AWS (the emulator, here)
+        self._lock = threading.Lock()
+        self._original = botocore.client.BaseClient._make_api_call
+
+    def install(self) -> None:
+        counter = self
+
+        def counting(client, operation_name, api_params):
+            started = time.perf_counter()
+            try:
+                return counter._original(client, operation_name, api_params)
+            finally:
+                with counter._lock:
+                    counter.calls[(client.meta.service_model.service_name, operation_name)] += 1
+                    counter.seconds += time.perf_counter() - started
+
+        botocore.client.BaseClient._make_api_call = counting
+
+    def uninstall(self) -> None:
+        botocore.client.BaseClient._make_api_call = self._original
+
+    @contextmanager
+    def measure(self):
+        before = Counter(self.calls)
+        result: Counter[tuple[str, str]] = Counter()
+        yield result
+        result.update({k: v - before.get(k, 0) for k, v in self.calls.items() if v - before.get(k, 0)})
+
+    @staticmethod
+    def total(counts: Counter, service: str | None = None) -> int:
+        return sum(v for (svc, _op), v in counts.items() if service in (None, svc))
