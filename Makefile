@@ -41,3 +41,12 @@ bench-player: $(STAMP) browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
+
+# Deployment (docs/deploy.md).  `make package` needs no AWS credentials; `make deploy` uses yours.
+.PHONY: package deploy
+package: $(STAMP)
+	$(BIN)/python -m infra.build --stage $(or $(STAGE),dev) --partition $(or $(PARTITION),aws-cn) --lint
+
+deploy: $(STAMP)
+	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod [REGION=cn-north-1] [PARAMS='Key=Value ...']"; exit 1; }
+	$(BIN)/python -m infra.deploy --stage $(STAGE) $(if $(REGION),--region $(REGION)) $(foreach p,$(PARAMS),--parameter $(p))

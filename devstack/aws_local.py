@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -52,6 +53,34 @@ class QueueUrls(NamedTuple):
     dlq_url: str
 
 
+_dynamodb_lock = threading.RLock()
+
+
+def serialise_dynamodb() -> None:
+    """Make the emulator's DynamoDB serialise requests, as DynamoDB's transactions are serialisable.
+
+    moto runs requests on concurrent threads and implements TransactWriteItems
+    by deep-copying the tables and restoring that copy when a condition fails:
+    a transaction cancelled on one thread can then undo another thread's
+    committed transaction (seen in tests: a de-duplication record vanished and
+    a fan was counted twice).  Real DynamoDB never does that.  One lock around
+    moto's DynamoDB request handling restores the guarantee the product relies
+    on; it only affects the local emulator.  Idempotent.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler.call_action, "_kepuscreen_serialised", False):
+        return
+    original = DynamoHandler.call_action
+
+    def call_action(self):
+        with _dynamodb_lock:
+            return original(self)
+
+    call_action._kepuscreen_serialised = True
+    DynamoHandler.call_action = call_action
+
+
 def start_moto(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> tuple[ThreadedMotoServer, str]:
     """Start moto's HTTP server in a daemon thread; returns it and its endpoint URL.
 
@@ -62,6 +91,7 @@ def start_moto(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) ->
     """
     if quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    serialise_dynamodb()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=not quiet)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

@@ -50,6 +50,8 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
     # Only now import the application: table names and endpoints are read from the environment.
+    from tools.upload_player import upload_player
+
     from app import app
     from chalicelib.models import ALL_MODELS
     from chalicelib.resources import queue_specs
@@ -59,7 +61,6 @@ def main() -> None:
     from devstack.cdn import start_cdn
     from devstack.local_api import start_api
     from devstack.sqs_pump import SqsPump
-    from tools.upload_player import upload_player
 
     get_settings.cache_clear()
     settings = get_settings()
@@ -97,6 +98,8 @@ def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str)
     STATE_FILE.write_text(json.dumps({
         "api_base": api_base, "wechat_api_base": wechat_base, "aws_endpoint": aws_endpoint,
         "accounts": info["accounts"],
+        "screens": [{k: s.get(k) for k in ("screen_id", "name", "qr_url", "player_key")} for s in info["screens"]],
+        "root_api_key": info["users"][0]["api_key"],
     }, ensure_ascii=False, indent=2))
 
 

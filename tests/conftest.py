@@ -23,7 +23,6 @@ import logging
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from tests import support
 
@@ -32,10 +31,9 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    from devstack.aws_local import start_moto
+
+    server, endpoint = start_moto()
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     yield endpoint
     server.stop()

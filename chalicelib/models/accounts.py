@@ -48,6 +48,7 @@ class Account(Model):
     subscribe_template_id = UnicodeAttribute(null=True)  # 订阅通知 template
     digest_tag_id = NumberAttribute(null=True)  # tag for the daily mass-send digest, if allowed
     secrets_set = UnicodeSetAttribute(null=True)
+    menu_created_at = UTCDateTimeAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
