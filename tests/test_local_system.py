@@ -73,13 +73,13 @@ def test_make_dev_runs_the_whole_system_and_the_simulator_subscribes_exactly_onc
         screen_id = state["screens"][0]["screen_id"]
         root_key = state["root_api_key"]
         before = _fan_count(state, screen_id, root_key)
-        out = _simulate(tmp_path, "--openid", "o-e2e", "follow", "--qr-url", state["screens"][0]["qr_url"],
-                        "--retries", "3")
+        out = _simulate(tmp_path, "--openid", "o-e2e", "--retries", "3", "follow",
+                        "--qr-url", state["screens"][0]["qr_url"])
         assert "订阅" in out and out.count("same reply as the first") == 3
         assert _fan_count(state, screen_id, root_key) == before + 1
         second = state["screens"][1]["screen_id"]
         before_second = _fan_count(state, second, root_key)
-        out = _simulate(tmp_path, "--openid", "o-e2e", "scan", second, "--retries", "3")
+        out = _simulate(tmp_path, "--openid", "o-e2e", "--retries", "3", "scan", second)
         assert out.count("same reply as the first") == 3
         assert _fan_count(state, second, root_key) == before_second + 1
         assert _fan_count(state, screen_id, root_key) == before + 1
