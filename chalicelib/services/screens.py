@@ -9,9 +9,7 @@ the screen is kept and ``create_qrcode`` (``POST .../qrcode``) fills it later.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.logs import logger
@@ -21,23 +19,12 @@ from chalicelib.services import audit, outbox
 from chalicelib.services.access import MANAGE, READ, Principal
 from chalicelib.services.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.pagination import Page, page_over
+from chalicelib.services.screen_reports import hash_player_key, screen_status
 from chalicelib.services.units import subtree
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
 from chalicelib.wechat.client import client_for
 
 PLAYER_KEY_PREFIX = "psk_"
-
-
-def hash_player_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def is_online(screen: Screen, at: datetime | None = None) -> bool:
-    """Online while heartbeats arrive: last seen within three heartbeat intervals."""
-    if screen.last_seen is None:
-        return False
-    window = timedelta(seconds=3 * int(screen.heartbeat_interval or 30))
-    return (at or datetime.now(UTC)) - screen.last_seen <= window
 
 
 def public(screen: Screen) -> dict[str, Any]:
@@ -48,7 +35,7 @@ def public(screen: Screen) -> dict[str, Any]:
         "qr": {"ticket": screen.qr_ticket, "url": screen.qr_url, "error": screen.qr_error,
                "ready": bool(screen.qr_url)},
         "player_key_set": bool(screen.player_key_hash), "fan_count": int(screen.fan_count or 0),
-        "online": is_online(screen), "last_seen": screen.last_seen,
+        "status": screen_status(screen), "online": screen_status(screen) == "online", "last_seen": screen.last_seen,
         "revision": screen.revision, "created_at": screen.created_at, "updated_at": screen.updated_at,
     }
 

@@ -291,6 +291,7 @@ class ScreenOut(Out):
     qr: QrOut
     player_key_set: bool
     fan_count: int
+    status: Literal["online", "offline", "never"]  # online: a heartbeat within two intervals
     online: bool
     last_seen: datetime | None
     revision: int
