@@ -405,7 +405,7 @@ def test_fresh_item_cuts_in_after_min_dwell_and_urgent_stays_immediate(browser, 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "fresh-cut-in-mid-transition.png"))  # the cross-fade, not a jump
     _shot(page, "fresh-cut-in")
-    seen += [_playing(page)] + _timeline(page, 4)
+    seen += [_playing(page), *_timeline(page, 4)]
     assert seen[:7] == ["c_short"] * 7
     # c_long had been on screen 2 s at the poll: it keeps its minimum dwell of 5 s, then c_new plays
     # (its full duration would have ended at 38 s)
