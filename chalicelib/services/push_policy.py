@@ -67,10 +67,10 @@ SENT, STOPPED, PAUSED, TRANSIENT, FAILED = "sent", "stopped", "paused", "transie
 
 def classify(errcode: int | None, http_status: int | None = None) -> str:
     """What a WeChat answer means for the pipeline (``errcode`` None = no JSON answer at all)."""
-    if errcode == 0:
-        return SENT
     if errcode is None or (http_status is not None and http_status >= 500) or errcode in TRANSIENT_CODES:
         return TRANSIENT
+    if errcode == 0:
+        return SENT
     if errcode in PAUSE_CODES:
         return PAUSED
     if errcode in STOP_CODES:
