@@ -68,7 +68,8 @@ class PushKit:
                 if content_id is None or content_id in _link_of(m)]
 
     def calls_for(self, path: str, openid: str) -> list[dict]:
-        return [c for c in self.standin.calls(path) if isinstance(c["body"], dict) and c["body"].get("touser") == openid]
+        return [c for c in self.standin.calls(path)
+                if isinstance(c["body"], dict) and c["body"].get("touser") == openid]
 
 
 def _link_of(message: dict) -> str:
