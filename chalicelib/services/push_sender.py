@@ -59,6 +59,7 @@ from chalicelib.settings import get_settings
 from chalicelib.wechat.client import client_for
 
 CONCURRENCY = 20
+BATCHES_IN_PARALLEL = 5
 SEND_TIMEOUT = 4
 MAX_TRIES = 6
 BACKOFF_BASE = 5
@@ -232,7 +233,8 @@ def _call(appid: str, channel: str, body: dict[str, Any]) -> tuple[str, int | No
 
 
 def _send_one(account: Account, message: SendMessage, openid: str, fan: Fan | None, now: datetime,
-              paused: threading.Event, template_budget: list[int], budget_lock: threading.Lock) -> Outcome:
+              paused: threading.Event, template_budget: list[int], budget_lock: threading.Lock,
+              slots: threading.BoundedSemaphore) -> Outcome:
     channel = policy.choose_channel(account, fan, now)
     if channel == policy.NONE:
         return Outcome(openid, channel, "suppressed")
@@ -255,7 +257,11 @@ def _send_one(account: Account, message: SendMessage, openid: str, fan: Fan | No
     else:
         window = policy.open_windows(fan, now)[0]
         body = policy.custom_body(openid, content, url)
-    result, code, msgid = _call(account.appid, channel, body)
+    with slots:  # ≤ CONCURRENCY WeChat calls in flight per invocation, however many batches it runs
+        if paused.is_set():
+            result, code, msgid = policy.PAUSED, None, None
+        else:
+            result, code, msgid = _call(account.appid, channel, body)
     if result == policy.PAUSED:
         paused.set()
     if channel == policy.TEMPLATE and result != policy.SENT:
@@ -273,7 +279,8 @@ def _backoff(tries: int) -> int:
 
 # ------------------------------------------------------------------ the batch
 
-def process(body: dict[str, Any], *, now: datetime | None = None) -> dict[str, int]:
+def process(body: dict[str, Any], *, now: datetime | None = None,
+            slots: threading.BoundedSemaphore | None = None) -> dict[str, int]:
     """Handle one send-queue message; returns counts by result.  Raises ``RetryLater``."""
     message = SendMessage.model_validate(body)
     now = now or datetime.now(UTC)
@@ -305,8 +312,9 @@ def process(body: dict[str, Any], *, now: datetime | None = None) -> dict[str, i
                   policy.template_quota(account)]
         paused, lock = threading.Event(), threading.Lock()
         with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(todo))) as pool:
-            futures = [pool.submit(_send_one, account, message, r.openid, fans[r.openid], now, paused, budget, lock)
-                       for r in todo]
+            slots = slots or threading.BoundedSemaphore(CONCURRENCY)
+            futures = [pool.submit(_send_one, account, message, r.openid, fans[r.openid], now, paused, budget, lock,
+                                   slots) for r in todo]
             tally.outcomes = [f.result() for f in futures]
         by_openid = {r.openid: r for r in todo}
         for outcome in tally.outcomes:
@@ -479,10 +487,13 @@ def _drop_unread_later(appid: str, openid: str, dropped: set[str]) -> None:
 def handle_records(records: list[tuple[str, str]], remaining_ms: Callable[[], int] | None = None) -> list[str]:
     """Process (message id, body) pairs; returns the ids that failed (for ``batchItemFailures``).
 
-    A record not started because the invocation's time is short is re-enqueued
-    as it is (not failed: that would count a receive towards the DLQ).
+    The batches of one invocation run side by side (their DynamoDB reads and
+    writes overlap the others' sends) while WeChat calls stay bounded by the
+    invocation's ``CONCURRENCY``.  A record not started because the
+    invocation's time is short is re-enqueued as it is (failing it would
+    count a receive towards the DLQ).
     """
-    failed: list[str] = []
+    valid: list[tuple[str, dict[str, Any]]] = []
     for message_id, raw in records:
         try:
             body = json.loads(raw)
@@ -493,12 +504,22 @@ def handle_records(records: list[tuple[str, str]], remaining_ms: Callable[[], in
         if remaining_ms is not None and remaining_ms() < MIN_REMAINING_MS:
             send_json(get_settings().send_queue_name, body)
             continue
+        valid.append((message_id, body))
+
+    slots = threading.BoundedSemaphore(CONCURRENCY)  # shared by the invocation's batches
+
+    def run(message_id: str, body: dict[str, Any]) -> str | None:
         try:
-            process(body)
+            process(body, slots=slots)
+            return None
         except RetryLater as exc:
             logger.warning("push batch left for SQS redelivery", reason=str(exc))
-            failed.append(message_id)
         except Exception:
             logger.exception("push batch failed; SQS will redeliver it")
-            failed.append(message_id)
-    return failed
+        return message_id
+
+    if not valid:
+        return []
+    with ThreadPoolExecutor(max_workers=min(BATCHES_IN_PARALLEL, len(valid))) as pool:
+        results = list(pool.map(lambda pair: run(*pair), valid))
+    return [message_id for message_id in results if message_id]
