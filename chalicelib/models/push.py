@@ -88,7 +88,6 @@ class PushBatch(Model):
     pending = UnicodeSetAttribute(null=True)
     retry_attempt = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
-    msgids = UnicodeSetAttribute(null=True)  # "<openid>=<msgid>" of template sends, for support and receipts
     expires_at = TTLAttribute(null=True)
 
 

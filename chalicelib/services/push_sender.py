@@ -393,9 +393,6 @@ def _batch_write(uow: UnitOfWork, message: SendMessage, batch: PushBatch | None,
     actions.append(PushBatch.pending.set(pending) if pending else PushBatch.pending.remove())
     if retry_attempt is not None:
         actions.append(PushBatch.retry_attempt.set(retry_attempt))
-    msgids = {f"{o.openid}={o.msgid}" for o in tally.outcomes if o.msgid and o.openid in newly}
-    if msgids:
-        actions.append(PushBatch.msgids.add(msgids))
     version = int(batch.version or 0) if batch else 0
     condition = PushBatch.version.does_not_exist() if batch is None else (PushBatch.version == version)
     uow.update(PushBatch(message.job_id, message.batch_id), actions, condition=condition, tag="batch")
