@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint bench browser clean
+.PHONY: dev test lint bench bench-player browser clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -36,5 +36,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.callback
 
+bench-player: $(STAMP) browser
+	$(BIN)/python -m bench.publish_to_screen
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
+
+# Deployment (docs/deploy.md).  `make package` needs no AWS credentials; `make deploy` uses yours.
+.PHONY: package deploy
+package: $(STAMP)
+	$(BIN)/python -m infra.build --stage $(or $(STAGE),dev) --partition $(or $(PARTITION),aws-cn) --lint
+
+deploy: $(STAMP)
+	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod [REGION=cn-north-1] [PARAMS='Key=Value ...']"; exit 1; }
+	$(BIN)/python -m infra.deploy --stage $(STAGE) $(if $(REGION),--region $(REGION)) $(foreach p,$(PARAMS),--parameter $(p))

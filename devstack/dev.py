@@ -98,6 +98,8 @@ def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str)
     STATE_FILE.write_text(json.dumps({
         "api_base": api_base, "wechat_api_base": wechat_base, "aws_endpoint": aws_endpoint,
         "accounts": info["accounts"],
+        "screens": [{k: s.get(k) for k in ("screen_id", "name", "qr_url", "player_key")} for s in info["screens"]],
+        "root_api_key": info["users"][0]["api_key"],
     }, ensure_ascii=False, indent=2))
 
 

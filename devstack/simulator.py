@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.simulator", description="Act as a WeChat user.")
     parser.add_argument("--appid", help="official account (default: the first demo account)")
     parser.add_argument("--openid", default="o-simulated-user", help="who you are (default: o-simulated-user)")
+    parser.add_argument("--retries", type=int, default=0, choices=range(0, 4),
+                        help="deliver the same request again this many times, as WeChat does when unanswered")
     sub = parser.add_subparsers(dest="action", required=True)
     follow = sub.add_parser("follow", help="follow the account (optionally from a screen's QR code)")
     follow.add_argument("--scene", help="screen code of the QR code scanned")
@@ -98,8 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         standin.record_interaction(sender.appid, openid, "message")
         request = sender.text(openid, args.content)
 
-    response = requests.post(f"{state['api_base']}/wechat/{sender.appid}?{request.query_string}",
-                             data=request.body, headers={"Content-Type": "text/xml"}, timeout=10)
+    url = f"{state['api_base']}/wechat/{sender.appid}?{request.query_string}"
+    response = requests.post(url, data=request.body, headers={"Content-Type": "text/xml"}, timeout=10)
+    for attempt in range(1, args.retries + 1):
+        retry = requests.post(url, data=request.body, headers={"Content-Type": "text/xml"}, timeout=10)
+        same = sender.open_reply(retry.text) == sender.open_reply(response.text) if retry.ok else False
+        print(f"retry {attempt}: HTTP {retry.status_code}, {'same reply as the first' if same else 'DIFFERENT reply'}")
     print(f"[{account['name']} · {sender.mode} mode] HTTP {response.status_code}")
     if response.status_code != 200:
         print(response.text)

@@ -49,6 +49,7 @@ class Account(Model):
     digest_tag_id = NumberAttribute(null=True)  # tag for the daily mass-send digest, if allowed
     template_quota = NumberAttribute(null=True)  # template messages per day; WeChat's default 100,000 when unset
     secrets_set = UnicodeSetAttribute(null=True)
+    menu_created_at = UTCDateTimeAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

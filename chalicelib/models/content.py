@@ -72,6 +72,13 @@ class Content(Model):
     reject_reason = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)
+    # admin workflow (issue 3): who moved it, and the queue messages still owed after a commit
+    submitted_by = UnicodeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    reviewed_at = UTCDateTimeAttribute(null=True)
+    withdrawn_at = UTCDateTimeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+    outbox = ListAttribute(of=MapAttribute, null=True)  # [{queue, body}] sent after the commit, then cleared
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

@@ -40,6 +40,17 @@ class ScreensByUnitIndex(GlobalSecondaryIndex):
     screen_id = UnicodeAttribute(range_key=True)
 
 
+class ScreensByAccountIndex(GlobalSecondaryIndex):
+    """Screens subscribing through one official account (admin checks, account deletion)."""
+
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    appid = UnicodeAttribute(hash_key=True)
+    screen_id = UnicodeAttribute(range_key=True)
+
+
 class Screen(Model):
     class Meta:
         table_name = table_name("screens")
@@ -57,13 +68,16 @@ class Screen(Model):
     player_key_hash = UnicodeAttribute(null=True)
     qr_ticket = UnicodeAttribute(null=True)
     qr_url = UnicodeAttribute(null=True)
+    qr_error = UnicodeAttribute(null=True)  # last WeChat error creating the QR code; retried by POST .../qrcode
     fan_count = NumberAttribute(default=0)
     last_seen = UTCDateTimeAttribute(null=True)
     heartbeat = MapAttribute(null=True)
     heartbeat_interval = NumberAttribute(default=30)
+    poll_seconds = NumberAttribute(default=10)  # how often the player polls its manifest
     manifest_version = UnicodeAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
     by_unit = ScreensByUnitIndex()
+    by_account = ScreensByAccountIndex()

@@ -1,0 +1,213 @@
+"""The admin API's request pipeline, shared by every route, and its route registry.
+
+``operation`` registers a Chalice route and records it (method, path, models)
+for the OpenAPI document, so the document is generated from the same
+declarations that serve requests.  Each request goes through the same steps:
+authenticate the bearer key → cap the body size → parse JSON → validate body
+and query with pydantic → parse ``If-Match`` → run the view (once per
+``Idempotency-Key`` on create calls) → shape the response through its model
+and add an ``ETag``.  Every failure is ``{"error": {"code", "message", "field"}}``.
+Nothing here logs a request body, so secrets in it never reach a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.logs import logger
+from chalicelib.services import idempotency
+from chalicelib.services.access import Principal, authenticate
+from chalicelib.services.errors import ApiError, BadRequest, NotFound
+
+PREFIX = "/api/v1"
+DEFAULT_MAX_BODY = 16 * 1024
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff"}
+PATH_PARAM = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    name: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    idempotent: bool = False
+    public: bool = False
+    max_body: int = DEFAULT_MAX_BODY
+    redact: Callable[[dict], dict] | None = None
+    errors: tuple[int, ...] = field(default=(400, 401, 403, 404))
+
+
+REGISTRY: list[Operation] = []
+
+
+@dataclass
+class Call:
+    """What a view gets: the caller, the validated body and query, the If-Match revision."""
+
+    principal: Principal | None
+    body: Any
+    query: Any
+    if_match: int | None
+    headers: dict[str, str]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The body's fields that were sent (PATCH semantics), secrets unwrapped for the service."""
+        return _unwrap(self.body.model_dump(exclude_unset=True)) if self.body is not None else {}
+
+
+def _unwrap(value: Any) -> Any:
+    if hasattr(value, "get_secret_value"):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(error.body(), ensure_ascii=False), status_code=error.status,
+                    headers={**JSON_HEADERS, **(headers or {})})
+
+
+def _validation_error(exc: ValidationError, where: str = "") -> BadRequest:
+    first = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in first.get("loc", ()))
+    code = {"extra_forbidden": "unknown_field", "missing": "required"}.get(first["type"], "invalid")
+    message = first["msg"] if code != "unknown_field" else "unknown field"
+    return BadRequest(message, field=f"{where}{loc}" or None, code=code)
+
+
+def _if_match(headers: dict[str, str]) -> int | None:
+    raw = headers.get("if-match")
+    if raw is None:
+        return None
+    match = ETAG.match(raw.strip())
+    if not match:
+        raise BadRequest('If-Match must be an ETag from this API, e.g. "3"', field="If-Match")
+    return int(match.group(1))
+
+
+def _shape(op: Operation, payload: Any) -> Any:
+    """The payload as its response model declares it: undeclared fields never leave."""
+    if op.response is None or payload is None:
+        return payload
+    return op.response.model_validate(payload).model_dump(mode="json", by_alias=True)
+
+
+def _parse_body(op: Operation, raw: bytes) -> Any:
+    if op.body is None:
+        if raw.strip() not in (b"", b"{}", b"null"):
+            raise BadRequest("this call takes no request body", code="unexpected_body")
+        return None
+    try:
+        return op.body.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+        raise _validation_error(exc) from None
+
+
+def _parse_query(op: Operation, params: dict[str, str]) -> Any:
+    if op.query is None:
+        if params:
+            raise BadRequest("unknown query parameter", field=next(iter(params)), code="unknown_field")
+        return None
+    try:
+        return op.query.model_validate(params)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+
+
+def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict[str, str]) -> Response:
+    request = bp.current_request
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    try:
+        for value in params.values():
+            if not PATH_PARAM.match(value or ""):
+                raise NotFound()
+        principal = None if op.public else authenticate(headers.get("authorization"))
+        raw = request.raw_body or b""
+        if len(raw) > op.max_body:
+            raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
+        call = Call(principal, _parse_body(op, raw), _parse_query(op, dict(request.query_params or {})),
+                    _if_match(headers), headers)
+
+        def run() -> tuple[int, Any]:
+            result = view(call, **params)
+            reply = result if isinstance(result, Reply) else Reply(result)
+            return reply.status or op.status, _shape(op, reply.body)
+
+        key = headers.get("idempotency-key")
+        if op.idempotent and key is not None:
+            status, payload, replayed = idempotency.run(principal.user_id, op.name, key, raw, run, op.redact)
+            extra = {"Idempotency-Replayed": "true"} if replayed else {}
+        else:
+            (status, payload), extra = run(), {}
+        etag = {"ETag": f'"{payload["revision"]}"'} if isinstance(payload, dict) and "revision" in payload else {}
+        body = "" if status == 204 else json.dumps(payload, ensure_ascii=False)
+        return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **extra})
+    except ApiError as error:
+        if error.status >= 500:
+            logger.warning("admin call failed upstream", route=op.name, code=error.code)
+        return error_response(error, {"WWW-Authenticate": "Bearer"} if error.status == 401 else None)
+    except Exception:
+        logger.exception("admin call failed", route=op.name)
+        return error_response(_Internal())
+
+
+class _Internal(ApiError):
+    status, code = 500, "internal"
+
+    def __init__(self) -> None:
+        super().__init__("internal error")
+
+
+def operation(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
+              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
+              idempotent: bool = False, public: bool = False, max_body: int = DEFAULT_MAX_BODY,
+              redact: Callable[[dict], dict] | None = None) -> Callable:
+    """Declare one admin route; see the module docstring."""
+    full_path = f"{PREFIX}{path}"
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        op = Operation(method, full_path, view.__name__, summary, tag, body, query, response, status, idempotent,
+                       public, max_body, redact)
+        REGISTRY.append(op)
+
+        def chalice_view(**params: str) -> Response:
+            return _handle(bp, op, view, params)
+
+        chalice_view.__name__ = f"admin_{view.__name__}"
+        chalice_view.__doc__ = summary
+        bp.route(full_path, methods=[method])(chalice_view)
+        return view
+
+    return register

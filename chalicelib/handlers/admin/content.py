@@ -1,0 +1,79 @@
+"""``/api/v1/content``: content, its review workflow, and media uploads."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.handlers.admin import schemas as s
+from chalicelib.handlers.admin.api import Call, Reply, operation
+from chalicelib.handlers.admin.units import page_body
+from chalicelib.services import content as service
+from chalicelib.services import media
+from chalicelib.services.access import EDIT
+from chalicelib.services.errors import BadRequest
+
+bp = Blueprint(__name__)
+TAG = "content"
+MAX_CONTENT_BODY = 128 * 1024
+
+
+@operation(bp, "POST", "/content", summary="Create content (a draft)", tag=TAG, body=s.ContentCreate,
+           response=s.ContentOut, status=201, idempotent=True, max_body=MAX_CONTENT_BODY)
+def create_content(call: Call):
+    return service.public(service.create(call.principal, call.data))
+
+
+@operation(bp, "GET", "/content", summary="List content in your scope, newest first", tag=TAG,
+           query=s.ContentListQuery, response=s.ContentList)
+def list_content(call: Call):
+    q = call.query
+    return page_body(service.list_content(call.principal, q.cursor, q.limit, q.unit_id, q.status), service.public)
+
+
+@operation(bp, "GET", "/content/{content_id}", summary="Read content", tag=TAG, response=s.ContentOut)
+def get_content(call: Call, content_id: str):
+    return service.public(service.get(call.principal, content_id))
+
+
+@operation(bp, "PATCH", "/content/{content_id}", summary="Edit content (published content may go back to review)",
+           tag=TAG, body=s.ContentUpdate, response=s.ContentOut, max_body=MAX_CONTENT_BODY)
+def update_content(call: Call, content_id: str):
+    return service.public(service.update(call.principal, content_id, call.data, call.if_match))
+
+
+@operation(bp, "DELETE", "/content/{content_id}", summary="Delete a draft, rejected or withdrawn item", tag=TAG,
+           status=204)
+def delete_content(call: Call, content_id: str):
+    service.delete(call.principal, content_id, call.if_match)
+    return Reply(None, 204)
+
+
+def _transition(action: str, summary: str, body=None):
+    def view(call: Call, content_id: str):
+        reason = call.body.reason if call.body is not None else None
+        return service.public(service.transition(call.principal, content_id, action, call.if_match, reason))
+
+    view.__name__ = f"{action}_content"
+    return operation(bp, "POST", f"/content/{{content_id}}/{action}", summary=summary, tag=TAG, body=body,
+                     response=s.ContentOut)(view)
+
+
+for _action, _summary, _body in (
+    ("submit", "Submit for review", None),
+    ("approve", "Approve (a reviewer of the unit or above; not the author)", None),
+    ("reject", "Reject with a reason", s.RejectIn),
+    ("publish", "Publish: enqueue the push job and manifest rebuilds (idempotent)", None),
+    ("withdraw", "Withdraw from screens (idempotent)", None),
+):
+    _transition(_action, _summary, _body)
+
+
+@operation(bp, "POST", "/media/uploads", summary="Get a pre-signed POST to upload a media file by its sha256",
+           tag=TAG, body=s.MediaUploadIn, response=s.MediaUploadOut)
+def create_upload(call: Call):
+    data = call.data
+    call.principal.unit(data["unit_id"], EDIT)
+    try:
+        return media.presign(data["sha256"], data["size"], data["type"])
+    except media.MediaError as exc:
+        raise BadRequest(str(exc), field="size") from None

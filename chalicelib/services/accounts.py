@@ -1,0 +1,158 @@
+"""Official accounts: registration, edits, secrets, the callback URL and the custom menu.
+
+Secrets go to SSM SecureString through ``chalicelib.secrets`` only; the table
+records just which are set, and views show booleans.  After any change the
+callback gateway's process cache is told to forget the account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wechatpy.exceptions import WeChatClientException
+
+from chalicelib import links
+from chalicelib.models import Account, Screen
+from chalicelib.models.unit_of_work import UnitOfWork
+from chalicelib.secrets import SECRET_NAMES, store_account_secrets
+from chalicelib.services import audit, directory
+from chalicelib.services.access import MANAGE, READ, Principal
+from chalicelib.services.errors import Conflict, NotFound, UpstreamError
+from chalicelib.services.pagination import Page, page_over
+from chalicelib.services.units import subtree
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
+from chalicelib.wechat.client import client_for
+
+WRITABLE_SECRETS = ("app_secret", "token", "aes_key")
+MENU_MY_SCREENS, MENU_LATEST, MENU_HOW_TO = "MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE"
+
+
+def public(account: Account) -> dict[str, Any]:
+    present = set(account.secrets_set or ())
+    return {
+        "appid": account.appid, "unit_id": account.unit_id, "name": account.name,
+        "account_type": account.account_type, "certified": bool(account.certified),
+        "original_id": account.original_id, "template_id": account.template_id,
+        "subscribe_template_id": account.subscribe_template_id,
+        "secrets": {name: name in present for name in SECRET_NAMES},
+        "callback_url": links.callback_url(account.appid),
+        "menu_created_at": account.menu_created_at,
+        "revision": account.revision, "created_at": account.created_at, "updated_at": account.updated_at,
+    }
+
+
+def _store_secrets(account: Account, secrets: dict[str, str | None]) -> None:
+    """Write secrets to SSM and record which are set (no revision bump: secrets are not in the ETag)."""
+    if not secrets:
+        return
+    stored = store_account_secrets(account.appid, **secrets)
+    names = stored.names_set()
+    account.update(actions=[Account.secrets_set.set(names or None), Account.updated_at.set(now())])
+    directory.forget_account(account.appid)
+
+
+def create(principal: Principal, data: dict[str, Any]) -> Account:
+    principal.unit(data["unit_id"], MANAGE)
+    secrets = {k: data.pop(k) for k in WRITABLE_SECRETS if data.get(k) is not None}
+    for k in WRITABLE_SECRETS:
+        data.pop(k, None)
+    account = Account(data.pop("appid"), **data)
+    uow = UnitOfWork()
+    uow.put(account, condition=Account.appid.does_not_exist(), tag=OBJECT_TAG)
+    audit.record(uow, principal.user_id, "account.create", account.unit_id, "account", account.appid, None,
+                 snap(public(account)), note=f"secrets set: {sorted(secrets)}")
+    commit(uow, Conflict("an account with this appid is already registered", field="appid", code="exists"))
+    _store_secrets(account, secrets)
+    account.refresh(consistent_read=True)
+    return account
+
+
+def _visible(principal: Principal, appid: str, permission: str = READ) -> Account:
+    try:
+        account = Account.get(appid)
+    except Account.DoesNotExist:
+        raise NotFound("account") from None
+    if not principal.visible(account.unit_id):
+        raise NotFound("account")
+    principal.unit(account.unit_id, permission)
+    return account
+
+
+def get(principal: Principal, appid: str) -> Account:
+    return _visible(principal, appid)
+
+
+def list_accounts(principal: Principal, cursor: str | None, limit: int, unit_id: str | None) -> Page:
+    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
+    units = [u for top in tops for u in subtree(top)]
+    return page_over([(u.unit_id, lambda lek, n, uid=u.unit_id: Account.by_unit.query(
+        uid, limit=n, last_evaluated_key=lek)) for u in units], cursor, limit)
+
+
+def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: int | None) -> Account:
+    account = _visible(principal, appid, MANAGE)
+    check_if_match(if_match, account.revision)
+    secrets = {k: changes.pop(k) for k in WRITABLE_SECRETS if k in changes}
+    if "unit_id" in changes:
+        principal.unit(changes["unit_id"], MANAGE)
+    before = snap(public(account))
+    if changes:
+        for k, v in changes.items():
+            setattr(account, k, v)
+        uow = UnitOfWork()
+        uow.update(account, [getattr(Account, k).set(v) for k, v in changes.items()]
+                   + [Account.revision.add(1), Account.updated_at.set(now())],
+                   condition=Account.revision == account.revision, tag=OBJECT_TAG)
+        account.revision += 1
+        audit.record(uow, principal.user_id, "account.update", account.unit_id, "account", appid, before,
+                     snap(public(account)), note=f"secrets changed: {sorted(secrets)}" if secrets else None)
+        commit(uow)
+    elif secrets:
+        uow = UnitOfWork()
+        audit.record(uow, principal.user_id, "account.secrets", account.unit_id, "account", appid,
+                     note=f"secrets changed: {sorted(secrets)}")
+        commit(uow)
+    _store_secrets(account, secrets)
+    directory.forget_account(appid)
+    account.refresh(consistent_read=True)
+    return account
+
+
+def delete(principal: Principal, appid: str, if_match: int | None) -> None:
+    account = _visible(principal, appid, MANAGE)
+    check_if_match(if_match, account.revision)
+    if next(iter(Screen.by_account.query(appid, limit=1)), None) is not None:
+        raise Conflict("screens still subscribe through this account", code="in_use")
+    delete_with_audit(account, Account.revision == account.revision, principal.user_id, "account.delete",
+                      account.unit_id, "account", appid, snap(public(account)))
+    store_account_secrets(appid, **dict.fromkeys(SECRET_NAMES))
+    directory.forget_account(appid)
+
+
+def menu_for(appid: str) -> dict[str, Any]:
+    """The account's custom menu: subscribe (H5 page), latest, and 'mine' with my screens and help."""
+    return {"button": [
+        {"type": "view", "name": "订阅大屏", "url": links.subscription_centre(appid)},
+        {"type": "click", "name": "最新内容", "key": MENU_LATEST},
+        {"name": "我的", "sub_button": [
+            {"type": "click", "name": "我的大屏", "key": MENU_MY_SCREENS},
+            {"type": "click", "name": "如何订阅", "key": MENU_HOW_TO},
+        ]},
+    ]}
+
+
+def create_menu(principal: Principal, appid: str) -> tuple[Account, dict[str, Any]]:
+    account = _visible(principal, appid, MANAGE)
+    menu = menu_for(appid)
+    try:
+        client_for(appid).menu.create(menu)
+    except WeChatClientException as exc:
+        raise UpstreamError(f"WeChat refused the menu: {exc.errcode} {exc.errmsg}", code="wechat_error") from None
+    except Exception as exc:  # network, 5xx: the call can simply be repeated
+        raise UpstreamError(f"WeChat API unavailable: {type(exc).__name__}", code="wechat_unavailable") from None
+    uow = UnitOfWork()
+    uow.update(account, [Account.menu_created_at.set(now())], tag=OBJECT_TAG)
+    audit.record(uow, principal.user_id, "account.menu", account.unit_id, "account", appid, None, menu)
+    commit(uow)
+    account.refresh(consistent_read=True)
+    return account, menu

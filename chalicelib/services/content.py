@@ -1,0 +1,321 @@
+"""Content and its workflow: draft → pending review → approved → published → withdrawn.
+
+Transitions (``TRANSITIONS``) name the states they start from, the state they
+lead to and the permission they need.  Where review is required (the unit or
+a superior unit says so) an editor cannot publish alone: a reviewer of the
+unit or above approves (never his own submission) or rejects with a reason,
+and editing approved or published content sends it back to review.  Without
+review an editor publishes a draft directly.
+
+``expired`` is computed on read: published content whose validity window has
+ended reports ``expired`` (and the player, which also gets ``valid_until``,
+stops showing it at that moment); nothing has to run for it to happen.
+
+Publishing, withdrawing and editing published content owe queue messages
+(``docs/messages.md``): a push job when push is on (``job_id`` =
+content_id:revision, the same on every retry) and a manifest rebuild for
+every affected screen, including screens an edit no longer targets.  They go
+through the content's outbox (``chalicelib.services.outbox``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.models import Content, Screen, Unit
+from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, WITHDRAWN
+from chalicelib.models.unit_of_work import UnitOfWork
+from chalicelib.services import audit, media, outbox
+from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal
+from chalicelib.services.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from chalicelib.services.pagination import Page, page_over
+from chalicelib.services.screens import screens_in
+from chalicelib.services.text import article_html, plain, summary_of
+from chalicelib.services.units import review_required, subtree
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, snap
+
+# action -> (from states, to state, permission)
+TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
+    "submit": (frozenset({DRAFT, REJECTED}), PENDING, EDIT),
+    "approve": (frozenset({PENDING}), APPROVED, REVIEW),
+    "reject": (frozenset({PENDING}), REJECTED, REVIEW),
+    "publish": (frozenset({DRAFT, APPROVED}), PUBLISHED, PUBLISH),
+    "withdraw": (frozenset({PUBLISHED}), WITHDRAWN, PUBLISH),
+}
+EDITABLE = frozenset({DRAFT, REJECTED, PENDING, APPROVED, PUBLISHED})
+DELETABLE = frozenset({DRAFT, REJECTED, WITHDRAWN})
+
+
+def effective_status(content: Content, at: datetime | None = None) -> str:
+    if content.status == PUBLISHED and content.valid_until and content.valid_until <= (at or datetime.now(UTC)):
+        return EXPIRED
+    return content.status
+
+
+def public(content: Content) -> dict[str, Any]:
+    return {
+        "content_id": content.content_id, "unit_id": content.unit_id, "kind": content.kind,
+        "title": content.title, "body": content.body, "summary": content.summary, "category": content.category,
+        "media": [dict(m.as_dict() if hasattr(m, "as_dict") else m) for m in (content.media or [])],
+        "link_url": content.link_url, "duration": int(content.duration or 15),
+        "valid_from": content.valid_from, "valid_until": content.valid_until,
+        "weekly_windows": [dict(w.as_dict() if hasattr(w, "as_dict") else w) for w in (content.weekly_windows or [])],
+        "priority": content.priority, "push": bool(content.push),
+        "targets": _targets(content), "screen_ids": sorted(content.screen_ids or ()),
+        "status": effective_status(content), "reject_reason": content.reject_reason,
+        "created_by": content.created_by, "submitted_by": content.submitted_by,
+        "reviewed_by": content.reviewed_by, "reviewed_at": content.reviewed_at,
+        "published_at": content.published_at, "withdrawn_at": content.withdrawn_at,
+        "revision": content.revision, "created_at": content.created_at, "updated_at": content.updated_at,
+    }
+
+
+def _targets(content: Content) -> dict[str, list[str]]:
+    raw = content.targets.as_dict() if hasattr(content.targets, "as_dict") else dict(content.targets or {})
+    return {k: list(raw.get(k) or []) for k in ("screens", "tags", "units")}
+
+
+def _check_shape(content: Content) -> None:
+    """Kind-specific requirements, checked on the merged object (create and edit alike)."""
+    kinds = {m["type"].split("/")[0] for m in (content.media or [])}
+    if content.kind in ("notice", "article") and not content.body:
+        raise BadRequest(f"a {content.kind} needs a body", field="body")
+    if content.kind == "image" and "image" not in kinds:
+        raise BadRequest("an image item needs at least one image", field="media")
+    if content.kind == "video" and "video" not in kinds:
+        raise BadRequest("a video item needs a video/mp4 file", field="media")
+    if content.kind == "link" and not content.link_url:
+        raise BadRequest("a link item needs link_url", field="link_url")
+    if content.valid_from and content.valid_until and content.valid_from >= content.valid_until:
+        raise BadRequest("valid_until must be after valid_from", field="valid_until")
+    targets = _targets(content)
+    if not any(targets.values()):
+        raise BadRequest("choose screens, tags or units to show this on", field="targets")
+
+
+def _check_targets(principal: Principal, unit: Unit, targets: dict[str, list[str]]) -> None:
+    """Targets must lie in the content's own unit subtree (404-like errors name the field)."""
+    for i, screen_id in enumerate(targets.get("screens") or []):
+        try:
+            screen = Screen.get(screen_id)
+            owner = Unit.get(screen.unit_id)
+        except (Screen.DoesNotExist, Unit.DoesNotExist):
+            owner = None
+        if owner is None or not owner.path.startswith(unit.path):
+            raise BadRequest(f"no screen {screen_id} in this unit", field=f"targets.screens.{i}")
+    for i, unit_id in enumerate(targets.get("units") or []):
+        try:
+            target = Unit.get(unit_id)
+        except Unit.DoesNotExist:
+            target = None
+        if target is None or not target.path.startswith(unit.path):
+            raise BadRequest(f"no unit {unit_id} under this unit", field=f"targets.units.{i}")
+
+
+def resolve_screens(content: Content) -> set[str]:
+    """The concrete screens the targets name today (resolved at publish, stored in ``screen_ids``)."""
+    unit = Unit.get(content.unit_id)
+    targets = _targets(content)
+    found: set[str] = set()
+    for screen_id in targets["screens"]:
+        try:
+            screen = Screen.get(screen_id)
+        except Screen.DoesNotExist:
+            continue
+        if Unit.get(screen.unit_id).path.startswith(unit.path):
+            found.add(screen_id)
+    for unit_id in targets["units"]:
+        try:
+            target = Unit.get(unit_id)
+        except Unit.DoesNotExist:
+            continue
+        if target.path.startswith(unit.path):
+            found |= {s.screen_id for s in screens_in(target)}
+    if targets["tags"]:
+        wanted = set(targets["tags"])
+        found |= {s.screen_id for s in screens_in(unit) if wanted & set(s.tags or ())}
+    return found
+
+
+def _prepare(data: dict[str, Any]) -> dict[str, Any]:
+    """Sanitise and expand request data into model attributes."""
+    out = dict(data)
+    if out.get("kind") == "article" and out.get("body"):
+        out["body"] = article_html(out["body"])
+    elif out.get("body"):
+        try:
+            plain(out["body"], multiline=True)  # notices and captions are plain text
+        except ValueError as exc:
+            raise BadRequest(str(exc), field="body") from None
+    if "media" in out and out["media"] is not None:
+        items = []
+        for i, m in enumerate(out["media"]):
+            try:
+                items.append(media.verify(m["sha256"], m["size"], m["type"]))
+            except media.MediaError as exc:
+                raise BadRequest(str(exc), field=f"media.{i}") from None
+        out["media"] = items or None
+    if out.get("body") and not out.get("summary"):
+        out["summary"] = summary_of(out["body"])
+    return out
+
+
+def create(principal: Principal, data: dict[str, Any]) -> Content:
+    unit = principal.unit(data["unit_id"], EDIT)
+    _check_targets(principal, unit, data.get("targets") or {})
+    attrs = _prepare(data)
+    content = Content(new_id("c"), status=DRAFT, created_by=principal.user_id, updated_by=principal.user_id, **attrs)
+    _check_shape(content)
+    uow = UnitOfWork()
+    uow.put(content, condition=Content.content_id.does_not_exist(), tag=OBJECT_TAG)
+    audit.record(uow, principal.user_id, "content.create", content.unit_id, "content", content.content_id, None,
+                 snap(public(content)))
+    commit(uow)
+    return content
+
+
+def _visible(principal: Principal, content_id: str, permission: str = READ) -> tuple[Content, Unit]:
+    try:
+        content = Content.get(content_id, consistent_read=True)
+    except Content.DoesNotExist:
+        raise NotFound("content") from None
+    if not principal.visible(content.unit_id):
+        raise NotFound("content")
+    return content, principal.unit(content.unit_id, permission)
+
+
+def get(principal: Principal, content_id: str) -> Content:
+    return _visible(principal, content_id)[0]
+
+
+def list_content(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,
+                 status: str | None) -> Page:
+    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
+    units = [u for top in tops for u in subtree(top)]
+    condition = None
+    if status == EXPIRED:
+        condition = (Content.status == PUBLISHED) & (Content.valid_until <= now())
+    elif status == PUBLISHED:
+        condition = (Content.status == PUBLISHED) & (Content.valid_until.does_not_exist()
+                                                     | (Content.valid_until > now()))
+    elif status:
+        condition = Content.status == status
+    return page_over([(u.unit_id, lambda lek, n, uid=u.unit_id: Content.by_unit.query(
+        uid, scan_index_forward=False, filter_condition=condition, limit=n, last_evaluated_key=lek))
+        for u in units], cursor, limit)
+
+
+def _write(principal: Principal, content: Content, actions: list, action: str, before: dict, after: dict,
+           messages: list[dict[str, Any]] | None = None, note: str | None = None) -> Content:
+    """Commit ``actions`` (revision-checked) with the audit entry and the outbox, then send the outbox."""
+    all_actions = [*actions, Content.revision.add(1), Content.updated_at.set(now()),
+                   Content.updated_by.set(principal.user_id)]
+    if messages:
+        all_actions.append(Content.outbox.set(messages))
+    uow = UnitOfWork()
+    uow.update(content, all_actions, condition=Content.revision == content.revision, tag=OBJECT_TAG)
+    audit.record(uow, principal.user_id, action, content.unit_id, "content", content.content_id, before, after,
+                 note=note)
+    commit(uow)
+    content.refresh(consistent_read=True)
+    outbox.flush(content)
+    return content
+
+
+def update(principal: Principal, content_id: str, changes: dict[str, Any], if_match: int | None) -> Content:
+    content, unit = _visible(principal, content_id, EDIT)
+    check_if_match(if_match, content.revision)
+    status = effective_status(content)
+    if status not in EDITABLE:
+        raise Conflict(f"{status} content cannot be edited", code="invalid_transition")
+    if "targets" in changes:
+        _check_targets(principal, unit, changes["targets"] or {})
+    if "body" in changes and "summary" not in changes:
+        changes["summary"] = None  # recomputed from the new body
+    changes = _prepare(dict(changes, kind=content.kind))
+    changes.pop("kind")
+    before = snap(public(content))
+    for k, v in changes.items():
+        setattr(content, k, v)
+    _check_shape(content)
+    actions = [getattr(Content, k).set(v) if v is not None else getattr(Content, k).remove()
+               for k, v in changes.items()]
+    messages: list[dict[str, Any]] = []
+    note = None
+    needs_review = review_required(unit)
+    if status == PUBLISHED and needs_review:
+        # back to review: off the screens until approved and published again
+        actions += [Content.status.set(PENDING), Content.reviewed_by.remove(), Content.reviewed_at.remove()]
+        messages = outbox.manifest_messages(content.screen_ids or (), "content_updated", content_id)
+        note = "published content edited: back to review"
+    elif status == PUBLISHED:
+        new_screens = resolve_screens(content)
+        actions.append(Content.screen_ids.set(new_screens or None))
+        messages = outbox.manifest_messages(set(content.screen_ids or ()) | new_screens, "content_updated",
+                                            content_id)
+    elif status == APPROVED and needs_review:
+        actions += [Content.status.set(PENDING), Content.reviewed_by.remove(), Content.reviewed_at.remove()]
+        note = "approved content edited: back to review"
+    elif status == REJECTED:
+        actions.append(Content.status.set(DRAFT))
+    after = snap(public(content))
+    return _write(principal, content, actions, "content.update", before, after, messages, note)
+
+
+def transition(principal: Principal, content_id: str, action: str, if_match: int | None,
+               reason: str | None = None) -> Content:
+    """Apply a workflow action; repeating a publish or withdraw that already happened is a no-op."""
+    sources, target, permission = TRANSITIONS[action]
+    content, unit = _visible(principal, content_id, READ)
+    principal.require(permission, unit)
+    status = effective_status(content)
+    if status == target and action in ("publish", "withdraw"):
+        outbox.flush(content)  # a retry: finish sending what the first attempt owed, enqueue nothing new
+        return content
+    check_if_match(if_match, content.revision)
+    needs_review = review_required(unit)
+    if action == "publish" and needs_review and status == DRAFT:
+        raise Forbidden("this unit requires review: submit the content and have it approved first",
+                        code="review_required")
+    if status not in sources:
+        raise Conflict(f"cannot {action} content that is {status}", code="invalid_transition")
+    if action == "approve" and principal.user_id in (content.submitted_by, content.created_by):
+        raise Forbidden("content cannot be approved by its own author", code="own_content")
+    if action == "reject" and not reason:
+        raise BadRequest("a reason is required", field="reason")
+    before = snap(public(content))
+    actions = [Content.status.set(target)]
+    messages: list[dict[str, Any]] = []
+    at = now()
+    if action == "submit":
+        actions += [Content.submitted_by.set(principal.user_id), Content.reject_reason.remove()]
+    elif action in ("approve", "reject"):
+        actions += [Content.reviewed_by.set(principal.user_id), Content.reviewed_at.set(at)]
+        if reason:
+            actions.append(Content.reject_reason.set(reason))
+    elif action == "publish":
+        if content.valid_until and content.valid_until <= at:
+            raise Conflict("the validity window has ended", code="expired", field="valid_until")
+        screens = resolve_screens(content)
+        if not screens:
+            raise Unprocessable("the targets match no screen", field="targets", code="no_screens")
+        content.screen_ids, content.published_at = screens, at
+        actions += [Content.screen_ids.set(screens), Content.published_at.set(at)]
+        messages = outbox.manifest_messages(screens, "content_published", content_id)
+        if content.push:  # job_id names the revision this write creates: a retry finds it published
+            messages.insert(0, outbox.push_message(content, content.revision + 1))
+    elif action == "withdraw":
+        actions.append(Content.withdrawn_at.set(at))
+        messages = outbox.manifest_messages(content.screen_ids or (), "content_withdrawn", content_id)
+    after = dict(before, status=target, screen_ids=sorted(content.screen_ids or ()))
+    return _write(principal, content, actions, f"content.{action}", before, after, messages, note=reason)
+
+
+def delete(principal: Principal, content_id: str, if_match: int | None) -> None:
+    content, _unit = _visible(principal, content_id, EDIT)
+    check_if_match(if_match, content.revision)
+    if content.status not in DELETABLE:
+        raise Conflict(f"{content.status} content cannot be deleted; withdraw it first", code="invalid_transition")
+    delete_with_audit(content, Content.revision == content.revision, principal.user_id, "content.delete",
+                      content.unit_id, "content", content_id, snap(public(content)))

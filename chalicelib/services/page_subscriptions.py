@@ -1,0 +1,90 @@
+"""Subscribe and unsubscribe from the phone pages, with the gateway's discipline.
+
+The same functions as the WeChat gateway (``chalicelib.services.subscriptions``)
+do the work, in the same three steps: one strongly consistent read of fan,
+screen and subscription; a ``UnitOfWork`` holding the subscription, the
+screen's ``fan_count``, the fan's ``active_screens`` and the day's counter;
+one commit.  A cancelled condition means someone (the gateway, another tab)
+changed the state in between: read again and decide again, a few times.
+
+A subscription is only taken from a follower of the account: pushes cannot
+reach anyone else, and an unfollow suspends subscriptions the same way.  A fan
+the gateway never saw (he followed before the account was connected) is
+confirmed through WeChat's user-info API once and then recorded as following.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from wechatpy.exceptions import WeChatClientException
+
+from chalicelib.models.fans import Fan
+from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
+from chalicelib.services import subscriptions
+from chalicelib.services.subscriptions import FanDelta, Outcome
+from chalicelib.wechat.client import client_for
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+SOURCE = "page"
+
+
+class Refusal(StrEnum):
+    NOT_FOLLOWING = "not_following"
+    WECHAT_UNAVAILABLE = "wechat_unavailable"
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    outcome: Outcome | None = None
+    refusal: Refusal | None = None
+
+
+def _follows_on_wechat(appid: str, openid: str) -> bool:
+    """Ask WeChat whether ``openid`` follows the account (only for fans the gateway never saw)."""
+    info = client_for(appid).user.get(openid)
+    return int(info.get("subscribe") or 0) == 1
+
+
+def change(appid: str, openid: str, screen_id: str, *, subscribe: bool, now: datetime | None = None) -> ChangeResult:
+    """Subscribe or unsubscribe one fan, exactly once, whatever else happens meanwhile."""
+    confirmed_follower = False
+    for _attempt in range(MAX_ATTEMPTS):
+        moment = now or datetime.now(UTC)
+        fan, screen, existing = read_many(subscriptions.reads_for(appid, openid, screen_id))
+        uow, delta = UnitOfWork(), FanDelta(appid, openid)
+        if subscribe:
+            if fan is not None and fan.following is False:
+                return ChangeResult(refusal=Refusal.NOT_FOLLOWING)
+            if fan is None and not confirmed_follower:
+                try:
+                    confirmed_follower = _follows_on_wechat(appid, openid)
+                except (WeChatClientException, OSError) as exc:
+                    logger.warning("user info lookup failed", extra={"appid": appid, "error": type(exc).__name__})
+                    return ChangeResult(refusal=Refusal.WECHAT_UNAVAILABLE)
+                if not confirmed_follower:
+                    return ChangeResult(refusal=Refusal.NOT_FOLLOWING)
+            outcome = subscriptions.add_subscribe(
+                uow, delta, fan=fan, screen=screen, existing=existing, source=SOURCE, now=moment,
+            )
+            if outcome == Outcome.SUBSCRIBED and fan is None:
+                delta.actions += [Fan.following.set(True), Fan.created_at.set(Fan.created_at | moment),
+                                  Fan.first_source.set(Fan.first_source | "page")]
+        else:
+            if screen is None:
+                return ChangeResult(Outcome.UNKNOWN_SCREEN)
+            outcome = subscriptions.add_unsubscribe(uow, delta, screen_id=screen_id, existing=existing, now=moment)
+        if outcome not in (Outcome.SUBSCRIBED, Outcome.UNSUBSCRIBED):
+            return ChangeResult(outcome)
+        delta.flush(uow)
+        try:
+            uow.commit()
+            return ChangeResult(outcome)
+        except TransactionConflict as conflict:
+            logger.info("subscription changed meanwhile; deciding again", extra={"codes": conflict.codes})
+    raise RuntimeError("subscription change could not be committed after repeated conflicts")

@@ -1,0 +1,179 @@
+"""Screens: registration with a player key and a permanent WeChat QR code, edits, moves.
+
+The screen's id is its human code.  Its player key is shown once (at creation
+or rotation) and stored as a SHA-256 hash.  Its QR code is a permanent
+``QR_LIMIT_STR_SCENE`` code whose scene is the screen id, created through the
+WeChat API of the screen's account and cached on the screen; when WeChat fails
+the screen is kept and ``create_qrcode`` (``POST .../qrcode``) fills it later.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from chalicelib.logs import logger
+from chalicelib.models import Account, Screen, Unit
+from chalicelib.models.unit_of_work import UnitOfWork
+from chalicelib.services import audit, outbox
+from chalicelib.services.access import MANAGE, READ, Principal
+from chalicelib.services.errors import BadRequest, Conflict, NotFound
+from chalicelib.services.pagination import Page, page_over
+from chalicelib.services.screen_reports import hash_player_key, screen_status
+from chalicelib.services.units import subtree
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
+from chalicelib.wechat.client import client_for
+
+PLAYER_KEY_PREFIX = "psk_"
+
+
+def public(screen: Screen) -> dict[str, Any]:
+    return {
+        "screen_id": screen.screen_id, "unit_id": screen.unit_id, "name": screen.name, "address": screen.address,
+        "province": screen.province, "city": screen.city, "district": screen.district,
+        "tags": sorted(screen.tags or ()), "appid": screen.appid,
+        "qr": {"ticket": screen.qr_ticket, "url": screen.qr_url, "error": screen.qr_error,
+               "ready": bool(screen.qr_url)},
+        "player_key_set": bool(screen.player_key_hash), "fan_count": int(screen.fan_count or 0),
+        "status": screen_status(screen), "online": screen_status(screen) == "online", "last_seen": screen.last_seen,
+        "revision": screen.revision, "created_at": screen.created_at, "updated_at": screen.updated_at,
+    }
+
+
+def _check_account(appid: str, unit: Unit) -> None:
+    """A screen subscribes through an account of its own unit or of a superior unit."""
+    try:
+        account = Account.get(appid)
+    except Account.DoesNotExist:
+        raise BadRequest("no such official account", field="appid") from None
+    owner = Unit.get(account.unit_id)
+    if not unit.path.startswith(owner.path):
+        raise BadRequest("the account must belong to the screen's unit or a superior unit", field="appid")
+
+
+def _visible(principal: Principal, screen_id: str, permission: str = READ) -> Screen:
+    try:
+        screen = Screen.get(screen_id)
+    except Screen.DoesNotExist:
+        raise NotFound("screen") from None
+    if not principal.visible(screen.unit_id):
+        raise NotFound("screen")
+    principal.unit(screen.unit_id, permission)
+    return screen
+
+
+def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
+    """A new screen and its player key (returned once)."""
+    unit = principal.unit(data["unit_id"], MANAGE)
+    _check_account(data["appid"], unit)
+    player_key = PLAYER_KEY_PREFIX + secrets.token_urlsafe(24)
+    tags = set(data.pop("tags", None) or ()) or None
+    screen = Screen(data.pop("screen_id"), tags=tags, player_key_hash=hash_player_key(player_key), **data)
+    uow = UnitOfWork()
+    uow.put(screen, condition=Screen.screen_id.does_not_exist(), tag=OBJECT_TAG)
+    audit.record(uow, principal.user_id, "screen.create", screen.unit_id, "screen", screen.screen_id, None,
+                 snap(public(screen)))
+    commit(uow, Conflict("a screen with this code exists", field="screen_id", code="exists"))
+    _fill_qrcode(screen)
+    outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
+    screen.refresh(consistent_read=True)
+    return screen, player_key
+
+
+def _fill_qrcode(screen: Screen) -> bool:
+    """Ask WeChat for the permanent code; record the ticket or the error.  True when the code is ready."""
+    try:
+        result = client_for(screen.appid).qrcode.create({
+            "action_name": "QR_LIMIT_STR_SCENE",
+            "action_info": {"scene": {"scene_str": screen.screen_id}},
+        })
+        actions = [Screen.qr_ticket.set(result["ticket"]), Screen.qr_url.set(result["url"]), Screen.qr_error.remove()]
+        ok = True
+    except Exception as exc:  # WeChat error, timeout, 5xx: keep the screen, remember why, retry later
+        errcode = getattr(exc, "errcode", None)
+        reason = f"{errcode} {getattr(exc, 'errmsg', '')}".strip() if errcode else type(exc).__name__
+        logger.warning("screen QR code not created", screen_id=screen.screen_id, appid=screen.appid, reason=reason)
+        actions = [Screen.qr_error.set(reason[:200])]
+        ok = False
+    screen.update(actions=[*actions, Screen.updated_at.set(now())])
+    return ok
+
+
+def create_qrcode(principal: Principal, screen_id: str) -> tuple[Screen, bool]:
+    screen = _visible(principal, screen_id, MANAGE)
+    ok = _fill_qrcode(screen)
+    if ok:
+        outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
+    screen.refresh(consistent_read=True)
+    return screen, ok
+
+
+def rotate_player_key(principal: Principal, screen_id: str) -> tuple[Screen, str]:
+    screen = _visible(principal, screen_id, MANAGE)
+    player_key = PLAYER_KEY_PREFIX + secrets.token_urlsafe(24)
+    uow = UnitOfWork()
+    uow.update(screen, [Screen.player_key_hash.set(hash_player_key(player_key)), Screen.updated_at.set(now())],
+               tag=OBJECT_TAG)
+    audit.record(uow, principal.user_id, "screen.player_key", screen.unit_id, "screen", screen_id,
+                 note="player key rotated")
+    commit(uow)
+    screen.refresh(consistent_read=True)
+    return screen, player_key
+
+
+def get(principal: Principal, screen_id: str) -> Screen:
+    return _visible(principal, screen_id)
+
+
+def screens_in(unit: Unit) -> list[Screen]:
+    """Every screen of a unit's subtree: one index Query per unit, no scan."""
+    return [s for u in subtree(unit) for s in Screen.by_unit.query(u.unit_id)]
+
+
+def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,
+                 tag: str | None) -> Page:
+    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
+    units = [u for top in tops for u in subtree(top)]
+    condition = Screen.tags.contains(tag) if tag else None
+    return page_over([(u.unit_id, lambda lek, n, uid=u.unit_id: Screen.by_unit.query(
+        uid, filter_condition=condition, limit=n, last_evaluated_key=lek)) for u in units], cursor, limit)
+
+
+def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_match: int | None) -> Screen:
+    screen = _visible(principal, screen_id, MANAGE)
+    check_if_match(if_match, screen.revision)
+    unit = principal.unit(changes.get("unit_id") or screen.unit_id, MANAGE)
+    if "appid" in changes or "unit_id" in changes:
+        _check_account(changes.get("appid") or screen.appid, unit)
+    before = snap(public(screen))
+    if "tags" in changes:
+        changes["tags"] = set(changes["tags"] or ()) or None
+    new_account = changes.get("appid") not in (None, screen.appid)
+    actions = [getattr(Screen, k).set(v) if v is not None else getattr(Screen, k).remove()
+               for k, v in changes.items()]
+    if new_account:  # the old code subscribes through the old account
+        actions += [Screen.qr_ticket.remove(), Screen.qr_url.remove()]
+    for k, v in changes.items():
+        setattr(screen, k, v)
+    uow = UnitOfWork()
+    uow.update(screen, [*actions, Screen.revision.add(1), Screen.updated_at.set(now())],
+               condition=Screen.revision == screen.revision, tag=OBJECT_TAG)
+    screen.revision += 1
+    audit.record(uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen_id, before,
+                 snap(public(screen)))
+    commit(uow)
+    if new_account:
+        screen.refresh(consistent_read=True)
+        _fill_qrcode(screen)
+    outbox.send(outbox.manifest_messages([screen_id], "screen_updated"))
+    screen.refresh(consistent_read=True)
+    return screen
+
+
+def delete(principal: Principal, screen_id: str, if_match: int | None) -> None:
+    screen = _visible(principal, screen_id, MANAGE)
+    check_if_match(if_match, screen.revision)
+    if int(screen.fan_count or 0) > 0:
+        raise Conflict("the screen still has subscribers", code="in_use")
+    delete_with_audit(screen, Screen.revision == screen.revision, principal.user_id, "screen.delete",
+                      screen.unit_id, "screen", screen_id, snap(public(screen)))

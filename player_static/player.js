@@ -1,0 +1,345 @@
+/* kepuscreen player: plays this screen's manifest, offline-first. Plain JS, no build step.
+ * Opened as index.html?screen=<id>&key=<player key>; both are remembered in localStorage.
+ * Optional: poll=<s> (manifest poll), hb=<s> (heartbeat), flush=<s> (proof-of-play upload). */
+(function () {
+  "use strict";
+  var VERSION = "dev-build";
+  var CST = 8 * 3600e3; // weekly windows and the clock are China Standard Time
+  var KINDS = { notice: "通知公告", article: "科普文章", image: "图片", video: "视频", link: "网页" };
+  var CATS = { frontier: "前沿科技", hotspot: "科普热点", everyday: "生活百科", community_notice: "社区公告",
+    service_guide: "办事指南", community_news: "社区动态" };
+  var WEEK = "日一二三四五六";
+  var MAX_QUEUE = 20000, BATCH = 100, MEDIA_CACHE = "kepu-media";
+
+  var q = new URLSearchParams(location.search);
+  var store = window.localStorage;
+  function saved(k) { try { return store.getItem("kepu." + k); } catch (e) { return null; } }
+  function save(k, v) { try { store.setItem("kepu." + k, v); } catch (e) { /* full: keep running */ } }
+  ["screen", "key", "poll", "hb", "flush"].forEach(function (k) { if (q.get(k)) save(k, q.get(k)); });
+  var SCREEN = saved("screen"), KEY = saved("key");
+  if (q.get("key") && history.replaceState) { // keep the key out of the address bar
+    history.replaceState(null, "", location.pathname + "?screen=" + encodeURIComponent(SCREEN));
+  }
+  var manifestUrl = SCREEN ? new URL("../screens/" + encodeURIComponent(SCREEN) + "/manifest.json", location.href).href : null;
+  var bootAt = Date.now();
+
+  var M = null, fresh = [], pending = null, cur = null, timer = null, lastNormal = null, online = true, flushing = false;
+  var etag = saved("etag." + SCREEN);
+  var $ = function (id) { return document.getElementById(id); };
+  var stage = $("stage");
+
+  function now() { return Date.now(); }
+  function seconds(name, dflt) { var v = parseFloat(saved(name)); return v > 0 ? v : dflt; }
+  function pollSec() { return seconds("poll", (M && M.poll_seconds) || 10); }
+  function hbSec() { return seconds("hb", (M && M.heartbeat_seconds) || 30); }
+  function flushSec() { return seconds("flush", 20); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function uid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var a = new Uint8Array(16); crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  /* ---------- time rules: validity and weekly windows, on the player's own clock ---------- */
+  function hm(s) { var p = String(s || "0:0").split(":"); return (+p[0]) * 60 + (+p[1] || 0); }
+  function inWindows(item, t) {
+    var ws = item.weekly_windows;
+    if (!ws || !ws.length) return true;
+    var d = new Date(t + CST), day = d.getUTCDay() || 7, min = d.getUTCHours() * 60 + d.getUTCMinutes();
+    var prev = day === 1 ? 7 : day - 1;
+    return ws.some(function (w) {
+      var s = hm(w.start), e = hm(w.end), days = w.days || [1, 2, 3, 4, 5, 6, 7];
+      if (s < e) return days.indexOf(day) >= 0 && min >= s && min < e;
+      return (days.indexOf(day) >= 0 && min >= s) || (days.indexOf(prev) >= 0 && min < e); // overnight
+    });
+  }
+  function playable(item, t) {
+    if (item.valid_from && t < Date.parse(item.valid_from)) return false;
+    if (item.valid_until && t >= Date.parse(item.valid_until)) return false;
+    if (item.kind === "link" && !online) return false; // a dead frame would show an error page
+    if ((item.kind === "image" || item.kind === "video") && !(item.media && item.media.length)) return false;
+    return inWindows(item, t);
+  }
+  function items() { return (M && M.items) || []; }
+  function urgentNow(t) {
+    var u = items().filter(function (i) { return i.priority === "urgent" && playable(i, t); });
+    if (!u.length) return null;
+    var at = cur && cur.item ? u.indexOf(find(u, cur.item.content_id)) : -1;
+    if (at >= 0 && now() - cur.started < cur.item.duration * 1000) return u[at]; // still its turn
+    return u[(at + 1) % u.length]; // several urgent notices take turns
+  }
+  function find(list, id) { for (var i = 0; i < list.length; i++) if (list[i].content_id === id) return list[i]; return null; }
+  function nextNormal(t) {
+    var n = items().filter(function (i) { return i.priority !== "urgent"; });
+    while (fresh.length) { // newly published items go first, once
+      var f = find(n, fresh.shift());
+      if (f && playable(f, t)) { lastNormal = f.content_id; return f; }
+    }
+    var start = 0;
+    for (var i = 0; i < n.length; i++) if (n[i].content_id === lastNormal) start = i + 1;
+    for (var k = 0; k < n.length; k++) {
+      var it = n[(start + k) % n.length];
+      if (playable(it, t)) { lastNormal = it.content_id; return it; }
+    }
+    return null;
+  }
+
+  /* ---------- rendering ---------- */
+  function place(node, idle) {
+    var old = stage.querySelectorAll(".slide");
+    for (var i = 0; i < old.length; i++) {
+      if (old[i].classList.contains("out")) { old[i].remove(); continue; }
+      old[i].classList.add("out");
+      old[i].addEventListener("animationend", function (e) { e.target.remove(); });
+      var v = old[i].querySelector("video"); if (v) v.pause();
+    }
+    stage.appendChild(node);
+    document.body.classList.toggle("is-idle", !!idle);
+  }
+  function label(item) { return item.priority === "urgent" ? "紧急通知" : CATS[item.category] || KINDS[item.kind] || "科普"; }
+  function meta(item) {
+    var d = item.published_at ? new Date(Date.parse(item.published_at) + CST) : null;
+    return (item.unit_name || "") + (d ? "　发布于 " + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日" : "");
+  }
+  function render(item) {
+    var s = el("section", "slide " + item.kind + (item.priority === "urgent" ? " urgent" : ""));
+    s.dataset.content = item.content_id;
+    var m = (item.media && item.media[0]) || null;
+    if (item.kind === "image" || item.kind === "video") {
+      s.classList.add("media");
+      var x = el(item.kind === "image" ? "img" : "video");
+      if (item.kind === "video") {
+        x.muted = true; x.autoplay = true; x.playsInline = true; x.setAttribute("muted", "");
+        x.addEventListener("ended", function () { if (cur && cur.node === s) advance(); });
+        x.addEventListener("error", function () { if (cur && cur.node === s) schedule(2); });
+      } else x.alt = item.title;
+      x.src = m.url;
+      s.appendChild(x);
+      s.appendChild(el("div", "caption", item.title));
+    } else if (item.kind === "link") {
+      var f = el("iframe");
+      f.setAttribute("sandbox", "allow-scripts");
+      f.setAttribute("referrerpolicy", "no-referrer");
+      f.src = item.link_url;
+      s.appendChild(f);
+      s.appendChild(el("div", "caption", item.title));
+    } else {
+      s.appendChild(el("div", "tag", label(item)));
+      s.appendChild(el("h1", null, item.title));
+      if (item.kind === "article") {
+        var wrap = el("div", "body-wrap"), body = el("div", "body");
+        body.innerHTML = item.body || ""; // sanitised by the manifest builder (nh3)
+        wrap.appendChild(body); s.appendChild(wrap);
+      } else s.appendChild(el("div", "text", item.body || item.summary || ""));
+      s.appendChild(el("div", "meta", meta(item)));
+    }
+    return s;
+  }
+  function fitArticle(s, item) {
+    var body = s.querySelector(".article .body");
+    if (!body) return;
+    var over = body.scrollHeight - body.parentNode.clientHeight;
+    if (over > 0) {
+      body.style.setProperty("--scroll", -over + "px");
+      body.style.setProperty("--scroll-s", item.duration * 0.8 + "s");
+      body.classList.add("scroll");
+    }
+  }
+  function idleSlide() {
+    var s = el("section", "slide idle");
+    s.appendChild(el("div", "big", M && M.screen ? M.screen.unit_name || "科普阅读屏" : "科普阅读屏"));
+    s.appendChild(el("div", "sub", M && M.screen ? M.screen.name : SCREEN ? "正在载入节目…" : "请在地址中设置 screen 和 key"));
+    if (M && M.qr) {
+      var qr = el("div", "qr"); qr.innerHTML = M.qr.svg; s.appendChild(qr);
+      s.appendChild(el("div", "sub", M.qr.caption || "微信扫码 订阅本屏"));
+      s.appendChild(el("div", "sub", "已有 " + (M.fan_count || 0) + " 位居民订阅"));
+    }
+    return s;
+  }
+  function chrome() {
+    if (!M) return;
+    $("unit-name").textContent = M.screen.unit_name || "科普阅读屏";
+    $("screen-name").textContent = M.screen.name || "";
+    $("qr").innerHTML = M.qr ? M.qr.svg : "";
+    $("fans").innerHTML = "";
+    $("fans").append("已有 ", el("b", null, String(M.fan_count || 0)), " 人订阅");
+    ticker();
+  }
+  function ticker() {
+    var t = now(), notes = items().filter(function (i) { return i.kind === "notice" && playable(i, t); });
+    var text = notes.map(function (i) { return (i.priority === "urgent" ? "【紧急】" : "") + i.title; }).join("　　◆　　");
+    $("ticker-label").textContent = text ? "通知" : "欢迎";
+    if (!text) text = "欢迎来到" + ((M && M.screen.name) || "科普阅读屏") + "　·　微信扫码订阅本屏，屏上的新内容会同步推送到您的手机";
+    var span = $("ticker-text");
+    if (span.textContent !== text) {
+      span.textContent = text;
+      span.style.setProperty("--ticker-s", Math.max(15, text.length * 0.35) + "s");
+    }
+  }
+  function clock() {
+    var d = new Date(now() + CST), p = function (n) { return (n < 10 ? "0" : "") + n; };
+    $("time").textContent = p(d.getUTCHours()) + ":" + p(d.getUTCMinutes());
+    $("date").textContent = (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日 星期" + WEEK[d.getUTCDay()];
+  }
+
+  /* ---------- the loop ---------- */
+  function schedule(sec) { clearTimeout(timer); timer = setTimeout(advance, sec * 1000); }
+  function endPlay() {
+    if (!cur || !cur.item) return;
+    var secs = (now() - cur.started) / 1000;
+    if (secs >= 1) queuePlay({ play_id: uid(), content_id: cur.item.content_id,
+      started_at: new Date(cur.started).toISOString(), seconds: Math.round(secs * 10) / 10 });
+  }
+  function advance() {
+    endPlay();
+    if (pending) { apply(pending); pending = null; }
+    pick();
+  }
+  function pick() {
+    var t = now(), item = urgentNow(t) || nextNormal(t);
+    clearTimeout(timer);
+    try {
+      if (!item) return idle();
+      var same = cur && cur.item && cur.item.content_id === item.content_id && cur.json === JSON.stringify(item);
+      if (!same || item.kind === "video") {
+        var node = render(item);
+        place(node, false);
+        cur = { item: item, node: node, json: JSON.stringify(item) };
+        fitArticle(node, item);
+      }
+      cur.started = t;
+      document.body.dataset.playing = item.content_id;
+      schedule(item.kind === "video" ? Math.max(item.duration, 600) : item.duration);
+    } catch (e) {
+      idle();
+    }
+  }
+  function idle() {
+    ticker();
+    if (!cur || cur.item || cur.version !== (M && M.version)) {
+      place(idleSlide(), true);
+      cur = { item: null, version: M && M.version };
+    }
+    document.body.dataset.playing = "idle";
+  }
+  function tick() {
+    clock();
+    ticker();
+    var t = now();
+    if (!cur || !cur.item) { if (items().some(function (i) { return playable(i, t); })) pick(); return; }
+    var u = urgentNow(t);
+    var mustGo = !playable(cur.item, t) || (u && cur.item.priority !== "urgent");
+    if (mustGo) { endPlay(); pick(); }
+  }
+
+  /* ---------- manifest: poll, apply, cache ---------- */
+  function urgentKey(m) {
+    return JSON.stringify(((m && m.items) || []).filter(function (i) { return i.priority === "urgent"; }));
+  }
+  function apply(m) {
+    if (M) fresh = m.items.filter(function (i) { return !find(M.items, i.content_id); })
+      .map(function (i) { return i.content_id; });
+    M = m;
+    document.body.dataset.version = m.version;
+    chrome();
+    cacheMedia(m);
+  }
+  function receive(m) {
+    save("manifest." + SCREEN, JSON.stringify(m));
+    if (M && m.version === M.version) return;
+    var atOnce = !M || !cur || !cur.item || urgentKey(M) !== urgentKey(m);
+    if (atOnce) { pending = null; var had = cur && cur.item; apply(m); if (had) endPlay(); pick(); }
+    else pending = m;
+  }
+  function setOnline(v) { online = v; $("status").hidden = v; }
+  function poll() {
+    if (!manifestUrl) return;
+    var headers = etag ? { "If-None-Match": etag } : {};
+    fetch(manifestUrl, { cache: "no-store", headers: headers }).then(function (r) {
+      setOnline(!r.headers.get("X-From-Cache"));
+      if (r.status === 304) return null;
+      if (!r.ok) { if (r.status === 404 && !M) idle(); return null; }
+      var tag = r.headers.get("ETag");
+      return r.json().then(function (m) {
+        if (!m || !Array.isArray(m.items)) return;
+        if (tag) { etag = tag; save("etag." + SCREEN, tag); }
+        receive(m);
+      });
+    }).catch(function () { setOnline(false); }).then(function () {
+      setTimeout(poll, pollSec() * 1000);
+    });
+  }
+  function cacheMedia(m) {
+    if (!window.caches) return;
+    var urls = [];
+    m.items.forEach(function (i) { (i.media || []).forEach(function (x) { urls.push(x.url); }); });
+    caches.open(MEDIA_CACHE).then(function (c) {
+      urls.forEach(function (u) {
+        c.match(u).then(function (hit) { if (!hit) c.add(u).catch(function () {}); });
+      });
+      c.keys().then(function (keys) { // drop media no manifest item needs any more
+        keys.forEach(function (k) { if (urls.indexOf(k.url) < 0) c.delete(k); });
+      });
+    }).catch(function () {});
+  }
+
+  /* ---------- reports: heartbeat and proof of play ---------- */
+  function api(path, body) {
+    return fetch(M.api_base + "/screens/" + encodeURIComponent(SCREEN) + path, {
+      method: "POST", cache: "no-store",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + KEY },
+      body: JSON.stringify(body)
+    });
+  }
+  function queue() { try { return JSON.parse(saved("plays") || "[]"); } catch (e) { return []; } }
+  function queuePlay(p) {
+    var list = queue(); list.push(p);
+    if (list.length > MAX_QUEUE) list = list.slice(list.length - MAX_QUEUE);
+    save("plays", JSON.stringify(list));
+  }
+  function flush() {
+    var list = queue();
+    if (flushing || !list.length || !M || !KEY) return Promise.resolve();
+    flushing = true;
+    var batch = list.slice(0, BATCH), sent = {};
+    batch.forEach(function (p) { sent[p.play_id] = 1; });
+    return api("/plays", { plays: batch }).then(function (r) {
+      // 200: counted (or already counted); 400/413: never acceptable, drop. Anything else: keep and retry.
+      if (r.ok || r.status === 400 || r.status === 413) {
+        save("plays", JSON.stringify(queue().filter(function (p) { return !sent[p.play_id]; })));
+        if (r.ok && list.length > BATCH) setTimeout(flush, 1000);
+      }
+    }).catch(function () {}).then(function () { flushing = false; });
+  }
+  function heartbeat() {
+    if (M && KEY) {
+      api("/heartbeat", {
+        manifest_version: M.version, playing: document.body.dataset.playing || null,
+        uptime_seconds: Math.round((Date.now() - bootAt) / 1000), player_version: VERSION,
+        screen_width: window.innerWidth, screen_height: window.innerHeight, online: online,
+        queued_plays: queue().length
+      }).catch(function () {});
+    }
+    setTimeout(heartbeat, hbSec() * 1000);
+  }
+  function flushLoop() { flush(); setTimeout(flushLoop, flushSec() * 1000); }
+
+  /* ---------- start ---------- */
+  window.addEventListener("error", function () { if (!stage.querySelector(".slide")) idle(); });
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(function () {});
+  clock();
+  try { var last = JSON.parse(saved("manifest." + SCREEN) || "null"); if (last && last.items) apply(last); }
+  catch (e) { /* no usable copy */ }
+  if (!M) etag = null; // a 304 is only useful with the manifest it refers to
+  pick();
+  setInterval(tick, 1000);
+  poll();
+  setTimeout(heartbeat, 2000);
+  setTimeout(flushLoop, 5000);
+  window.kepuPlayer = { flush: flush, poll: poll, queue: queue, version: VERSION };
+})();

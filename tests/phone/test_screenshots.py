@@ -1,0 +1,169 @@
+"""Every phone page in headless Chromium at a phone's viewport, with JavaScript off.
+
+Screenshots land in ``artifacts/screenshots/phone-*.png`` for a person to look
+at; the test itself checks what a browser can: the pages load, forms work with
+one tap and no script, Chinese is set in a CJK font, nothing overflows the
+375-pixel width.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from chalicelib import links
+from chalicelib.models import Fan, Screen
+from tests.phone.conftest import add_regions, manifest_item, publish, write_manifest
+from tests.support import PLAIN_APPID, SAFE_APPID
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (make browser)")
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout if shutil.which(
+        "fc-list") else ""
+    assert "CJK" in fonts, "no CJK font: install fonts-noto-cjk (make browser), or Chinese renders as boxes"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(chromium):
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True,
+        java_script_enabled=False, locale="zh-CN",
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                   "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN",
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def seed_showcase(cdn: str) -> None:
+    """A small but lifelike set: regions, fans, manifests with pictures, an urgent notice."""
+    add_regions()
+    Screen.get("NJ001").update(actions=[Screen.fan_count.set(128)])
+    Screen.get("SQ001").update(actions=[Screen.fan_count.set(56), Screen.address.set("玄武区幸福路18号")])
+    Screen("NJ003", unit_id="city", name="鼓楼医院门诊大厅", address="鼓楼区中山路321号", appid=PLAIN_APPID,
+           fan_count=342).save()
+    pic = [{"url": f"{cdn}/media/pic0.png", "type": "image/png"}]
+    pic2 = [{"url": f"{cdn}/media/pic2.png", "type": "image/png"}]
+    write_manifest("NJ001", [
+        manifest_item("c_flu", "秋冬季流感防护指南", published=NOW - timedelta(hours=2), kind="article",
+                      category="everyday", media=pic, summary="勤洗手、常通风、接种疫苗，专家教你科学防流感。"),
+        manifest_item("c_space", "中国空间站：在轨三年的科学成果", published=NOW - timedelta(days=1), kind="article",
+                      category="frontier", media=pic2, summary="从材料科学到生命科学，一文看懂空间站实验。"),
+        manifest_item("c_water", "本周六上午停水通知", published=NOW - timedelta(hours=5),
+                      summary="因管网检修，北京东路片区周六 9:00-12:00 停水，请提前储水。"),
+    ])
+    write_manifest("NJ003", [
+        manifest_item("c_storm", "暴雨蓝色预警：请减少外出", published=NOW - timedelta(minutes=30), priority="urgent",
+                      summary="预计今天下午有强降雨，请注意出行安全。"),
+    ])
+    write_manifest("SQ001", [manifest_item("c_class", "社区老年人智能手机课堂", published=NOW - timedelta(hours=8),
+                                           category="community_news", summary="每周三下午两点，社区活动室。")])
+    publish("c_flu", "秋冬季流感防护指南", screens=["NJ001"], kind="article", category="everyday",
+            media=[{"key": "media/pic0.png", "type": "image/png"}],
+            body="<p>进入秋冬季，气温下降，流感进入高发期。专家提醒，做好以下几点可以有效降低感染风险：</p>"
+                 "<h3>一、勤洗手</h3><p>用流动水和肥皂洗手不少于 20 秒，外出回家、饭前便后都要洗手。</p>"
+                 "<h3>二、常通风</h3><p>每天开窗通风 2～3 次，每次不少于 30 分钟。</p>"
+                 "<h3>三、接种疫苗</h3><p>接种流感疫苗是预防流感最有效的手段，老人和儿童尤其应当接种。</p>")
+
+
+def sign_in(page, url: str, openid: str) -> None:
+    """Open a page inside 'WeChat': the stand-in's authorization page plays the user's part."""
+    page.goto(url)
+    if "模拟微信授权" in page.content():
+        page.fill("input[name=openid]", openid)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"phone-{name}.png"), full_page=True)
+
+
+def fits_phone(page) -> None:
+    """No horizontal scrolling at 375 px, checked from layout boxes (JavaScript is off in the page)."""
+    for box in page.locator("main > *").all():
+        bounds = box.bounding_box()
+        if bounds:
+            assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= 375 + 0.5, bounds
+
+
+def test_screenshots_of_every_page(live_app, media_cdn, gw, phone):
+    seed_showcase(media_cdn)
+    gw.follow("o-shot", scene="NJ001")
+    Fan.get(PLAIN_APPID, "o-shot")  # the gateway made him a fan
+
+    sign_in(phone, links.subscription_centre(PLAIN_APPID), "o-shot")
+    assert phone.url.startswith(live_app) and "订阅科普大屏" in phone.content()
+    font = phone.locator("h1").first.evaluate("e => getComputedStyle(e).fontFamily")
+    assert "Noto Sans CJK SC" in font and "PingFang SC" in font
+    # one tap, no JavaScript: subscribe to the hospital screen
+    card = phone.locator("article.card", has_text="鼓楼医院门诊大厅")
+    card.get_by_role("button", name="订阅").click()
+    phone.wait_for_load_state()
+    assert "已订阅「鼓楼医院门诊大厅」" in phone.content()
+    assert Screen.get("NJ003").fan_count == 343
+    fits_phone(phone)
+    shoot(phone, "subscribe")
+
+    phone.goto(links.my_screens(PLAIN_APPID))
+    assert "已订阅的大屏" in phone.content()
+    fits_phone(phone)
+    shoot(phone, "mine")
+
+    phone.goto(links.screen_mirror(PLAIN_APPID, "NJ001"))
+    assert "大屏上的全部内容" in phone.content()
+    fits_phone(phone)
+    shoot(phone, "mirror")
+
+    phone.goto(links.screen_mirror(PLAIN_APPID, "NJ003"))
+    assert "紧急" in phone.content()
+    shoot(phone, "mirror-urgent")
+
+    phone.goto(links.push_link(PLAIN_APPID, "o-shot", "c_flu"))
+    assert "t=" not in phone.url and "勤洗手" in phone.content()
+    image = phone.locator("article.doc img").first
+    image.scroll_into_view_if_needed()
+    assert image.evaluate("i => i.complete && i.naturalWidth") == 480  # the picture came from the CDN
+    fits_phone(phone)
+    shoot(phone, "content")
+
+    publish("c_gone", "已撤回的通知", screens=["NJ001"], status="withdrawn")
+    response = phone.goto(f"{live_app}/m/{PLAIN_APPID}/content/c_gone?src=mirror")
+    assert response.status == 410
+    shoot(phone, "error-410")
+
+    response = phone.goto(f"{live_app}/m/{PLAIN_APPID}/screens/NOPE404")
+    assert response.status == 404
+    shoot(phone, "error-404")
+
+    # a subscription account (订阅号): no web authorization, subscribe by reply
+    phone.goto(links.subscription_centre(SAFE_APPID))
+    assert "订阅 SQ001" in phone.content()
+    shoot(phone, "subscribe-subscription-account")
+
+    for name in ("subscribe", "mine", "mirror", "mirror-urgent", "content", "error-410", "error-404"):
+        assert (SHOTS / f"phone-{name}.png").stat().st_size > 10_000

@@ -1,0 +1,377 @@
+"""The player in a real browser (Debian's Chromium), served by the local CDN, talking to the app over HTTP.
+
+Time is controlled with Playwright's ``page.clock``: the page's clock is paused
+and moved on explicitly, so durations, polls and windows are exact and the
+tests take seconds.  Screenshots of each content type land in
+``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.browser
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def _last_tuesday_ten() -> datetime:
+    """The latest Tuesday 10:00 China time in the past: plays must not come from the future."""
+    moment = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)  # 10:00 in China
+    while moment.weekday() != 1 or moment > datetime.now(UTC):
+        moment -= timedelta(days=1)
+    return moment
+
+
+T0 = _last_tuesday_ten()
+
+
+@dataclass
+class System:
+    api: object
+    cdn: object
+    pump: object
+    key: str
+    bucket: str
+
+    @property
+    def player_url(self) -> str:
+        return f"{self.cdn.base_url}/player/index.html?screen=NJ001&key={self.key}&flush=3600"
+
+    def manifest(self) -> dict:
+        body = boto3.client("s3").get_object(Bucket=self.bucket, Key="screens/NJ001/manifest.json")["Body"]
+        return json.loads(body.read())
+
+    def stop(self) -> None:
+        from devstack.cdn import close_connections
+
+        self.cdn.stop()
+        self.api.server.shutdown()
+        self.api.server.server_close()
+        close_connections(self.api.server)
+
+    def restart(self) -> None:
+        from app import app
+        from devstack.cdn import start_cdn
+
+        self.cdn = start_cdn(self.bucket, port=self.cdn.server_address[1])
+        self.api = _api(app, port=self.api.server.server_address[1])
+
+
+def _api(app, port=0):
+    from devstack.cdn import track_connections
+    from devstack.local_api import start_api
+
+    server = start_api(app, port=port)
+    track_connections(server.server)
+    return server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from devstack.browser import launch
+
+    with playwright_sync.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def media_files(browser):
+    from devstack.browser import make_png, make_webm
+
+    page = browser.new_page()
+    page.set_content("<html><body></body></html>")
+    files = {"png": make_png(page, "显微镜下的雪花"), "webm": make_webm(page, "科普短片", seconds=2.0)}
+    page.close()
+    return files
+
+
+@pytest.fixture
+def system(aws, demo, monkeypatch):
+    from app import app
+    from chalicelib.models.screens import Screen
+    from chalicelib.resources import queue_specs
+    from chalicelib.settings import get_settings
+    from devstack.cdn import start_cdn
+    from devstack.local_api import base_url
+    from devstack.screens_local import enroll_screen
+    from devstack.sqs_pump import SqsPump
+    from tools.upload_player import upload_player
+
+    bucket = get_settings().player_bucket
+    api = _api(app)
+    cdn = start_cdn(bucket)
+    monkeypatch.setenv("PUBLIC_BASE_URL", base_url(api))
+    monkeypatch.setenv("CDN_BASE_URL", cdn.base_url)
+    get_settings.cache_clear()
+    upload_player(bucket)
+    key = enroll_screen("NJ001")
+    Screen("NJ001").update(actions=[Screen.qr_url.set("http://weixin.qq.com/q/02kepuNJ001"),
+                                    Screen.fan_count.set(128)])
+    pump = SqsPump(app, specs=queue_specs(get_settings()), visibility_override=0, stage="test")
+    s = System(api, cdn, pump, key, bucket)
+    yield s
+    s.stop()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _page(browser, system, *, t0=T0, service_workers="block", viewport=(1280, 720), url=None):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  service_workers=service_workers)
+    page = context.new_page()
+    page.clock.install(time=t0)
+    page.clock.pause_at(t0)
+    page.goto(url or system.player_url)
+    return page
+
+
+def _playing(page) -> str:
+    return page.evaluate("document.body.dataset.playing")
+
+
+def _wait_playing(page, content_id: str, timeout: float = 5000) -> None:
+    page.wait_for_function("id => document.body.dataset.playing === id", arg=content_id, timeout=timeout)
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(900)  # the fade-in is a CSS animation, in real time
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _stat(kind: str, ident: str, day: str) -> int:
+    from chalicelib.models.stats import DailyStat
+
+    try:
+        return DailyStat.get(f"{kind}#{ident}", day).counter("plays")
+    except DailyStat.DoesNotExist:
+        return 0
+
+
+def test_plays_in_order_with_durations_and_reports_exactly_once(browser, system, media_files):
+    from devstack.screens_local import publish, put_media
+
+    image = put_media(media_files["png"], "image/png", "png")
+    publish("c_art", ["NJ001"], kind="article", title="雪花为什么是六边形？", duration=4, category="frontier",
+            body="<p>水分子通过氢键连接，在结冰时排列成六方晶格。</p><p>雪花在云中生长时，温度和湿度决定它长成"
+                 "星状、针状还是柱状。每一片雪花所经历的路径都不同，所以几乎找不到两片完全相同的雪花。</p>")
+    publish("c_img", ["NJ001"], kind="image", title="显微镜下的雪花", media=[image], duration=6)
+    publish("c_notice", ["NJ001"], kind="notice", title="社区义诊通知", duration=5, category="community_notice",
+            body="本周六上午9点至11点，市第一医院专家在社区服务中心提供免费义诊，请携带医保卡。")
+    system.pump.drain()
+    order = [i["content_id"] for i in system.manifest()["items"]]
+    assert order == ["c_notice", "c_img", "c_art"]
+
+    page = _page(browser, system)
+    plays_requests: list[str] = []
+    page.on("request", lambda r: plays_requests.append(r.method) if r.url.endswith("/plays") else None)
+    _wait_playing(page, "c_notice")
+    _shot(page, "notice-landscape")
+    assert "社区义诊通知" in page.inner_text("#ticker-text")
+    assert page.inner_text(".fans") == "已有 128 人订阅" and page.query_selector("#qr svg")
+    timeline = []
+    for _ in range(16):  # 16 s: notice 5 s, image 6 s, article 4 s, then the notice again
+        timeline.append(_playing(page))
+        page.clock.run_for(1000)
+        if _playing(page) == "c_art" and timeline[-1] != "c_art":
+            _shot(page, "article-landscape")
+    assert timeline == ["c_notice"] * 5 + ["c_img"] * 6 + ["c_art"] * 4 + ["c_notice"]
+
+    # proof of play: three plays; the first upload's answer is lost, the retry must not count twice
+    lost = {"n": 0}
+
+    def lose_first_answer(route):
+        response = route.fetch()
+        if lost["n"] == 0:
+            lost["n"] = 1
+            return route.abort()
+        return route.fulfill(response=response)
+
+    page.route("**/plays", lose_first_answer)
+    page.evaluate("window.kepuPlayer.flush()")
+    page.wait_for_function("() => window.kepuPlayer && JSON.parse(localStorage['kepu.plays']).length === 3")
+    page.wait_for_timeout(300)
+    page.evaluate("window.kepuPlayer.flush()")
+    page.wait_for_function("() => JSON.parse(localStorage['kepu.plays'] || '[]').length === 0")
+    from chalicelib.models.stats import china_day
+
+    day = china_day(T0)
+    assert (_stat("content", "c_notice", day), _stat("content", "c_img", day), _stat("content", "c_art", day)) \
+        == (1, 1, 1)
+    assert _stat("screen", "NJ001", day) == 3
+    assert plays_requests.count("POST") == 2
+
+    from chalicelib.models.screens import Screen
+
+    screen = Screen.get("NJ001")
+    beat = screen.heartbeat.as_dict()
+    assert beat["manifest_version"] == system.manifest()["version"] and beat["player_version"] != "dev-build"
+    assert beat["screen_width"] == 1280
+
+
+def test_screenshots_of_each_content_type(browser, system, media_files):
+    from chalicelib.aws import send_json
+    from chalicelib.settings import get_settings
+    from devstack.screens_local import publish, put_media
+
+    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"],
+                                                   "reason": "screen_updated"})
+    system.pump.drain()
+    page = _page(browser, system)
+    page.wait_for_function("document.body.dataset.version !== ''")
+    _wait_playing(page, "idle")
+    assert page.query_selector(".slide.idle:not(.out) .qr svg") and "128" in page.inner_text(".slide.idle:not(.out)")
+    _shot(page, "idle-no-content")
+    page.close()
+    portrait_idle = _page(browser, system, viewport=(1080, 1920))
+    _wait_playing(portrait_idle, "idle")
+    _shot(portrait_idle, "idle-portrait")
+    portrait_idle.close()
+
+    image = put_media(media_files["png"], "image/png", "png")
+    clip = put_media(media_files["webm"], "video/webm", "webm")
+    link_key = "demo/link.html"
+    boto3.client("s3").put_object(Bucket=system.bucket, Key=link_key, ContentType="text/html; charset=utf-8",
+                                  Body="<body style='font:40px sans-serif;padding:2em'><h1>科普网页示例</h1>"
+                                       "<p>链接内容在沙箱框架中显示。</p></body>".encode())
+    publish("c_link", ["NJ001"], kind="link", title="科普网页", link_url=f"{system.cdn.base_url}/{link_key}",
+            duration=5)
+    publish("c_video", ["NJ001"], kind="video", title="科普短片", media=[clip], duration=30)
+    publish("c_img", ["NJ001"], kind="image", title="显微镜下的雪花", media=[image], duration=5)
+    system.pump.drain()
+    page = _page(browser, system)
+    _wait_playing(page, "c_img")
+    page.wait_for_function("document.querySelector('.slide.image img')?.complete")
+    _shot(page, "image-landscape")
+    page.clock.run_for(5000)
+    _wait_playing(page, "c_video")
+    page.wait_for_function("document.querySelector('.slide.video video')?.currentTime > 0.3")
+    _shot(page, "video-landscape")
+    # the clip is 2 s long and its item says 30 s: the player advances when the video ends (real time here)
+    _wait_playing(page, "c_link", timeout=8000)
+    page.wait_for_timeout(500)
+    assert page.get_attribute(".slide.link iframe", "sandbox") == "allow-scripts"
+    _shot(page, "link-landscape")
+    page.close()
+
+    portrait = _page(browser, system, viewport=(1080, 1920))
+    _wait_playing(portrait, "c_img")
+    portrait.wait_for_function("document.querySelector('.slide.image img')?.complete")
+    _shot(portrait, "image-portrait")
+    portrait.close()
+
+
+def test_new_publish_shows_within_poll_interval_and_urgent_interrupts(browser, system):
+    from devstack.screens_local import publish, withdraw
+
+    publish("c_a", ["NJ001"], title="甲", body="第一条", duration=8)
+    system.pump.drain()
+    page = _page(browser, system)
+    _wait_playing(page, "c_a")
+
+    publish("c_b", ["NJ001"], title="乙：新发布", body="第二条", duration=8)
+    system.pump.drain()
+    seen_at = None
+    for second in range(1, 19):  # poll interval 10 s + the current item's remaining time at most
+        page.clock.run_for(1000)
+        page.wait_for_timeout(60)
+        if _playing(page) == "c_b":
+            seen_at = second
+            break
+    assert seen_at is not None and seen_at <= 10 + 8
+
+    publish("c_u", ["NJ001"], kind="notice", title="紧急：暴雨红色预警", priority="urgent", duration=10,
+            body="今天下午有特大暴雨，请居民减少外出，远离低洼地带。")
+    system.pump.drain()
+    page.clock.run_for(10_000)
+    _wait_playing(page, "c_u", timeout=3000)  # at once: no item boundary needed
+    _shot(page, "urgent-landscape")
+    for _ in range(4):  # stays while valid
+        page.clock.run_for(10_000)
+        assert _playing(page) == "c_u"
+    withdraw("c_u")
+    system.pump.drain()
+    page.clock.run_for(10_000)
+    page.wait_for_function("document.body.dataset.playing !== 'c_u'", timeout=3000)
+    assert _playing(page) in ("c_a", "c_b")
+
+
+def test_validity_and_weekly_windows_on_the_player_clock(browser, system):
+    from devstack.screens_local import publish
+
+    # Tuesday 09:59:50 China time, in the future: the builder drops content already expired on the server's clock
+    start = T0 + timedelta(days=7) - timedelta(seconds=10)
+    publish("c_always", ["NJ001"], title="常驻", duration=5)
+    publish("c_window", ["NJ001"], title="周二上午十点起", duration=5,
+            weekly_windows=[{"days": [2], "start": "10:00", "end": "10:01"}])
+    publish("c_valid", ["NJ001"], title="限时", duration=5, valid_from=start + timedelta(seconds=90),
+            valid_until=start + timedelta(seconds=100))
+    publish("c_monday", ["NJ001"], title="只在周一", duration=5,
+            weekly_windows=[{"days": [1], "start": "00:00", "end": "24:00"}])
+    system.pump.drain()
+    page = _page(browser, system, t0=start)
+    page.wait_for_function("document.body.dataset.playing === 'c_always'")
+    seen: dict[int, str] = {}
+    for second in range(0, 130):
+        seen[second] = _playing(page)
+        page.clock.run_for(1000)
+    shown = {cid for cid in seen.values()}
+    assert "c_monday" not in shown
+    assert all(cid == "c_always" for s, cid in seen.items() if s < 10)
+    window_seconds = [s for s, cid in seen.items() if cid == "c_window"]
+    assert window_seconds and min(window_seconds) >= 10 and max(window_seconds) < 70
+    valid_seconds = [s for s, cid in seen.items() if cid == "c_valid"]
+    assert valid_seconds and min(valid_seconds) >= 90 and max(valid_seconds) < 100
+
+
+def test_keeps_playing_offline_and_recovers(browser, system, media_files):
+    from devstack.screens_local import publish, put_media
+
+    image = put_media(media_files["png"], "image/png", "png")
+    publish("c_img", ["NJ001"], kind="image", title="显微镜下的雪花", media=[image], duration=5)
+    publish("c_txt", ["NJ001"], title="离线也能看", body="网络中断时继续播放缓存的节目。", duration=5)
+    system.pump.drain()
+    page = _page(browser, system, service_workers="allow")
+    _wait_playing(page, "c_txt")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
+    page.wait_for_function(
+        "caches.open('kepu-media').then(c => c.keys()).then(k => window.__media = k.length) && window.__media === 1",
+        timeout=10_000)
+
+    system.stop()  # CDN and API gone
+    page.clock.run_for(10_000)  # a poll fails
+    page.wait_for_function("!document.getElementById('status').hidden", timeout=5000)
+    seen = set()
+    for _ in range(20):
+        page.clock.run_for(1000)
+        seen.add(_playing(page))
+    assert seen == {"c_img", "c_txt"}
+    page.wait_for_function("document.querySelector('.slide.image img')?.naturalWidth > 0")
+    page.reload()  # even a reload with the network down: the service worker has the player and the manifest
+    page.wait_for_function("['c_img', 'c_txt'].includes(document.body.dataset.playing)", timeout=10_000)
+    _shot(page, "offline-after-reload")
+    queued = page.evaluate("JSON.parse(localStorage['kepu.plays'] || '[]').length")
+    assert queued >= 4
+
+    system.restart()
+    publish("c_back", ["NJ001"], title="网络恢复", duration=5)
+    system.pump.drain()
+    for _ in range(30):
+        page.clock.run_for(1000)
+        page.wait_for_timeout(50)
+        if _playing(page) == "c_back":
+            break
+    assert _playing(page) == "c_back"
+    assert page.evaluate("document.getElementById('status').hidden")
+    page.evaluate("window.kepuPlayer.flush()")
+    page.wait_for_function("JSON.parse(localStorage['kepu.plays'] || '[]').length === 0", timeout=5000)
