@@ -10,6 +10,7 @@ from chalicelib.models.callbacks import CallbackRecord
 from chalicelib.models.content import Content
 from chalicelib.models.fans import Fan
 from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.models.push import PushBatch, PushJob, PushMsgRoute, PushQuota
 from chalicelib.models.reads import ReadMark
 from chalicelib.models.receipts import DeliveryReceipt
 from chalicelib.models.screen_links import ScreenContentLink
@@ -17,6 +18,7 @@ from chalicelib.models.screen_reports import ScreenReportRecord
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import DailyStat
 from chalicelib.models.subscriptions import Subscription
+from chalicelib.models.tokens import AccessToken
 from chalicelib.models.units import Unit
 from chalicelib.models.users import ApiKey, RoleGrant, User
 
@@ -24,5 +26,6 @@ ALL_MODELS = [Unit, Account, Screen, Subscription, Fan, CallbackRecord, DailySta
               ReadMark]
 ALL_MODELS += [User, ApiKey, RoleGrant, AuditEntry, IdempotencyRecord]  # admin API
 ALL_MODELS += [ScreenContentLink, ScreenReportRecord]  # player and screen API
+ALL_MODELS += [AccessToken, PushJob, PushBatch, PushQuota, PushMsgRoute]  # push pipeline
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
@@ -36,4 +37,9 @@ class Fan(Model):
     last_message_at = UTCDateTimeAttribute(null=True)  # a message he sent: the 48-hour window
     stopped_channels = UnicodeSetAttribute(null=True)  # push channels WeChat told us to stop for him
     unread_content = UnicodeSetAttribute(null=True)  # subscription accounts: pushed items waiting for his next visit
+    # customer-service sends inside the current windows (push pipeline): the window start they count against
+    cs_event_at = UTCDateTimeAttribute(null=True)
+    cs_event_sent = NumberAttribute(null=True)
+    cs_msg_at = UTCDateTimeAttribute(null=True)
+    cs_msg_sent = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)

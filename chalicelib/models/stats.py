@@ -23,6 +23,7 @@ COUNTERS = (
     "subs_qr", "subs_menu", "subs_text", "subs_page", "unsubs", "suspended", "restored",
     "follows", "unfollows", "messages",
     "pushes_sent", "pushes_failed", "pushes_suppressed", "receipts_success", "receipts_failed",
+    "pushes_template", "pushes_notice", "pushes_custom", "pushes_unread", "pushes_stopped", "pushes_digest",
     "reads_push", "reads_mirror", "reads_menu", "reads_link", "plays", "play_seconds",
 )
 
@@ -54,6 +55,12 @@ class DailyStat(Model):
     pushes_suppressed = NumberAttribute(null=True)
     receipts_success = NumberAttribute(null=True)
     receipts_failed = NumberAttribute(null=True)
+    pushes_template = NumberAttribute(null=True)
+    pushes_notice = NumberAttribute(null=True)
+    pushes_custom = NumberAttribute(null=True)
+    pushes_unread = NumberAttribute(null=True)
+    pushes_stopped = NumberAttribute(null=True)
+    pushes_digest = NumberAttribute(null=True)
     reads_push = NumberAttribute(null=True)
     reads_mirror = NumberAttribute(null=True)
     reads_menu = NumberAttribute(null=True)

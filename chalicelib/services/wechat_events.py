@@ -29,13 +29,15 @@ from typing import Any
 from chalicelib import links
 from chalicelib.models.accounts import Account
 from chalicelib.models.callbacks import CallbackRecord
+from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
+from chalicelib.models.push import PushJob, PushMsgRoute, route_block
 from chalicelib.models.receipts import DeliveryReceipt
 from chalicelib.models.screens import normalise_screen_code
 from chalicelib.models.stats import bump
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.replies import render_text, text_reply
-from chalicelib.services import directory, subscriptions
+from chalicelib.services import directory, push_policy, subscriptions
 from chalicelib.services.manifest_store import latest_items
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
 from chalicelib.wechat.callback import CallbackRejected, InboundMessage
@@ -45,6 +47,8 @@ logger = logging.getLogger(__name__)
 RECORD_TTL = timedelta(days=2)  # WeChat retries within seconds; two days also covers the nonce window
 MAX_ATTEMPTS = 3
 MENU_MY_SCREENS, MENU_LATEST, MENU_HOW_TO = "MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE"
+LATEST_SHOWN = 5  # items in the "latest" reply: it must stay short (WeChat's 5-second budget, a phone screen)
+UNREAD_LOOKUP = 10  # unread items not in any manifest, looked up in one BatchGetItem
 
 _SUBSCRIBE_RE = re.compile(r"^(?:订阅|subscribe|sub)\s*[:：]?\s*(\S+)$", re.IGNORECASE)
 _UNSUBSCRIBE_RE = re.compile(r"^(?:退订|取消订阅|unsubscribe|unsub)\s*[:：]?\s*(\S+)$", re.IGNORECASE)
@@ -149,6 +153,28 @@ class Route:
         return self.decide_fn(ctx)
 
 
+class ReceiptRoute(Route):
+    """A template receipt also reads the push pipeline's msgid route, in the same one read."""
+
+    def reads(self, ctx: Context) -> list[tuple]:
+        reads = super().reads(ctx)
+        block = _receipt_block(ctx)
+        return [*reads, (PushMsgRoute, ctx.appid, block)] if block else reads
+
+    def name_reads(self, loaded: list) -> dict[str, Any]:
+        return {"fan": loaded[0], "msg_route": loaded[1] if len(loaded) > 1 else None}
+
+
+def _receipt_msg_id(ctx: Context) -> str:
+    raw = ctx.inbound.raw
+    return str(raw.get("MsgID") or raw.get("MsgId") or "")[:32]
+
+
+def _receipt_block(ctx: Context) -> str | None:
+    msg_id = _receipt_msg_id(ctx)
+    return route_block(msg_id) if msg_id.isdigit() else None
+
+
 def _route(inbound: InboundMessage) -> Route:
     raw = inbound.raw
     if raw.get("MsgType") == "event":
@@ -162,7 +188,7 @@ def _route(inbound: InboundMessage) -> Route:
         if event == "click":
             return Route(_on_click)
         if event == "templatesendjobfinish":
-            return Route(_on_template_receipt)
+            return ReceiptRoute(_on_template_receipt)
         return Route(_on_other_event)
     if raw.get("MsgType") == "text":
         return Route(_on_text, screen_of=_text_screen)
@@ -237,6 +263,7 @@ def _on_follow(ctx: Context) -> Decision:
             )
     _touch(delta, ctx)
     delta.actions.append(Fan.followed_at.set(ctx.now))
+    delta.actions.append(Fan.stopped_channels.delete(push_policy.unfollow_stops()))  # 43004 stops end on follow
     if fan is None or not fan.first_source:
         delta.actions.append(Fan.first_source.set(f"qr:{screen.screen_id}" if screen else "account"))
     delta.flush(decision.uow)
@@ -278,14 +305,37 @@ def _my_screens_reply(ctx: Context) -> str:
     )
 
 
-def _latest_reply(ctx: Context) -> str:
+def _latest_reply(ctx: Context, uow: UnitOfWork) -> str:
+    """The newest items of his screens, with pushes he has not seen yet first, marked 【新】.
+
+    Items a subscription account could not push (outside WeChat's windows) wait
+    in ``Fan.unread_content``; showing them here delivers them, so the same
+    transaction that records this event takes them off the list.
+    """
     active = sorted(ctx.fan.active_screens or ()) if ctx.fan else []
+    unread = sorted(ctx.fan.unread_content or ()) if ctx.fan else []
     items = latest_items(active) if active else []
+    known = {item["content_id"]: item for item in items}
+    missing = [cid for cid in unread if cid not in known][:UNREAD_LOOKUP]
+    if missing:
+        for content in Content.batch_get(missing):
+            if content.status == PUBLISHED:
+                known[content.content_id] = {"content_id": content.content_id, "title": content.title,
+                                             "published_at": content.published_at.isoformat()
+                                             if content.published_at else ""}
+    fresh = sorted((known[cid] for cid in unread if cid in known),
+                   key=lambda item: item.get("published_at") or "", reverse=True)[:LATEST_SHOWN]
+    shown_new = {item["content_id"] for item in fresh}
+    rest = [item for item in items if item["content_id"] not in shown_new][: max(0, LATEST_SHOWN - len(fresh))]
     rendered = [
-        {"title": item.get("title", ""), "new": False,
-         "url": links.content_page(ctx.appid, item["content_id"], src="menu")}
-        for item in items
+        {"title": item.get("title", ""), "new": item["content_id"] in shown_new,
+         "url": links.content_page(ctx.appid, item["content_id"], src="unread" if item["content_id"] in shown_new
+                                   else "menu")}
+        for item in [*fresh, *rest]
     ]
+    gone = {cid for cid in missing if cid not in known}  # withdrawn or deleted: nothing left to show
+    if shown_new or gone:
+        uow.update(Fan(ctx.appid, ctx.openid), [Fan.unread_content.delete(shown_new | gone)], tag="fan")
     return render_text("latest", items=rendered, subscribed=bool(active),
                        centre_url=links.subscription_centre(ctx.appid))
 
@@ -302,7 +352,7 @@ def _on_click(ctx: Context) -> Decision:
     if key == MENU_MY_SCREENS:
         decision.reply = _my_screens_reply(ctx)
     elif key == MENU_LATEST:
-        decision.reply = _latest_reply(ctx)
+        decision.reply = _latest_reply(ctx, decision.uow)
     else:
         decision.reply = _help_reply(ctx)
     return decision
@@ -330,7 +380,7 @@ def _on_text(ctx: Context) -> Decision:
     elif command == "mine":
         decision.reply = _my_screens_reply(ctx)
     elif command == "latest":
-        decision.reply = _latest_reply(ctx)
+        decision.reply = _latest_reply(ctx, decision.uow)
     else:
         decision.reply = _help_reply(ctx, arg if command == "unknown" else None)
     _touch(delta, ctx, message=True)
@@ -357,18 +407,31 @@ def _on_other_event(ctx: Context) -> Decision:
 
 
 def _on_template_receipt(ctx: Context) -> Decision:
-    """``TEMPLATESENDJOBFINISH``: store the receipt; a block stops the template channel for this fan."""
+    """``TEMPLATESENDJOBFINISH``: store the receipt, count it for the account and for the push it answers.
+
+    The push sender records ``"<msgid>><job_id>"`` routes (``PushMsgRoute``),
+    read together with the fan above, so the receipt is attributed to its
+    content and job in this same transaction.  A block stops the template
+    channel for this fan.
+    """
     decision = Decision()
     raw = ctx.inbound.raw
     status = (raw.get("Status") or "").strip()
-    msg_id = raw.get("MsgID") or raw.get("MsgId") or ""
+    msg_id = _receipt_msg_id(ctx)
     receipt = DeliveryReceipt(
         ctx.appid, msg_id, openid=ctx.openid, status=status[:64], expires_at=ctx.now + timedelta(days=30),
     )
     decision.uow.put(receipt)
     ok = status == "success"
-    bump(decision.uow, "account", ctx.appid, {"receipts_success" if ok else "receipts_failed": 1}, ctx.now)
+    counter = "receipts_success" if ok else "receipts_failed"
+    bump(decision.uow, "account", ctx.appid, {counter: 1}, ctx.now)
+    route = ctx.snapshot.get("msg_route")
+    prefix = f"{msg_id}>"
+    job_id = next((entry[len(prefix):] for entry in (route.routes or ()) if entry.startswith(prefix)), None) \
+        if route is not None and msg_id else None
+    if job_id:
+        bump(decision.uow, "content", job_id.rsplit(":", 1)[0], {counter: 1}, ctx.now)
+        decision.uow.update(PushJob(job_id), [getattr(PushJob, counter).add(1)])
     if "block" in status:
-        decision.uow.update(Fan(ctx.appid, ctx.openid), [Fan.stopped_channels.add({"template"})], tag="fan")
+        decision.uow.update(Fan(ctx.appid, ctx.openid), [Fan.stopped_channels.add({push_policy.TEMPLATE})], tag="fan")
     return decision
-

@@ -80,7 +80,8 @@ def test_a_prod_package_consumes_the_prod_queues(packaged):
     raw = packaged[("prod", "aws")].raw
     queues = [e["Properties"]["Queue"]["Fn::Sub"] for f in _functions(raw).values()
               for e in (f["Properties"].get("Events") or {}).values() if e["Type"] == "SQS"]
-    assert queues and all(q.endswith(("kepuscreen-prod-manifest", "kepuscreen-prod-send")) for q in queues)
+    prod_queues = ("kepuscreen-prod-manifest", "kepuscreen-prod-send", "kepuscreen-prod-push")
+    assert queues and all(q.endswith(prod_queues) for q in queues)
 
 
 def test_no_iam_statement_grants_data_actions_on_star(packaged):

@@ -1,0 +1,121 @@
+"""The push pipeline's state: jobs, batches, per-account quota days and msgid routes.
+
+Costs drive the shape.  A push to 100,000 fans must not write 100,000 items:
+
+- ``PushJob``: one item per publish (``job_id`` = ``content_id:revision``).
+  Holds the planner's cursor and lease and the job's delivery totals.
+- ``PushBatch``: one item per send batch (≤ 100 recipients), written once per
+  processing of the batch.  ``done`` lists the openids the batch has finished
+  with (sent, stopped or parked in the fan's unread list): a redelivered
+  message skips them.  ``pending`` lists openids handed to a delayed retry
+  message of attempt ``retry_attempt``; older messages of the batch leave them
+  to it.  ``version`` makes concurrent commits of one batch safe.
+- ``PushQuota``: one item per account per China day: template messages used,
+  a pause until the next China midnight after WeChat said 45009/45011, and the
+  content ids the day's digest should list.  Tomorrow is a new item, so a
+  pause lifts by itself.
+- ``PushMsgRoute``: maps template ``msgid`` → content for
+  ``TEMPLATESENDJOBFINISH`` receipts.  Routes of 100 consecutive msgids share
+  an item (a string set of ``"<msgid>><content_id>"``), so a batch adds to a
+  few items inside its one transaction and the gateway reads one item per
+  receipt inside its existing read.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.models.base import region, table_name, utcnow
+
+PLANNING, PLANNED = "planning", "planned"
+MSG_ROUTE_BLOCK = 100
+
+JOB_COUNTERS = (
+    "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed", "failed",
+    "receipts_success", "receipts_failed",
+)
+
+
+class PushJob(Model):
+    class Meta:
+        table_name = table_name("push_jobs")
+        region = region()
+
+    job_id = UnicodeAttribute(hash_key=True)
+    content_id = UnicodeAttribute()
+    revision = NumberAttribute(default=1)
+    status = UnicodeAttribute(default=PLANNING)
+    screen_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    message = MapAttribute(null=True)  # the content fields a push shows (title, summary, unit name, ...)
+    cursor = UnicodeAttribute(default="")  # last fan key (appid#openid) planned; the merge resumes after it
+    next_seq = NumberAttribute(default=0)
+    planned = NumberAttribute(default=0)
+    batches = NumberAttribute(default=0)
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(default=0)
+    sent_template = NumberAttribute(default=0)
+    sent_notice = NumberAttribute(default=0)
+    sent_custom = NumberAttribute(default=0)
+    queued_unread = NumberAttribute(default=0)
+    stopped = NumberAttribute(default=0)
+    suppressed = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    receipts_success = NumberAttribute(default=0)
+    receipts_failed = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+    expires_at = TTLAttribute(null=True)
+
+
+class PushBatch(Model):
+    class Meta:
+        table_name = table_name("push_batches")
+        region = region()
+
+    job_id = UnicodeAttribute(hash_key=True)
+    batch_id = UnicodeAttribute(range_key=True)
+    appid = UnicodeAttribute(null=True)
+    done = UnicodeSetAttribute(null=True)
+    pending = UnicodeSetAttribute(null=True)
+    retry_attempt = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+class PushQuota(Model):
+    class Meta:
+        table_name = table_name("push_quota")
+        region = region()
+
+    appid = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD, China Standard Time: WeChat's quota day
+    template_sent = NumberAttribute(default=0)
+    paused_until = NumberAttribute(null=True)  # epoch seconds
+    pause_code = NumberAttribute(null=True)
+    digest_content = UnicodeSetAttribute(null=True)
+    digest_sent = UnicodeAttribute(null=True)  # clientmsgid of the day's digest once WeChat took it
+    expires_at = TTLAttribute(null=True)
+
+
+class PushMsgRoute(Model):
+    class Meta:
+        table_name = table_name("push_msg_routes")
+        region = region()
+
+    appid = UnicodeAttribute(hash_key=True)
+    block = UnicodeAttribute(range_key=True)  # zero-padded msgid // MSG_ROUTE_BLOCK
+    routes = UnicodeSetAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+def route_block(msg_id: str | int) -> str:
+    return f"{int(msg_id) // MSG_ROUTE_BLOCK:020d}"
