@@ -50,8 +50,6 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
     # Only now import the application: table names and endpoints are read from the environment.
-    from tools.upload_player import upload_player
-
     from app import app
     from chalicelib.models import ALL_MODELS
     from chalicelib.resources import queue_specs
@@ -61,6 +59,7 @@ def main() -> None:
     from devstack.cdn import start_cdn
     from devstack.local_api import start_api
     from devstack.sqs_pump import SqsPump
+    from tools.upload_player import upload_player
 
     get_settings.cache_clear()
     settings = get_settings()
