@@ -1,6 +1,7 @@
 /* kepuscreen player: plays this screen's manifest, offline-first. Plain JS, no build step.
  * Opened as index.html?screen=<id>&key=<player key>; both are remembered in localStorage.
- * Optional: poll=<s> (manifest poll), hb=<s> (heartbeat), flush=<s> (proof-of-play upload). */
+ * Optional: poll=<s> (manifest poll), hb=<s> (heartbeat), flush=<s> (proof-of-play upload),
+ * dwell=<s> (minimum time on screen before fresh content may cut in, default 5). */
 (function () {
   "use strict";
   var VERSION = "dev-build";
@@ -15,7 +16,7 @@
   var store = window.localStorage;
   function saved(k) { try { return store.getItem("kepu." + k); } catch (e) { return null; } }
   function save(k, v) { try { store.setItem("kepu." + k, v); } catch (e) { /* full: keep running */ } }
-  ["screen", "key", "poll", "hb", "flush"].forEach(function (k) { if (q.get(k)) save(k, q.get(k)); });
+  ["screen", "key", "poll", "hb", "flush", "dwell"].forEach(function (k) { if (q.get(k)) save(k, q.get(k)); });
   var SCREEN = saved("screen"), KEY = saved("key");
   if (q.get("key") && history.replaceState) { // keep the key out of the address bar
     history.replaceState(null, "", location.pathname + "?screen=" + encodeURIComponent(SCREEN));
@@ -24,6 +25,7 @@
   var bootAt = Date.now();
 
   var M = null, fresh = [], pending = null, cur = null, timer = null, lastNormal = null, online = true, flushing = false;
+  var shown = {}, pollTimer = null, polling = false; // shown: content ids played since the page loaded
   var etag = saved("etag." + SCREEN);
   var $ = function (id) { return document.getElementById(id); };
   var stage = $("stage");
@@ -33,6 +35,7 @@
   function pollSec() { return seconds("poll", (M && M.poll_seconds) || 10); }
   function hbSec() { return seconds("hb", (M && M.heartbeat_seconds) || 30); }
   function flushSec() { return seconds("flush", 20); }
+  function dwellSec() { return seconds("dwell", 5); }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -78,7 +81,7 @@
     var n = items().filter(function (i) { return i.priority !== "urgent"; });
     while (fresh.length) { // newly published items go first, once
       var f = find(n, fresh.shift());
-      if (f && playable(f, t)) { lastNormal = f.content_id; return f; }
+      if (f && playable(f, t)) return f; // the loop resumes where it was afterwards
     }
     var start = 0;
     for (var i = 0; i < n.length; i++) if (n[i].content_id === lastNormal) start = i + 1;
@@ -213,8 +216,11 @@
         fitArticle(node, item);
       }
       cur.started = t;
+      shown[item.content_id] = 1;
       document.body.dataset.playing = item.content_id;
-      schedule(item.kind === "video" ? Math.max(item.duration, 600) : item.duration);
+      var secs = item.kind === "video" ? Math.max(item.duration, 600) : item.duration; // a video ends itself
+      cur.until = t + secs * 1000;
+      schedule(secs);
     } catch (e) {
       idle();
     }
@@ -241,9 +247,24 @@
   function urgentKey(m) {
     return JSON.stringify(((m && m.items) || []).filter(function (i) { return i.priority === "urgent"; }));
   }
+  function isNew(m) { // normal items in m that the applied manifest lacks and this player never showed
+    var t = now();
+    return m.items.filter(function (i) {
+      return i.priority !== "urgent" && !shown[i.content_id] && !find(M.items, i.content_id) && playable(i, t);
+    });
+  }
+  function softCut() { // end the current normal item early, but not before it has had its minimum dwell
+    if (!cur || !cur.item || cur.item.priority === "urgent") return;
+    var at = Math.max(cur.started + dwellSec() * 1000, now());
+    if (at < cur.until) { cur.until = at; schedule((at - now()) / 1000); }
+  }
   function apply(m) {
-    if (M) fresh = m.items.filter(function (i) { return !find(M.items, i.content_id); })
-      .map(function (i) { return i.content_id; });
+    if (M) { // newly published items play next, once (kept across versions until they had their turn)
+      var keep = fresh.filter(function (id) { return find(m.items, id); });
+      fresh = keep.concat(m.items.filter(function (i) {
+        return !find(M.items, i.content_id) && keep.indexOf(i.content_id) < 0;
+      }).map(function (i) { return i.content_id; }));
+    }
     M = m;
     document.body.dataset.version = m.version;
     chrome();
@@ -254,13 +275,18 @@
     if (M && m.version === M.version) return;
     var atOnce = !M || !cur || !cur.item || urgentKey(M) !== urgentKey(m);
     if (atOnce) { pending = null; var had = cur && cur.item; apply(m); if (had) endPlay(); pick(); }
-    else pending = m;
+    else { pending = m; if (isNew(m).length) softCut(); } // other changes wait for the item boundary
   }
   function setOnline(v) { online = v; $("status").hidden = v; }
-  function poll() {
-    if (!manifestUrl) return;
+  function poll() { // one chain of polls; an extra call (tab visible, back online) polls now and restarts it
+    if (!manifestUrl || polling) return;
+    polling = true;
+    clearTimeout(pollTimer);
     var headers = etag ? { "If-None-Match": etag } : {};
-    fetch(manifestUrl, { cache: "no-store", headers: headers }).then(function (r) {
+    var ctl = window.AbortController ? new AbortController() : null, stuck = setTimeout(function () {
+      if (ctl) ctl.abort(); // a half-open connection must not stop the polling
+    }, 30000);
+    fetch(manifestUrl, { cache: "no-store", headers: headers, signal: ctl && ctl.signal }).then(function (r) {
       setOnline(!r.headers.get("X-From-Cache"));
       if (r.status === 304) return null;
       if (!r.ok) { if (r.status === 404 && !M) idle(); return null; }
@@ -271,7 +297,9 @@
         receive(m);
       });
     }).catch(function () { setOnline(false); }).then(function () {
-      setTimeout(poll, pollSec() * 1000);
+      clearTimeout(stuck);
+      polling = false;
+      pollTimer = setTimeout(poll, pollSec() * 1000);
     });
   }
   function cacheMedia(m) {
@@ -339,6 +367,8 @@
   pick();
   setInterval(tick, 1000);
   poll();
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+  window.addEventListener("online", poll);
   setTimeout(heartbeat, 2000);
   setTimeout(flushLoop, 5000);
   window.kepuPlayer = { flush: flush, poll: poll, queue: queue, version: VERSION };

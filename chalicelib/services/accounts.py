@@ -18,8 +18,8 @@ from chalicelib.secrets import SECRET_NAMES, store_account_secrets
 from chalicelib.services import audit, directory
 from chalicelib.services.access import MANAGE, READ, Principal
 from chalicelib.services.errors import Conflict, NotFound, UpstreamError
-from chalicelib.services.pagination import Page, page_over
-from chalicelib.services.units import subtree
+from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.units import scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
 from chalicelib.wechat.client import client_for
 
@@ -83,10 +83,8 @@ def get(principal: Principal, appid: str) -> Account:
 
 
 def list_accounts(principal: Principal, cursor: str | None, limit: int, unit_id: str | None) -> Page:
-    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
-    units = [u for top in tops for u in subtree(top)]
-    return page_over([(u.unit_id, lambda lek, n, uid=u.unit_id: Account.by_unit.query(
-        uid, limit=n, last_evaluated_key=lek)) for u in units], cursor, limit)
+    units = scope_units(principal, unit_id)
+    return page_by_unit(Account.by_unit, [u.unit_id for u in units], cursor, limit)
 
 
 def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: int | None) -> Account:

@@ -29,10 +29,10 @@ from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, media, outbox
 from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal
 from chalicelib.services.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from chalicelib.services.pagination import Page, page_over
+from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.screens import screens_in
 from chalicelib.services.text import article_html, plain, summary_of
-from chalicelib.services.units import review_required, subtree
+from chalicelib.services.units import review_required, scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, snap
 
 # action -> (from states, to state, permission)
@@ -191,8 +191,7 @@ def get(principal: Principal, content_id: str) -> Content:
 
 def list_content(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,
                  status: str | None) -> Page:
-    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
-    units = [u for top in tops for u in subtree(top)]
+    units = scope_units(principal, unit_id)
     condition = None
     if status == EXPIRED:
         condition = (Content.status == PUBLISHED) & (Content.valid_until <= now())
@@ -201,9 +200,8 @@ def list_content(principal: Principal, cursor: str | None, limit: int, unit_id: 
                                                      | (Content.valid_until > now()))
     elif status:
         condition = Content.status == status
-    return page_over([(u.unit_id, lambda lek, n, uid=u.unit_id: Content.by_unit.query(
-        uid, scan_index_forward=False, filter_condition=condition, limit=n, last_evaluated_key=lek))
-        for u in units], cursor, limit)
+    return page_by_unit(Content.by_unit, [u.unit_id for u in units], cursor, limit,
+                        scan_index_forward=False, filter_condition=condition)
 
 
 def _write(principal: Principal, content: Content, actions: list, action: str, before: dict, after: dict,

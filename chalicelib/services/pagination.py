@@ -81,3 +81,9 @@ def page_list(items: Iterable[Any], cursor: str | None, limit: int, key: Callabl
     page = ordered[:limit]
     more = len(ordered) > limit
     return Page(page, encode_cursor({"after": key(page[-1])}) if more and page else None)
+
+
+def page_by_unit(index: Any, unit_ids: list[str], cursor: str | None, limit: int, **query: Any) -> Page:
+    """Page through a per-unit index (``by_unit``) across several units, unit after unit: no scan."""
+    return page_over([(uid, lambda lek, n, uid=uid: index.query(uid, limit=n, last_evaluated_key=lek, **query))
+                      for uid in unit_ids], cursor, limit)

@@ -18,9 +18,9 @@ from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, outbox
 from chalicelib.services.access import MANAGE, READ, Principal
 from chalicelib.services.errors import BadRequest, Conflict, NotFound
-from chalicelib.services.pagination import Page, page_over
+from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.screen_reports import hash_player_key, screen_status
-from chalicelib.services.units import subtree
+from chalicelib.services.units import scope_units, subtree
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
 from chalicelib.wechat.client import client_for
 
@@ -132,11 +132,9 @@ def screens_in(unit: Unit) -> list[Screen]:
 
 def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,
                  tag: str | None) -> Page:
-    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
-    units = [u for top in tops for u in subtree(top)]
+    units = scope_units(principal, unit_id)
     condition = Screen.tags.contains(tag) if tag else None
-    return page_over([(u.unit_id, lambda lek, n, uid=u.unit_id: Screen.by_unit.query(
-        uid, filter_condition=condition, limit=n, last_evaluated_key=lek)) for u in units], cursor, limit)
+    return page_by_unit(Screen.by_unit, [u.unit_id for u in units], cursor, limit, filter_condition=condition)
 
 
 def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_match: int | None) -> Screen:

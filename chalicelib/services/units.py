@@ -36,6 +36,12 @@ def subtree(unit: Unit) -> list[Unit]:
     return list(Unit.subtree.query(unit.root_id, Unit.path.startswith(unit.path)))
 
 
+def scope_units(principal: Principal, unit_id: str | None) -> list[Unit]:
+    """The units a list covers: one unit's subtree, or every subtree the caller's grants reach."""
+    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
+    return [u for top in tops for u in subtree(top)]
+
+
 def ancestors(unit: Unit) -> list[Unit]:
     ids = [p for p in unit.path.split("/") if p][:-1]
     found = {u.unit_id: u for u in Unit.batch_get(ids)} if ids else {}

@@ -18,8 +18,8 @@ from chalicelib.services import audit
 from chalicelib.services import units as units_service
 from chalicelib.services.access import KEY_PREFIX, MANAGE, READ, Principal, hash_key, load_grants
 from chalicelib.services.errors import NotFound
-from chalicelib.services.pagination import Page, page_over
-from chalicelib.services.units import subtree
+from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.units import scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, new_id, now, snap
 
 
@@ -68,10 +68,8 @@ def get(principal: Principal, user_id: str) -> User:
 
 
 def list_users(principal: Principal, cursor: str | None, limit: int, unit_id: str | None) -> Page:
-    tops = [principal.unit(unit_id)] if unit_id else [principal.unit(g.unit_id) for g in principal.top_grants()]
-    units = [u for top in tops for u in subtree(top)]
-    return page_over([(u.unit_id, lambda lek, n, uid=u.unit_id: User.by_unit.query(
-        uid, limit=n, last_evaluated_key=lek)) for u in units], cursor, limit)
+    units = scope_units(principal, unit_id)
+    return page_by_unit(User.by_unit, [u.unit_id for u in units], cursor, limit)
 
 
 def update(principal: Principal, user_id: str, changes: dict[str, Any], if_match: int | None) -> User:

@@ -129,7 +129,7 @@ def _page(browser, system, *, t0=T0, service_workers="block", viewport=(1280, 72
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
                                   service_workers=service_workers)
     page = context.new_page()
-    page.clock.install(time=t0)
+    page.clock.install(time=t0 - timedelta(seconds=1))  # pause_at must not be in the clock's past
     page.clock.pause_at(t0)
     page.goto(url or system.player_url)
     return page
@@ -375,3 +375,82 @@ def test_keeps_playing_offline_and_recovers(browser, system, media_files):
     assert page.evaluate("document.getElementById('status').hidden")
     page.evaluate("window.kepuPlayer.flush()")
     page.wait_for_function("JSON.parse(localStorage['kepu.plays'] || '[]').length === 0", timeout=5000)
+
+
+def _timeline(page, seconds: int) -> list[str]:
+    """What plays at each of the next ``seconds`` seconds of the page's clock (polls answered in real time)."""
+    seen = []
+    for _ in range(seconds):
+        page.clock.run_for(1000)
+        page.wait_for_timeout(80)
+        seen.append(_playing(page))
+    return seen
+
+
+def test_fresh_item_cuts_in_after_min_dwell_and_urgent_stays_immediate(browser, system):
+    from devstack.screens_local import publish
+
+    publish("c_long", ["NJ001"], title="长条目", body="三十秒", duration=30)
+    publish("c_short", ["NJ001"], title="短条目", body="八秒", duration=8)
+    system.pump.drain()
+    assert [i["content_id"] for i in system.manifest()["items"]] == ["c_short", "c_long"]
+    page = _page(browser, system)
+    _wait_playing(page, "c_short")
+    seen = _timeline(page, 7)  # t = 1..7 s
+    publish("c_new", ["NJ001"], title="新发布", body="刚刚发布的内容", duration=30)
+    system.pump.drain()
+    seen += _timeline(page, 5)  # t = 8..12 s; c_long starts at 8 s, the poll at 10 s finds c_new
+    page.clock.run_for(1000)  # 13 s: c_long has had its minimum dwell
+    page.wait_for_timeout(250)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "fresh-cut-in-mid-transition.png"))  # the cross-fade, not a jump
+    _shot(page, "fresh-cut-in")
+    seen += [_playing(page), *_timeline(page, 4)]
+    assert seen[:7] == ["c_short"] * 7
+    # c_long had been on screen 2 s at the poll: it keeps its minimum dwell of 5 s, then c_new plays
+    # (its full duration would have ended at 38 s)
+    assert seen[7:12] == ["c_long"] * 5 and seen[12:] == ["c_new"] * 5, seen
+    assert page.locator(".slide.notice:not(.out) h1").inner_text() == "新发布"
+
+    # an urgent notice does not wait for any dwell: c_new has been on screen only 5 s when the tab
+    # becomes visible again, and the poll that this triggers brings the urgent notice at once
+    publish("c_u", ["NJ001"], title="紧急：停电通知", priority="urgent", duration=10, body="今晚检修线路。")
+    system.pump.drain()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "manifest.json" in r.url else None)
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    _wait_playing(page, "c_u", timeout=3000)
+    assert len(requests) == 1
+
+    # afterwards the loop resumes where it was, and c_new is not cut in a second time
+    from devstack.screens_local import withdraw
+
+    withdraw("c_u")
+    system.pump.drain()
+    after = _timeline(page, 12)
+    assert "c_u" not in after[-2:] and set(after) - {"c_u"} <= {"c_long", "c_short", "c_new"}
+
+
+def test_edits_and_reorders_wait_for_the_full_item_boundary(browser, system):
+    from devstack.screens_local import publish
+
+    publish("c_long", ["NJ001"], title="长条目", body="三十秒", duration=30)
+    publish("c_short", ["NJ001"], title="短条目", body="八秒", duration=8)
+    system.pump.drain()
+    page = _page(browser, system)
+    _wait_playing(page, "c_short")
+    first_version = page.evaluate("document.body.dataset.version")
+    seen = _timeline(page, 7)
+    # an edit of an item the screen already plays (new title, and newer: it moves to the front), and a new
+    # item that may not play yet: neither is fresh content to cut in for
+    publish("c_short", ["NJ001"], title="短条目（已修改）", body="八秒", duration=8, revision=2)
+    publish("c_later", ["NJ001"], title="明天起", body="尚未生效", duration=8,
+            valid_from=T0 + timedelta(days=1))
+    system.pump.drain()
+    assert [i["content_id"] for i in system.manifest()["items"]] == ["c_later", "c_short", "c_long"]
+    seen += _timeline(page, 31)  # t = 8..38 s
+    assert seen[:7] == ["c_short"] * 7
+    assert seen[7:37] == ["c_long"] * 30, seen  # the poll at 10 s does not shorten c_long
+    assert page.evaluate("document.body.dataset.version") != first_version  # applied at the boundary (38 s)
+    assert seen[37] == "c_short"
+    assert page.locator(".slide.notice:not(.out) h1").inner_text() == "短条目（已修改）"
