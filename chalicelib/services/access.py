@@ -21,6 +21,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
 from chalicelib.services.errors import Forbidden, NotFound, Unauthorized
@@ -136,3 +137,19 @@ def authenticate(authorization: str | None) -> Principal:
     if user.disabled:
         raise Unauthorized("user disabled")
     return Principal(user.user_id, load_grants(user.user_id))
+
+
+def fetch_in_scope(principal: Principal, model_cls: Any, key: str, what: str, permission: str = READ,
+                   *, consistent_read: bool = False) -> tuple[Any, Unit]:
+    """Load one unit-owned object and its unit, as the caller may see it.
+
+    Missing and outside the caller's subtree answer the same 404, so ids cannot
+    be probed; visible but not permitted for ``permission`` answers 403.
+    """
+    try:
+        obj = model_cls.get(key, consistent_read=consistent_read)
+    except model_cls.DoesNotExist:
+        raise NotFound(what) from None
+    if not principal.visible(obj.unit_id):
+        raise NotFound(what)
+    return obj, principal.unit(obj.unit_id, permission)

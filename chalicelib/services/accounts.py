@@ -16,8 +16,8 @@ from chalicelib.models import Account, Screen
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.secrets import SECRET_NAMES, store_account_secrets
 from chalicelib.services import audit, directory
-from chalicelib.services.access import MANAGE, READ, Principal
-from chalicelib.services.errors import Conflict, NotFound, UpstreamError
+from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
+from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.units import scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
@@ -68,14 +68,7 @@ def create(principal: Principal, data: dict[str, Any]) -> Account:
 
 
 def _visible(principal: Principal, appid: str, permission: str = READ) -> Account:
-    try:
-        account = Account.get(appid)
-    except Account.DoesNotExist:
-        raise NotFound("account") from None
-    if not principal.visible(account.unit_id):
-        raise NotFound("account")
-    principal.unit(account.unit_id, permission)
-    return account
+    return fetch_in_scope(principal, Account, appid, "account", permission)[0]
 
 
 def get(principal: Principal, appid: str) -> Account:

@@ -27,8 +27,8 @@ from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, media, outbox
-from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal
-from chalicelib.services.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal, fetch_in_scope
+from chalicelib.services.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.screens import screens_in
 from chalicelib.services.text import article_html, plain, summary_of
@@ -176,13 +176,7 @@ def create(principal: Principal, data: dict[str, Any]) -> Content:
 
 
 def _visible(principal: Principal, content_id: str, permission: str = READ) -> tuple[Content, Unit]:
-    try:
-        content = Content.get(content_id, consistent_read=True)
-    except Content.DoesNotExist:
-        raise NotFound("content") from None
-    if not principal.visible(content.unit_id):
-        raise NotFound("content")
-    return content, principal.unit(content.unit_id, permission)
+    return fetch_in_scope(principal, Content, content_id, "content", permission, consistent_read=True)
 
 
 def get(principal: Principal, content_id: str) -> Content:

@@ -16,8 +16,8 @@ from chalicelib.logs import logger
 from chalicelib.models import Account, Screen, Unit
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, outbox
-from chalicelib.services.access import MANAGE, READ, Principal
-from chalicelib.services.errors import BadRequest, Conflict, NotFound
+from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
+from chalicelib.services.errors import BadRequest, Conflict
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.screen_reports import hash_player_key, screen_status
 from chalicelib.services.units import scope_units, subtree
@@ -52,14 +52,7 @@ def _check_account(appid: str, unit: Unit) -> None:
 
 
 def _visible(principal: Principal, screen_id: str, permission: str = READ) -> Screen:
-    try:
-        screen = Screen.get(screen_id)
-    except Screen.DoesNotExist:
-        raise NotFound("screen") from None
-    if not principal.visible(screen.unit_id):
-        raise NotFound("screen")
-    principal.unit(screen.unit_id, permission)
-    return screen
+    return fetch_in_scope(principal, Screen, screen_id, "screen", permission)[0]
 
 
 def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
