@@ -33,7 +33,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from bench.harness import AwsRequestCounter, start_local_aws
+from bench.harness import AwsRequestCounter, provision_local_aws, start_local_aws
 
 APPIDS = ("wxbenchfanout001", "wxbenchfanout002")
 SCREENS = {"wxbenchfanout001": ("FAN001", "FAN002"), "wxbenchfanout002": ("FAN003", "FAN004")}
@@ -168,17 +168,7 @@ def start_moto_process() -> subprocess.Popen:
     endpoint = proc.stdout.readline().strip()
     if not endpoint.startswith("http"):
         raise RuntimeError("moto server did not start")
-    from chalicelib.models import ALL_MODELS
-    from chalicelib.resources import queue_specs
-    from chalicelib.secrets import ensure_app_signing_key
-    from chalicelib.settings import get_settings
-    from devstack.aws_local import configure_env, provision
-
-    configure_env(endpoint)
-    get_settings.cache_clear()
-    settings = get_settings()
-    provision(ALL_MODELS, queue_specs(settings), settings.player_bucket)
-    ensure_app_signing_key()
+    provision_local_aws(endpoint)
     return proc
 
 

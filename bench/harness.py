@@ -16,24 +16,29 @@ import botocore.client
 
 
 def start_local_aws() -> str:
-    """moto server on a free port, the environment pointed at it, everything provisioned."""
+    """moto server on a free port in this process, the environment pointed at it, everything provisioned."""
     os.environ.setdefault("STAGE", "bench")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    from devstack.aws_local import configure_env, start_moto
+    from devstack.aws_local import start_moto
 
     _server, endpoint = start_moto()
-    configure_env(endpoint)
+    provision_local_aws(endpoint)
+    return endpoint
+
+
+def provision_local_aws(endpoint: str) -> None:
+    """Point this process at the emulator at ``endpoint`` and create every table, queue and the bucket."""
     from chalicelib.models import ALL_MODELS
     from chalicelib.resources import queue_specs
     from chalicelib.secrets import ensure_app_signing_key
     from chalicelib.settings import get_settings
-    from devstack.aws_local import provision
+    from devstack.aws_local import configure_env, provision
 
+    configure_env(endpoint)
     get_settings.cache_clear()
     settings = get_settings()
     provision(ALL_MODELS, queue_specs(settings), settings.player_bucket)
     ensure_app_signing_key()
-    return endpoint
 
 
 class AwsRequestCounter:
