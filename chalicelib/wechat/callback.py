@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -89,16 +90,26 @@ def signature_of(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode("utf-8"), usedforsecurity=False).hexdigest()  # WeChat's scheme
 
 
+# What WeChat really sends.  Checked before any comparison or arithmetic: ``hmac.compare_digest``
+# raises on non-ASCII text and ``int()`` on digits ``str.isdigit`` accepts (``²``), and a 500 would
+# make WeChat retry.  ``re.ASCII`` keeps ``\d``-style classes from matching other scripts' digits.
+_QUERY_FORMATS = {
+    "signature": re.compile(r"[0-9a-fA-F]{40}", re.ASCII),
+    "msg_signature": re.compile(r"[0-9a-fA-F]{40}", re.ASCII),
+    "timestamp": re.compile(r"[0-9]{1,12}", re.ASCII),
+    "nonce": re.compile(r"[0-9A-Za-z_-]{1,64}", re.ASCII),
+}
+
+
 def _require(query: dict[str, str], name: str) -> str:
     value = (query or {}).get(name)
-    if not value or len(value) > 128:
+    pattern = _QUERY_FORMATS.get(name)
+    if not value or len(value) > 128 or (pattern is not None and not pattern.fullmatch(value)):
         raise CallbackRejected(400, f"missing or invalid query parameter: {name}")
     return value
 
 
 def _check_timestamp(timestamp: str, now: float) -> None:
-    if not timestamp.isdigit():
-        raise CallbackRejected(400, "timestamp is not a number")
     if abs(now - int(timestamp)) > TIMESTAMP_WINDOW_SECONDS:
         raise CallbackRejected(403, "timestamp outside the allowed window")
 

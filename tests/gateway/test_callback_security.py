@@ -139,3 +139,38 @@ def test_reply_content_cannot_break_out_of_cdata(gateway, demo):
     Screen("NJ009", unit_id="city", name="坏名字]]><Evil>x</Evil>", appid=PLAIN_APPID).save()
     reply = gateway.say(demo.plain, demo.plain.text("o-x", "订阅 NJ009"))
     assert "坏名字]]><Evil>x</Evil>" in reply
+
+
+def _post_query(gateway, appid: str, query: dict[str, str], body: bytes, method: str = "POST"):
+    from urllib.parse import urlencode
+
+    url = f"/wechat/{appid}?{urlencode(query)}"
+    if method == "GET":
+        return gateway.client.http.get(url)
+    return gateway.client.http.post(url, headers={"Content-Type": "text/xml"}, body=body)
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        ("non-ASCII signature", {"signature": "签名" * 20}),
+        ("non-ASCII nonce", {"nonce": "随机数"}),
+        ("non-ASCII msg_signature", {"msg_signature": "签名ü"}),
+        ("superscript-digit timestamp", {"timestamp": "²"}),
+        ("non-ASCII digits in timestamp", {"timestamp": "١٢٣٤٥٦٧٨٩٠"}),
+    ],
+)
+def test_unsigned_odd_query_parameters_get_4xx(gateway, demo, method, name, changes):
+    """Nobody holding the token can send these; they must still be refused cleanly, never a 500."""
+    accounts = [(demo.plain, PLAIN_APPID), (demo.safe, SAFE_APPID)]
+    if "msg_signature" in changes:  # only encrypted posts carry (and check) msg_signature
+        if method == "GET":
+            pytest.skip("URL verification carries no msg_signature")
+        accounts = accounts[1:]
+    for sender, appid in accounts:
+        request = sender.follow("o-mallory", scene="NJ001")
+        query = {**request.query, "echostr": "42", **changes}
+        response = _post_query(gateway, appid, query, request.body, method)
+        assert 400 <= response.status_code < 500, (name, appid, response.status_code, response.body)
+    assert nothing_written()
