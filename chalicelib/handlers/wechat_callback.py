@@ -24,6 +24,7 @@ from chalicelib.wechat.callback import (
 bp = Blueprint(__name__)
 
 XML_TYPES = ["text/xml", "application/xml"]
+ANY_TYPE = ["*/*"]  # a body-less GET may carry any Content-Type (or none); Chalice would answer 415
 
 
 def _text(status: int, body: str) -> Response:
@@ -39,7 +40,7 @@ def _account_or_404(appid: str):
     return found
 
 
-@bp.route("/wechat/{appid}", methods=["GET"])
+@bp.route("/wechat/{appid}", methods=["GET"], content_types=ANY_TYPE)
 def verify_server(appid: str) -> Response:
     """WeChat's server-address check: echo ``echostr`` when the signature is right."""
     try:

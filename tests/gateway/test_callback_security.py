@@ -174,3 +174,14 @@ def test_unsigned_odd_query_parameters_get_4xx(gateway, demo, method, name, chan
         response = _post_query(gateway, appid, query, request.body, method)
         assert 400 <= response.status_code < 500, (name, appid, response.status_code, response.body)
     assert nothing_written()
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "text/xml", "application/x-www-form-urlencoded", "*/*", ""])
+def test_url_verification_accepts_any_content_type(gateway, demo, content_type):
+    """WeChat's server-address check is a body-less GET: its headers must not matter."""
+    from urllib.parse import urlencode
+
+    query = demo.plain.sign("<xml/>").query | {"echostr": "echo-1234"}
+    response = gateway.client.http.get(f"/wechat/{PLAIN_APPID}?{urlencode(query)}",
+                                       headers={"Content-Type": content_type})
+    assert response.status_code == 200 and response.body == b"echo-1234", response.body
