@@ -7,28 +7,32 @@ EncodingAESKey.  This module checks all of that before a single byte of the
 message is trusted, and answers every hostile or malformed request with a
 ``CallbackRejected`` carrying a 4xx status: a 5xx would make WeChat retry.
 
-Crypto is wechatpy's (``PrpCrypto``, conformant with Tencent's sample); the
-signature comparison is ours because wechatpy compares with ``!=`` and we want
-a constant-time comparison.
+Crypto is wechatpy's (its AES cipher, and ``PrpCrypto`` for sealing replies,
+conformant with Tencent's sample); decryption's checks (PKCS#7 padding via
+``cryptography``, length, appid) and the signature comparison are ours, because
+wechatpy skips the padding check and compares with ``!=``.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import re
 import secrets
+import struct
 import time
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import tostring
 
 import defusedxml.ElementTree as SafeET
+from cryptography.hazmat.primitives import padding
 from defusedxml import DefusedXmlException
 from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto
-from wechatpy.exceptions import InvalidAppIdException
+from wechatpy.crypto.cryptography import WeChatCipher
 from wechatpy.messages import BaseMessage
 
 MAX_BODY_BYTES = 32 * 1024  # WeChat's own messages are well under 4 KiB
@@ -157,19 +161,58 @@ def _fingerprint(query: dict[str, str], body: bytes) -> str:
     return hashlib.sha256(canonical.encode() + b"\n" + body).hexdigest()
 
 
+class _WrongAppId(Exception):
+    """Decrypted cleanly (padding and length hold) but sealed for another appid."""
+
+
+def _unseal(key: str, appid: str, encrypted: str) -> bytes:
+    """One key's strict decryption: AES-CBC, PKCS#7 (32-byte blocks), length and appid all checked.
+
+    wechatpy's ``PrpCrypto.decrypt`` ignores the padding and slices on an unchecked
+    length, so a *wrong* key's garbage sometimes comes out as an empty message
+    that fails only the appid check: that must count as "wrong key", not as a
+    message for another account.  Its cipher is used, the checks are ours.
+    """
+    raw = base64.b64decode(encrypted, validate=True)
+    if not raw or len(raw) % 32:
+        raise ValueError("ciphertext is not whole 32-byte blocks")
+    aes_key = base64.b64decode(key + "=")
+    decrypted = WeChatCipher(aes_key).decrypt(raw)
+    unpadder = padding.PKCS7(256).unpadder()
+    plain = unpadder.update(decrypted) + unpadder.finalize()  # ValueError on bad padding
+    body = plain[16:]  # 16 random bytes first
+    if len(body) < 4:
+        raise ValueError("too short")
+    (length,) = struct.unpack("!I", body[:4])
+    if 4 + length > len(body):
+        raise ValueError("length field past the end")
+    xml, sealed_for = body[4:4 + length], body[4 + length:]
+    xml.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    if not hmac.compare_digest(sealed_for, appid.encode("utf-8")):
+        raise _WrongAppId()
+    return xml
+
+
 def _decrypt(keys: CallbackKeys, appid: str, encrypted: str) -> tuple[bytes, str]:
-    """Decrypt with the current key, then the previous one (rotation window)."""
+    """Decrypt with the current key, then the previous one (rotation window).
+
+    A key whose result fails *any* check (base64, block size, padding, length,
+    UTF-8, appid) is simply the wrong key: the next one is tried.  Only when no
+    key opens the message is it refused — 403 if one opened it cleanly for
+    another appid, else 400.
+    """
+    wrong_appid = False
     for key in (keys.aes_key, keys.aes_key_previous):
         if not key:
             continue
         try:
-            crypto = PrpCrypto(base64.b64decode(key + "="))
-            plain = crypto.decrypt(encrypted, appid)
-            return (plain.encode("utf-8") if isinstance(plain, str) else plain), key
-        except InvalidAppIdException as exc:
-            raise CallbackRejected(403, "appid inside the message does not match the account") from exc
-        except Exception:  # noqa: S112 - a wrong key fails padding or length checks; try the next one
+            return _unseal(key, appid, encrypted), key
+        except _WrongAppId:
+            wrong_appid = True
+        except (ValueError, binascii.Error, struct.error):
             continue
+    if wrong_appid:
+        raise CallbackRejected(403, "appid inside the message does not match the account")
     raise CallbackRejected(400, "message could not be decrypted with the account's keys")
 
 
