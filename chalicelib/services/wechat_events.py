@@ -4,8 +4,10 @@ Every callback is handled in the same two steps, whatever the event:
 
 1. *Read* — one TransactGetItems fetches the de-duplication record, the nonce
    record and whatever the decision needs (fan, screen, subscription).  A
-   de-duplication record means WeChat is retrying: answer what was answered
-   the first time and stop.  (One request for a retry.)
+   nonce already seen with another request's fingerprint is a replay: refused
+   before anything else.  A de-duplication record means WeChat is retrying:
+   answer what was answered the first time and stop (after spending a nonce
+   not seen before, so that its signed query cannot carry another body).
 2. *Write* — one TransactWriteItems commits the event's effects together with
    the de-duplication record (holding the reply) and the nonce record.  Either
    all of it happened or none of it did, so a retry after a crash re-does the
@@ -25,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pynamodb.exceptions import PutError
 
 from chalicelib import links
 from chalicelib.models.accounts import Account
@@ -101,10 +105,12 @@ def handle(account: Account, inbound: InboundMessage, now: datetime | None = Non
         reads = [(CallbackRecord, dedup_key, None), (CallbackRecord, nonce_key, None), *route.reads(ctx)]
         loaded = read_many(reads)
         done, nonce = loaded[0], loaded[1]
-        if done is not None:
-            return done.reply or ""
         if nonce is not None and nonce.fingerprint != inbound.fingerprint:
-            raise CallbackRejected(403, "nonce already used by another request")
+            raise CallbackRejected(403, "nonce already used by another request")  # before any answer
+        if done is not None:
+            if nonce is None:
+                _spend_nonce(nonce_key, inbound.fingerprint, now)
+            return done.reply or ""
         ctx.snapshot = route.name_reads(loaded[2:])
         decision = route.decide(ctx)
         reply_xml = (
@@ -124,13 +130,30 @@ def handle(account: Account, inbound: InboundMessage, now: datetime | None = Non
             decision.uow.commit()
             return reply_xml
         except TransactionConflict as conflict:
-            if conflict.failed_on("dedup"):
-                old = conflict.failed.get("dedup") or {}
-                return (old.get("reply") or {}).get("S", "")
             if conflict.failed_on("nonce"):
                 raise CallbackRejected(403, "nonce already used by another request") from conflict
+            if conflict.failed_on("dedup"):
+                _spend_nonce(nonce_key, inbound.fingerprint, now)
+                old = conflict.failed.get("dedup") or {}
+                return (old.get("reply") or {}).get("S", "")
             logger.info("state changed while handling an event; deciding again", extra={"codes": conflict.codes})
     raise RuntimeError("event could not be committed after repeated conflicts")
+
+
+def _spend_nonce(nonce_key: str, fingerprint: str, now: datetime) -> None:
+    """Record a nonce that arrived on a duplicate delivery, so its signed query cannot carry another body.
+
+    A duplicate is answered from the de-duplication record without the main
+    transaction; without this, its (validly signed) nonce would stay unspent.
+    """
+    try:
+        CallbackRecord(nonce_key, fingerprint=fingerprint, expires_at=now + RECORD_TTL).save(
+            condition=CallbackRecord.key.does_not_exist() | (CallbackRecord.fingerprint == fingerprint),
+        )
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise CallbackRejected(403, "nonce already used by another request") from exc
+        raise
 
 
 # ---------------------------------------------------------------- routing
