@@ -100,6 +100,9 @@ def handle(account: Account, inbound: InboundMessage, now: datetime | None = Non
     route = _route(inbound)
     dedup_key = f"{account.appid}#{inbound.dedup_key}"
     nonce_key = f"nonce#{account.appid}#{inbound.nonce}"
+    if route is None:  # nothing to do (WeChat would only retry an error): spend the nonce, answer success
+        _spend_nonce(nonce_key, inbound.fingerprint, now)
+        return ""
     for _attempt in range(MAX_ATTEMPTS):
         ctx = Context(account, inbound, now)
         reads = [(CallbackRecord, dedup_key, None), (CallbackRecord, nonce_key, None), *route.reads(ctx)]
@@ -198,7 +201,8 @@ def _receipt_block(ctx: Context) -> str | None:
     return route_block(msg_id) if msg_id.isdigit() else None
 
 
-def _route(inbound: InboundMessage) -> Route:
+def _route(inbound: InboundMessage) -> Route | None:
+    """How to handle the message; None when there is nothing to handle (a receipt without MsgID)."""
     raw = inbound.raw
     if raw.get("MsgType") == "event":
         event = (raw.get("Event") or "").lower()
@@ -211,7 +215,7 @@ def _route(inbound: InboundMessage) -> Route:
         if event == "click":
             return Route(_on_click)
         if event == "templatesendjobfinish":
-            return ReceiptRoute(_on_template_receipt)
+            return ReceiptRoute(_on_template_receipt) if raw.get("MsgID") or raw.get("MsgId") else None
         return Route(_on_other_event)
     if raw.get("MsgType") == "text":
         return Route(_on_text, screen_of=_text_screen)

@@ -135,8 +135,39 @@ def verify_url(keys: CallbackKeys, query: dict[str, str], now: float | None = No
     return _require(query, "echostr")
 
 
+# Field caps at WeChat's own limits (公众平台 docs): an openid is 28 characters (64 allowed), a QR
+# scene string 1-64 characters (EventKey "qrscene_" + it), a menu key ≤ 128 bytes and a menu link
+# ≤ 1,024 bytes (VIEW's EventKey), MsgId a 64-bit integer.  Within them every key built from a
+# message (fan, de-duplication record, receipt) stays far below DynamoDB's 1 KB / 2 KB key limits.
+_FIELD_FORMATS = {
+    "ToUserName": re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII),
+    "FromUserName": re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII),
+    "CreateTime": re.compile(r"[0-9]{1,12}", re.ASCII),
+    "MsgType": re.compile(r"[A-Za-z_]{1,32}", re.ASCII),
+    "Event": re.compile(r"[A-Za-z_]{1,64}", re.ASCII),
+    "MsgId": re.compile(r"[0-9]{1,20}", re.ASCII),
+    "MsgID": re.compile(r"[0-9]{1,20}", re.ASCII),
+}
+_FIELD_BYTES = {"EventKey": 1024, "Status": 256}
+MAX_FIELD_BYTES = 8192  # any other field (Content, Ticket, nested event details)
+MAX_FIELDS = 64
+MAX_XML_DEPTH = 6  # WeChat's deepest, <xml><SendPicsInfo><PicList><item><PicMd5Sum>, is 5
+
+
+def _depth(root) -> int:
+    """Nesting depth without recursion (serialising a 1,000-deep tree would raise RecursionError)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_XML_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
 def _parse_xml(body: bytes) -> dict[str, str]:
-    """Flat dict of the root's children; refuses DTDs, entities and non-XML."""
+    """Flat dict of the root's children; refuses DTDs, entities, non-XML and absurd shapes."""
     try:
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
@@ -145,6 +176,8 @@ def _parse_xml(body: bytes) -> dict[str, str]:
         raise CallbackRejected(400, "body is not well-formed XML") from exc
     if root.tag != "xml":
         raise CallbackRejected(400, "root element must be <xml>")
+    if len(root) > MAX_FIELDS or _depth(root) > MAX_XML_DEPTH:
+        raise CallbackRejected(400, "message has too many or too deeply nested fields")
     fields: dict[str, str] = {}
     for child in root:
         if len(child):
@@ -154,6 +187,16 @@ def _parse_xml(body: bytes) -> dict[str, str]:
         else:
             fields[child.tag] = child.text or ""
     return fields
+
+
+def _check_fields(fields: dict[str, str]) -> None:
+    """Every field within WeChat's real limits, before any of it reaches a key or a reply."""
+    for name, value in fields.items():
+        pattern = _FIELD_FORMATS.get(name)
+        if pattern is not None and not pattern.fullmatch(value):
+            raise CallbackRejected(400, f"message field {name} is not what WeChat sends")
+        if len(value.encode("utf-8")) > _FIELD_BYTES.get(name, MAX_FIELD_BYTES):
+            raise CallbackRejected(400, f"message field {name} is too long")
 
 
 def _fingerprint(query: dict[str, str], body: bytes) -> str:
@@ -254,6 +297,7 @@ def open_message(
         raise CallbackRejected(403, "message is addressed to another account")
     if not fields.get("FromUserName") or not fields.get("MsgType"):
         raise CallbackRejected(400, "message without FromUserName or MsgType")
+    _check_fields(fields)
     try:
         message = parse_message(xml_for_parser)
     except Exception as exc:  # xmltodict/wechatpy errors on odd but well-formed XML
