@@ -22,6 +22,7 @@ from chalicelib.models.base import region, table_name, utcnow
 SERVICE = "service"  # 服务号: template messages and subscription notices
 SUBSCRIPTION = "subscription"  # 订阅号: customer-service messages inside WeChat's windows only
 ACCOUNT_TYPES = (SERVICE, SUBSCRIPTION)
+MESSAGE_MODES = ("plain", "compatible", "safe")  # 消息加解密方式 chosen in the WeChat console
 
 
 class AccountsByUnitIndex(GlobalSecondaryIndex):
@@ -49,6 +50,9 @@ class Account(Model):
     digest_tag_id = NumberAttribute(null=True)  # tag for the daily mass-send digest, if allowed
     template_quota = NumberAttribute(null=True)  # template messages per day; WeChat's default 100,000 when unset
     secrets_set = UnicodeSetAttribute(null=True)
+    # As set in the WeChat console; unset means "safe" once an EncodingAESKey is registered, else
+    # "plain".  Safe refuses plaintext posts; declare "compatible" while switching modes.
+    message_mode = UnicodeAttribute(null=True)
     menu_created_at = UTCDateTimeAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)

@@ -35,6 +35,7 @@ def public(account: Account) -> dict[str, Any]:
         "original_id": account.original_id, "template_id": account.template_id,
         "subscribe_template_id": account.subscribe_template_id,
         "secrets": {name: name in present for name in SECRET_NAMES},
+        "message_mode": account.message_mode or ("safe" if "aes_key" in present else "plain"),
         "callback_url": links.callback_url(account.appid),
         "menu_created_at": account.menu_created_at,
         "revision": account.revision, "created_at": account.created_at, "updated_at": account.updated_at,

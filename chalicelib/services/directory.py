@@ -49,7 +49,8 @@ def callback_account(appid: str) -> tuple[Account, CallbackKeys] | None:
     if account is not None:
         secrets = load_account_secrets(appid)
         if secrets.token:
-            entry = (account, CallbackKeys(secrets.token, secrets.aes_key, secrets.aes_key_previous))
+            entry = (account, CallbackKeys(secrets.token, secrets.aes_key, secrets.aes_key_previous,
+                                           mode=account.message_mode))
     with _lock:
         _accounts[appid] = entry  # negative results are cached too: probing unknown appids costs one read a minute
     return entry or None

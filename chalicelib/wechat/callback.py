@@ -56,6 +56,17 @@ class CallbackKeys:
     token: str
     aes_key: str | None = None
     aes_key_previous: str | None = None
+    mode: str | None = None  # the account's declared 消息加解密方式; see ``accepts_plaintext``
+
+    def accepts_plaintext(self) -> bool:
+        """Safe mode (declared, or implied by a registered key) refuses unencrypted posts.
+
+        Plaintext skips safe mode's only body integrity check (``msg_signature``
+        over the ciphertext: the plain ``signature`` does not cover the body).
+        Compatible mode accepts both, for switching modes in the console.
+        """
+        mode = self.mode or (SAFE if self.aes_key else PLAIN)
+        return mode != SAFE
 
     def __repr__(self) -> str:
         return "CallbackKeys(<redacted>)"
@@ -290,6 +301,8 @@ def open_message(
         mode = COMPATIBLE if "MsgType" in outer else SAFE
         xml_for_parser = plain
     elif encrypt_type == "raw":
+        if not keys.accepts_plaintext():
+            raise CallbackRejected(403, "this account is in safe mode: unencrypted messages are refused")
         fields, mode, xml_for_parser = outer, PLAIN, body
     else:
         raise CallbackRejected(400, "unknown encrypt_type")

@@ -185,3 +185,29 @@ def test_url_verification_accepts_any_content_type(gateway, demo, content_type):
     response = gateway.client.http.get(f"/wechat/{PLAIN_APPID}?{urlencode(query)}",
                                        headers={"Content-Type": content_type})
     assert response.status_code == 200 and response.body == b"echo-1234", response.body
+
+
+def test_safe_mode_account_refuses_plaintext(gateway, demo):
+    """Safe mode's body integrity (msg_signature over the ciphertext) cannot be skipped by posting plaintext."""
+    plaintext = WeChatSender(SAFE_APPID, demo.safe.original_id, demo.safe.token, mode="plain", clock=demo.safe.clock)
+    response = gateway.post(SAFE_APPID, plaintext.follow("o-mallory", scene="SQ001"))
+    assert response.status_code == 403, response.body
+    assert Screen.get("SQ001").fan_count == 0 and not list(CallbackRecord.scan())
+    # the same account's encrypted posts, safe and compatible alike, are accepted
+    for mode in ("safe", "compatible"):
+        sender = WeChatSender(SAFE_APPID, demo.safe.original_id, demo.safe.token, AES_KEY, mode=mode,
+                              clock=demo.safe.clock)
+        assert gateway.post(SAFE_APPID, sender.text(f"o-{mode}", "帮助")).status_code == 200
+
+
+@pytest.mark.parametrize("message_mode", ["compatible", "plain"])
+def test_plaintext_is_accepted_when_the_account_is_declared_compatible_or_plain(gateway, demo, message_mode):
+    """While switching modes in the WeChat console, the account is declared compatible: both are accepted."""
+    from chalicelib.models import Account
+
+    Account.get(SAFE_APPID).update(actions=[Account.message_mode.set(message_mode)])
+    directory.clear()
+    plaintext = WeChatSender(SAFE_APPID, demo.safe.original_id, demo.safe.token, mode="plain", clock=demo.safe.clock)
+    assert "订阅" in gateway.say(plaintext, plaintext.follow("o-switch", scene="SQ001"))
+    assert Screen.get("SQ001").fan_count == 1
+    assert gateway.say(demo.safe, demo.safe.text("o-switch", "帮助"))

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.models.accounts import ACCOUNT_TYPES
+from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
 from chalicelib.models.content import CATEGORIES, KINDS, NORMAL, URGENT
 from chalicelib.models.screens import normalise_screen_code
 from chalicelib.models.units import UNIT_KINDS
@@ -193,6 +193,9 @@ class AccountCreate(In):
     app_secret: AppSecret
     token: CallbackToken
     aes_key: AesKey | None = None
+    message_mode: Literal[MESSAGE_MODES] | None = Field(
+        None, description="消息加解密方式 as set in the WeChat console; unset = safe once aes_key is set. "
+                          "Safe refuses unencrypted callbacks: declare compatible while switching.")
 
 
 class AccountUpdate(In):
@@ -206,6 +209,7 @@ class AccountUpdate(In):
     app_secret: AppSecret | None = None
     token: CallbackToken | None = None
     aes_key: AesKey | None = None
+    message_mode: Literal[MESSAGE_MODES] | None = None
 
 
 class SecretsSet(Out):
@@ -225,6 +229,7 @@ class AccountOut(Out):
     template_id: str | None
     subscribe_template_id: str | None
     secrets: SecretsSet
+    message_mode: str
     callback_url: str
     menu_created_at: datetime | None
     revision: int
