@@ -19,7 +19,10 @@ imports, transitively, read as source (nothing is executed):
   ``chalicelib.secrets``; writes to ``accounts/`` when it calls
   ``store_account_secrets``; KMS use only through SSM for those parameters;
 - WeChat: a closure with ``chalicelib.wechat.client`` calls WeChat's API, so
-  the function goes into the fixed-egress VPC when that option is on.
+  the function goes into the fixed-egress VPC when that option is on; and its
+  access tokens come from the shared provider (``chalicelib.services.tokens``,
+  installed at import time by a handler module, not called by the handler), so
+  that module's closure (the ``access_tokens`` table) is part of the function's.
 
 ``chalicelib.settings`` and ``chalicelib.resources`` describe resources
 without using them and are not read for names.  The API handler runs every
@@ -38,6 +41,8 @@ from typing import Any
 from chalicelib.resources import QueueSpec
 
 DESCRIPTIVE_MODULES = {"chalicelib.settings", "chalicelib.resources"}
+WECHAT_CLIENT = "chalicelib.wechat.client"
+WECHAT_CREDENTIALS_MODULE = "chalicelib.services.tokens"  # what every WeChat client asks for its access token
 S3_WRITE_NAMES = {"put_object", "upload_file", "upload_fileobj", "copy_object", "delete_object", "delete_objects",
                   "generate_presigned_post"}
 DATA_PREFIXES = ("screens/*", "media/*")
@@ -202,6 +207,8 @@ def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models
         root_names |= facts.names
     root_modules = {module for module, _ in roots}
     closure = import_closure(project_dir, sorted(root_imports - root_modules))
+    if WECHAT_CLIENT in closure:  # the token provider is installed at import, invisible from the handler
+        closure |= import_closure(project_dir, [WECHAT_CREDENTIALS_MODULE])
 
     def names_of(modules: set[str]) -> set[str]:
         found = set(root_names)
@@ -221,7 +228,7 @@ def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models
     grants.bucket_write = grants.bucket_read and bool(names & S3_WRITE_NAMES)
     grants.secrets_read = "chalicelib.secrets" in closure
     grants.secrets_write = sorted(path for fn, path in SECRET_WRITERS.items() if fn in secrets_names)
-    grants.calls_wechat = "chalicelib.wechat.client" in closure
+    grants.calls_wechat = WECHAT_CLIENT in closure
     return grants
 
 
