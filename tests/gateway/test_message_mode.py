@@ -14,8 +14,9 @@ V = "/api/v1"
 
 
 @pytest.fixture
-def world_api(aws):
-    world = build(None)
+def world_api(aws, standin_server):
+    standin_server.reset()
+    world = build(standin_server)  # its accounts' QR codes and menus come from the WeChat stand-in
     with Client(app) as client:
         yield world, Api(client, world.root_key), client
 
