@@ -60,17 +60,19 @@ def _is_signed(appid: str, query: dict[str, str]) -> bool:
         return False
 
 
-def _send(gateway, appid: str, query_string: str, body: bytes, method: str):
+def _send(gateway, appid: str, query_string: str, body: bytes, method: str, content_type: str = "text/xml"):
     url = f"/wechat/{appid}?{query_string}"
+    headers = {"Content-Type": content_type} if content_type else {}
     if method == "GET":
-        return gateway.client.http.get(url)
-    return gateway.client.http.post(url, headers={"Content-Type": "text/xml"}, body=body)
+        return gateway.client.http.get(url, headers=headers)
+    return gateway.client.http.post(url, headers=headers, body=body)
 
 
-def _check(gateway, appid, query_string, body, method, signed_and_sane: bool, full_compare: bool):
+def _check(gateway, appid, query_string, body, method, signed_and_sane: bool, full_compare: bool,
+           content_type: str = "text/xml"):
     before = every_item() if full_compare else None
     with recording_writes() as writes:
-        response = _send(gateway, appid, query_string, body, method)
+        response = _send(gateway, appid, query_string, body, method, content_type)
     changed = bool(writes) or (full_compare and every_item() != before)
     allowed = signed_and_sane and response.status_code == 200
     if response.status_code >= 500:
@@ -105,8 +107,10 @@ def test_any_query_and_body_is_never_a_5xx_nor_an_unsigned_write(gateway, demo, 
 
     decoded = {k: v[0] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
     signed = _is_signed(appid, decoded)
+    content_type = data.draw(st.sampled_from(["text/xml", "text/xml", "application/xml; charset=utf-8",
+                                              "text/plain", "application/json", ""]))
     _check(gateway, appid, query_string, body, method, signed_and_sane=signed,
-           full_compare=COUNTS["unsigned"] % 10 == 1)
+           full_compare=COUNTS["unsigned"] % 10 == 1, content_type=content_type)
 
 
 _xml_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
