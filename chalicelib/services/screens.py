@@ -161,6 +161,24 @@ def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_mat
     return screen
 
 
+def rebind_account(principal: Principal, screen: Screen, appid: str, note: str) -> Screen:
+    """Bind the screen to another account (a unit move asked for it): a new QR code and manifest follow."""
+    principal.unit(screen.unit_id, MANAGE)
+    before = snap(public(screen))
+    uow = UnitOfWork()
+    uow.update(screen, [Screen.appid.set(appid), Screen.qr_ticket.remove(), Screen.qr_url.remove(),
+                        Screen.revision.add(1), Screen.updated_at.set(now())], tag=OBJECT_TAG)
+    screen.appid = appid
+    audit.record(uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen.screen_id, before,
+                 snap(public(screen)), note=note)
+    commit(uow)
+    screen.refresh(consistent_read=True)
+    _fill_qrcode(screen)
+    outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
+    screen.refresh(consistent_read=True)
+    return screen
+
+
 def delete(principal: Principal, screen_id: str, if_match: int | None) -> None:
     screen = _visible(principal, screen_id, MANAGE)
     check_if_match(if_match, screen.revision)

@@ -127,6 +127,10 @@ class UnitUpdate(In):
     city: Region | None = None
     district: Region | None = None
     review_required: bool | None = None
+    rebind_appid: AppId | None = Field(default=None, description=(
+        "with parent_id: the account to re-bind the unit's screens to whose current account would no longer "
+        "belong to their unit or a superior after the move (without it such a move is refused with 409 "
+        "screens_lose_account naming the screens)"))
 
 
 class UnitOut(Out):
