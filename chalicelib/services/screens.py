@@ -15,7 +15,7 @@ from typing import Any
 from chalicelib.logs import logger
 from chalicelib.models import Account, Screen, Unit
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, outbox
+from chalicelib.services import audit, content_targets, outbox
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict
 from chalicelib.services.pagination import Page, page_by_unit
@@ -69,6 +69,7 @@ def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
     commit(uow, Conflict("a screen with this code exists", field="screen_id", code="exists"))
     _fill_qrcode(screen)
     outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
+    content_targets.follow_screen(screen.screen_id)  # content already published to its unit or tags
     screen.refresh(consistent_read=True)
     return screen, player_key
 
@@ -157,6 +158,8 @@ def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_mat
         screen.refresh(consistent_read=True)
         _fill_qrcode(screen)
     outbox.send(outbox.manifest_messages([screen_id], "screen_updated"))
+    if "unit_id" in changes or "tags" in changes:
+        content_targets.follow_screen(screen_id)  # targets by unit, subtree or tag follow the screen
     screen.refresh(consistent_read=True)
     return screen
 

@@ -151,11 +151,15 @@ def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, A
             audit.record(uow, principal.user_id, "unit.move", unit.unit_id, "unit", unit.unit_id, before, after,
                          note=f"{len(members)} units moved")
         commit(uow)
-    if rebind_to is not None:
-        from chalicelib.services.screens import rebind_account  # screens builds on units
+    from chalicelib.services import content_targets  # builds on units
+    from chalicelib.services.screens import rebind_account
 
+    if rebind_to is not None:
         for screen in stranded:
             rebind_account(principal, screen, rebind_to.appid, note=f"unit {unit.unit_id} moved")
+    for member in members:  # content of the old superiors leaves, content of the new ones arrives
+        for screen in Screen.by_unit.query(member.unit_id):
+            content_targets.follow_screen(screen.screen_id)
     unit.refresh(consistent_read=True)
     return unit
 
