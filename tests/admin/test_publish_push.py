@@ -146,3 +146,17 @@ def test_cross_unit_content_is_listed_not_pushed_by_default_and_the_policy_is_se
     assert listed != silent
     r = api.patch(f"{V}/accounts/{town}", {"cross_unit": "sometimes"})
     assert r.status_code == 400
+
+
+def test_openapi_documents_the_push_default_the_status_and_the_policy(api):
+    schemas = api.as_(None).get(f"{V}/openapi.json").data["components"]["schemas"]
+    push = schemas["ContentCreate"]["properties"]["push"]
+    assert push["default"] is True and "defaults to true" in push["description"]
+    assert "push_status" in schemas["ContentOut"]["properties"]
+    assert {"forecast", "sent", "delivered", "read", "failed", "stopped", "skipped", "unread"} <= set(
+        schemas["PushStatusOut"]["properties"])
+    assert set(schemas["SkipCounts"]["properties"]) == {"not_following", "no_channel", "channel_stopped",
+                                                         "cross_unit_policy"}
+    for name in ("AccountCreate", "AccountUpdate", "AccountOut"):
+        assert "cross_unit" in schemas[name]["properties"], name
+    assert "rebind_appid" in schemas["UnitUpdate"]["properties"]
