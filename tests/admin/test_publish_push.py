@@ -160,3 +160,16 @@ def test_openapi_documents_the_push_default_the_status_and_the_policy(api):
     for name in ("AccountCreate", "AccountUpdate", "AccountOut"):
         assert "cross_unit" in schemas[name]["properties"], name
     assert "rebind_appid" in schemas["UnitUpdate"]["properties"]
+
+
+def test_a_large_audience_is_forecast_partly_and_says_so(api, world, standin_server, monkeypatch):
+    from chalicelib.services import push_outcomes
+
+    monkeypatch.setattr(push_outcomes, "FORECAST_FANS", 1)  # scaled down: 2,000 classified, 50,000 counted
+    monkeypatch.setattr(push_outcomes, "FORECAST_COUNT", 3)
+    seed_fans(standin_server, world.appid["city"], ["CI000"], ["o-1", "o-2", "o-3", "o-4"])
+    item = make(api, notice(world, targets={"screens": ["CI000"]}))
+    forecast = api.post(f"{V}/content/{item['content_id']}/publish").data["push_status"]["forecast"]
+    (row,) = [r for r in forecast["accounts"] if r["appid"] == world.appid["city"]]
+    assert forecast["complete"] is False and forecast["recipients"] == 3
+    assert row["estimated"] == 2 and row["channels"]["template"] == 3
