@@ -142,7 +142,7 @@ def my_screens(appid: str) -> Response:
         return authorize(v, current_path(appid, "mine"))
     fan = _fan(v)
     active = sorted(fan.active_screens or ()) if fan else []
-    cards = screen_catalogue.cards_for(active, active=set(active))
+    cards = screen_catalogue.cards_for(active, active=set(active), account=v.account)
     unread = _unread_items(fan)
     return html("mine", v, cards=cards, unread=unread, notice=_notice(params), tab="mine",
                 next_path=current_path(appid, "mine"))

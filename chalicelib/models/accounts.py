@@ -49,6 +49,7 @@ class Account(Model):
     subscribe_template_id = UnicodeAttribute(null=True)  # 订阅通知 template
     digest_tag_id = NumberAttribute(null=True)  # tag for the daily mass-send digest, if allowed
     template_quota = NumberAttribute(null=True)  # template messages per day; WeChat's default 100,000 when unset
+    cross_unit = UnicodeAttribute(null=True)  # content of other units: push | unread | none (unset = unread)
     secrets_set = UnicodeSetAttribute(null=True)
     # As set in the WeChat console; unset means "safe" once an EncodingAESKey is registered, else
     # "plain".  Safe refuses plaintext posts; declare "compatible" while switching modes.

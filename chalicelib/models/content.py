@@ -79,6 +79,9 @@ class Content(Model):
     withdrawn_at = UTCDateTimeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
     outbox = ListAttribute(of=MapAttribute, null=True)  # [{queue, body}] sent after the commit, then cleared
+    # the last publish's push job and its per-account forecast (services/push_outcomes.py)
+    push_job_id = UnicodeAttribute(null=True)
+    push_forecast = MapAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

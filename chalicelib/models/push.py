@@ -42,6 +42,8 @@ MSG_ROUTE_BLOCK = 100
 JOB_COUNTERS = (
     "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed", "failed",
     "receipts_success", "receipts_failed",
+    "skipped_not_following", "skipped_no_channel", "skipped_channel_stopped", "skipped_cross_unit_policy",
+    "unread_cross_unit_policy",
 )
 
 
@@ -71,6 +73,12 @@ class PushJob(Model):
     failed = NumberAttribute(default=0)
     receipts_success = NumberAttribute(default=0)
     receipts_failed = NumberAttribute(default=0)
+    # why "suppressed" fans were skipped (push_policy.SKIP_REASONS), and unread entries left by the cross-unit policy
+    skipped_not_following = NumberAttribute(default=0)
+    skipped_no_channel = NumberAttribute(default=0)
+    skipped_channel_stopped = NumberAttribute(default=0)
+    skipped_cross_unit_policy = NumberAttribute(default=0)
+    unread_cross_unit_policy = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     expires_at = TTLAttribute(null=True)

@@ -15,7 +15,7 @@ from chalicelib import links
 from chalicelib.models import Account, Screen
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.secrets import SECRET_NAMES, store_account_secrets
-from chalicelib.services import audit, directory
+from chalicelib.services import audit, directory, push_policy
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
@@ -34,6 +34,7 @@ def public(account: Account) -> dict[str, Any]:
         "account_type": account.account_type, "certified": bool(account.certified),
         "original_id": account.original_id, "template_id": account.template_id,
         "subscribe_template_id": account.subscribe_template_id,
+        "cross_unit": account.cross_unit or push_policy.DEFAULT_CROSS_UNIT,
         "secrets": {name: name in present for name in SECRET_NAMES},
         "message_mode": account.message_mode or ("safe" if "aes_key" in present else "plain"),
         "callback_url": links.callback_url(account.appid),

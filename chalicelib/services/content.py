@@ -26,7 +26,7 @@ from typing import Any
 from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, media, outbox
+from chalicelib.services import audit, media, outbox, push_outcomes
 from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from chalicelib.services.pagination import Page, page_by_unit
@@ -296,7 +296,10 @@ def transition(principal: Principal, content_id: str, action: str, if_match: int
         actions += [Content.screen_ids.set(screens), Content.published_at.set(at)]
         messages = outbox.manifest_messages(screens, "content_published", content_id)
         if content.push:  # job_id names the revision this write creates: a retry finds it published
+            actions += push_outcomes.publish_actions(content, screens)  # 422 when no channel can carry it
             messages.insert(0, outbox.push_message(content, content.revision + 1))
+        else:
+            actions += [Content.push_job_id.remove(), Content.push_forecast.remove()]
     elif action == "withdraw":
         actions.append(Content.withdrawn_at.set(at))
         messages = outbox.manifest_messages(content.screen_ids or (), "content_withdrawn", content_id)

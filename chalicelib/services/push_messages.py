@@ -85,6 +85,10 @@ class SendMessage(BaseModel):
     screens: list[str] = Field(default_factory=list, max_length=MAX_SCREENS)
     content: dict[str, Any]
     recipients: list[Recipient] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+    # set by the planner (push_outcomes.JobAccounts): how the content may reach this account's fans, and the
+    # account revision the planner read (the sender re-reads an older cached account)
+    reach: Literal["push", "unread", "none"] = "push"
+    account_revision: int = Field(default=0, ge=0)
 
     _job = field_validator("job_id")(_check_job_id)
 

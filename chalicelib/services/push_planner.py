@@ -33,18 +33,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from cachetools import TTLCache
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.aws import send_json, send_json_batch
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
 from chalicelib.models.base import utcnow
+from chalicelib.models.content import Content
 from chalicelib.models.push import PLANNED, PLANNING, PushJob
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.units import Unit
 from chalicelib.resources import CONSUMER_TIMEOUT_SECONDS
 from chalicelib.services.push_messages import PublishMessage
+from chalicelib.services.push_outcomes import JobAccounts
 from chalicelib.settings import get_settings
 
 SERVICE_BATCH = 98  # + the batch record + the quota day = 100 items: one TransactGetItems in the sender
@@ -55,7 +56,6 @@ LEASE_SECONDS = CONSUMER_TIMEOUT_SECONDS["push"] + 30
 JOB_TTL = timedelta(days=60)
 SQS_CHUNK = 10
 
-_accounts: TTLCache = TTLCache(maxsize=1024, ttl=60)
 _owner = f"planner-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
@@ -73,15 +73,8 @@ class _Batch:
     recipients: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
-def batch_size_for(appid: str) -> int:
-    account = _accounts.get(appid)
-    if account is None:
-        try:
-            account = Account.get(appid)
-        except Account.DoesNotExist:
-            account = False
-        _accounts[appid] = account
-    if account and not account.is_service:
+def batch_size_for(account: Account | None) -> int:
+    if account is not None and not account.is_service:
         return SUBSCRIPTION_BATCH
     return SERVICE_BATCH
 
@@ -104,7 +97,8 @@ def _ensure_job(message: PublishMessage) -> PushJob:
     content_id, revision = message.job_id.rsplit(":", 1)
     job = PushJob(
         message.job_id, content_id=message.content_id or content_id, revision=int(revision),
-        screen_ids=message.screen_ids, message=message.content_fields(_unit_name(message.unit_id)),
+        screen_ids=message.screen_ids,
+        message={**message.content_fields(_unit_name(message.unit_id)), "unit_id": message.unit_id or ""},
         expires_at=utcnow() + JOB_TTL,
     )
     try:
@@ -149,14 +143,25 @@ def _plain(value: Any) -> dict[str, Any]:
     return value.as_dict() if hasattr(value, "as_dict") else dict(value)
 
 
-def _send_payload(job: PushJob, seq: int, batch: _Batch) -> dict[str, Any]:
+def _send_payload(job: PushJob, seq: int, batch: _Batch, accounts: JobAccounts) -> dict[str, Any]:
     screens = sorted({s for _openid, ss in batch.recipients for s in ss})
     position = {s: i for i, s in enumerate(screens)}
     return {
         "type": "send", "job_id": job.job_id, "batch_id": f"b{seq:06d}", "appid": batch.appid,
         "attempt": 0, "tries": 0, "screens": screens, "content": _plain(job.message),
         "recipients": [{"openid": openid, "screens": [position[s] for s in ss]} for openid, ss in batch.recipients],
+        **accounts.send_fields(batch.appid),  # this run's fresh view of the account and the content's reach
     }
+
+
+def _content_unit(job: PushJob) -> str | None:
+    unit_id = _plain(job.message).get("unit_id")
+    if unit_id:
+        return unit_id
+    try:  # jobs planned before the unit was kept on the job
+        return Content.get(job.content_id).unit_id
+    except Content.DoesNotExist:
+        return None
 
 
 def plan(body: dict[str, Any], remaining_ms: Callable[[], int] = lambda: 60_000) -> PlanResult:
@@ -174,11 +179,12 @@ def plan(body: dict[str, Any], remaining_ms: Callable[[], int] = lambda: 60_000)
     pending: list[dict[str, Any]] = []
     current: _Batch | None = None
     finished = True
+    accounts = JobAccounts(_content_unit(job))  # read once per run: an account edit applies to the next job
 
     def flush() -> None:
         nonlocal current, seq, emitted, planned
         if current and current.recipients:
-            pending.append(_send_payload(job, seq, current))
+            pending.append(_send_payload(job, seq, current, accounts))
             seq, emitted, planned = seq + 1, emitted + 1, planned + len(current.recipients)
         current = None
         if len(pending) >= SQS_CHUNK:
@@ -194,7 +200,7 @@ def plan(body: dict[str, Any], remaining_ms: Callable[[], int] = lambda: 60_000)
                 finished = False
                 break
         if current is None:
-            current = _Batch(appid, batch_size_for(appid))
+            current = _Batch(appid, batch_size_for(accounts.get(appid)[0]))
         current.recipients.append((openid, screens))
         last_key = key
         if len(current.recipients) >= current.size:

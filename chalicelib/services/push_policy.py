@@ -18,6 +18,15 @@ Subscription accounts (订阅号)
     Outside a window the content id joins ``Fan.unread_content`` (capped),
     shown first in the reply to his next interaction and on the phone page.
 
+Content of other units (``Account.cross_unit``)
+    A fan of account A may follow screens of unit B.  Content of B then
+    travels through A's account and quota only if A's owner says so:
+    ``push`` (sent like A's own content), ``unread`` (the default: listed in
+    the fan's 最新 reply and on the phone pages, never pushed, never in the
+    digest) or ``none``.  "Other" means neither inside A's unit subtree nor
+    a superior of A's unit: a superior administers A's unit (and could set
+    the policy itself), so its content counts as A's own.
+
 Answers
     ``STOP_CODES`` stop that channel for that fan (``Fan.stopped_channels``):
     43004 not following (lifted when he follows again), 43019 blacklisted,
@@ -43,6 +52,13 @@ from chalicelib.models.stats import CHINA_TZ
 
 TEMPLATE, NOTICE, CUSTOM = "template", "subscribe", "custom"  # channel names as stored in Fan.stopped_channels
 UNREAD, NONE = "unread", "none"
+PUSH = "push"  # reach of a job's content through one account: push | unread | none
+CROSS_UNIT_POLICIES = (PUSH, UNREAD, NONE)
+DEFAULT_CROSS_UNIT = UNREAD
+# Why a fan is skipped (counted per reason on the job, shown in the content's push status)
+SKIP_NOT_FOLLOWING, SKIP_NO_CHANNEL, SKIP_CHANNEL_STOPPED, SKIP_CROSS_UNIT = (
+    "not_following", "no_channel", "channel_stopped", "cross_unit_policy")
+SKIP_REASONS = (SKIP_NOT_FOLLOWING, SKIP_NO_CHANNEL, SKIP_CHANNEL_STOPPED, SKIP_CROSS_UNIT)
 UNFOLLOWED_SUFFIX = ":unfollowed"  # a stop caused by 43004; the gateway clears it on follow
 
 STOP_CODES = frozenset({43004, 43019, 43101, 40003, 45015, 45047})
@@ -162,10 +178,36 @@ def close_window_actions(fan: Fan, now: datetime) -> list[Any]:
 
 # ------------------------------------------------------------------ channel choice
 
-def choose_channel(account: Account, fan: Fan | None, now: datetime) -> str:
+def is_own_content(account_unit_path: str, content_unit_path: str) -> bool:
+    """Content of the account's subtree, or of a superior of the account's unit (see the module docstring)."""
+    return content_unit_path.startswith(account_unit_path) or account_unit_path.startswith(content_unit_path)
+
+
+def reach(account: Account, account_unit_path: str | None, content_unit_path: str | None) -> str:
+    """How a job's content may reach this account's fans: push, unread or none."""
+    if not account_unit_path or not content_unit_path or is_own_content(account_unit_path, content_unit_path):
+        return PUSH
+    policy = getattr(account, "cross_unit", None)
+    return policy if policy in CROSS_UNIT_POLICIES else DEFAULT_CROSS_UNIT
+
+
+def has_channel(account: Account, content_reach: str = PUSH) -> bool:
+    """Whether the account can carry the content to anyone at all (publish refuses push when none can)."""
+    if content_reach == NONE:
+        return False
+    if content_reach == UNREAD or not account.is_service:
+        return True
+    return bool(account.template_id or account.subscribe_template_id)
+
+
+def choose_channel(account: Account, fan: Fan | None, now: datetime, content_reach: str = PUSH) -> str:
     """The channel a push to this fan goes through now: template, subscribe, custom, unread or none."""
     if fan is not None and fan.following is False:
         return NONE
+    if content_reach == NONE:
+        return NONE
+    if content_reach == UNREAD:
+        return UNREAD
     if account.is_service:
         if account.template_id and not is_stopped(fan, TEMPLATE):
             return TEMPLATE
@@ -175,6 +217,17 @@ def choose_channel(account: Account, fan: Fan | None, now: datetime) -> str:
     if not is_stopped(fan, CUSTOM) and open_windows(fan, now):
         return CUSTOM
     return UNREAD
+
+
+def skip_reason(account: Account, fan: Fan | None, content_reach: str = PUSH) -> str:
+    """Why ``choose_channel`` said ``none`` for this fan."""
+    if fan is not None and fan.following is False:
+        return SKIP_NOT_FOLLOWING
+    if content_reach == NONE:
+        return SKIP_CROSS_UNIT
+    if account.is_service and not (account.template_id or account.subscribe_template_id):
+        return SKIP_NO_CHANNEL
+    return SKIP_CHANNEL_STOPPED
 
 
 def unread_update(fan: Fan | None, content_id: str) -> tuple[set[str], set[str]]:

@@ -98,6 +98,7 @@ class Outcome:
     msgid: str | None = None
     window: policy.Window | None = None
     fallback_unread: bool = False
+    reason: str | None = None  # why suppressed, or cross_unit_policy for an unread entry the policy chose
 
 
 @dataclass
@@ -113,12 +114,13 @@ class Tally:
 
 # ------------------------------------------------------------------ lookups
 
-def _account(appid: str) -> Account:
+def _account(appid: str, min_revision: int = 0) -> Account:
+    """The account, cached; re-read when the planner saw a newer revision (an edit applies to the next job)."""
     with _accounts_lock:
         hit = _accounts.get(appid)
-    if hit is None:
+    if hit is None or int(hit.revision or 0) < min_revision:
         try:
-            hit = Account.get(appid)
+            hit = Account.get(appid, consistent_read=True)
         except Account.DoesNotExist:
             raise AccountMissing(appid) from None
         with _accounts_lock:
@@ -235,11 +237,12 @@ def _call(appid: str, channel: str, body: dict[str, Any]) -> tuple[str, int | No
 def _send_one(account: Account, message: SendMessage, openid: str, fan: Fan | None, now: datetime,
               paused: threading.Event, template_budget: list[int], budget_lock: threading.Lock,
               slots: threading.BoundedSemaphore) -> Outcome:
-    channel = policy.choose_channel(account, fan, now)
+    channel = policy.choose_channel(account, fan, now, message.reach)
     if channel == policy.NONE:
-        return Outcome(openid, channel, "suppressed")
+        return Outcome(openid, channel, "suppressed", reason=policy.skip_reason(account, fan, message.reach))
     if channel == policy.UNREAD:
-        return Outcome(openid, channel, "queued")
+        return Outcome(openid, channel, "queued", reason=policy.SKIP_CROSS_UNIT if message.reach == policy.UNREAD
+                       else None)
     if paused.is_set():
         return Outcome(openid, channel, policy.PAUSED)
     if channel == policy.TEMPLATE:
@@ -285,7 +288,7 @@ def process(body: dict[str, Any], *, now: datetime | None = None,
     message = SendMessage.model_validate(body)
     now = now or datetime.now(UTC)
     try:
-        account = _account(message.appid)
+        account = _account(message.appid, message.account_revision)
     except AccountMissing:
         logger.warning("push batch for an unknown account dropped", appid=message.appid, job_id=message.job_id)
         return {"dropped": len(message.recipients)}
@@ -434,7 +437,10 @@ def _count(core: UnitOfWork, idempotent: list[tuple[Any, list[Any]]], message: S
                 fan_actions += policy.close_window_actions(fan, now)
             stats["pushes_unread"] += 1
             job["queued_unread"] += 1
-            digest = True
+            if o.reason:  # the cross-unit policy: listed, never pushed, so not in this account's digest either
+                job[f"unread_{o.reason}"] += 1
+            else:
+                digest = True
             reached = True
         elif o.result == policy.STOPPED:
             fan_actions.append(Fan.stopped_channels.add({policy.stop_entry(o.channel, o.errcode or 0)}))
@@ -443,6 +449,7 @@ def _count(core: UnitOfWork, idempotent: list[tuple[Any, list[Any]]], message: S
         elif o.result == "suppressed":
             stats["pushes_suppressed"] += 1
             job["suppressed"] += 1
+            job[f"skipped_{o.reason or policy.SKIP_CHANNEL_STOPPED}"] += 1
         else:
             stats["pushes_failed"] += 1
             job["failed"] += 1

@@ -25,7 +25,7 @@ from cachetools import TTLCache
 from chalicelib.models.accounts import Account
 from chalicelib.models.screens import Screen, normalise_screen_code
 from chalicelib.models.units import Unit
-from chalicelib.services import playlist
+from chalicelib.services import playlist, push_policy
 from chalicelib.services.manifest_store import load_manifest
 
 CATALOGUE_SECONDS = 30
@@ -49,6 +49,7 @@ class Card:
     near: bool = False
     showing: dict[str, Any] | None = None
     subscribed: bool = False
+    reach: str = "push"  # how this unit's content reaches the account's fans (push_policy.reach)
 
 
 @dataclass
@@ -213,6 +214,7 @@ def catalogue_page(account: Account, *, query: str = "", page: int = 1, active: 
     page = min(max(1, page), pages)
     chunk = ordered[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     refresh([c for _, c in chunk], active or set(), now)
+    mark_reach([c for _, c in chunk], account)
     groups: list[Group] = []
     for (title, subtitle), card in chunk:
         if not groups or (groups[-1].title, groups[-1].subtitle) != (title, subtitle):
@@ -221,7 +223,16 @@ def catalogue_page(account: Account, *, query: str = "", page: int = 1, active: 
     return CataloguePage(groups, page, pages, len(ordered), query)
 
 
-def cards_for(screen_ids: list[str], *, active: set[str], now: datetime | None = None) -> list[Card]:
+def mark_reach(cards: list[Card], account: Account) -> None:
+    """Tell each card whether its unit's content is pushed, only listed, or neither (the account's policy)."""
+    ids = sorted({account.unit_id} | {c.screen.unit_id for c in cards})
+    paths = {u.unit_id: u.path for u in Unit.batch_get(ids)} if cards else {}
+    for card in cards:
+        card.reach = push_policy.reach(account, paths.get(account.unit_id), paths.get(card.screen.unit_id))
+
+
+def cards_for(screen_ids: list[str], *, active: set[str], now: datetime | None = None,
+              account: Account | None = None) -> list[Card]:
     """Cards for given screens (the fan's own), in the given order, skipping screens that no longer exist."""
     now = now or datetime.now(UTC)
     if not screen_ids:
@@ -231,4 +242,6 @@ def cards_for(screen_ids: list[str], *, active: set[str], now: datetime | None =
     units = {u.unit_id: u for u in Unit.batch_get(unit_ids)} if unit_ids else {}
     cards = [_card(screens[sid], units, False) for sid in screen_ids if sid in screens]
     refresh(cards, active, now, reload=False)
+    if account is not None:
+        mark_reach(cards, account)
     return cards

@@ -15,7 +15,7 @@ from typing import Any
 from chalicelib.logs import logger
 from chalicelib.models import Account, Screen, Unit
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, outbox
+from chalicelib.services import audit, content_targets, outbox
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict
 from chalicelib.services.pagination import Page, page_by_unit
@@ -69,6 +69,7 @@ def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
     commit(uow, Conflict("a screen with this code exists", field="screen_id", code="exists"))
     _fill_qrcode(screen)
     outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
+    content_targets.follow_screen(screen.screen_id)  # content already published to its unit or tags
     screen.refresh(consistent_read=True)
     return screen, player_key
 
@@ -157,6 +158,26 @@ def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_mat
         screen.refresh(consistent_read=True)
         _fill_qrcode(screen)
     outbox.send(outbox.manifest_messages([screen_id], "screen_updated"))
+    if "unit_id" in changes or "tags" in changes:
+        content_targets.follow_screen(screen_id)  # targets by unit, subtree or tag follow the screen
+    screen.refresh(consistent_read=True)
+    return screen
+
+
+def rebind_account(principal: Principal, screen: Screen, appid: str, note: str) -> Screen:
+    """Bind the screen to another account (a unit move asked for it): a new QR code and manifest follow."""
+    principal.unit(screen.unit_id, MANAGE)
+    before = snap(public(screen))
+    uow = UnitOfWork()
+    uow.update(screen, [Screen.appid.set(appid), Screen.qr_ticket.remove(), Screen.qr_url.remove(),
+                        Screen.revision.add(1), Screen.updated_at.set(now())], tag=OBJECT_TAG)
+    screen.appid = appid
+    audit.record(uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen.screen_id, before,
+                 snap(public(screen)), note=note)
+    commit(uow)
+    screen.refresh(consistent_read=True)
+    _fill_qrcode(screen)
+    outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
     screen.refresh(consistent_read=True)
     return screen
 

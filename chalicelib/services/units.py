@@ -99,9 +99,12 @@ def update(principal: Principal, unit_id: str, changes: dict[str, Any], if_match
     unit = principal.unit(unit_id, MANAGE)
     check_if_match(if_match, unit.revision)
     new_parent_id = changes.pop("parent_id", None)
+    rebind_appid = changes.pop("rebind_appid", None)
     before = _snap(unit)
     if new_parent_id and new_parent_id != unit.parent_id:
-        return _move(principal, unit, new_parent_id, changes, before)
+        return _move(principal, unit, new_parent_id, changes, before, rebind_appid)
+    if rebind_appid:
+        raise BadRequest("rebind_appid applies only to a move (with a new parent_id)", field="rebind_appid")
     actions = [getattr(Unit, k).set(v) for k, v in changes.items()]
     actions += [Unit.revision.add(1), Unit.updated_at.set(now())]
     for k, v in changes.items():
@@ -115,8 +118,14 @@ def update(principal: Principal, unit_id: str, changes: dict[str, Any], if_match
     return unit
 
 
-def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, Any], before: dict) -> Unit:
-    """Re-parent ``unit``: its subtree follows (paths and root rewritten)."""
+def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, Any], before: dict,
+          rebind_appid: str | None = None) -> Unit:
+    """Re-parent ``unit``: its subtree follows (paths and root rewritten).
+
+    Refused (409) when screens would end up bound to an account that is not
+    of their unit or a superior, unless ``rebind_appid`` names an account
+    valid for all of them: they are re-bound to it after the move.
+    """
     if unit.parent_id is None:
         raise Forbidden("a root unit cannot be moved")
     parent = principal.unit(parent_id, MANAGE)
@@ -124,6 +133,8 @@ def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, A
         raise BadRequest("a unit cannot move below itself", field="parent_id")
     old_path, new_path = unit.path, f"{parent.path}{unit.unit_id}/"
     members = subtree(unit)
+    stranded = stranded_screens(members, old_path, new_path)
+    rebind_to = _rebind_target(principal, rebind_appid, stranded, members, old_path, new_path)
     chunks = [members[i:i + MAX_TRANSACTION_ITEMS - 2] for i in range(0, len(members), MAX_TRANSACTION_ITEMS - 2)]
     for n, chunk in enumerate(chunks):  # one transaction when the subtree fits (< 98 units), else several
         uow = UnitOfWork()
@@ -140,8 +151,65 @@ def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, A
             audit.record(uow, principal.user_id, "unit.move", unit.unit_id, "unit", unit.unit_id, before, after,
                          note=f"{len(members)} units moved")
         commit(uow)
+    from chalicelib.services import content_targets  # builds on units
+    from chalicelib.services.screens import rebind_account
+
+    if rebind_to is not None:
+        for screen in stranded:
+            rebind_account(principal, screen, rebind_to.appid, note=f"unit {unit.unit_id} moved")
+    for member in members:  # content of the old superiors leaves, content of the new ones arrives
+        for screen in Screen.by_unit.query(member.unit_id):
+            content_targets.follow_screen(screen.screen_id)
     unit.refresh(consistent_read=True)
     return unit
+
+
+def stranded_screens(members: list[Unit], old_path: str, new_path: str) -> list[Screen]:
+    """Screens of a moving subtree whose account would no longer belong to their unit or a superior of it.
+
+    Accounts inside the subtree move with it; accounts elsewhere stay where
+    they are, so a screen bound to a superior's account outside the new
+    ancestry would break "a screen's account belongs to its unit or a superior".
+    """
+    moved = {m.unit_id: new_path + m.path[len(old_path):] for m in members}
+    account_paths: dict[str, str | None] = {}
+    stranded = []
+    for member in members:
+        for screen in Screen.by_unit.query(member.unit_id):
+            if screen.appid not in account_paths:
+                try:
+                    owner_id = Account.get(screen.appid).unit_id
+                    account_paths[screen.appid] = moved.get(owner_id) or Unit.get(owner_id).path
+                except (Account.DoesNotExist, Unit.DoesNotExist):
+                    account_paths[screen.appid] = None
+            owner_path = account_paths[screen.appid]
+            if owner_path is None or not moved[member.unit_id].startswith(owner_path):
+                stranded.append(screen)
+    return stranded
+
+
+def _rebind_target(principal: Principal, appid: str | None, stranded: list[Screen], members: list[Unit],
+                   old_path: str, new_path: str) -> Account | None:
+    """Refuse a move that strands screens, unless the request names an account valid for all of them."""
+    if not stranded:
+        return None
+    names = ", ".join(f"{s.screen_id} ({s.appid})" for s in stranded[:20])
+    more = f" and {len(stranded) - 20} more" if len(stranded) > 20 else ""
+    if appid is None:
+        raise Conflict(f"the move would leave screens bound to an account outside their unit's superiors: "
+                       f"{names}{more}. Re-bind them to another account with rebind_appid, or move them first",
+                       field="parent_id", code="screens_lose_account")
+    try:
+        account = Account.get(appid)
+        owner = principal.unit(account.unit_id, READ)
+    except Account.DoesNotExist:
+        raise BadRequest("no such official account", field="rebind_appid") from None
+    owner_path = new_path + owner.path[len(old_path):] if owner.path.startswith(old_path) else owner.path
+    moved = {m.unit_id: new_path + m.path[len(old_path):] for m in members}
+    if not all(moved[s.unit_id].startswith(owner_path) for s in stranded):
+        raise BadRequest(f"the account must belong to the unit or a superior of every screen: {names}{more}",
+                         field="rebind_appid")
+    return account
 
 
 def delete(principal: Principal, unit_id: str, if_match: int | None) -> None:

@@ -21,6 +21,7 @@ ROLES = ("admin", "editor", "reviewer", "viewer")
 SECRET = "s3cr3tAppSecret0000000000000000A"
 TOKEN = "Tok3nForCallbacks"
 AES = "k" * 43
+TEMPLATE_ID = "tmpl-world-push"  # a push channel on every account: publishing with push on needs one
 
 
 @dataclass
@@ -49,7 +50,8 @@ def build(standin=None) -> World:
         if standin is not None:
             standin.register_account(appid, SECRET, "service")
         accounts.create(root, {"appid": appid, "unit_id": world.unit[name], "name": f"{name}号",
-                               "original_id": f"gh_{name}0000", "app_secret": SECRET, "token": TOKEN})
+                               "original_id": f"gh_{name}0000", "app_secret": SECRET, "token": TOKEN,
+                               "template_id": TEMPLATE_ID})
         code = f"{name[:2].upper()}00{n}"
         screens.create(root, {"screen_id": code, "unit_id": world.unit[name], "name": f"{name} screen",
                               "appid": appid, "tags": ["lobby"]})

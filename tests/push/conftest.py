@@ -13,7 +13,7 @@ from chalicelib.aws import send_json
 from chalicelib.models import Account, Fan, Screen, Subscription
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_planner, push_sender, tokens
+from chalicelib.services import push_sender, tokens
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.gateway.conftest import Gateway
@@ -34,7 +34,6 @@ def push(wechat, demo, monkeypatch):
     tokens._installed = None
     tokens.install_shared_provider()
     push_sender.reset_caches()
-    push_planner._accounts.clear()
     monkeypatch.setattr(push_sender, "BACKOFF_BASE", 0)
     account = Account.get(PLAIN_APPID)
     account.update(actions=[Account.template_id.set(TEMPLATE_ID)])

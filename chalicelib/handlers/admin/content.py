@@ -8,7 +8,7 @@ from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
 from chalicelib.services import content as service
-from chalicelib.services import media
+from chalicelib.services import media, push_outcomes
 from chalicelib.services.access import EDIT
 from chalicelib.services.errors import BadRequest
 
@@ -32,7 +32,11 @@ def list_content(call: Call):
 
 @operation(bp, "GET", "/content/{content_id}", summary="Read content", tag=TAG, response=s.ContentOut)
 def get_content(call: Call, content_id: str):
-    return service.public(service.get(call.principal, content_id))
+    return _with_push_status(service.get(call.principal, content_id))
+
+
+def _with_push_status(content):
+    return dict(service.public(content), push_status=push_outcomes.status(content))
 
 
 @operation(bp, "PATCH", "/content/{content_id}", summary="Edit content (published content may go back to review)",
@@ -51,7 +55,8 @@ def delete_content(call: Call, content_id: str):
 def _transition(action: str, summary: str, body=None):
     def view(call: Call, content_id: str):
         reason = call.body.reason if call.body is not None else None
-        return service.public(service.transition(call.principal, content_id, action, call.if_match, reason))
+        done = service.transition(call.principal, content_id, action, call.if_match, reason)
+        return _with_push_status(done) if action == "publish" else service.public(done)
 
     view.__name__ = f"{action}_content"
     return operation(bp, "POST", f"/content/{{content_id}}/{action}", summary=summary, tag=TAG, body=body,
@@ -62,7 +67,9 @@ for _action, _summary, _body in (
     ("submit", "Submit for review", None),
     ("approve", "Approve (a reviewer of the unit or above; not the author)", None),
     ("reject", "Reject with a reason", s.RejectIn),
-    ("publish", "Publish: enqueue the push job and manifest rebuilds (idempotent)", None),
+    ("publish", "Publish: enqueue the push job and manifest rebuilds (idempotent); the answer's push_status "
+                "forecasts the push per account and channel; 422 no_push_channel when push is on and no "
+                "account can carry it", None),
     ("withdraw", "Withdraw from screens (idempotent)", None),
 ):
     _transition(_action, _summary, _body)

@@ -127,6 +127,10 @@ class UnitUpdate(In):
     city: Region | None = None
     district: Region | None = None
     review_required: bool | None = None
+    rebind_appid: AppId | None = Field(default=None, description=(
+        "with parent_id: the account to re-bind the unit's screens to whose current account would no longer "
+        "belong to their unit or a superior after the move (without it such a move is refused with 409 "
+        "screens_lose_account naming the screens)"))
 
 
 class UnitOut(Out):
@@ -181,6 +185,12 @@ class RankingOut(Out):
 
 # ---- accounts -----------------------------------------------------------------------------------------------
 
+CrossUnit = Annotated[Literal["push", "unread", "none"], Field(
+    description="content of units that are neither in this account's unit subtree nor superior to its unit: "
+                "push (sent like own content), unread (default: listed in the fan's 最新 reply and on the phone "
+                "pages, not pushed), none")]
+
+
 class AccountCreate(In):
     appid: AppId
     unit_id: Id
@@ -190,6 +200,7 @@ class AccountCreate(In):
     original_id: OriginalId
     template_id: TemplateId | None = None
     subscribe_template_id: TemplateId | None = None
+    cross_unit: CrossUnit = "unread"
     app_secret: AppSecret
     token: CallbackToken
     aes_key: AesKey | None = None
@@ -206,6 +217,7 @@ class AccountUpdate(In):
     original_id: OriginalId | None = None
     template_id: TemplateId | None = None
     subscribe_template_id: TemplateId | None = None
+    cross_unit: CrossUnit | None = None
     app_secret: AppSecret | None = None
     token: CallbackToken | None = None
     aes_key: AesKey | None = None
@@ -228,6 +240,7 @@ class AccountOut(Out):
     original_id: str
     template_id: str | None
     subscribe_template_id: str | None
+    cross_unit: CrossUnit
     secrets: SecretsSet
     message_mode: str
     callback_url: str
@@ -414,7 +427,10 @@ class ContentCreate(_ContentFields):
     duration: Annotated[int, Field(ge=3, le=600)] = 15
     priority: Literal[NORMAL, URGENT] = NORMAL
     targets: Targets
-    push: bool = True
+    push: bool = Field(default=True, description=(
+        "push to the targeted screens' subscribers when published; defaults to true. Publishing refuses "
+        "(422 no_push_channel) when no account involved has a channel; the publish response's push_status "
+        "forecasts recipients per account and channel"))
 
 
 class ContentUpdate(_ContentFields):
@@ -438,6 +454,62 @@ class TargetsOut(Out):
     screens: list[str]
     tags: list[str]
     units: list[str]
+
+
+class ChannelCounts(Out):
+    template: int = 0
+    subscribe: int = 0
+    custom: int = 0
+
+
+class ForecastChannels(ChannelCounts):
+    unread: int = 0
+
+
+class SkipCounts(Out):
+    not_following: int = 0
+    no_channel: int = 0
+    channel_stopped: int = 0
+    cross_unit_policy: int = 0
+
+
+class ForecastAccount(Out):
+    appid: str
+    name: str
+    account_type: str
+    reach: Literal["push", "unread", "none"] = Field(
+        description="how this content may reach the account's fans (the account's cross_unit policy applies "
+                    "to content of other units)")
+    own_content: bool
+    has_channel: bool
+    recipients: int = Field(description="distinct fans of this account following the targeted screens")
+    channels: ForecastChannels
+    skipped: SkipCounts
+    estimated: int = Field(description="fans beyond the forecast's per-fan limit, counted under the usual channel")
+
+
+class PushForecastOut(Out):
+    recipients: int
+    complete: bool
+    computed_at: datetime | None = None
+    accounts: list[ForecastAccount]
+
+
+class PushStatusOut(Out):
+    job_id: str
+    state: Literal["queued", "planning", "sending", "done"]
+    forecast: PushForecastOut | None = Field(description="what publish said would happen, per account and channel")
+    planned: int
+    sent: ChannelCounts
+    sent_total: int
+    unread: int = Field(description="left in fans' unread lists (最新 reply and phone pages) instead of a push")
+    unread_cross_unit: int
+    delivered: int = Field(description="template messages WeChat reported delivered")
+    read: int = Field(description="reads through push links")
+    failed: int
+    stopped: int = Field(description="WeChat stopped the channel for the fan (refused, blocked, unfollowed)")
+    skipped: SkipCounts
+    skipped_total: int
 
 
 class ContentOut(Out):
@@ -469,6 +541,8 @@ class ContentOut(Out):
     revision: int
     created_at: datetime | None
     updated_at: datetime | None
+    push_status: PushStatusOut | None = Field(
+        default=None, description="the last publish's push: forecast and outcome (read and publish only)")
 
 
 class ContentList(Out):

@@ -1,0 +1,226 @@
+"""What a publish's push will do (the forecast) and what it did (the push status), per account and channel.
+
+Publishing used to answer "published" while nobody could be reached (a
+service account with neither ``template_id`` nor ``subscribe_template_id``).
+Now:
+
+- **Forecast** (at publish, in the response, kept on the content): for every
+  account whose fans follow the targeted screens, and every account of those
+  screens, how many distinct fans it reaches and through which channel
+  (template / subscribe / custom / unread) or why they are skipped
+  (``push_policy.SKIP_REASONS``).  The channel is ``push_policy``'s own
+  decision applied to each fan's stored state, so forecast and send agree.
+  Classifying reads every fan; beyond ``FORECAST_FANS`` fans the rest are
+  counted in ``estimated`` under the account's usual channel, and counting
+  stops at ``FORECAST_COUNT`` fans (``complete: false``) so publish stays
+  well inside API Gateway's 29 s.
+- **Refusal**: ``push: true`` where no involved account has any channel is a
+  422 (``no_push_channel``) that names the accounts and what they lack.
+- **Status** (content GET): the job's counters — planned, sent per channel,
+  left unread, delivered (receipts), read (push reads), failed, stopped,
+  skipped per reason.
+- ``JobAccounts``: accounts read fresh (consistent) once per planner run, so an
+  account edit applies to the next job, and their reach for the job's content.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.models import Account, Fan, Screen, Unit
+from chalicelib.models.content import Content
+from chalicelib.models.push import PLANNED, PushJob
+from chalicelib.models.stats import DailyStat, china_day, subject
+from chalicelib.services import push_policy as policy
+from chalicelib.services.errors import Unprocessable
+
+FORECAST_FANS = 2000  # fans classified one by one at publish (20 BatchGets of 100)
+FORECAST_COUNT = 50_000  # fans counted at publish at most (a few index pages); beyond, complete is false
+CHANNELS = (policy.TEMPLATE, policy.NOTICE, policy.CUSTOM, policy.UNREAD)
+
+
+class JobAccounts:
+    """The accounts one job sends through, each read once (consistently) with its reach for the content."""
+
+    def __init__(self, content_unit_id: str | None):
+        self._paths: dict[str, str | None] = {}
+        self._content_path = self._path(content_unit_id)
+        self._seen: dict[str, tuple[Account | None, str]] = {}
+
+    def _path(self, unit_id: str | None) -> str | None:
+        if not unit_id:
+            return None
+        if unit_id not in self._paths:
+            try:
+                self._paths[unit_id] = Unit.get(unit_id).path
+            except Unit.DoesNotExist:
+                self._paths[unit_id] = None
+        return self._paths[unit_id]
+
+    def get(self, appid: str) -> tuple[Account | None, str]:
+        if appid not in self._seen:
+            try:
+                account: Account | None = Account.get(appid, consistent_read=True)
+            except Account.DoesNotExist:
+                account = None
+            reach = policy.reach(account, self._path(account.unit_id), self._content_path) if account else policy.PUSH
+            self._seen[appid] = (account, reach)
+        return self._seen[appid]
+
+    def send_fields(self, appid: str) -> dict[str, Any]:
+        """What a send batch carries so the sender applies this job's view of the account."""
+        account, reach = self.get(appid)
+        return {"reach": reach, "account_revision": int(account.revision or 0) if account else 0}
+
+
+# ------------------------------------------------------------------ forecast
+
+def _entry(account: Account | None, appid: str, reach: str) -> dict[str, Any]:
+    return {
+        "appid": appid, "name": account.name if account else "", "account_type": account.account_type if account
+        else "", "reach": reach, "own_content": reach == policy.PUSH,
+        "has_channel": bool(account) and policy.has_channel(account, reach),
+        "recipients": 0, "estimated": 0, "channels": dict.fromkeys(CHANNELS, 0),
+        "skipped": dict.fromkeys(policy.SKIP_REASONS, 0),
+    }
+
+
+def forecast(content_unit_id: str, screen_ids: Iterable[str], now: datetime | None = None) -> dict[str, Any]:
+    """Per account and channel: what a push of this content to these screens would do now."""
+    from chalicelib.services.push_planner import merged_fans  # the planner's own de-duplication
+
+    now = now or datetime.now(UTC)
+    screens = sorted(set(screen_ids))
+    accounts = JobAccounts(content_unit_id)
+    entries: dict[str, dict[str, Any]] = {}
+
+    def entry(appid: str) -> dict[str, Any]:
+        if appid not in entries:
+            account, reach = accounts.get(appid)
+            entries[appid] = _entry(account, appid, reach)
+        return entries[appid]
+
+    for screen in Screen.batch_get(screens):
+        entry(screen.appid)
+    to_classify: list[tuple[str, str]] = []
+    truncated = False
+    for counted, (_key, appid, openid, _screens) in enumerate(merged_fans(screens, "")):
+        if counted >= FORECAST_COUNT:  # keep publish fast: the job's status counts the rest exactly
+            truncated = True
+            break
+        row = entry(appid)
+        row["recipients"] += 1
+        if len(to_classify) < FORECAST_FANS:
+            to_classify.append((appid, openid))
+        else:
+            row["estimated"] += 1
+    fans: dict[tuple[str, str], Fan] = {}
+    for start in range(0, len(to_classify), 100):
+        for fan in Fan.batch_get(to_classify[start:start + 100]):
+            fans[(fan.appid, fan.openid)] = fan
+    for appid, openid in to_classify:
+        _classify(entries[appid], accounts.get(appid), fans.get((appid, openid)), now)
+    for appid, row in entries.items():
+        if row["estimated"]:  # counted under the channel a fan without history would get
+            _classify(row, accounts.get(appid), None, now, row["estimated"])
+    return {
+        "recipients": sum(r["recipients"] for r in entries.values()),
+        "complete": not truncated and not any(r["estimated"] for r in entries.values()),
+        "computed_at": now.isoformat(),
+        "accounts": [entries[a] for a in sorted(entries)],
+    }
+
+
+def _classify(row: dict[str, Any], looked_up: tuple[Account | None, str], fan: Fan | None, now: datetime,
+              n: int = 1) -> None:
+    account, reach = looked_up
+    if account is None:
+        row["skipped"][policy.SKIP_NO_CHANNEL] += n
+        return
+    channel = policy.choose_channel(account, fan, now, reach)
+    if channel == policy.NONE:
+        row["skipped"][policy.skip_reason(account, fan, reach)] += n
+    else:
+        row["channels"][channel] += n
+
+
+def refusal(prediction: dict[str, Any]) -> str | None:
+    """Why a push cannot reach anyone (None when some account has a channel)."""
+    rows = prediction.get("accounts") or []
+    if any(r["has_channel"] for r in rows):
+        return None
+    reasons = []
+    for r in rows:
+        if r["reach"] == policy.NONE:
+            reasons.append(f"{r['name']} ({r['appid']}) does not carry content of other units (cross_unit: none)")
+        else:
+            reasons.append(f"{r['name']} ({r['appid']}) has neither template_id nor subscribe_template_id")
+    detail = "; ".join(reasons) or "the targeted screens have no official account"
+    return f"push is on but no channel can carry it: {detail}. Configure a channel or publish with push: false"
+
+
+# ------------------------------------------------------------------ status
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def push_reads(content: Content) -> int:
+    """Reads of the content through push links, from its daily counters (one Query)."""
+    since = china_day(content.published_at) if content.published_at else "0000-00-00"
+    return sum(stat.counter("reads_push") for stat in DailyStat.query(
+        subject("content", content.content_id), DailyStat.day >= since))
+
+
+def status(content: Content) -> dict[str, Any] | None:
+    """The content's push status: the forecast made at publish and what the job has done since."""
+    if not content.push_job_id:
+        return None
+    try:
+        job: PushJob | None = PushJob.get(content.push_job_id, consistent_read=True)
+    except PushJob.DoesNotExist:
+        job = None
+    counts = Counter()
+    if job is not None:
+        counts.update({name: int(getattr(job, name) or 0) for name in (
+            "planned", "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed",
+            "failed", "receipts_success", "skipped_not_following", "skipped_no_channel", "skipped_channel_stopped",
+            "skipped_cross_unit_policy", "unread_cross_unit_policy")})
+    sent = {policy.TEMPLATE: counts["sent_template"], policy.NOTICE: counts["sent_notice"],
+            policy.CUSTOM: counts["sent_custom"]}
+    finished = sum(sent.values()) + counts["queued_unread"] + counts["stopped"] + counts["suppressed"] \
+        + counts["failed"]
+    if job is None:
+        state = "queued"
+    elif job.status != PLANNED:
+        state = "planning"
+    else:
+        state = "done" if finished >= counts["planned"] else "sending"
+    skipped = {reason: counts[f"skipped_{reason}"] for reason in policy.SKIP_REASONS}
+    skipped[policy.SKIP_CHANNEL_STOPPED] += max(0, counts["suppressed"] - sum(skipped.values()))  # older jobs
+    return {
+        "job_id": content.push_job_id, "state": state, "forecast": _plain(content.push_forecast),
+        "planned": counts["planned"], "sent": sent, "sent_total": sum(sent.values()),
+        "unread": counts["queued_unread"], "unread_cross_unit": counts["unread_cross_unit_policy"],
+        "delivered": counts["receipts_success"], "read": push_reads(content), "failed": counts["failed"],
+        "stopped": counts["stopped"], "skipped": skipped, "skipped_total": counts["suppressed"],
+    }
+
+
+def publish_actions(content: Content, screen_ids: Iterable[str]) -> list[Any]:
+    """The publish write's push fields (job id, forecast); raises 422 when no channel can carry the push."""
+    prediction = forecast(content.unit_id, screen_ids)
+    reason = refusal(prediction)
+    if reason:
+        raise Unprocessable(reason, field="push", code="no_push_channel")
+    content.push_job_id, content.push_forecast = f"{content.content_id}:{content.revision + 1}", prediction
+    return [Content.push_job_id.set(content.push_job_id), Content.push_forecast.set(prediction)]
