@@ -23,9 +23,10 @@ Content of other units (``Account.cross_unit``)
     travels through A's account and quota only if A's owner says so:
     ``push`` (sent like A's own content), ``unread`` (the default: listed in
     the fan's 最新 reply and on the phone pages, never pushed, never in the
-    digest) or ``none``.  "Other" means neither inside A's unit subtree nor
-    a superior of A's unit: a superior administers A's unit (and could set
-    the policy itself), so its content counts as A's own.
+    digest) or ``none``.  "Other" means outside A's unit subtree, as
+    shared/CLARIFICATIONS.md reads it: a superior unit's content included.  A
+    superior administers A's unit, so it can switch A's policy to ``push``
+    itself; until it does, A's quota is A's own.
 
 Answers
     ``STOP_CODES`` stop that channel for that fan (``Fan.stopped_channels``):
@@ -179,8 +180,8 @@ def close_window_actions(fan: Fan, now: datetime) -> list[Any]:
 # ------------------------------------------------------------------ channel choice
 
 def is_own_content(account_unit_path: str, content_unit_path: str) -> bool:
-    """Content of the account's subtree, or of a superior of the account's unit (see the module docstring)."""
-    return content_unit_path.startswith(account_unit_path) or account_unit_path.startswith(content_unit_path)
+    """Content of the account's unit subtree (see the module docstring: a superior's content is not)."""
+    return content_unit_path.startswith(account_unit_path)
 
 
 def reach(account: Account, account_unit_path: str | None, content_unit_path: str | None) -> str:
