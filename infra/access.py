@@ -40,7 +40,7 @@ from chalicelib.resources import QueueSpec
 DESCRIPTIVE_MODULES = {"chalicelib.settings", "chalicelib.resources"}
 S3_WRITE_NAMES = {"put_object", "upload_file", "upload_fileobj", "copy_object", "delete_object", "delete_objects",
                   "generate_presigned_post"}
-DATA_PREFIXES = ("screens/*", "media/*")
+DATA_PREFIXES = ("screens/*", "media/*", "uploads/*")  # uploads/: staged media, never public
 SECRET_WRITERS = {"store_account_secrets": "accounts/*", "ensure_app_signing_key": "app/*"}
 
 DYNAMODB_ACTIONS = sorted([

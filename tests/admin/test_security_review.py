@@ -1,0 +1,96 @@
+"""Regression tests for the outside security review (issue 10, admin-API half).
+
+Each test plays the hostile caller the review describes: staff of another
+branch, a careless client, a forged form.  They go through the public HTTP
+routes against the emulator, like the attack did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import requests
+
+from chalicelib.services import users
+from tests.admin.world import World
+
+V = "/api/v1"
+
+
+def key_for(world: World, where: str, role: str, name: str = "staff") -> tuple[str, str]:
+    """A fresh user holding ``role`` on unit ``where``: (user_id, api key)."""
+    member = users.create(world.root, {"unit_id": world.unit[where], "name": f"{name} {role}"})
+    users.grant(world.root, member.user_id, world.unit[where], role)
+    return member.user_id, users.issue_key(world.root, member.user_id, "test")[1]
+
+
+def stored(key: str) -> bytes | None:
+    from botocore.exceptions import ClientError
+
+    from chalicelib.aws import client
+    from chalicelib.settings import get_settings
+
+    try:
+        return client("s3").get_object(Bucket=get_settings().player_bucket, Key=key)["Body"].read()
+    except ClientError:
+        return None
+
+
+def upload(api, unit_id: str, data: bytes, size: int | None = None, sha: str | None = None):
+    """Ask for a form and post ``data`` with it; (ask response, post response or None)."""
+    sha = sha or hashlib.sha256(data).hexdigest()
+    ask = api.post(f"{V}/media/uploads", {"unit_id": unit_id, "sha256": sha, "size": size or len(data),
+                                          "type": "image/png"})
+    if ask.status_code != 200 or ask.data["upload"] is None:
+        return ask, None
+    form = ask.data["upload"]
+    return ask, requests.post(form["url"], data=form["fields"], files={"file": ("x.png", data)}, timeout=10)
+
+
+# ---- item 1: media overwrite across units ------------------------------------------------------------------------
+
+def test_a_form_for_a_known_hash_cannot_replace_its_bytes(api, world):
+    real = b"\x89PNG\r\n\x1a\n" + b"town's poster" * 20
+    sha = hashlib.sha256(real).hexdigest()
+    _, town_key = key_for(world, "town", "editor")
+    town = api.as_(town_key)
+    _, posted = upload(town, world.unit["town"], real)
+    assert posted is not None and posted.status_code < 300
+    item = {"unit_id": world.unit["town"], "kind": "image", "title": "海报", "targets": {"units": [world.unit["town"]]},
+            "media": [{"sha256": sha, "size": len(real), "type": "image/png"}]}
+    assert town.post(f"{V}/content", item).status_code == 201
+    final_key = f"media/{sha}.png"
+    assert stored(final_key) == real
+
+    # an editor of another branch knows the hash (manifests are public) and tries other bytes under it
+    city = api.as_(world.keys["editor"])
+    forged = b"\x89PNG\r\n\x1a\n" + b"defaced!" * 40
+    for size in (len(forged), len(real)):
+        ask, posted = upload(city, world.unit["city"], forged[:size] if size <= len(forged) else forged, size, sha)
+        assert ask.status_code in (200, 400), ask.data
+    assert stored(final_key) == real, "the stored object of a hash changed"
+    # and the forged upload cannot be referenced as that hash either
+    claim = city.post(f"{V}/content", {**item, "unit_id": world.unit["city"],
+                                       "targets": {"units": [world.unit["city"]]},
+                                       "media": [{"sha256": sha, "size": len(forged), "type": "image/png"}]})
+    assert claim.status_code == 400 and claim.data["error"]["field"] == "media.0"
+    assert stored(final_key) == real
+
+
+def test_a_staged_upload_with_other_bytes_is_refused_and_never_published(api, world):
+    real = b"\x89PNG\r\n\x1a\n" + b"not yet uploaded" * 10
+    sha = hashlib.sha256(real).hexdigest()
+    forged = b"\x89PNG\r\n\x1a\n" + b"X" * (len(real) - 8)  # same size, other bytes
+    editor = api.as_(world.keys["editor"])
+    _, posted = upload(editor, world.unit["city"], forged, sha=sha)
+    assert posted is not None and posted.status_code < 300
+    item = {"unit_id": world.unit["city"], "kind": "image", "title": "图", "targets": {"units": [world.unit["city"]]},
+            "media": [{"sha256": sha, "size": len(real), "type": "image/png"}]}
+    refused = editor.post(f"{V}/content", item)
+    assert refused.status_code == 400 and refused.data["error"]["field"] == "media.0"
+    assert stored(f"media/{sha}.png") is None
+    # the real bytes, uploaded afterwards, are what the hash then serves
+    _, posted = upload(editor, world.unit["city"], real)
+    assert posted.status_code < 300
+    assert editor.post(f"{V}/content", item).status_code == 201
+    assert stored(f"media/{sha}.png") == real
