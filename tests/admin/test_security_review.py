@@ -94,3 +94,56 @@ def test_a_staged_upload_with_other_bytes_is_refused_and_never_published(api, wo
     assert posted.status_code < 300
     assert editor.post(f"{V}/content", item).status_code == 201
     assert stored(f"media/{sha}.png") == real
+
+
+# ---- item 2: audit log across branches ---------------------------------------------------------------------------
+
+def _screen_in(api, world, where: str, code: str, name: str) -> None:
+    created = api.post(f"{V}/screens", {"screen_id": code, "unit_id": world.unit[where], "name": name,
+                                        "appid": world.appid["city" if where == "district" else where]})
+    assert created.status_code == 201, created.data
+
+
+def _delete_screen(api, code: str) -> None:
+    rev = api.get(f"{V}/screens/{code}").data["revision"]
+    assert api.delete(f"{V}/screens/{code}", headers={"If-Match": f'"{rev}"'}).status_code == 204
+
+
+def test_audit_of_a_reused_screen_code_shows_only_the_callers_branches(api, world):
+    code = "REUSE01"
+    _screen_in(api, world, "town", code, "社区旧屏")       # branch B
+    _delete_screen(api, code)
+    _screen_in(api, world, "city", code, "市里的屏")       # branch A
+    _delete_screen(api, code)
+    _screen_in(api, world, "district", code, "区里的屏")   # inside A, another grant
+    _, city_viewer = key_for(world, "city", "viewer")
+    seen = api.as_(city_viewer).get(f"{V}/audit/screen/{code}")
+    assert seen.status_code == 200
+    units = {e["unit_id"] for e in seen.data["items"]}
+    assert units == {world.unit["city"], world.unit["district"]}, seen.data["items"]
+    assert "社区旧屏" not in str(seen.data)
+
+    # a user with grants in two branches (district and town) sees both, and nothing of city itself
+    both_id, both_key = key_for(world, "district", "viewer", "both")
+    users.grant(world.root, both_id, world.unit["town"], "viewer")
+    seen = api.as_(both_key).get(f"{V}/audit/screen/{code}").data["items"]
+    assert {e["unit_id"] for e in seen} == {world.unit["district"], world.unit["town"]}
+    assert "市里的屏" not in str(seen)
+    # paging through the filtered log loses nothing and shows nothing else
+    pages, cursor = [], None
+    while True:
+        page = api.as_(both_key).get(f"{V}/audit/screen/{code}?limit=1" + (f"&cursor={cursor}" if cursor else ""))
+        assert page.status_code == 200
+        pages += page.data["items"]
+        cursor = page.data["next_cursor"]
+        if not cursor:
+            break
+    assert pages == seen
+
+    # only the town part: a town viewer sees B's history, the code's current life in A is not his
+    _, town_viewer = key_for(world, "town", "viewer")
+    town_seen = api.as_(town_viewer).get(f"{V}/audit/screen/{code}")
+    assert town_seen.status_code == 200 and {e["unit_id"] for e in town_seen.data["items"]} == {world.unit["town"]}
+    # nothing at all in scope: the same 404 as a code that never existed
+    _, other = key_for(world, "town", "viewer", "other")
+    assert api.as_(other).get(f"{V}/audit/screen/{world.screen['city']}").status_code == 404
