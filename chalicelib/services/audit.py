@@ -16,7 +16,7 @@ from chalicelib.models import AuditEntry
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services.access import Principal
 from chalicelib.services.errors import BadRequest, NotFound
-from chalicelib.services.pagination import Page, decode_cursor, encode_cursor, page_over
+from chalicelib.services.pagination import Page, decode_cursor, encode_cursor, page_over, readable
 
 OBJECT_TYPES = ("unit", "account", "screen", "content", "user")
 
@@ -78,7 +78,7 @@ def for_object(principal: Principal, kind: str, ident: str, cursor: str | None, 
     for _ in range(MAX_QUERIES_PER_PAGE):
         results = AuditEntry.by_object.query(key, scan_index_forward=False, limit=limit - len(items),
                                              last_evaluated_key=lek)
-        items.extend(entry for entry in results if principal.visible(entry.unit_id))
+        items.extend(entry for entry in readable(results) if principal.visible(entry.unit_id))
         lek = results.last_evaluated_key
         if not lek or len(items) >= limit:
             break

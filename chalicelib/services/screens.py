@@ -18,7 +18,7 @@ from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, outbox
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict
-from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.pagination import Page, page_by_unit, readable
 from chalicelib.services.screen_reports import hash_player_key, screen_status
 from chalicelib.services.units import scope_units, subtree
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
@@ -120,7 +120,7 @@ def get(principal: Principal, screen_id: str) -> Screen:
 
 def screens_in(unit: Unit) -> list[Screen]:
     """Every screen of a unit's subtree: one index Query per unit, no scan."""
-    return [s for u in subtree(unit) for s in Screen.by_unit.query(u.unit_id)]
+    return [s for u in subtree(unit) for s in readable(Screen.by_unit.query(u.unit_id))]
 
 
 def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,

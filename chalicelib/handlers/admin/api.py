@@ -102,6 +102,8 @@ def _validation_error(exc: ValidationError, where: str = "") -> BadRequest:
     loc = ".".join(str(p) for p in first.get("loc", ()))
     code = {"extra_forbidden": "unknown_field", "missing": "required"}.get(first["type"], "invalid")
     message = first["msg"] if code != "unknown_field" else "unknown field"
+    if first.get("input", ...) is None and code == "invalid":
+        message = "may not be null"
     return BadRequest(message, field=f"{where}{loc}" or None, code=code)
 
 
@@ -119,7 +121,23 @@ def _shape(op: Operation, payload: Any) -> Any:
     """The payload as its response model declares it: undeclared fields never leave."""
     if op.response is None or payload is None:
         return payload
-    return op.response.model_validate(payload).model_dump(mode="json", by_alias=True)
+    try:
+        return op.response.model_validate(payload).model_dump(mode="json", by_alias=True)
+    except ValidationError:
+        items = op.response.model_fields.get("items")
+        if items is None or not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+            raise
+    # one malformed stored item must not break a list: leave it out (and say so in the log)
+    item_model = items.annotation.__args__[0]
+    kept = []
+    for item in payload["items"]:
+        try:
+            item_model.model_validate(item)
+        except ValidationError as exc:
+            logger.warning("malformed item left out of a list", route=op.name, errors=exc.error_count())
+            continue
+        kept.append(item)
+    return op.response.model_validate({**payload, "items": kept}).model_dump(mode="json", by_alias=True)
 
 
 def _parse_body(op: Operation, raw: bytes) -> Any:

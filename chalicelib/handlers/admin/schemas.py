@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -73,6 +73,9 @@ Tag = Text(32)
 Region = Text(32)
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
 Limit = Annotated[int, Field(ge=1, le=200)]
+# A PATCH field that may be left out but not set to null: the stored attribute is required.
+def not_null() -> Any:
+    return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 
 
@@ -88,8 +91,50 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
 
+def _neutral(annotation: Any) -> Any:
+    """A harmless stand-in for a required value a stored item lacks (``_MISSING`` when there is none)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if annotation is str:
+        return ""
+    if annotation is bool:
+        return False
+    if annotation is int:
+        return 0
+    if origin is list or annotation is list:
+        return []
+    if origin is dict or annotation is dict:
+        return {}
+    if origin is Literal and args:
+        return args[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {}
+    return _MISSING
+
+
+_MISSING = object()
+
+
 class Out(BaseModel):
+    """Responses.  A stored item that lacks a required attribute (written by an old version or by hand)
+    is shaped with neutral values instead of failing the whole read or list."""
+
     model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_missing(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        filled = None
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            if data.get(key) is not None or type(None) in get_args(info.annotation) or not info.is_required():
+                continue
+            value = _neutral(info.annotation)
+            if value is not _MISSING:
+                filled = filled if filled is not None else dict(data)
+                filled[key] = value
+        return filled if filled is not None else data
 
 
 class PageQuery(Query):
@@ -120,13 +165,13 @@ class UnitCreate(In):
 
 
 class UnitUpdate(In):
-    parent_id: Id | None = None
-    name: Text(64) | None = None
-    kind: Literal[UNIT_KINDS] | None = None
+    parent_id: Id = not_null()
+    name: Text(64) = not_null()
+    kind: Literal[UNIT_KINDS] = not_null()
     province: Region | None = None
     city: Region | None = None
     district: Region | None = None
-    review_required: bool | None = None
+    review_required: bool = not_null()
 
 
 class UnitOut(Out):
@@ -196,15 +241,15 @@ class AccountCreate(In):
 
 
 class AccountUpdate(In):
-    unit_id: Id | None = None
-    name: Text(64) | None = None
-    account_type: Literal[ACCOUNT_TYPES] | None = None
-    certified: bool | None = None
-    original_id: OriginalId | None = None
+    unit_id: Id = not_null()
+    name: Text(64) = not_null()
+    account_type: Literal[ACCOUNT_TYPES] = not_null()
+    certified: bool = not_null()
+    original_id: OriginalId = not_null()
     template_id: TemplateId | None = None
     subscribe_template_id: TemplateId | None = None
-    app_secret: AppSecret | None = None
-    token: CallbackToken | None = None
+    app_secret: AppSecret = not_null()
+    token: CallbackToken = not_null()
     aes_key: AesKey | None = None
 
 
@@ -261,14 +306,14 @@ class ScreenCreate(In):
 
 
 class ScreenUpdate(In):
-    unit_id: Id | None = None
-    name: Text(64) | None = None
+    unit_id: Id = not_null()
+    name: Text(64) = not_null()
     address: Text(200) | None = None
     province: Region | None = None
     city: Region | None = None
     district: Region | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
-    appid: AppId | None = None
+    appid: AppId = not_null()
 
 
 class QrOut(Out):
@@ -413,7 +458,11 @@ class ContentCreate(_ContentFields):
 
 
 class ContentUpdate(_ContentFields):
-    pass
+    title: Text(120) = not_null()
+    duration: Annotated[int, Field(ge=3, le=600)] = not_null()
+    priority: Literal[NORMAL, URGENT] = not_null()
+    targets: Targets = not_null()
+    push: bool = not_null()
 
 
 class MediaOut(Out):
@@ -508,9 +557,9 @@ class UserCreate(In):
 
 
 class UserUpdate(In):
-    name: Text(64) | None = None
+    name: Text(64) = not_null()
     email: Email | None = None
-    disabled: bool | None = None
+    disabled: bool = not_null()
 
 
 class GrantOut(Out):
