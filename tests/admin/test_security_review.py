@@ -207,7 +207,8 @@ def test_one_malformed_item_never_breaks_a_read_or_a_list(api, world):
                       "appid": {"S": world.appid["city"]}, "revision": {"S": "not a number"}})
     for path in (f"{V}/screens", f"{V}/screens?unit_id={city}", f"{V}/content", f"{V}/units?under={city}",
                  f"{V}/units?parent_id={city}", f"{V}/users", f"{V}/users?unit_id={city}",
-                 f"{V}/screens/BROKEN1", f"{V}/screens/BROKEN2", f"{V}/content/c_broken", f"{V}/units/u_broken", f"{V}/users/usr_broken",
+                 f"{V}/screens/BROKEN1",
+                 f"{V}/screens/BROKEN2", f"{V}/content/c_broken", f"{V}/units/u_broken", f"{V}/users/usr_broken",
                  f"{V}/units/{world.unit['prov']}/ranking"):
         r = api.get(path)
         assert r.status_code in (200, 404), (path, r.status_code, r.data)
@@ -215,3 +216,38 @@ def test_one_malformed_item_never_breaks_a_read_or_a_list(api, world):
             assert all(isinstance(i, dict) for i in r.data["items"])
     listed = api.get(f"{V}/screens?unit_id={city}").data["items"]
     assert world.screen["city"] in {s["screen_id"] for s in listed}  # the good ones are still there
+
+
+# ---- item 6 (screen API) and item 13 (wrong player keys) ----------------------------------------------------------
+
+def _player_key(api, world, where: str = "city") -> str:
+    rotated = api.post(f"{V}/screens/{world.screen[where]}/player-key")
+    assert rotated.status_code == 200
+    return rotated.data["player_key"]
+
+
+def test_deeply_nested_json_to_the_screen_api_is_a_400(api, world):
+    key = _player_key(api, world)
+    nested = "[" * 5000 + "]" * 5000
+    for route in ("heartbeat", "plays"):
+        for body in (nested, '{"plays": ' + nested + "}", '{"a":' * 1000 + "1" + "}" * 1000):
+            r = api.client.http.post(f"/screens/{world.screen['city']}/{route}", body=body[:4000],
+                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+            assert r.status_code == 400, (route, r.status_code, r.body[:200])
+
+
+def test_wrong_player_keys_are_rate_limited_too(api, world):
+    from chalicelib.services.screen_reports import RATE_LIMIT_PER_MINUTE
+
+    code = world.screen["town"]
+    statuses = []
+    for n in range(RATE_LIMIT_PER_MINUTE + 5):
+        r = api.client.http.post(f"/screens/{code}/heartbeat", body="{}",
+                                 headers={"Authorization": f"Bearer psk_wrong{n}", "Content-Type": "application/json"})
+        statuses.append(r.status_code)
+    assert set(statuses[:RATE_LIMIT_PER_MINUTE]) == {401}
+    assert statuses[-1] == 429 and "Retry-After" in {k.title() for k in r.headers}
+    # unknown codes are counted the same way (the limit is per caller, not per existing screen)
+    r = api.client.http.post("/screens/NOSUCH9/heartbeat", body="{}",
+                             headers={"Authorization": "Bearer psk_x", "Content-Type": "application/json"})
+    assert r.status_code == 429
