@@ -251,3 +251,51 @@ def test_wrong_player_keys_are_rate_limited_too(api, world):
     r = api.client.http.post("/screens/NOSUCH9/heartbeat", body="{}",
                              headers={"Authorization": "Bearer psk_x", "Content-Type": "application/json"})
     assert r.status_code == 429
+
+
+# ---- item 11: review bypass --------------------------------------------------------------------------------------
+
+def _etag(api, cid: str) -> dict:
+    return {"If-Match": f'"{api.get(f"{V}/content/{cid}").data["revision"]}"'}
+
+
+def test_an_admin_who_edited_a_pending_item_cannot_approve_it(api, world):
+    assert api.patch(f"{V}/units/{world.unit['city']}", {"review_required": True}).status_code == 200
+    editor = api.as_(world.keys["editor"])
+    made = editor.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "停水通知",
+                                        "body": "明天停水", "targets": {"units": [world.unit["city"]]}})
+    cid = made.data["content_id"]
+    assert editor.post(f"{V}/content/{cid}/submit", headers=_etag(editor, cid)).status_code == 200
+    admin = api.as_(world.keys["admin"])  # not the author: an admin of the unit
+    edited = admin.patch(f"{V}/content/{cid}", {"body": "明天不停水，请到广场集合"}, headers=_etag(admin, cid))
+    assert edited.status_code == 200 and edited.data["status"] == "pending_review"
+    own = admin.post(f"{V}/content/{cid}/approve", headers=_etag(admin, cid))
+    assert own.status_code == 403 and own.data["error"]["code"] == "own_content"
+    assert api.get(f"{V}/content/{cid}").data["status"] == "pending_review"
+    # someone who did not write it may
+    reviewer = api.as_(world.keys["reviewer"])
+    assert reviewer.post(f"{V}/content/{cid}/approve", headers=_etag(reviewer, cid)).status_code == 200
+
+
+def test_approve_and_publish_require_if_match(api, world):
+    assert api.patch(f"{V}/units/{world.unit['city']}", {"review_required": True}).status_code == 200
+    editor, reviewer = api.as_(world.keys["editor"]), api.as_(world.keys["reviewer"])
+    cid = editor.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "通知",
+                                       "body": "原文", "targets": {"units": [world.unit["city"]]}}).data["content_id"]
+    editor.post(f"{V}/content/{cid}/submit", headers=_etag(editor, cid))
+    read = _etag(reviewer, cid)  # the reviewer reads the text ...
+    missing = reviewer.post(f"{V}/content/{cid}/approve")
+    assert missing.status_code == 428 and missing.data["error"]["field"] == "If-Match"
+    editor.patch(f"{V}/content/{cid}", {"body": "改过的文字"}, headers=_etag(editor, cid))  # ... it changes
+    stale = reviewer.post(f"{V}/content/{cid}/approve", headers=read)
+    assert stale.status_code == 412
+    assert api.get(f"{V}/content/{cid}").data["status"] == "pending_review"
+    assert reviewer.post(f"{V}/content/{cid}/approve", headers=_etag(reviewer, cid)).status_code == 200
+    no_tag = editor.post(f"{V}/content/{cid}/publish")
+    assert no_tag.status_code == 428 and api.get(f"{V}/content/{cid}").data["status"] == "approved"
+    assert editor.post(f"{V}/content/{cid}/publish", headers=_etag(editor, cid)).status_code == 200
+    document = api.get(f"{V}/openapi.json").data
+    for action in ("approve", "publish"):
+        params = document["paths"][f"{V}/content/{{content_id}}/{action}"]["post"]["parameters"]
+        assert next(p for p in params if p["name"] == "If-Match")["required"] is True
+        assert "428" in document["paths"][f"{V}/content/{{content_id}}/{action}"]["post"]["responses"]

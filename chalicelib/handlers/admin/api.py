@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.logs import logger
 from chalicelib.services import idempotency
 from chalicelib.services.access import Principal, authenticate
-from chalicelib.services.errors import ApiError, BadRequest, NotFound
+from chalicelib.services.errors import ApiError, BadRequest, NotFound, PreconditionRequired
 
 PREFIX = "/api/v1"
 DEFAULT_MAX_BODY = 16 * 1024
@@ -54,6 +54,7 @@ class Operation:
     max_body: int = DEFAULT_MAX_BODY
     redact: Callable[[dict], dict] | None = None
     errors: tuple[int, ...] = field(default=(400, 401, 403, 404))
+    if_match_required: bool = False
 
 
 REGISTRY: list[Operation] = []
@@ -177,6 +178,8 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
             raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
         call = Call(principal, _parse_body(op, raw), _parse_query(op, dict(request.query_params or {})),
                     _if_match(headers), headers)
+        if op.if_match_required and call.if_match is None:
+            raise PreconditionRequired("send If-Match with the ETag of the revision you read", field="If-Match")
 
         def run() -> tuple[int, Any]:
             result = view(call, **params)
@@ -211,13 +214,13 @@ class _Internal(ApiError):
 def operation(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               idempotent: bool = False, public: bool = False, max_body: int = DEFAULT_MAX_BODY,
-              redact: Callable[[dict], dict] | None = None) -> Callable:
+              redact: Callable[[dict], dict] | None = None, if_match_required: bool = False) -> Callable:
     """Declare one admin route; see the module docstring."""
     full_path = f"{PREFIX}{path}"
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         op = Operation(method, full_path, view.__name__, summary, tag, body, query, response, status, idempotent,
-                       public, max_body, redact)
+                       public, max_body, redact, if_match_required=if_match_required)
         REGISTRY.append(op)
 
         def chalice_view(**params: str) -> Response:

@@ -45,8 +45,10 @@ def document() -> dict[str, Any]:
             params += _query_parameters(op.query)
         if op.method in ("PATCH", "DELETE", "PUT") or op.path.endswith(("/submit", "/approve", "/reject", "/publish",
                                                                          "/withdraw")):
-            params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-                           "description": "the ETag (revision) you read; 412 when it is no longer current"})
+            params.append({"name": "If-Match", "in": "header", "required": op.if_match_required,
+                           "schema": {"type": "string"},
+                           "description": "the ETag (revision) you read; 412 when it is no longer current"
+                                          + ("; required (428 without)" if op.if_match_required else "")})
         if op.idempotent:
             params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": {"type": "string", "maxLength": 128},
@@ -62,7 +64,7 @@ def document() -> dict[str, Any]:
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": {"$ref": refs[(op.response, "validation")]["$ref"]}}}
         responses = {str(op.status): ok}
-        for code in (400, 401, 403, 404, 409, 412, 413, 422):
+        for code in (400, 401, 403, 404, 409, 412, 413, 422) + ((428,) if op.if_match_required else ()):
             responses.setdefault(str(code), error)
         entry["responses"] = responses
         paths.setdefault(op.path, {})[op.method.lower()] = entry
