@@ -299,3 +299,67 @@ def test_approve_and_publish_require_if_match(api, world):
         params = document["paths"][f"{V}/content/{{content_id}}/{action}"]["post"]["parameters"]
         assert next(p for p in params if p["name"] == "If-Match")["required"] is True
         assert "428" in document["paths"][f"{V}/content/{{content_id}}/{action}"]["post"]["responses"]
+
+
+# ---- item 12: Idempotency-Key ------------------------------------------------------------------------------------
+
+def test_a_timed_out_attempt_does_not_block_its_key(api, world, monkeypatch):
+    """A Lambda killed at its deadline runs no cleanup; past that deadline a retry must run, not get 409 for 24 h."""
+    import threading
+    import time
+
+    from chalicelib.services import units as unit_service
+
+    real_create, started, killed = unit_service.create, threading.Event(), threading.Event()
+    calls = []
+
+    def first_attempt_hangs(principal, data, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            killed.wait(30)
+            raise SystemExit("the function was stopped at its deadline")  # nothing after this point runs
+        return real_create(principal, data, **kw)
+
+    monkeypatch.setattr(unit_service, "create", first_attempt_hangs)
+    key = {"Idempotency-Key": "slow-unit"}
+    body = {"parent_id": world.unit["city"], "name": "慢单位", "kind": "community"}
+    first = threading.Thread(target=lambda: _swallow(lambda: api.post(f"{V}/units", body, headers=key)))
+    first.start()
+    assert started.wait(10)
+    try:
+        during = api.post(f"{V}/units", body, headers=key)
+        assert during.status_code == 409 and during.data["error"]["code"] == "request_in_progress"
+        # the first attempt's function deadline (15 min at most for a Lambda) passes without a word from it
+        clock = time.time
+        monkeypatch.setattr(time, "time", lambda: clock() + 16 * 60)
+        retried = api.post(f"{V}/units", body, headers=key)
+        assert retried.status_code == 201, retried.data
+        replayed = api.post(f"{V}/units", body, headers=key)
+        assert replayed.status_code == 201 and replayed.data["unit_id"] == retried.data["unit_id"]
+        assert replayed.headers.get("Idempotency-Replayed") == "true"
+    finally:
+        killed.set()
+        first.join(10)
+    after = api.post(f"{V}/units", body, headers=key)  # the dead attempt's cleanup cannot undo the retry
+    assert after.status_code == 201 and after.data["unit_id"] == retried.data["unit_id"]
+    children = api.get(f"{V}/units?parent_id={world.unit['city']}").data["items"]
+    assert [u["name"] for u in children].count("慢单位") == 1
+
+
+def _swallow(fn) -> None:
+    import contextlib
+
+    with contextlib.suppress(BaseException):  # the simulated stop of the first attempt
+        fn()
+
+
+def test_the_same_key_on_another_path_is_another_request(api, world):
+    key = {"Idempotency-Key": "issue-key-1"}
+    for_viewer = api.post(f"{V}/users/{world.user['viewer']}/keys", {"label": "ci"}, headers=key)
+    for_editor = api.post(f"{V}/users/{world.user['editor']}/keys", {"label": "ci"}, headers=key)
+    assert for_viewer.status_code == for_editor.status_code == 201
+    assert for_editor.data["key"]["user_id"] == world.user["editor"], "replayed another user's key"
+    assert for_editor.data["api_key"] and "Idempotency-Replayed" not in for_editor.headers
+    again = api.post(f"{V}/users/{world.user['viewer']}/keys", {"label": "ci"}, headers=key)
+    assert again.data["key"]["key_id"] == for_viewer.data["key"]["key_id"]

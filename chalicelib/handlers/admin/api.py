@@ -188,7 +188,10 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
 
         key = headers.get("idempotency-key")
         if op.idempotent and key is not None:
-            status, payload, replayed = idempotency.run(principal.user_id, op.name, key, raw, run, op.redact)
+            context = getattr(request, "lambda_context", None)
+            remaining = context.get_remaining_time_in_millis() if context is not None else None
+            status, payload, replayed = idempotency.run(principal.user_id, op.name, key, raw, run, op.redact,
+                                                        path_params=params, remaining_ms=remaining)
             extra = {"Idempotency-Replayed": "true"} if replayed else {}
         else:
             (status, payload), extra = run(), {}
