@@ -363,3 +363,38 @@ def test_the_same_key_on_another_path_is_another_request(api, world):
     assert for_editor.data["api_key"] and "Idempotency-Replayed" not in for_editor.headers
     again = api.post(f"{V}/users/{world.user['viewer']}/keys", {"label": "ci"}, headers=key)
     assert again.data["key"]["key_id"] == for_viewer.data["key"]["key_id"]
+
+
+# ---- item 13: existence probing ----------------------------------------------------------------------------------
+
+def test_taken_ids_answer_alike_wherever_they_are(api, world):
+    """A city admin cannot tell a town screen (or account) from one of his own, nor learn its branch."""
+    city_admin = api.as_(world.keys["admin"])
+    theirs, mine = world.screen["town"], world.screen["city"]
+    assert city_admin.get(f"{V}/screens/{theirs}").status_code == 404
+    answers = []
+    for code in (theirs, mine):
+        r = city_admin.post(f"{V}/screens", {"screen_id": code, "unit_id": world.unit["city"], "name": "新屏",
+                                             "appid": world.appid["city"]})
+        answers.append((r.status_code, r.data))
+    assert answers[0] == answers[1], answers
+    assert answers[0][0] == 409 and answers[0][1]["error"]["code"] == "unavailable"
+    assert world.unit["town"] not in str(answers[0][1])
+
+    accounts = []
+    for appid in (world.appid["town"], world.appid["city"]):
+        r = city_admin.post(f"{V}/accounts", {"appid": appid, "unit_id": world.unit["city"], "name": "号",
+                                              "original_id": "gh_dup00000", "app_secret": "A" * 32, "token": "tok"})
+        accounts.append((r.status_code, r.data))
+    assert accounts[0] == accounts[1] and accounts[0][0] == 409, accounts
+
+    # a screen naming an account: another branch's account reads exactly like one that does not exist
+    refusals = []
+    for appid in (world.appid["town"], "wxnosuchaccount0000"):
+        r = city_admin.post(f"{V}/screens", {"screen_id": "PROBE01", "unit_id": world.unit["city"], "name": "屏",
+                                             "appid": appid})
+        refusals.append((r.status_code, r.data))
+        patched = city_admin.patch(f"{V}/screens/{mine}", {"appid": appid})
+        refusals.append((patched.status_code, patched.data))
+    assert refusals[0] == refusals[2] and refusals[1] == refusals[3], refusals
+    assert refusals[0][0] == 400 and refusals[0][1]["error"]["field"] == "appid"
