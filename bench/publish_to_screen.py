@@ -129,7 +129,7 @@ def main() -> None:
                 "body": "发布到屏幕的时延", "category": "community_notice",
                 "targets": {"screens": [screen["screen_id"]]}})
             cid = draft["content_id"]
-            call("POST", f"/content/{cid}/publish")
+            call("POST", f"/content/{cid}/publish", headers={"If-Match": f'"{draft["revision"]}"'})
             returned = time.time() * 1000
             while manifest_version() == before:
                 time.sleep(0.02)

@@ -45,7 +45,7 @@ WECHAT_CLIENT = "chalicelib.wechat.client"
 WECHAT_CREDENTIALS_MODULE = "chalicelib.services.tokens"  # what every WeChat client asks for its access token
 S3_WRITE_NAMES = {"put_object", "upload_file", "upload_fileobj", "copy_object", "delete_object", "delete_objects",
                   "generate_presigned_post"}
-DATA_PREFIXES = ("screens/*", "media/*")
+DATA_PREFIXES = ("screens/*", "media/*", "uploads/*")  # uploads/: staged media, never public
 SECRET_WRITERS = {"store_account_secrets": "accounts/*", "ensure_app_signing_key": "app/*"}
 
 DYNAMODB_ACTIONS = sorted([

@@ -30,6 +30,7 @@ from chalicelib.handlers.phone_web import (
     page,
     query,
     redirect,
+    return_path,
     same_origin,
     visit,
 )
@@ -119,6 +120,7 @@ def change_subscription(appid: str) -> Response:
     action = data.get("action")
     if code is None or action not in ("subscribe", "unsubscribe"):
         raise PageError(400, "无法识别这块大屏", "请返回上一页重试。", links.subscription_centre(appid), "返回订阅中心")
+    back = return_path(appid, data.get("next"))  # before the write: a bad next must not fail after it
     result = page_subscriptions.change(appid, v.session.openid, code, subscribe=action == "subscribe")
     if result.refusal == Refusal.NOT_FOLLOWING:
         raise PageError(403, "请先关注公众号", f"关注「{v.account.name}」公众号后，就可以订阅大屏、接收大屏推送了。",
@@ -128,7 +130,6 @@ def change_subscription(appid: str) -> Response:
                         links.subscription_centre(appid), "返回")
     if result.outcome == Outcome.UNKNOWN_SCREEN:
         raise PageError(404, "找不到这块大屏", f"没有编号为 {code} 的大屏。", links.subscription_centre(appid), "返回")
-    back = identity.safe_next(appid, data.get("next"))
     separator = "&" if urlsplit(back).query else "?"
     done = urlencode({"done": result.outcome.value, "sid": code})
     return redirect(absolute(f"{back}{separator}{done}"), status=303)

@@ -97,6 +97,18 @@ def form(bp: Blueprint) -> dict[str, str]:
     return {k: v[0][:512] for k, v in parsed.items() if v}
 
 
+def return_path(appid: str, candidate: str | None) -> str:
+    """Where a form sends the browser back: a same-site path of this account's pages, checked *before*
+    the form changes anything.  A ``next`` that is anything else (another site, a scheme, control
+    characters such as CR/LF that would split the Location header) is a 400 with nothing written."""
+    if candidate is None or candidate == "":
+        return identity.safe_next(appid, None)
+    if not candidate.isprintable() or identity.safe_next(appid, candidate) != candidate:
+        raise PageError(400, "无法返回原页面", "链接有误，这次操作没有执行。请返回订阅中心重试。",
+                        f"/m/{appid}/subscribe", "返回订阅中心")
+    return candidate
+
+
 def same_origin(bp: Blueprint) -> bool:
     """A form POST must come from our own pages when the browser says where it came from."""
     origin = (bp.current_request.headers or {}).get("origin")

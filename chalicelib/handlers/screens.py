@@ -38,22 +38,42 @@ def _player_key() -> str | None:
     return headers.get("x-player-key")
 
 
+def _source_ip() -> str:
+    context = bp.current_request.context or {}
+    return str((context.get("identity") or {}).get("sourceIp") or "unknown")[:64]
+
+
+def _rate_limited() -> Response:
+    response = _json(429, {"error": "rate_limited", "message": "请求过于频繁"})
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def _screen_request(screen_id: str, model: type[BaseModel], max_bytes: int):
-    """Authenticate, rate-limit and parse; returns (screen, body) or an error Response."""
+    """Authenticate, rate-limit and parse; returns (screen, body) or an error Response.
+
+    Wrong keys are rate-limited as well as right ones: failures are counted
+    per source address (not per screen, so a flood of wrong keys cannot
+    silence a real screen elsewhere), and once over the limit the address
+    gets 429 without its key being looked at.
+    """
+    failures = f"authfail#{_source_ip()}"
+    if screen_reports.failures_over_limit(failures):
+        return _rate_limited()
     screen = screen_reports.authenticate(screen_id, _player_key())
     if screen is None:
+        if not screen_reports.within_rate_limit(failures):
+            return _rate_limited()
         return _json(401, {"error": "unauthorized", "message": "屏幕密钥无效"})
     if not screen_reports.within_rate_limit(screen_id):
-        response = _json(429, {"error": "rate_limited", "message": "请求过于频繁"})
-        response.headers["Retry-After"] = "60"
-        return response
+        return _rate_limited()
     raw = bp.current_request.raw_body or b""
     if len(raw) > max_bytes:
         return _json(413, {"error": "too_large", "max_bytes": max_bytes})
-    try:
-        body = model.model_validate(json.loads(raw or b"{}"))
-    except (ValueError, ValidationError) as exc:
-        errors = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else []
+    try:  # pydantic's own JSON parser: a depth limit instead of Python's RecursionError on deep nesting
+        body = model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
         return _json(400, {"error": "invalid_body", "details": json.loads(json.dumps(errors, default=str))[:10]})
     return screen, body
 

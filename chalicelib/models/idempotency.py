@@ -1,6 +1,6 @@
 """Idempotency records for create calls (``Idempotency-Key`` header).
 
-Keyed by caller, route and the client's key; holds a fingerprint of the
+Keyed by caller, route, path parameters and the client's key; holds a fingerprint of the
 request body (the same key with another body is refused) and the response
 that was sent, replayed to retries for a day (TTL).
 """
@@ -27,3 +27,7 @@ class IdempotencyRecord(Model):
     response = UnicodeAttribute(null=True)  # JSON body as sent
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     expires_at = TTLAttribute()
+    # epoch milliseconds at which an in-progress attempt is known dead (its function's deadline);
+    # Powertools' idempotency utility calls the same thing in_progress_expiration
+    in_progress_expiry = NumberAttribute(null=True)
+    attempt = UnicodeAttribute(null=True)  # which attempt holds the record: a dead one cannot release a retry's

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.exceptions import AttributeDeserializationError
+
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
 from chalicelib.services.errors import Forbidden, NotFound, Unauthorized
 
@@ -148,7 +150,7 @@ def fetch_in_scope(principal: Principal, model_cls: Any, key: str, what: str, pe
     """
     try:
         obj = model_cls.get(key, consistent_read=consistent_read)
-    except model_cls.DoesNotExist:
+    except (model_cls.DoesNotExist, AttributeDeserializationError):  # a malformed stored item reads as absent
         raise NotFound(what) from None
     if not principal.visible(obj.unit_id):
         raise NotFound(what)

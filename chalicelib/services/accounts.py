@@ -63,7 +63,8 @@ def create(principal: Principal, data: dict[str, Any]) -> Account:
     uow.put(account, condition=Account.appid.does_not_exist(), tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, "account.create", account.unit_id, "account", account.appid, None,
                  snap(public(account)), note=f"secrets set: {sorted(secrets)}")
-    commit(uow, Conflict("an account with this appid is already registered", field="appid", code="exists"))
+    # the same answer wherever the appid is registered: it names no unit (appids are global, branches private)
+    commit(uow, Conflict("appid unavailable: it is already registered", field="appid", code="unavailable"))
     _store_secrets(account, secrets)
     account.refresh(consistent_read=True)
     return account

@@ -16,7 +16,7 @@ from chalicelib.models import AuditEntry
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services.access import Principal
 from chalicelib.services.errors import BadRequest, NotFound
-from chalicelib.services.pagination import Page, page_over
+from chalicelib.services.pagination import Page, decode_cursor, encode_cursor, page_over, readable
 
 OBJECT_TYPES = ("unit", "account", "screen", "content", "user")
 
@@ -53,13 +53,36 @@ def for_unit(principal: Principal, unit_id: str, cursor: str | None, limit: int)
         unit_id, scan_index_forward=False, limit=n, last_evaluated_key=lek))], cursor, limit)
 
 
+MAX_QUERIES_PER_PAGE = 10  # DynamoDB round trips one filtered page may take; a short page keeps its cursor
+
+
 def for_object(principal: Principal, kind: str, ident: str, cursor: str | None, limit: int) -> Page:
-    """An object's history; 404 unless its (latest) unit is in the caller's scope."""
+    """An object's history as far as the caller may see it, newest first.
+
+    Every entry is checked against the caller's scope, not only the newest: an
+    object can move between units, and a screen code deleted in one branch can
+    be created again in another, so one history spans branches.  Entries of
+    units outside every grant are left out; when none is visible the answer is
+    the same 404 as for an object that never existed.
+    """
     if kind not in OBJECT_TYPES:
         raise BadRequest(f"type must be one of {', '.join(OBJECT_TYPES)}", field="type")
     key = object_key(kind, ident)
-    latest = next(iter(AuditEntry.by_object.query(key, scan_index_forward=False, limit=1)), None)
-    if latest is None or not principal.visible(latest.unit_id):
+    lek: dict | None = None
+    if cursor:
+        state = decode_cursor(cursor)
+        if state.get("s") != key:
+            raise BadRequest("cursor does not belong to this list", field="cursor")
+        lek = state.get("k")
+    items: list[AuditEntry] = []
+    for _ in range(MAX_QUERIES_PER_PAGE):
+        results = AuditEntry.by_object.query(key, scan_index_forward=False, limit=limit - len(items),
+                                             last_evaluated_key=lek)
+        items.extend(entry for entry in readable(results) if principal.visible(entry.unit_id))
+        lek = results.last_evaluated_key
+        if not lek or len(items) >= limit:
+            break
+    next_cursor = encode_cursor({"s": key, "k": lek}) if lek else None
+    if not items and not next_cursor and not cursor:
         raise NotFound(kind)
-    return page_over([(key, lambda lek, n: AuditEntry.by_object.query(
-        key, scan_index_forward=False, limit=n, last_evaluated_key=lek))], cursor, limit)
+    return Page(items, next_cursor)

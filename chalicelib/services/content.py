@@ -272,8 +272,10 @@ def transition(principal: Principal, content_id: str, action: str, if_match: int
                         code="review_required")
     if status not in sources:
         raise Conflict(f"cannot {action} content that is {status}", code="invalid_transition")
-    if action == "approve" and principal.user_id in (content.submitted_by, content.created_by):
-        raise Forbidden("content cannot be approved by its own author", code="own_content")
+    if action == "approve" and principal.user_id in (content.submitted_by, content.created_by,
+                                                     content.updated_by):
+        # the last editor counts as an author: else an admin could rewrite a pending item and approve it himself
+        raise Forbidden("content cannot be approved by its author or its last editor", code="own_content")
     if action == "reject" and not reason:
         raise BadRequest("a reason is required", field="reason")
     before = snap(public(content))

@@ -53,6 +53,12 @@ class PreconditionFailed(ApiError):
     status, code = 412, "precondition_failed"
 
 
+class PreconditionRequired(ApiError):
+    """The call changes what the caller must have read first, and he did not say which revision he read."""
+
+    status, code = 428, "precondition_required"
+
+
 class Unprocessable(ApiError):
     status, code = 422, "unprocessable"
 

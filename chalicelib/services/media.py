@@ -1,16 +1,25 @@
 """Media uploads straight to the bucket by pre-signed POST, content-addressed.
 
-The client names the file by its SHA-256, size and type; the policy it gets
-fixes the key (``media/<sha256>.<ext>``), the exact size and the content type,
-so S3 itself refuses anything else.  Before content may reference a file,
-``verify`` checks the stored object (size and type, and the hash itself for
-files up to ``HASH_CHECK_BYTES``) and deletes a forged one: an object under a
-hash is the bytes of that hash, which is what lets the CDN cache it forever.
+The client names the file by its SHA-256, size and type.  The form it gets
+never writes the content-addressed key itself: it writes a fresh staging key
+(``uploads/staging/<sha256>/<random>``), fixed in the policy together with the
+exact size and the content type.  Hash and size are public (manifests list
+them), so a form for the final key would let anyone who can upload replace
+the bytes another unit's screens show; a staging key cannot hurt anyone.
+
+Before content may reference a file, ``verify`` finds it: the final key
+``media/<sha256>.<ext>`` if it is already stored, else a staged upload whose
+size, type and SHA-256 are checked on the stored bytes and only then copied to
+the final key (if still absent).  Staged objects are deleted once looked at,
+matching or not.  So an object under ``media/`` is always the bytes of its
+hash, which is what lets the CDN cache it forever, and only the server writes
+there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,7 +35,9 @@ TYPES = {  # content type -> (extension, max bytes)
     "video/mp4": ("mp4", 200 * 1024 * 1024),
 }
 UPLOAD_EXPIRES_SECONDS = 900
-HASH_CHECK_BYTES = 50 * 1024 * 1024
+HASH_CHECK_BYTES = 50 * 1024 * 1024  # re-hash of an already published object (they were hashed when staged)
+STAGING_PREFIX = "uploads/staging/"
+MAX_STAGED_CHECKED = 10  # staged candidates looked at per verify (each is deleted after)
 
 
 class MediaError(ValueError):
@@ -37,6 +48,10 @@ def media_key(sha256: str, content_type: str) -> str:
     return f"media/{sha256}.{TYPES[content_type][0]}"
 
 
+def staging_prefix(sha256: str) -> str:
+    return f"{STAGING_PREFIX}{sha256}/"
+
+
 def check_request(size: int, content_type: str) -> None:
     if content_type not in TYPES:
         raise MediaError(f"type must be one of {', '.join(TYPES)}")
@@ -45,13 +60,29 @@ def check_request(size: int, content_type: str) -> None:
         raise MediaError(f"{content_type} files are limited to {limit} bytes")
 
 
+def _bucket() -> str:
+    return get_settings().player_bucket
+
+
 def _head(key: str) -> dict[str, Any] | None:
     try:
-        return client("s3").head_object(Bucket=get_settings().player_bucket, Key=key)
+        return client("s3").head_object(Bucket=_bucket(), Key=key)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
+
+
+def _matches(head: dict[str, Any], size: int, content_type: str) -> bool:
+    return head["ContentLength"] == size and head.get("ContentType") == content_type
+
+
+def _sha256_of(key: str) -> str:
+    body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: body.read(1024 * 1024), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def presign(sha256: str, size: int, content_type: str) -> dict[str, Any]:
@@ -59,11 +90,14 @@ def presign(sha256: str, size: int, content_type: str) -> dict[str, Any]:
     check_request(size, content_type)
     key = media_key(sha256, content_type)
     head = _head(key)
-    if head is not None and head["ContentLength"] == size and head.get("ContentType") == content_type:
+    if head is not None:
+        if not _matches(head, size, content_type):
+            raise MediaError("a file with this sha256 is already stored with another size or type")
         return {"key": key, "exists": True, "upload": None}
+    staging = f"{staging_prefix(sha256)}{secrets.token_hex(16)}"
     post = client("s3").generate_presigned_post(
-        Bucket=get_settings().player_bucket,
-        Key=key,
+        Bucket=_bucket(),
+        Key=staging,
         Fields={"Content-Type": content_type},
         Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
         ExpiresIn=UPLOAD_EXPIRES_SECONDS,
@@ -72,21 +106,36 @@ def presign(sha256: str, size: int, content_type: str) -> dict[str, Any]:
                                                     "expires_in": UPLOAD_EXPIRES_SECONDS}}
 
 
+def _publish_staged(sha256: str, size: int, content_type: str, key: str) -> bool:
+    """Copy the first staged upload that really is these bytes to ``key``; delete what was looked at."""
+    s3 = client("s3")
+    listed = s3.list_objects_v2(Bucket=_bucket(), Prefix=staging_prefix(sha256), MaxKeys=MAX_STAGED_CHECKED)
+    found = False
+    for obj in listed.get("Contents", []):
+        staged = obj["Key"]
+        if not found:
+            head = _head(staged)
+            if head is not None and _matches(head, size, content_type) and _sha256_of(staged) == sha256:
+                if _head(key) is None:  # never rewrite a published object (a racing copy writes the same bytes)
+                    s3.copy_object(Bucket=_bucket(), Key=key, CopySource={"Bucket": _bucket(), "Key": staged},
+                                   MetadataDirective="COPY")
+                found = True
+        s3.delete_object(Bucket=_bucket(), Key=staged)
+    return found
+
+
 def verify(sha256: str, size: int, content_type: str) -> dict[str, Any]:
-    """The media entry content stores, after checking the uploaded object."""
+    """The media entry content stores, after checking (and if staged, publishing) the uploaded object."""
     check_request(size, content_type)
     key = media_key(sha256, content_type)
     head = _head(key)
     if head is None:
-        raise MediaError("the file has not been uploaded")
-    if head["ContentLength"] != size or head.get("ContentType") != content_type:
+        if not _publish_staged(sha256, size, content_type, key):
+            raise MediaError("no upload of this file with this sha256, size and type was found")
+    elif not _matches(head, size, content_type):
         raise MediaError("the stored file's size or type differs from the request")
-    if size <= HASH_CHECK_BYTES:
-        body = client("s3").get_object(Bucket=get_settings().player_bucket, Key=key)["Body"]
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: body.read(1024 * 1024), b""):
-            digest.update(chunk)
-        if digest.hexdigest() != sha256:
-            client("s3").delete_object(Bucket=get_settings().player_bucket, Key=key)
-            raise MediaError("the stored file does not match its sha256; it was removed")
+    elif size <= HASH_CHECK_BYTES and _sha256_of(key) != sha256:
+        # only objects written before staging existed (or by hand) can get here
+        client("s3").delete_object(Bucket=_bucket(), Key=key)
+        raise MediaError("the stored file does not match its sha256; it was removed")
     return {"key": key, "type": content_type, "size": size, "sha256": sha256}

@@ -10,12 +10,14 @@ outside what the server chose to query.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from pynamodb.exceptions import AttributeDeserializationError
 
+from chalicelib.logs import logger
 from chalicelib.secrets import app_signing_key
 from chalicelib.services.errors import BadRequest
 
@@ -48,6 +50,22 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return state
 
 
+def readable(results: Iterable[Any]) -> Iterator[Any]:
+    """The items of a query that can be read; one malformed stored item is skipped, not fatal.
+
+    pynamodb advances its iterator before decoding an item, so skipping keeps
+    the query's position (and ``last_evaluated_key``) right.
+    """
+    iterator = iter(results)
+    while True:
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+        except AttributeDeserializationError as exc:
+            logger.warning("malformed stored item skipped", reason=str(exc))
+
+
 def page_over(sources: list[Source], cursor: str | None, limit: int) -> Page:
     """Items from ``sources`` (each ``(id, query(lek, limit))``) starting at ``cursor``."""
     ids = [sid for sid, _ in sources]
@@ -61,7 +79,7 @@ def page_over(sources: list[Source], cursor: str | None, limit: int) -> Page:
     for i in range(start, len(sources)):
         sid, query = sources[i]
         results = query(lek if i == start else None, limit - len(items))
-        items.extend(results)
+        items.extend(readable(results))
         if len(items) >= limit:
             last = results.last_evaluated_key
             if last:

@@ -21,12 +21,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cachetools import TTLCache
+from pynamodb.exceptions import AttributeDeserializationError
 
 from chalicelib.models.accounts import Account
 from chalicelib.models.screens import Screen, normalise_screen_code
 from chalicelib.models.units import Unit
 from chalicelib.services import playlist, push_policy
 from chalicelib.services.manifest_store import load_manifest
+from chalicelib.services.pagination import readable
 
 CATALOGUE_SECONDS = 30
 MANIFEST_SECONDS = 10
@@ -89,7 +91,7 @@ def _tree_of(unit: Unit) -> _Tree:
         return hit
     units = {u.unit_id: u for u in Unit.subtree.query(unit.root_id)}
     with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
-        per_unit = pool.map(lambda uid: list(Screen.by_unit.query(uid)), sorted(units))
+        per_unit = pool.map(lambda uid: list(readable(Screen.by_unit.query(uid))), sorted(units))
         screens = [s for batch in per_unit for s in batch]
     tree = _Tree(units, screens)
     with _lock:
@@ -140,7 +142,7 @@ def _card(screen: Screen, units: dict[str, Unit], near: bool) -> Card:
 
 
 def _matches(card: Card, needle: str) -> bool:
-    haystack = " ".join([card.screen.name, card.screen.screen_id, card.screen.address or "", card.unit_name,
+    haystack = " ".join([card.screen.name or "", card.screen.screen_id, card.screen.address or "", card.unit_name,
                          card.region]).casefold()
     return needle in haystack
 
@@ -162,7 +164,7 @@ def _ordered_cards(account: Account, query: str) -> list[tuple[tuple[str, str], 
         if code and all(c.screen.screen_id != code for c in cards):
             try:
                 other = Screen.get(code)
-            except Screen.DoesNotExist:
+            except (Screen.DoesNotExist, AttributeDeserializationError):  # malformed reads as absent
                 other = None
             if other is not None:
                 unit = tree.units.get(other.unit_id) or _unit_or_none(other.unit_id)

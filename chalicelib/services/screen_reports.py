@@ -77,6 +77,16 @@ def screen_status(screen: Screen, now: datetime | None = None) -> Literal["onlin
     return "online" if now - screen.last_seen <= timedelta(seconds=2 * interval) else "offline"
 
 
+def failures_over_limit(bucket: str, limit: int | None = None, now: datetime | None = None) -> bool:
+    """True when ``bucket`` already used up this minute's ``limit`` (read only: nothing is counted)."""
+    now = now or utcnow()
+    try:
+        record = ScreenReportRecord.get(f"rate#{bucket}#{now:%Y%m%d%H%M}")
+    except ScreenReportRecord.DoesNotExist:
+        return False
+    return int(record.count or 0) >= (limit or RATE_LIMIT_PER_MINUTE)
+
+
 def within_rate_limit(screen_id: str, limit: int | None = None, now: datetime | None = None) -> bool:
     """Count one request of this screen in the current minute; False once over ``limit``."""
     now = now or utcnow()

@@ -18,7 +18,7 @@ from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, content_targets, outbox
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict
-from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.pagination import Page, page_by_unit, readable
 from chalicelib.services.screen_reports import hash_player_key, screen_status
 from chalicelib.services.units import scope_units, subtree
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
@@ -40,15 +40,23 @@ def public(screen: Screen) -> dict[str, Any]:
     }
 
 
+UNAVAILABLE = "screen id unavailable"  # the same for a code taken in any branch: ids are global, branches private
+NO_ACCOUNT = "no such official account for the screen's unit or a superior unit"
+
+
 def _check_account(appid: str, unit: Unit) -> None:
-    """A screen subscribes through an account of its own unit or of a superior unit."""
+    """A screen subscribes through an account of its own unit or of a superior unit.
+
+    An account elsewhere answers exactly like one that does not exist, so appids
+    of other branches cannot be probed through this check.
+    """
     try:
         account = Account.get(appid)
-    except Account.DoesNotExist:
-        raise BadRequest("no such official account", field="appid") from None
-    owner = Unit.get(account.unit_id)
+        owner = Unit.get(account.unit_id)
+    except (Account.DoesNotExist, Unit.DoesNotExist):
+        raise BadRequest(NO_ACCOUNT, field="appid") from None
     if not unit.path.startswith(owner.path):
-        raise BadRequest("the account must belong to the screen's unit or a superior unit", field="appid")
+        raise BadRequest(NO_ACCOUNT, field="appid")
 
 
 def _visible(principal: Principal, screen_id: str, permission: str = READ) -> Screen:
@@ -66,7 +74,7 @@ def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
     uow.put(screen, condition=Screen.screen_id.does_not_exist(), tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, "screen.create", screen.unit_id, "screen", screen.screen_id, None,
                  snap(public(screen)))
-    commit(uow, Conflict("a screen with this code exists", field="screen_id", code="exists"))
+    commit(uow, Conflict(UNAVAILABLE, field="screen_id", code="unavailable"))
     _fill_qrcode(screen)
     outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
     content_targets.follow_screen(screen.screen_id)  # content already published to its unit or tags
@@ -121,7 +129,7 @@ def get(principal: Principal, screen_id: str) -> Screen:
 
 def screens_in(unit: Unit) -> list[Screen]:
     """Every screen of a unit's subtree: one index Query per unit, no scan."""
-    return [s for u in subtree(unit) for s in Screen.by_unit.query(u.unit_id)]
+    return [s for u in subtree(unit) for s in readable(Screen.by_unit.query(u.unit_id))]
 
 
 def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,

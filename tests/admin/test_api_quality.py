@@ -256,7 +256,8 @@ def test_media_upload_by_presigned_post_and_verification(api, world):
     policy = json.loads(base64.b64decode(form["fields"]["policy"]))
     assert {"Content-Type": "image/png"} in policy["conditions"]
     assert ["content-length-range", len(png), len(png)] in policy["conditions"]
-    assert {"key": f"media/{sha}.png"} in policy["conditions"]
+    staging = form["fields"]["key"]  # the form writes a staging key, never the published one
+    assert staging.startswith(f"uploads/staging/{sha}/") and {"key": staging} in policy["conditions"]
     item = {"unit_id": world.unit["city"], "kind": "image", "title": "图片", "targets": {"units": [world.unit["city"]]},
             "media": [{"sha256": sha, "size": len(png), "type": "image/png"}]}
     not_yet = api.post(f"{V}/content", item)

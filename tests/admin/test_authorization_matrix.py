@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import pytest
 
 from app import app
+from chalicelib.handlers.admin.api import REGISTRY
 from chalicelib.services import accounts, content, screens, units, users
 from chalicelib.services.access import PERMISSIONS
-from tests.admin.world import ROLES, SECRET, TOKEN, World
+from tests.admin.world import ROLES, SECRET, TOKEN, World, if_match
 
 SCOPES = {"own": "city", "sub": "district", "sibling": "town"}
 _seq = itertools.count()
@@ -150,7 +151,10 @@ def test_routes_cover_every_scoped_route():
 def test_matrix(matrix_world, route, role, scope):
     world, api = matrix_world
     path, body = route.make(world, SCOPES[scope])
-    response = api.as_(world.keys[role]).call(route.method, path, body)
+    headers = None
+    if next(op for op in REGISTRY if (op.method, op.path) == (route.method, V + route.template)).if_match_required:
+        headers = if_match(api.as_(world.root_key), path.rsplit("/", 2)[1])
+    response = api.as_(world.keys[role]).call(route.method, path, body, headers=headers)
     if scope == "sibling":
         assert response.status_code == 404, (response.status_code, response.data)
         assert response.data["error"]["code"] == "not_found"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.models import Content
+from tests.admin.world import if_match
 
 V = "/api/v1"
 
@@ -33,7 +34,7 @@ def test_publish_without_review_enqueues_push_and_manifest_once(api, world, queu
     editor = api.as_(world.keys["editor"])
     item = make(editor, world)
     assert item["status"] == "draft"
-    published = editor.post(f"{V}/content/{item['content_id']}/publish")
+    published = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
     assert published.status_code == 200, published.data
     assert published.data["status"] == "published"
     assert published.data["screen_ids"] == ["CI000", "DI001"]  # city and its subordinate district
@@ -47,7 +48,7 @@ def test_publish_without_review_enqueues_push_and_manifest_once(api, world, queu
     assert manifests == [{"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_published",
                           "content_id": item["content_id"]}]
     # a retried publish answers the same and enqueues nothing new
-    again = editor.post(f"{V}/content/{item['content_id']}/publish")
+    again = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
     assert again.status_code == 200 and again.data["revision"] == published.data["revision"]
     assert queues("push") == [] and queues("manifest") == []
     assert Content.get(item["content_id"]).outbox is None
@@ -60,11 +61,11 @@ def test_retry_after_crash_resends_same_job_id(api, world, queues, monkeypatch):
     item = make(editor, world)
     real_send = outbox.send
     monkeypatch.setattr(outbox, "send", lambda messages: (_ for _ in ()).throw(RuntimeError("SQS down")))
-    failed = editor.post(f"{V}/content/{item['content_id']}/publish")
+    failed = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
     assert failed.status_code == 500
     assert Content.get(item["content_id"]).outbox  # owed messages kept with the change
     monkeypatch.setattr(outbox, "send", real_send)
-    retried = editor.post(f"{V}/content/{item['content_id']}/publish")
+    retried = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
     assert retried.status_code == 200
     pushes = queues("push")
     assert [p["job_id"] for p in pushes] == [f"{item['content_id']}:{retried.data['revision']}"]
@@ -73,7 +74,8 @@ def test_retry_after_crash_resends_same_job_id(api, world, queues, monkeypatch):
 
 def test_push_off_sends_manifest_only(api, world, queues):
     item = make(api, world, push=False)
-    assert api.post(f"{V}/content/{item['content_id']}/publish").status_code == 200
+    cid = item["content_id"]
+    assert api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid)).status_code == 200
     assert queues("push") == [] and len(queues("manifest")) == 1
 
 
@@ -82,11 +84,13 @@ def test_review_flow_all_transitions(api, world, queues):
     editor, reviewer = api.as_(world.keys["editor"]), api.as_(world.keys["reviewer"])
     item = make(editor, world)
     cid = item["content_id"]
-    refused = editor.post(f"{V}/content/{cid}/publish")
+    refused = editor.post(f"{V}/content/{cid}/publish", headers=if_match(editor, cid))
     assert refused.status_code == 403 and refused.data["error"]["code"] == "review_required"
-    assert reviewer.post(f"{V}/content/{cid}/approve").data["error"]["code"] == "invalid_transition"
+    too_early = reviewer.post(f"{V}/content/{cid}/approve", headers=if_match(reviewer, cid))
+    assert too_early.data["error"]["code"] == "invalid_transition"
     assert editor.post(f"{V}/content/{cid}/submit").data["status"] == "pending_review"
-    assert editor.post(f"{V}/content/{cid}/approve").status_code == 403  # editors do not review
+    # editors do not review
+    assert editor.post(f"{V}/content/{cid}/approve", headers=if_match(editor, cid)).status_code == 403
     no_reason = reviewer.post(f"{V}/content/{cid}/reject", {})
     assert no_reason.status_code == 400 and no_reason.data["error"]["field"] == "reason"
     rejected = reviewer.post(f"{V}/content/{cid}/reject", {"reason": "时间写错了"})
@@ -94,10 +98,10 @@ def test_review_flow_all_transitions(api, world, queues):
     edited = editor.patch(f"{V}/content/{cid}", {"body": "本周日上午9点"})
     assert edited.data["status"] == "draft"
     assert editor.post(f"{V}/content/{cid}/submit").data["status"] == "pending_review"
-    approved = reviewer.post(f"{V}/content/{cid}/approve")
+    approved = reviewer.post(f"{V}/content/{cid}/approve", headers=if_match(reviewer, cid))
     assert approved.data["status"] == "approved" and approved.data["reviewed_by"] == world.user["reviewer"]
     assert queues("manifest") == []
-    published = editor.post(f"{V}/content/{cid}/publish")
+    published = editor.post(f"{V}/content/{cid}/publish", headers=if_match(editor, cid))
     assert published.data["status"] == "published"
     assert len(queues("push")) == 1 and len(queues("manifest")) == 1
     # editing published content sends it back to review and off the screens
@@ -106,8 +110,8 @@ def test_review_flow_all_transitions(api, world, queues):
     assert queues("manifest") == [{"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_updated",
                                    "content_id": cid}]
     assert queues("push") == []
-    reviewer.post(f"{V}/content/{cid}/approve")
-    republished = editor.post(f"{V}/content/{cid}/publish")
+    reviewer.post(f"{V}/content/{cid}/approve", headers=if_match(reviewer, cid))
+    republished = editor.post(f"{V}/content/{cid}/publish", headers=if_match(editor, cid))
     assert republished.data["status"] == "published"
     assert queues("push")[0]["job_id"] == f"{cid}:{republished.data['revision']}"
     withdrawn = editor.post(f"{V}/content/{cid}/withdraw")
@@ -119,7 +123,7 @@ def test_author_cannot_approve_own_submission(api, world):
     require_review(api, world)
     item = make(api, world)  # root admin writes and submits
     api.post(f"{V}/content/{item['content_id']}/submit")
-    own = api.post(f"{V}/content/{item['content_id']}/approve")
+    own = api.post(f"{V}/content/{item['content_id']}/approve", headers=if_match(api, item['content_id']))
     assert own.status_code == 403 and own.data["error"]["code"] == "own_content"
 
 
@@ -127,13 +131,14 @@ def test_superior_review_requirement_applies_below(api, world):
     require_review(api, world, "prov")
     item = make(api.as_(world.keys["editor"]), world, **{"unit_id": world.unit["district"],
                                                           "targets": {"units": [world.unit["district"]]}})
-    r = api.as_(world.keys["editor"]).post(f"{V}/content/{item['content_id']}/publish")
+    editor = api.as_(world.keys["editor"])
+    r = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item["content_id"]))
     assert r.status_code == 403 and r.data["error"]["code"] == "review_required"
 
 
 def test_edit_published_without_review_rebuilds_old_and_new_screens(api, world, queues):
     item = make(api, world, targets={"screens": ["CI000"]})
-    api.post(f"{V}/content/{item['content_id']}/publish")
+    api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
     queues("push"), queues("manifest")
     edited = api.patch(f"{V}/content/{item['content_id']}", {"targets": {"screens": ["DI001"]}})
     assert edited.data["status"] == "published" and edited.data["screen_ids"] == ["DI001"]
@@ -151,8 +156,10 @@ def test_edit_published_without_review_rebuilds_old_and_new_screens(api, world, 
 def test_illegal_transitions(api, world, setup, action, code):
     item = make(api, world)
     for step in setup:
-        assert api.post(f"{V}/content/{item['content_id']}/{step}").status_code == 200
-    r = api.post(f"{V}/content/{item['content_id']}/{action}", {"reason": "x"} if action == "reject" else None)
+        assert api.post(f"{V}/content/{item['content_id']}/{step}",
+                        headers=if_match(api, item["content_id"])).status_code == 200
+    r = api.post(f"{V}/content/{item['content_id']}/{action}", {"reason": "x"} if action == "reject" else None,
+                 headers=if_match(api, item["content_id"]))
     assert r.status_code == code, r.data
     assert r.data["error"]["code"] == "invalid_transition"
 
@@ -160,7 +167,7 @@ def test_illegal_transitions(api, world, setup, action, code):
 def test_withdrawn_and_published_cannot_be_edited_or_deleted_wrongly(api, world):
     item = make(api, world)
     cid = item["content_id"]
-    api.post(f"{V}/content/{cid}/publish")
+    api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid))
     assert api.delete(f"{V}/content/{cid}").status_code == 409
     api.post(f"{V}/content/{cid}/withdraw")
     assert api.patch(f"{V}/content/{cid}", {"title": "x"}).status_code == 409
@@ -172,7 +179,7 @@ def test_expiry_is_reported_and_blocks_publishing(api, world):
     soon = datetime.now(UTC) + timedelta(hours=1)
     item = make(api, world, valid_until=soon.isoformat())
     cid = item["content_id"]
-    assert api.post(f"{V}/content/{cid}/publish").data["status"] == "published"
+    assert api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid)).data["status"] == "published"
     Content(cid).update(actions=[Content.valid_until.set(datetime.now(UTC) - timedelta(seconds=1))])
     assert api.get(f"{V}/content/{cid}").data["status"] == "expired"
     listed = api.get(f"{V}/content?status=expired&unit_id={world.unit['city']}").data["items"]
@@ -180,7 +187,7 @@ def test_expiry_is_reported_and_blocks_publishing(api, world):
     assert api.get(f"{V}/content?status=published&unit_id={world.unit['city']}").data["items"] == []
     late = make(api, world, valid_until=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
     Content(late["content_id"]).update(actions=[Content.valid_until.set(datetime.now(UTC) - timedelta(seconds=1))])
-    r = api.post(f"{V}/content/{late['content_id']}/publish")
+    r = api.post(f"{V}/content/{late['content_id']}/publish", headers=if_match(api, late['content_id']))
     assert r.status_code == 409 and r.data["error"]["code"] == "expired"
 
 
@@ -190,10 +197,11 @@ def test_targets_outside_the_unit_are_refused_and_empty_targets_cannot_publish(a
     r = api.post(f"{V}/content", notice(world, targets={"units": [world.unit["town"]]}))
     assert r.status_code == 400 and r.data["error"]["field"] == "targets.units.0"
     item = make(api, world, targets={"tags": ["no-such-tag"]})
-    r = api.post(f"{V}/content/{item['content_id']}/publish")
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
     assert r.status_code == 422 and r.data["error"]["code"] == "no_screens"
 
 
 def test_tag_targets_resolve_within_the_subtree(api, world):
     item = make(api, world, targets={"tags": ["lobby"]})
-    assert api.post(f"{V}/content/{item['content_id']}/publish").data["screen_ids"] == ["CI000", "DI001"]
+    published = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item["content_id"]))
+    assert published.data["screen_ids"] == ["CI000", "DI001"]

@@ -62,8 +62,8 @@ def test_screen_codes_and_accounts_are_checked(api, world):
     assert other.status_code == 400 and other.data["error"]["field"] == "appid"
     assert api.post(f"{V}/screens", screen_body(world)).status_code == 201
     dup = api.post(f"{V}/screens", screen_body(world))
-    assert dup.status_code == 409 and dup.data["error"] == {"code": "exists", "field": "screen_id",
-                                                            "message": "a screen with this code exists"}
+    assert dup.status_code == 409 and dup.data["error"] == {"code": "unavailable", "field": "screen_id",
+                                                            "message": "screen id unavailable"}
 
 
 def test_moving_a_screen_to_another_account_remakes_its_qr(api, world, standin_server):

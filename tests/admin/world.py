@@ -97,3 +97,9 @@ class Api:
 
     def delete(self, path, **kw):
         return self.call("DELETE", path, **kw)
+
+
+def if_match(api: Api, content_id: str) -> dict[str, str]:
+    """The If-Match header naming the content's current revision, as a client that just read it sends."""
+    headers = {k.lower(): v for k, v in api.get(f"/api/v1/content/{content_id}").headers.items()}
+    return {"If-Match": headers["etag"]}

@@ -126,3 +126,18 @@ def test_oversized_form_is_refused(browser, gw):
     token = signed_in(browser)
     reply = browser.post_form(CENTRE, {"csrf": token, "screen": "NJ001", "action": "subscribe", "pad": "x" * 5000})
     assert reply.status_code == 413 and fans("NJ001") == 0
+
+
+def test_a_bad_next_is_refused_before_anything_is_written(browser, gw):
+    """CR/LF (or any other place) in ``next`` is a 400 with the subscription untouched, never a 500 after it."""
+    gw.follow("o-page")
+    token = signed_in(browser)
+    for bad in (f"{CENTRE}\r\nSet-Cookie: x=1", f"{CENTRE}\n", f"{CENTRE}%0d%0a\tx", "https://evil.example/",
+                "//evil.example/m", f"/m/{PLAIN_APPID}/\x00subscribe"):
+        reply = browser.post_form(CENTRE, {"csrf": token, "screen": "NJ001", "action": "subscribe", "next": bad})
+        assert reply.status_code == 400, (bad, reply.status_code)
+        assert fans("NJ001") == 0, bad
+    # a same-site path and no next at all still work
+    assert "已订阅" in tap(browser, token, "NJ001", "subscribe", f"/m/{PLAIN_APPID}/mine").body.decode()
+    reply = browser.post_form(CENTRE, {"csrf": token, "screen": "NJ001", "action": "unsubscribe"})
+    assert reply.status_code == 303 and fans("NJ001") == 0

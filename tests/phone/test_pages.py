@@ -218,3 +218,22 @@ def test_pages_carry_security_headers(browser, demo):
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "<script" not in response.body.decode()
+
+
+def test_centre_and_search_survive_a_malformed_screen(browser, wider_tree):
+    """A stored screen lacking its name (or with a mistyped attribute) must not break the public pages."""
+    from chalicelib.services import screen_catalogue
+    from tests.support import reset_process_caches
+
+    table = Screen.Meta.table_name
+    aws_client("dynamodb").put_item(TableName=table, Item={
+        "screen_id": {"S": "EA002"}, "unit_id": {"S": "east"}, "appid": {"S": PLAIN_APPID}})
+    aws_client("dynamodb").put_item(TableName=table, Item={
+        "screen_id": {"S": "EA003"}, "unit_id": {"S": "east"}, "appid": {"S": PLAIN_APPID}, "name": {"S": "坏"},
+        "fan_count": {"S": "many"}})
+    reset_process_caches()
+    screen_catalogue._trees.clear()
+    for query in ("", "?q=图书馆", "?q=EA002", "?q=EA003"):
+        r = browser.get(f"/m/{PLAIN_APPID}/subscribe{query}")
+        assert r.status_code == 200, (query, r.status_code)
+        assert "栖霞图书馆" in text(r) or query.startswith("?q=EA")

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.logs import logger
 from chalicelib.services import idempotency
 from chalicelib.services.access import Principal, authenticate
-from chalicelib.services.errors import ApiError, BadRequest, NotFound
+from chalicelib.services.errors import ApiError, BadRequest, NotFound, PreconditionRequired
 
 PREFIX = "/api/v1"
 DEFAULT_MAX_BODY = 16 * 1024
@@ -54,6 +54,7 @@ class Operation:
     max_body: int = DEFAULT_MAX_BODY
     redact: Callable[[dict], dict] | None = None
     errors: tuple[int, ...] = field(default=(400, 401, 403, 404))
+    if_match_required: bool = False
 
 
 REGISTRY: list[Operation] = []
@@ -102,6 +103,8 @@ def _validation_error(exc: ValidationError, where: str = "") -> BadRequest:
     loc = ".".join(str(p) for p in first.get("loc", ()))
     code = {"extra_forbidden": "unknown_field", "missing": "required"}.get(first["type"], "invalid")
     message = first["msg"] if code != "unknown_field" else "unknown field"
+    if first.get("input", ...) is None and code == "invalid":
+        message = "may not be null"
     return BadRequest(message, field=f"{where}{loc}" or None, code=code)
 
 
@@ -119,7 +122,23 @@ def _shape(op: Operation, payload: Any) -> Any:
     """The payload as its response model declares it: undeclared fields never leave."""
     if op.response is None or payload is None:
         return payload
-    return op.response.model_validate(payload).model_dump(mode="json", by_alias=True)
+    try:
+        return op.response.model_validate(payload).model_dump(mode="json", by_alias=True)
+    except ValidationError:
+        items = op.response.model_fields.get("items")
+        if items is None or not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+            raise
+    # one malformed stored item must not break a list: leave it out (and say so in the log)
+    item_model = items.annotation.__args__[0]
+    kept = []
+    for item in payload["items"]:
+        try:
+            item_model.model_validate(item)
+        except ValidationError as exc:
+            logger.warning("malformed item left out of a list", route=op.name, errors=exc.error_count())
+            continue
+        kept.append(item)
+    return op.response.model_validate({**payload, "items": kept}).model_dump(mode="json", by_alias=True)
 
 
 def _parse_body(op: Operation, raw: bytes) -> Any:
@@ -159,6 +178,8 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
             raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
         call = Call(principal, _parse_body(op, raw), _parse_query(op, dict(request.query_params or {})),
                     _if_match(headers), headers)
+        if op.if_match_required and call.if_match is None:
+            raise PreconditionRequired("send If-Match with the ETag of the revision you read", field="If-Match")
 
         def run() -> tuple[int, Any]:
             result = view(call, **params)
@@ -167,7 +188,10 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
 
         key = headers.get("idempotency-key")
         if op.idempotent and key is not None:
-            status, payload, replayed = idempotency.run(principal.user_id, op.name, key, raw, run, op.redact)
+            context = getattr(request, "lambda_context", None)
+            remaining = context.get_remaining_time_in_millis() if context is not None else None
+            status, payload, replayed = idempotency.run(principal.user_id, op.name, key, raw, run, op.redact,
+                                                        path_params=params, remaining_ms=remaining)
             extra = {"Idempotency-Replayed": "true"} if replayed else {}
         else:
             (status, payload), extra = run(), {}
@@ -193,13 +217,13 @@ class _Internal(ApiError):
 def operation(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               idempotent: bool = False, public: bool = False, max_body: int = DEFAULT_MAX_BODY,
-              redact: Callable[[dict], dict] | None = None) -> Callable:
+              redact: Callable[[dict], dict] | None = None, if_match_required: bool = False) -> Callable:
     """Declare one admin route; see the module docstring."""
     full_path = f"{PREFIX}{path}"
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         op = Operation(method, full_path, view.__name__, summary, tag, body, query, response, status, idempotent,
-                       public, max_body, redact)
+                       public, max_body, redact, if_match_required=if_match_required)
         REGISTRY.append(op)
 
         def chalice_view(**params: str) -> Response:

@@ -15,6 +15,7 @@ from chalicelib.services.errors import BadRequest
 bp = Blueprint(__name__)
 TAG = "content"
 MAX_CONTENT_BODY = 128 * 1024
+IF_MATCH_REQUIRED = ("approve", "publish")
 
 
 @operation(bp, "POST", "/content", summary="Create content (a draft)", tag=TAG, body=s.ContentCreate,
@@ -59,8 +60,9 @@ def _transition(action: str, summary: str, body=None):
         return _with_push_status(done) if action == "publish" else service.public(done)
 
     view.__name__ = f"{action}_content"
+    # approving or publishing vouches for a text: the caller must name the revision he read (428 without)
     return operation(bp, "POST", f"/content/{{content_id}}/{action}", summary=summary, tag=TAG, body=body,
-                     response=s.ContentOut)(view)
+                     response=s.ContentOut, if_match_required=action in IF_MATCH_REQUIRED)(view)
 
 
 for _action, _summary, _body in (

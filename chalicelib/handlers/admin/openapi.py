@@ -15,10 +15,14 @@ from chalice import Blueprint
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.handlers.admin import schemas as s
-from chalicelib.handlers.admin.api import REGISTRY, Call, operation
+from chalicelib.handlers.admin.api import ETAG, PATH_PARAM, REGISTRY, Call, operation
+from chalicelib.services.audit import OBJECT_TYPES
 
 bp = Blueprint(__name__)
 REF = "#/components/schemas/{model}"
+# path parameters the pipeline checks (anything else is a 404) and those a view restricts further
+PATH_SCHEMA = {"type": "string", "pattern": PATH_PARAM.pattern}
+PATH_SCHEMAS = {"object_type": {"type": "string", "enum": list(OBJECT_TYPES)}}
 
 
 def _query_parameters(model) -> list[dict[str, Any]]:
@@ -39,17 +43,19 @@ def document() -> dict[str, Any]:
     error = {"description": "error", "content": {"application/json": error_schema}}
     paths: dict[str, Any] = {}
     for op in REGISTRY:
-        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        params = [{"name": n, "in": "path", "required": True, "schema": PATH_SCHEMAS.get(n, PATH_SCHEMA)}
                   for n in re.findall(r"{(\w+)}", op.path)]
         if op.query is not None:
             params += _query_parameters(op.query)
         if op.method in ("PATCH", "DELETE", "PUT") or op.path.endswith(("/submit", "/approve", "/reject", "/publish",
                                                                          "/withdraw")):
-            params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-                           "description": "the ETag (revision) you read; 412 when it is no longer current"})
+            params.append({"name": "If-Match", "in": "header", "required": op.if_match_required,
+                           "schema": {"type": "string", "pattern": ETAG.pattern},
+                           "description": "the ETag (revision) you read; 412 when it is no longer current"
+                                          + ("; required (428 without)" if op.if_match_required else "")})
         if op.idempotent:
             params.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                           "schema": {"type": "string", "maxLength": 128},
+                           "schema": {"type": "string", "pattern": "^[ -~]{1,128}$"},
                            "description": "a retried request with the same key creates one object"})
         entry: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag],
                                  "parameters": params}
@@ -62,7 +68,7 @@ def document() -> dict[str, Any]:
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": {"$ref": refs[(op.response, "validation")]["$ref"]}}}
         responses = {str(op.status): ok}
-        for code in (400, 401, 403, 404, 409, 412, 413, 422):
+        for code in (400, 401, 403, 404, 409, 412, 413, 422) + ((428,) if op.if_match_required else ()):
             responses.setdefault(str(code), error)
         entry["responses"] = responses
         paths.setdefault(op.path, {})[op.method.lower()] = entry

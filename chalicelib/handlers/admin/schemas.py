@@ -9,9 +9,12 @@ hash) can never reach a client.
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
-from typing import Annotated, Any, Literal
+from functools import cache, partial
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -21,25 +24,73 @@ from pydantic import (
     Field,
     SecretStr,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
 from chalicelib.models.content import CATEGORIES, KINDS, NORMAL, URGENT
-from chalicelib.models.screens import normalise_screen_code
+from chalicelib.models.screens import SCREEN_CODE_RE, normalise_screen_code
 from chalicelib.models.units import UNIT_KINDS
 from chalicelib.models.users import ROLES
 from chalicelib.services.media import TYPES as MEDIA_TYPES
-from chalicelib.services.text import plain
+from chalicelib.services.text import MARKUP, plain
 
 STATUSES = ("draft", "pending_review", "approved", "rejected", "published", "withdrawn", "expired")
+
+
+def _control_class(multiline: bool) -> str:
+    """The characters ``plain`` refuses (Unicode Cc and Cf, as ranges), as a regex character class body."""
+    ranges: list[list[int]] = []
+    for cp in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf") and not (multiline and chr(cp) in "\n\t"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+
+    def char(cp: int) -> str:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else chr(cp)
+
+    return "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
+
+
+def _ignore_case(pattern: str) -> str:
+    """MARKUP is matched case-insensitively; a JSON-schema pattern has no flags."""
+    word = "javascript"
+    return pattern.replace(word, "".join(f"[{c}{c.upper()}]" for c in word))
+
+
+@cache
+def plain_pattern(multiline: bool) -> str:
+    """``plain``'s rules as one JSON-schema pattern (built from the same definitions), so the
+    OpenAPI document says what the code refuses: markup, control characters, nothing but spaces."""
+    return (f"^(?![\\s\\S]*(?:{_ignore_case(MARKUP.pattern)}))(?=[\\s\\S]*\\S)"
+            f"[^{_control_class(multiline)}]*$")
 
 
 def Text(max_length: int, *, multiline: bool = False, min_length: int = 1) -> Any:
     """A plain-text string: stripped, length-capped, no markup or control characters."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(partial(plain, multiline=multiline))]
+                     AfterValidator(partial(plain, multiline=multiline)), _PlainPattern(multiline)]
+
+
+@dataclass(frozen=True)
+class _PlainPattern:
+    """Adds ``plain_pattern`` to the field's JSON schema, computed when a document is built (not at import)."""
+
+    multiline: bool
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema["pattern"] = plain_pattern(self.multiline)
+        return schema
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer; so does the API (strict mode would refuse it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _secret(pattern: str, what: str):
@@ -49,7 +100,12 @@ def _secret(pattern: str, what: str):
         if not regex.fullmatch(value.get_secret_value()):
             raise ValueError(f"not a valid {what}")
         return value
-    return Annotated[SecretStr, AfterValidator(check)]
+    return Annotated[SecretStr, AfterValidator(check),
+                     WithJsonSchema({"type": "string", "format": "password", "writeOnly": True,
+                                     "pattern": f"^{pattern}$"})]
+
+
+SCREEN_CODE_PATTERN = "^" + SCREEN_CODE_RE.pattern.strip("^$").replace("A-Z", "A-Za-z") + "$"  # typed in any case
 
 
 def _screen_code(value: Any) -> Any:
@@ -62,7 +118,8 @@ def _screen_code(value: Any) -> Any:
 
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-ScreenCode = Annotated[str, BeforeValidator(_screen_code)]
+ScreenCode = Annotated[str, BeforeValidator(_screen_code),
+                       WithJsonSchema({"type": "string", "pattern": SCREEN_CODE_PATTERN})]
 AppId = Annotated[str, StringConstraints(pattern=r"^wx[0-9A-Za-z]{8,30}$")]
 OriginalId = Annotated[str, StringConstraints(pattern=r"^gh_[0-9A-Za-z]{6,30}$")]
 TemplateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -73,6 +130,11 @@ Tag = Text(32)
 Region = Text(32)
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
 Limit = Annotated[int, Field(ge=1, le=200)]
+Size = Annotated[int, Field(gt=0, le=200 * 1024 * 1024), BeforeValidator(_integral)]
+Duration = Annotated[int, Field(ge=3, le=600), BeforeValidator(_integral)]
+# A PATCH field that may be left out but not set to null: the stored attribute is required.
+def not_null() -> Any:
+    return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 
 
@@ -88,8 +150,50 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
 
+def _neutral(annotation: Any) -> Any:
+    """A harmless stand-in for a required value a stored item lacks (``_MISSING`` when there is none)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if annotation is str:
+        return ""
+    if annotation is bool:
+        return False
+    if annotation is int:
+        return 0
+    if origin is list or annotation is list:
+        return []
+    if origin is dict or annotation is dict:
+        return {}
+    if origin is Literal and args:
+        return args[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {}
+    return _MISSING
+
+
+_MISSING = object()
+
+
 class Out(BaseModel):
+    """Responses.  A stored item that lacks a required attribute (written by an old version or by hand)
+    is shaped with neutral values instead of failing the whole read or list."""
+
     model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_missing(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        filled = None
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            if data.get(key) is not None or type(None) in get_args(info.annotation) or not info.is_required():
+                continue
+            value = _neutral(info.annotation)
+            if value is not _MISSING:
+                filled = filled if filled is not None else dict(data)
+                filled[key] = value
+        return filled if filled is not None else data
 
 
 class PageQuery(Query):
@@ -120,13 +224,13 @@ class UnitCreate(In):
 
 
 class UnitUpdate(In):
-    parent_id: Id | None = None
-    name: Text(64) | None = None
-    kind: Literal[UNIT_KINDS] | None = None
+    parent_id: Id = not_null()
+    name: Text(64) = not_null()
+    kind: Literal[UNIT_KINDS] = not_null()
     province: Region | None = None
     city: Region | None = None
     district: Region | None = None
-    review_required: bool | None = None
+    review_required: bool = not_null()
     rebind_appid: AppId | None = Field(default=None, description=(
         "with parent_id: the account to re-bind the unit's screens to whose current account would no longer "
         "belong to their unit or a superior after the move (without it such a move is refused with 409 "
@@ -210,16 +314,16 @@ class AccountCreate(In):
 
 
 class AccountUpdate(In):
-    unit_id: Id | None = None
-    name: Text(64) | None = None
-    account_type: Literal[ACCOUNT_TYPES] | None = None
-    certified: bool | None = None
-    original_id: OriginalId | None = None
+    unit_id: Id = not_null()
+    name: Text(64) = not_null()
+    account_type: Literal[ACCOUNT_TYPES] = not_null()
+    certified: bool = not_null()
+    original_id: OriginalId = not_null()
     template_id: TemplateId | None = None
     subscribe_template_id: TemplateId | None = None
-    cross_unit: CrossUnit | None = None
-    app_secret: AppSecret | None = None
-    token: CallbackToken | None = None
+    cross_unit: CrossUnit = not_null()
+    app_secret: AppSecret = not_null()
+    token: CallbackToken = not_null()
     aes_key: AesKey | None = None
     message_mode: Literal[MESSAGE_MODES] | None = None
 
@@ -279,14 +383,14 @@ class ScreenCreate(In):
 
 
 class ScreenUpdate(In):
-    unit_id: Id | None = None
-    name: Text(64) | None = None
+    unit_id: Id = not_null()
+    name: Text(64) = not_null()
     address: Text(200) | None = None
     province: Region | None = None
     city: Region | None = None
     district: Region | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
-    appid: AppId | None = None
+    appid: AppId = not_null()
 
 
 class QrOut(Out):
@@ -367,14 +471,23 @@ class StatsOut(Out):
 
 # ---- content ------------------------------------------------------------------------------------------------
 
+def _size_limits(schema: dict[str, Any]) -> None:
+    schema["allOf"] = [{"if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                        "then": {"properties": {"size": {"maximum": limit}}}}
+                       for kind, (_ext, limit) in MEDIA_TYPES.items()]
+
+
 class MediaRef(In):
+    model_config = ConfigDict(json_schema_extra=_size_limits)
+
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-    size: Annotated[int, Field(gt=0, le=200 * 1024 * 1024)]
+    size: Size
     type: Literal[tuple(MEDIA_TYPES)]
 
 
 class WeeklyWindow(In):
-    days: Annotated[list[Annotated[int, Field(ge=1, le=7)]], Field(min_length=1, max_length=7)]
+    days: Annotated[list[Annotated[int, Field(ge=1, le=7), BeforeValidator(_integral)]],
+                    Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})]
     start: HHMM
     end: HHMM
 
@@ -388,13 +501,33 @@ class WeeklyWindow(In):
 
 
 class Targets(In):
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"minItems": 1}}} for name in ("screens", "tags", "units")]})
+
     screens: Annotated[list[ScreenCode], Field(max_length=200)] = []
     tags: Annotated[list[Tag], Field(max_length=20)] = []
     units: Annotated[list[Id], Field(max_length=50)] = []
 
 
 HttpsUrl = Annotated[str, StringConstraints(max_length=1024, pattern=r"^https://[^\s<>\"']+$")]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+def _no_controls(value: str) -> str:
+    """Article HTML may hold markup but, like every text, no control characters (newline and tab aside)."""
+    if CONTROLS.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+@dataclass(frozen=True)
+class _ControlsPattern:
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema["pattern"] = f"^[^{_control_class(True)}]*$"
+        return schema
+
+
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+Body = Annotated[str, StringConstraints(min_length=1, max_length=50_000), AfterValidator(_no_controls),
+                 _ControlsPattern()]
 
 
 class _ContentFields(In):
@@ -404,7 +537,7 @@ class _ContentFields(In):
     category: Literal[CATEGORIES] | None = None
     media: Annotated[list[MediaRef], Field(max_length=10)] | None = None
     link_url: HttpsUrl | None = None
-    duration: Annotated[int, Field(ge=3, le=600)] | None = None
+    duration: Duration | None = None
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     weekly_windows: Annotated[list[WeeklyWindow], Field(max_length=14)] | None = None
@@ -420,11 +553,27 @@ class _ContentFields(In):
         return value
 
 
+# what each kind needs, as the document says it (services/content.py _check_shape enforces the same)
+KIND_REQUIRES = {"notice": ["body"], "article": ["body"], "link": ["link_url"], "image": ["media"],
+                 "video": ["media"]}
+
+
+def _kind_rules(schema: dict[str, Any]) -> None:
+    schema["allOf"] = [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                        "then": {"required": fields, "properties": {f: {"not": {"type": "null"}} for f in fields}}}
+                       for kind, fields in KIND_REQUIRES.items()]
+    schema["allOf"].append({"if": {"properties": {"kind": {"not": {"const": "article"}}}},
+                            "then": {"properties": {"body": {"anyOf": [{"type": "null"},
+                                                                       {"pattern": plain_pattern(True)}]}}}})
+
+
 class ContentCreate(_ContentFields):
+    model_config = ConfigDict(json_schema_extra=_kind_rules)
+
     unit_id: Id
     kind: Literal[KINDS]
     title: Text(120)
-    duration: Annotated[int, Field(ge=3, le=600)] = 15
+    duration: Duration = 15
     priority: Literal[NORMAL, URGENT] = NORMAL
     targets: Targets
     push: bool = Field(default=True, description=(
@@ -434,7 +583,11 @@ class ContentCreate(_ContentFields):
 
 
 class ContentUpdate(_ContentFields):
-    pass
+    title: Text(120) = not_null()
+    duration: Duration = not_null()
+    priority: Literal[NORMAL, URGENT] = not_null()
+    targets: Targets = not_null()
+    push: bool = not_null()
 
 
 class MediaOut(Out):
@@ -560,9 +713,11 @@ class RejectIn(In):
 
 
 class MediaUploadIn(In):
+    model_config = ConfigDict(json_schema_extra=_size_limits)
+
     unit_id: Id
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-    size: Annotated[int, Field(gt=0, le=200 * 1024 * 1024)]
+    size: Size
     type: Literal[tuple(MEDIA_TYPES)]
 
 
@@ -587,9 +742,9 @@ class UserCreate(In):
 
 
 class UserUpdate(In):
-    name: Text(64) | None = None
+    name: Text(64) = not_null()
     email: Email | None = None
-    disabled: bool | None = None
+    disabled: bool = not_null()
 
 
 class GrantOut(Out):
@@ -624,7 +779,7 @@ class GrantIn(In):
 
 class KeyCreate(In):
     label: Text(64) | None = None
-    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    expires_in_days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(_integral)] | None = None
 
 
 class KeyOut(Out):

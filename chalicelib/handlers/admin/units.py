@@ -6,6 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
+from chalicelib.logs import logger
 from chalicelib.services import analytics, audit
 from chalicelib.services import units as service
 
@@ -14,7 +15,14 @@ TAG = "units"
 
 
 def page_body(page, view) -> dict:
-    return {"items": [view(item) for item in page.items], "next_cursor": page.next_cursor}
+    """A page of public views; an item whose view fails (a malformed stored item) is left out, not a 500."""
+    items = []
+    for item in page.items:
+        try:
+            items.append(view(item))
+        except Exception:
+            logger.warning("malformed item left out of a list", kind=type(item).__name__)
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @operation(bp, "POST", "/units", summary="Create a unit under a parent you administer", tag=TAG,
