@@ -11,7 +11,7 @@ from chalicelib.resources import queue_specs
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from devstack.wechat_messages import WeChatSender
-from tests.admin.world import SECRET, TEMPLATE_ID, TOKEN
+from tests.admin.world import SECRET, TEMPLATE_ID, TOKEN, if_match
 from tests.gateway.conftest import Gateway
 from tests.push.conftest import seed_fans
 from tests.support import ticking_clock
@@ -50,7 +50,7 @@ def test_push_without_any_channel_is_refused_with_422_and_nothing_enqueued(api, 
     item = make(api, {**notice(world), "unit_id": unit, "targets": {"units": [unit]}})
     assert item["push"] is True  # the documented default
 
-    r = api.post(f"{V}/content/{item['content_id']}/publish")
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
     assert r.status_code == 422, r.data
     assert r.data["error"]["code"] == "no_push_channel" and r.data["error"]["field"] == "push"
     assert "wxnotemplate00001" in r.data["error"]["message"]
@@ -59,7 +59,7 @@ def test_push_without_any_channel_is_refused_with_422_and_nothing_enqueued(api, 
 
     revision = api.get(f"{V}/content/{item['content_id']}").data["revision"]
     api.patch(f"{V}/content/{item['content_id']}", {"push": False}, headers={"If-Match": f'"{revision}"'})
-    r = api.post(f"{V}/content/{item['content_id']}/publish")
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
     assert r.status_code == 200 and r.data["push_status"] is None
     assert queues("push") == []
 
@@ -71,7 +71,7 @@ def test_publish_forecasts_per_account_and_channel_and_get_keeps_the_outcome(api
     seed_fans(standin_server, town, ["CI000"], ["o-town"])  # a fan of the sibling unit's account
     item = make(api, notice(world, targets={"screens": ["CI000"]}))
 
-    r = api.post(f"{V}/content/{item['content_id']}/publish")
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
     assert r.status_code == 200, r.data
     forecast = r.data["push_status"]["forecast"]
     assert forecast["recipients"] == 4 and forecast["complete"] is True
@@ -98,12 +98,14 @@ def test_an_account_edit_applies_to_the_next_job(api, world, standin_server, pum
     city = world.appid["city"]
     seed_fans(standin_server, city, ["CI000"], ["o-edit"])
     first = make(api, notice(world, targets={"screens": ["CI000"]}))
-    assert api.post(f"{V}/content/{first['content_id']}/publish").status_code == 200
+    cid = first["content_id"]
+    assert api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid)).status_code == 200
     pump.drain(timeout=30)
     r = api.patch(f"{V}/accounts/{city}", {"template_id": "tmpl-edited"})
     assert r.status_code == 200, r.data
     second = make(api, notice(world, targets={"screens": ["CI000"]}, title="第二条"))
-    assert api.post(f"{V}/content/{second['content_id']}/publish").status_code == 200
+    cid = second["content_id"]
+    assert api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid)).status_code == 200
     pump.drain(timeout=30)
     used = [c["body"]["template_id"] for c in standin_server.calls(TEMPLATE_PATH)
             if c["body"].get("touser") == "o-edit"]
@@ -119,7 +121,8 @@ def test_cross_unit_content_is_listed_not_pushed_by_default_and_the_policy_is_se
 
     def publish(title: str) -> str:
         item = make(api, notice(world, targets={"screens": ["CI000"]}, title=title))
-        assert api.post(f"{V}/content/{item['content_id']}/publish").status_code == 200
+        cid = item["content_id"]
+        assert api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid)).status_code == 200
         pump.drain(timeout=30)
         return item["content_id"]
 
@@ -169,7 +172,8 @@ def test_a_large_audience_is_forecast_partly_and_says_so(api, world, standin_ser
     monkeypatch.setattr(push_outcomes, "FORECAST_COUNT", 3)
     seed_fans(standin_server, world.appid["city"], ["CI000"], ["o-1", "o-2", "o-3", "o-4"])
     item = make(api, notice(world, targets={"screens": ["CI000"]}))
-    forecast = api.post(f"{V}/content/{item['content_id']}/publish").data["push_status"]["forecast"]
+    cid = item["content_id"]
+    forecast = api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid)).data["push_status"]["forecast"]
     (row,) = [r for r in forecast["accounts"] if r["appid"] == world.appid["city"]]
     assert forecast["complete"] is False and forecast["recipients"] == 3
     assert row["estimated"] == 2 and row["channels"]["template"] == 3

@@ -16,6 +16,7 @@ from chalicelib.resources import queue_specs
 from chalicelib.services import content as content_service
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
+from tests.admin.world import if_match
 
 V = "/api/v1"
 
@@ -34,7 +35,7 @@ def published(api, world, where: str, targets: dict, title: str = "社区义诊�
     r = api.post(f"{V}/content", {"unit_id": world.unit[where], "kind": "notice", "title": title,
                                   "body": "本周六上午9点", "targets": targets, "push": False})
     assert r.status_code == 201, r.data
-    r = api.post(f"{V}/content/{r.data['content_id']}/publish")
+    r = api.post(f"{V}/content/{r.data['content_id']}/publish", headers=if_match(api, r.data['content_id']))
     assert r.status_code == 200, r.data
     return r.data["content_id"]
 
