@@ -1,8 +1,11 @@
 """The screen API the player calls, and the manifest-queue consumer.
 
 ``POST /screens/{id}/heartbeat`` and ``POST /screens/{id}/plays`` authenticate
-with the player key (``Authorization: Bearer <key>`` or ``X-Player-Key``).
-The player runs on the CDN's origin, so these routes answer CORS preflights.
+with the player key: ``Authorization: Bearer <key>``, ``X-Player-Key``, or the
+body's ``player_key`` field.  The player sends the last, as ``text/plain`` JSON:
+a CORS simple request, so a screen on the CDN's origin makes no preflights
+(one request per report instead of two).  Preflights are still answered for
+the header forms.
 Rules live in ``chalicelib.services.screen_reports`` and
 ``chalicelib.services.manifests``; this module parses and shapes responses.
 """
@@ -30,35 +33,47 @@ def _json(status: int, body: dict) -> Response:
     return Response(body=body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _player_key() -> str | None:
+REPORT_TYPES = ["application/json", "text/plain"]
+
+
+def _player_key(data: object) -> str | None:
+    """The key from a header, else from the body (removed there: it is not part of the report)."""
     headers = bp.current_request.headers
     auth = headers.get("authorization") or ""
+    body_key = data.pop("player_key", None) if isinstance(data, dict) else None
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip()
-    return headers.get("x-player-key")
+    key = headers.get("x-player-key") or body_key
+    return key if isinstance(key, str) else None
 
 
 def _screen_request(screen_id: str, model: type[BaseModel], max_bytes: int):
     """Authenticate, rate-limit and parse; returns (screen, body) or an error Response."""
-    screen = screen_reports.authenticate(screen_id, _player_key())
+    raw = bp.current_request.raw_body or b""
+    if len(raw) > max_bytes + 256:  # room for the key in the body
+        return _json(413, {"error": "too_large", "max_bytes": max_bytes})
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        data = None
+    screen = screen_reports.authenticate(screen_id, _player_key(data))
     if screen is None:
         return _json(401, {"error": "unauthorized", "message": "屏幕密钥无效"})
     if not screen_reports.within_rate_limit(screen_id):
         response = _json(429, {"error": "rate_limited", "message": "请求过于频繁"})
         response.headers["Retry-After"] = "60"
         return response
-    raw = bp.current_request.raw_body or b""
-    if len(raw) > max_bytes:
-        return _json(413, {"error": "too_large", "max_bytes": max_bytes})
     try:
-        body = model.model_validate(json.loads(raw or b"{}"))
+        if data is None:
+            raise ValueError("not JSON")
+        body = model.model_validate(data)
     except (ValueError, ValidationError) as exc:
         errors = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else []
         return _json(400, {"error": "invalid_body", "details": json.loads(json.dumps(errors, default=str))[:10]})
     return screen, body
 
 
-@bp.route("/screens/{screen_id}/heartbeat", methods=["POST"], cors=CORS)
+@bp.route("/screens/{screen_id}/heartbeat", methods=["POST"], cors=CORS, content_types=REPORT_TYPES)
 def heartbeat(screen_id: str) -> Response:
     parsed = _screen_request(screen_id, screen_reports.Heartbeat, MAX_HEARTBEAT_BYTES)
     if isinstance(parsed, Response):
@@ -67,7 +82,7 @@ def heartbeat(screen_id: str) -> Response:
     return _json(200, screen_reports.record_heartbeat(screen, beat))
 
 
-@bp.route("/screens/{screen_id}/plays", methods=["POST"], cors=CORS)
+@bp.route("/screens/{screen_id}/plays", methods=["POST"], cors=CORS, content_types=REPORT_TYPES)
 def plays(screen_id: str) -> Response:
     parsed = _screen_request(screen_id, screen_reports.PlayBatch, MAX_PLAYS_BYTES)
     if isinstance(parsed, Response):
