@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
+import segno
 from chalice import Blueprint, Response
 
 from chalicelib import links
@@ -64,6 +65,16 @@ def _fan(v: Visit) -> Fan | None:
         return Fan.get(v.appid, v.session.openid, consistent_read=True)
     except Fan.DoesNotExist:
         return None
+
+
+def _follow_qr(screen_id: str) -> str | None:
+    """The screen's own WeChat QR code as an image: long-pressing it in WeChat follows the account and
+    subscribes to this screen in one step.  An <img> (not inline SVG), because WeChat only recognises images."""
+    try:
+        url = Screen.get(screen_id).qr_url
+    except Screen.DoesNotExist:
+        return None
+    return segno.make(url, error="m").png_data_uri(scale=6, border=2) if url else None
 
 
 def _needs_authorization(v: Visit) -> bool:
@@ -122,7 +133,7 @@ def change_subscription(appid: str) -> Response:
     result = page_subscriptions.change(appid, v.session.openid, code, subscribe=action == "subscribe")
     if result.refusal == Refusal.NOT_FOLLOWING:
         raise PageError(403, "请先关注公众号", f"关注「{v.account.name}」公众号后，就可以订阅大屏、接收大屏推送了。",
-                        links.screen_mirror(appid, code), "先看看这块大屏")
+                        links.screen_mirror(appid, code), "先看看这块大屏", follow_qr=_follow_qr(code))
     if result.refusal == Refusal.WECHAT_UNAVAILABLE:
         raise PageError(503, "暂时无法订阅", "微信服务暂时不可用，请稍后重试。",
                         links.subscription_centre(appid), "返回")
