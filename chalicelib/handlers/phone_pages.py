@@ -38,7 +38,7 @@ from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
 from chalicelib.models.screens import Screen, normalise_screen_code
 from chalicelib.models.units import Unit
-from chalicelib.page_tokens import verify_link
+from chalicelib.page_tokens import PAGES, verify_link
 from chalicelib.services import content_view, page_subscriptions, playlist, reads, screen_catalogue
 from chalicelib.services import phone_identity as identity
 from chalicelib.services.content_view import Unavailable
@@ -77,6 +77,19 @@ def _follow_qr(screen_id: str) -> str | None:
     return segno.make(url, error="m").png_data_uri(scale=6, border=2) if url else None
 
 
+def _page_link(v: Visit, path: str, params: dict[str, str]) -> Response:
+    """A signed link from one of the account's replies (subscription accounts, ``links.for_fan``): read as
+    that fan (a link session: his state, never changes), then show the page without the token in the URL.
+    A fan signed in through OAuth stays himself; a bad or expired token just falls back to anonymous."""
+    claims = verify_link(params.get("t", ""))
+    clean = {k: val for k, val in params.items() if k != "t"}
+    usable = claims is not None and claims.appid == v.appid and claims.content_id == PAGES
+    if usable and (v.session is None or (v.session.kind != identity.OAUTH and v.session.openid != claims.openid)):
+        v.session, cookie = identity.new_session(v.appid, claims.openid, identity.LINK)
+        v.set_cookies.append(cookie)
+    return redirect(absolute(current_path(v.appid, path, clean)), v.set_cookies)
+
+
 def _needs_authorization(v: Visit) -> bool:
     """Pages about the fan himself want a proven identity wherever WeChat can give one."""
     return v.oauth_capable and not v.may_change
@@ -104,6 +117,8 @@ def _page_number(raw: str | None) -> int:
 @page(bp)
 def subscription_centre(appid: str) -> Response:
     v, params = visit(bp, appid), query(bp)
+    if "t" in params:
+        return _page_link(v, "subscribe", params)
     if _needs_authorization(v):
         return authorize(v, current_path(appid, "subscribe", params, drop=("done", "sid")))
     fan = _fan(v)
@@ -149,6 +164,8 @@ def change_subscription(appid: str) -> Response:
 @page(bp)
 def my_screens(appid: str) -> Response:
     v, params = visit(bp, appid), query(bp)
+    if "t" in params:
+        return _page_link(v, "mine", params)
     if _needs_authorization(v):
         return authorize(v, current_path(appid, "mine"))
     fan = _fan(v)
@@ -175,8 +192,10 @@ def _unread_items(fan: Fan | None) -> list:
 @bp.route("/m/{appid}/screens/{screen_id}", methods=["GET"])
 @page(bp)
 def screen_mirror(appid: str, screen_id: str) -> Response:
-    v = visit(bp, appid)
+    v, params = visit(bp, appid), query(bp)
     code = normalise_screen_code(screen_id)
+    if "t" in params and code:
+        return _page_link(v, f"screens/{code}", params)
     if v.silent_authorization and code:
         return authorize(v, current_path(appid, f"screens/{code}"))
     try:
