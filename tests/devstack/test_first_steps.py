@@ -175,3 +175,37 @@ def test_the_documented_statistics_example_covers_today(aws):
     today = china_day(datetime.now(UTC))
     day = f"{today[:4]}-{today[4:6]}-{today[6:]}" if "-" not in today else today
     assert body["from"] <= day <= body["to"], (url, body["from"], body["to"])
+
+
+# ---------------------------------------------------------------- 19 + 20 on a real `make dev`
+
+
+def test_under_make_dev_the_first_key_and_a_new_account_work_as_documented(tmp_path):
+    import requests
+
+    from tests.test_local_system import _start
+
+    process, state, log = _start(tmp_path)
+    try:
+        assert re.search(r"\s+gh_demoservice1\s+", log.read_text())  # 21: the banner's original ids
+        done = _run(["-m", "tools.create_root_admin", "--unit-name", "江苏省科协", "--user-name", "运维"], tmp_path)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        key = done.stdout.split("API key (shown once, keep it safe): ")[1].strip()
+        api, headers = f"{state['api_base']}/api/v1", {"Authorization": f"Bearer {key}"}
+        me = requests.get(f"{api}/me", headers=headers, timeout=10).json()
+        root = me["grants"][0]["unit_id"]
+        made = requests.post(f"{api}/accounts", headers=headers, timeout=10, json={
+            "appid": "wx1234567890abcdef", "unit_id": root, "name": "鼓楼科普", "account_type": "service",
+            "original_id": "gh_0123456789ab", "app_secret": "0123456789abcdef0123456789abcdef",
+            "token": "gulouToken2026"})
+        assert made.status_code == 201, made.text
+        menu = requests.post(f"{api}/accounts/wx1234567890abcdef/menu", headers=headers, timeout=10)
+        assert menu.status_code == 200, menu.text  # 20: the stand-in knows the new account
+        screen = requests.post(f"{api}/screens", headers=headers, timeout=10, json={
+            "screen_id": "GL001", "unit_id": root, "name": "鼓楼区文化馆大厅", "appid": "wx1234567890abcdef"})
+        assert screen.status_code == 201, screen.text
+        qr = requests.get(f"{api}/screens/GL001", headers=headers, timeout=10).json()["qr"]
+        assert qr["ready"] and qr["url"] and not qr["error"], qr
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
