@@ -17,6 +17,7 @@ import json
 from chalice import Blueprint, CORSConfig, Response
 from chalice.app import SQSEvent
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from chalicelib.logs import logger
 from chalicelib.services import manifests, screen_reports
@@ -52,8 +53,8 @@ def _screen_request(screen_id: str, model: type[BaseModel], max_bytes: int):
     raw = bp.current_request.raw_body or b""
     if len(raw) > max_bytes + 256:  # room for the key in the body
         return _json(413, {"error": "too_large", "max_bytes": max_bytes})
-    try:
-        data = json.loads(raw or b"{}")
+    try:  # pydantic's JSON parser: a depth limit instead of Python's RecursionError on deep nesting
+        data = from_json(raw or b"{}")
     except ValueError:
         data = None
     screen = screen_reports.authenticate(screen_id, _player_key(data))
