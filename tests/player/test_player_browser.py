@@ -569,8 +569,16 @@ def test_top_bar_text_sizes_and_qr_at_real_size_with_the_longest_names(browser, 
     _wait_playing(page, "idle")
     box = _boxes(page)
     assert box["stage"]["bottom"] >= box["ticker"]["top"] - 1, "empty band between the idle slide and the ticker"
-    idle_qr = page.evaluate("document.querySelector('.slide.idle:not(.out) .qr').getBoundingClientRect().width")
-    assert idle_qr >= 320
+    idle = page.evaluate("""() => {
+      const box = s => { const b = document.querySelector('.slide.idle:not(.out) ' + s).getBoundingClientRect();
+        return {top: b.top, bottom: b.bottom, width: b.width}; };
+      return {qr: box('.qr'), big: box('.big'), subs: [...document.querySelectorAll('.slide.idle:not(.out) .sub')]
+        .map(e => e.getBoundingClientRect().bottom)};
+    }""")
+    assert idle["qr"]["width"] >= 320
+    # everything on the idle slide is on screen: names clamp, the QR code is never pushed off
+    assert idle["big"]["top"] >= box["stage"]["top"] and idle["qr"]["bottom"] <= box["stage"]["bottom"]
+    assert max(idle["subs"]) <= box["stage"]["bottom"]
     _shot(page, f"idle-longest-names-{orientation}")
     page.close()
 
