@@ -567,6 +567,7 @@ def test_top_bar_text_sizes_and_qr_at_real_size_with_the_longest_names(browser, 
 
     page = _page(browser, system, viewport=viewport)
     _wait_playing(page, "idle")
+    page.wait_for_function("document.querySelector('.slide.idle:not(.out) .qr svg')")  # the manifest's idle slide
     box = _boxes(page)
     assert box["stage"]["bottom"] >= box["ticker"]["top"] - 1, "empty band between the idle slide and the ticker"
     idle = page.evaluate("""() => {
