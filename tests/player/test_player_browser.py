@@ -642,8 +642,13 @@ def test_first_manifest_is_cached_for_offline_playback_after_a_reboot(browser, s
 
 
 @pytest.mark.parametrize("setup", ["query", "fragment"])
-def test_player_key_never_travels_in_a_url_and_reports_need_no_preflight(browser, system, setup):
+def test_player_key_never_travels_in_a_url_and_reports_need_no_preflight(browser, system, setup, monkeypatch):
+    from devstack.local_api import QuietRequestHandler
     from devstack.screens_local import publish
+
+    at_api: list[str] = []  # every request line the API server answers, preflights included
+    monkeypatch.setattr(QuietRequestHandler, "log_message",
+                        lambda self, fmt, *args: at_api.append(str(args[0])) if args else None)
 
     publish("c_a", ["NJ001"], title="甲", body="第一条", duration=8)
     system.pump.drain()
@@ -681,4 +686,10 @@ def test_player_key_never_travels_in_a_url_and_reports_need_no_preflight(browser
             break
         page.wait_for_timeout(100)
     assert Screen.get("NJ001").heartbeat.as_dict()["player_version"]
+    page.clock.run_for(60_000)  # two more heartbeats (30 s)
+    page.wait_for_timeout(800)
+    reports = [line for line in at_api if "/screens/NJ001/" in line]
+    assert reports and not [line for line in reports if line.startswith("OPTIONS")], reports
+    assert len(reports) == len([r for r in seen if r.url.endswith(("/heartbeat", "/plays"))])  # one request each
+    assert all(key not in line for line in at_api)
     context.close()
