@@ -38,3 +38,15 @@ def push_link(appid: str, openid: str, content_id: str) -> str:
     from chalicelib.page_tokens import sign_link
 
     return content_page(appid, content_id, src="push", t=sign_link(appid, openid, content_id))
+
+
+def for_fan(url: str, account, openid: str | None) -> str:
+    """A phone-page link in a reply to one fan.  Subscription accounts have no web authorization, so the
+    link carries a signed, expiring token (``page_tokens.PAGES``) that lets the page show his state
+    (已订阅); service accounts learn who he is through OAuth and get the plain link."""
+    from chalicelib.page_tokens import PAGES, sign_link
+    from chalicelib.services.phone_identity import oauth_capable
+
+    if not openid or account is None or oauth_capable(account):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'t': sign_link(account.appid, openid, PAGES)})}"

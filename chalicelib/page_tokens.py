@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from chalicelib.secrets import app_signing_key
 
 PUSH_LINK_MAX_AGE = 7 * 24 * 3600
+PAGES = "*pages"  # the "content id" of a token for the subscription centre, my screens and mirrors: never a content
 _SALT = "kepuscreen.push-link"
 
 

@@ -15,29 +15,69 @@ a fresh, seeded system.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
+import socket
+import sys
 import threading
 from pathlib import Path
 
 HOST = "127.0.0.1"
-PORTS = {
-    "moto": int(os.environ.get("KEPU_MOTO_PORT", "4566")),
-    "wechat": int(os.environ.get("KEPU_WECHAT_PORT", "8901")),
-    "api": int(os.environ.get("KEPU_API_PORT", "8000")),
-    "cdn": int(os.environ.get("KEPU_CDN_PORT", "8001")),
-}
+PORT_VARIABLES = {"moto": ("KEPU_MOTO_PORT", 4566), "wechat": ("KEPU_WECHAT_PORT", 8901),
+                  "api": ("KEPU_API_PORT", 8000), "cdn": ("KEPU_CDN_PORT", 8001)}
+PORTS = {name: int(os.environ.get(var, str(default))) for name, (var, default) in PORT_VARIABLES.items()}
 STATE_FILE = Path(".local/dev-state.json")
 
 
+def busy_ports(host: str = HOST, ports: dict[str, int] | None = None) -> list[str]:
+    """One line per port that cannot be bound, naming the variable that moves it.
+
+    Checked before anything starts: moto's server thread would otherwise wait forever for a port
+    it never got, and ``make dev`` would hang without a word.
+    """
+    problems = []
+    for name, port in (ports or PORTS).items():
+        variable = PORT_VARIABLES[name][0]
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+                problems.append(f"port {port} ({name}) {why}: stop what holds it, or set {variable}=<free port>")
+    return problems
+
+
+def system_account_directory(appid: str) -> tuple[str, str] | None:
+    """The stand-in's view of an account the system has: its app secret and type, from the local tables
+    and parameter store.  Accounts created through the admin API under ``make dev`` thus get tokens,
+    QR codes and menus from the stand-in with no extra step."""
+    from chalicelib.models.accounts import Account
+    from chalicelib.secrets import load_account_secrets
+
+    try:
+        account = Account.get(appid)
+    except Account.DoesNotExist:
+        return None
+    secret = load_account_secrets(appid, force_fetch=True).app_secret
+    kind = "subscription" if account.account_type == "subscription" else "service"
+    return (secret, kind) if secret else None
+
+
 def main() -> None:
+    problems = busy_ports()
+    if problems:
+        print("make dev cannot start:\n  " + "\n  ".join(problems), file=sys.stderr)
+        raise SystemExit(1)
+
     from devstack.aws_local import configure_env, provision, start_moto
     from devstack.wechat_standin import WeChatStandIn
 
     moto_server, endpoint = start_moto(HOST, PORTS["moto"])
     configure_env(endpoint)
-    standin = WeChatStandIn(HOST, PORTS["wechat"]).start()
+    standin = WeChatStandIn(HOST, PORTS["wechat"], directory=system_account_directory).start()
     api_base = f"http://{HOST}:{PORTS['api']}"
     cdn_base = f"http://{HOST}:{PORTS['cdn']}"
     os.environ.update(
@@ -73,7 +113,7 @@ def main() -> None:
     pump.run_forever(stop)
 
     info = demo.seed(standin)
-    _write_state(info, api_base, standin.base_url, endpoint)
+    _write_state(info, api_base, standin.base_url, endpoint, settings.stage)
     _print_banner(info, api_base, cdn_base, standin.base_url, endpoint)
 
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -91,11 +131,12 @@ def main() -> None:
     print("Stopped.")
 
 
-def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str) -> None:
-    """What the simulator needs: local demo secrets only, in a git-ignored file."""
+def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str, stage: str = "dev") -> None:
+    """What the simulator and ``tools.create_root_admin`` need: local demo secrets only, git-ignored."""
     STATE_FILE.parent.mkdir(exist_ok=True)
     STATE_FILE.write_text(json.dumps({
-        "api_base": api_base, "wechat_api_base": wechat_base, "aws_endpoint": aws_endpoint,
+        "api_base": api_base, "wechat_api_base": wechat_base, "aws_endpoint": aws_endpoint, "stage": stage,
+        "pid": os.getpid(),
         "accounts": info["accounts"],
         "screens": [{k: s.get(k) for k in ("screen_id", "name", "qr_url", "player_key")} for s in info["screens"]],
         "root_api_key": info["users"][0]["api_key"],
@@ -112,19 +153,22 @@ def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aw
     print(f"  CDN              {cdn_base}")
     print("\nOfficial accounts (demo secrets, local only):")
     for a in info["accounts"]:
-        print(f"  {a['appid']}  {a['name']} ({a['type']}, {a['mode']} mode)  token={a['token']}"
+        print(f"  {a['appid']}  {a['original_id']}  {a['name']} ({a['type']}, {a['mode']} mode)  token={a['token']}"
               + (f"  EncodingAESKey={a['aes_key']}" if a.get("aes_key") else ""))
         print(f"      phone: {api_base}/m/{a['appid']}/subscribe")
     print("\nScreens (open the player URL in a browser; kiosk mode on a real screen):")
     for s in info["screens"]:
         print(f"  {s['screen_id']}  {s['name']}  fans={s.get('fan_count', 0)}")
-        print(f"      player: {cdn_base}/player/index.html?screen={s['screen_id']}&key={s['player_key']}")
+        print(f"      player: {cdn_base}/player/index.html?screen={s['screen_id']}#key={s['player_key']}")
+    print("  (original id gh_…: the ToUserName of every callback message)")
     print("\nAdmin API keys (Authorization: Bearer …):")
     for u in info["users"]:
         print(f"  {u['role']:<12} {u['unit_name']:<14} {u['api_key']}")
     print("\nAct as a WeChat user (another terminal):")
     print("  .venv/bin/python -m devstack.simulator follow --scene " + info["screens"][0]["screen_id"])
     print("  .venv/bin/python -m devstack.simulator text 帮助")
+    print("\nA root unit and admin key of your own (another terminal, while this runs):")
+    print("  .venv/bin/python -m tools.create_root_admin --unit-name 江苏省科协 --user-name 运维")
     print(f"{line}\nCtrl-C stops everything.\n")
 
 

@@ -639,6 +639,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------
 
 
+AccountDirectory = Callable[[str], "tuple[str, str] | None"]  # appid -> (app secret, account type), or None
+
+
 class WeChatStandIn:
     """An in-memory api.weixin.qq.com with controls for tests and the local runner.
 
@@ -647,7 +650,8 @@ class WeChatStandIn:
     not stall the others).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 0,
+                 directory: AccountDirectory | None = None) -> None:
         self._host = host
         self._port = port
         self._seed = seed
@@ -655,6 +659,13 @@ class WeChatStandIn:
         self._state = _State(seed)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._directory = directory
+
+    def use_directory(self, directory: AccountDirectory | None) -> None:
+        """Where to look up an appid the stand-in has not been told about (``make dev``: the system's own
+        accounts table and secrets), so every account the system has is known to "WeChat" too."""
+        with self._lock:
+            self._directory = directory
 
     # ---- lifecycle -------------------------------------------------------
 
@@ -879,8 +890,20 @@ class WeChatStandIn:
             return None
         return path if path.startswith("/") else "/" + path
 
-    def _account(self, appid: str) -> _Account:
+    def _lookup(self, appid: str, refresh: bool = False) -> _Account | None:
+        """A registered account, or one the directory knows (registered on first sight; ``refresh``
+        re-reads its secret and type, after an edit)."""
         account = self._state.accounts.get(appid)
+        if (account is None or refresh) and self._directory is not None and appid:
+            found = self._directory(appid)
+            if found is not None and account is None:
+                account = self._state.accounts[appid] = _Account(appid, found[0], found[1])
+            elif found is not None:
+                account.secret, account.account_type = found
+        return account
+
+    def _account(self, appid: str) -> _Account:
+        account = self._lookup(appid)
         if account is None:
             raise KeyError(f"unknown appid {appid!r}; call register_account first")
         return account
@@ -1042,11 +1065,13 @@ class WeChatStandIn:
     def _credentials(self, request: _Request, appid: Any, secret: Any) -> _Account:
         if not appid:
             raise WeChatError(41002)
-        account = self._state.accounts.get(appid)
+        account = self._lookup(appid)
         if account is None:
             raise WeChatError(40013)
         if not secret:
             raise WeChatError(41004)
+        if secret != account.secret and self._directory is not None:
+            account = self._lookup(appid, refresh=True) or account
         if secret != account.secret:
             raise WeChatError(40125)
         self._check_quota(request, account.appid)

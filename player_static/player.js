@@ -1,5 +1,6 @@
 /* kepuscreen player: plays this screen's manifest, offline-first. Plain JS, no build step.
- * Opened as index.html?screen=<id>&key=<player key>; both are remembered in localStorage.
+ * Set up once with index.html?screen=<id>#key=<player key> (the fragment never leaves the browser; ?key= is
+ * accepted too); both are remembered in localStorage and the key leaves the address bar at once.
  * Optional: poll=<s> (manifest poll), hb=<s> (heartbeat), flush=<s> (proof-of-play upload),
  * dwell=<s> (minimum time on screen before fresh content may cut in, default 5). */
 (function () {
@@ -12,20 +13,25 @@
   var WEEK = "日一二三四五六";
   var MAX_QUEUE = 20000, BATCH = 100, MEDIA_CACHE = "kepu-media";
 
-  var q = new URLSearchParams(location.search);
+  var q = new URLSearchParams(location.search), h = new URLSearchParams(location.hash.slice(1));
   var store = window.localStorage;
   function saved(k) { try { return store.getItem("kepu." + k); } catch (e) { return null; } }
   function save(k, v) { try { store.setItem("kepu." + k, v); } catch (e) { /* full: keep running */ } }
-  ["screen", "key", "poll", "hb", "flush", "dwell"].forEach(function (k) { if (q.get(k)) save(k, q.get(k)); });
+  ["screen", "key", "poll", "hb", "flush", "dwell"].forEach(function (k) {
+    var v = h.get(k) || q.get(k); if (v) save(k, v);
+  });
   var SCREEN = saved("screen"), KEY = saved("key");
-  if (q.get("key") && history.replaceState) { // keep the key out of the address bar
-    history.replaceState(null, "", location.pathname + "?screen=" + encodeURIComponent(SCREEN));
+  if ((q.get("key") || h.get("key")) && history.replaceState) { // the key leaves the address bar before any request
+    q.delete("key"); q.set("screen", SCREEN);
+    history.replaceState(null, "", location.pathname + "?" + q.toString());
   }
   var manifestUrl = SCREEN ? new URL("../screens/" + encodeURIComponent(SCREEN) + "/manifest.json", location.href).href : null;
   var bootAt = Date.now();
 
   var M = null, fresh = [], pending = null, cur = null, timer = null, lastNormal = null, online = true, flushing = false;
   var shown = {}, pollTimer = null, polling = false; // shown: content ids played since the page loaded
+  var open = null; // ids of the normal items playable at the last tick: a window that opens is fresh content
+  var MANIFEST_CACHE = "kepu-manifest";
   var etag = saved("etag." + SCREEN);
   var $ = function (id) { return document.getElementById(id); };
   var stage = $("stage");
@@ -64,6 +70,7 @@
   function playable(item, t) {
     if (item.valid_from && t < Date.parse(item.valid_from)) return false;
     if (item.valid_until && t >= Date.parse(item.valid_until)) return false;
+    if (item.priority === "urgent" && item.urgent_until && t >= Date.parse(item.urgent_until)) return false;
     if (item.kind === "link" && !online) return false; // a dead frame would show an error page
     if ((item.kind === "image" || item.kind === "video") && !(item.media && item.media.length)) return false;
     return inWindows(item, t);
@@ -105,9 +112,11 @@
     document.body.classList.toggle("is-idle", !!idle);
   }
   function label(item) { return item.priority === "urgent" ? "紧急通知" : CATS[item.category] || KINDS[item.kind] || "科普"; }
-  function meta(item) {
-    var d = item.published_at ? new Date(Date.parse(item.published_at) + CST) : null;
-    return (item.unit_name || "") + (d ? "　发布于 " + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日" : "");
+  function meta(item) { // one line: a long unit name ends in an ellipsis, the date always shows
+    var d = item.published_at ? new Date(Date.parse(item.published_at) + CST) : null, m = el("div", "meta");
+    m.appendChild(el("span", "who", item.unit_name || ""));
+    if (d) m.appendChild(el("span", "when", "发布于 " + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日"));
+    return m;
   }
   function render(item) {
     var s = el("section", "slide " + item.kind + (item.priority === "urgent" ? " urgent" : ""));
@@ -134,24 +143,40 @@
     } else {
       s.appendChild(el("div", "tag", label(item)));
       s.appendChild(el("h1", null, item.title));
+      var wrap = el("div", "body-wrap"), body;
       if (item.kind === "article") {
-        var wrap = el("div", "body-wrap"), body = el("div", "body");
+        body = el("div", "body scroller");
         body.innerHTML = item.body || ""; // sanitised by the manifest builder (nh3)
-        wrap.appendChild(body); s.appendChild(wrap);
-      } else s.appendChild(el("div", "text", item.body || item.summary || ""));
-      s.appendChild(el("div", "meta", meta(item)));
+      } else body = el("div", "text scroller", item.body || item.summary || "");
+      wrap.appendChild(body); s.appendChild(wrap);
+      s.appendChild(meta(item));
     }
     return s;
   }
-  function fitArticle(s, item) {
-    var body = s.querySelector(".article .body");
-    if (!body) return;
-    var over = body.scrollHeight - body.parentNode.clientHeight;
-    if (over > 0) {
-      body.style.setProperty("--scroll", -over + "px");
-      body.style.setProperty("--scroll-s", item.duration * 0.8 + "s");
-      body.classList.add("scroll");
-    }
+  /* Text longer than the stage scrolls, driven by the page clock (so it pauses and resumes with it): it
+   * holds a moment, scrolls no faster than one line per LINE_S seconds, and holds its end. The item stays
+   * on screen until its end has been readable: text is never cut silently. Returns the seconds it needs. */
+  var LINE_S = 2.5, HOLD_S = 3, scrollFrame = null;
+  function fitText(s, item) {
+    cancelAnimationFrame(scrollFrame);
+    var body = s.querySelector(".scroller");
+    if (!body) return item.duration;
+    var wrap = body.parentNode, over = body.scrollHeight - wrap.clientHeight;
+    if (over <= 1) return item.duration;
+    var line = parseFloat(getComputedStyle(body).lineHeight) || 40;
+    var hold = Math.min(HOLD_S, item.duration * 0.15);
+    var run = Math.max(item.duration - 2 * hold, over / line * LINE_S);
+    wrap.classList.add("more");
+    var frame = function () {
+      if (!cur || cur.node !== s) return;
+      var k = Math.min(1, Math.max(0, ((now() - cur.started) / 1000 - hold) / run));
+      body.style.transform = "translateY(" + (-over * k).toFixed(1) + "px)";
+      wrap.classList.toggle("more", k < 1);
+      wrap.classList.toggle("past", k > 0);
+      if (k < 1) scrollFrame = requestAnimationFrame(frame);
+    };
+    scrollFrame = requestAnimationFrame(frame);
+    return Math.ceil(2 * hold + run);
   }
   function idleSlide() {
     var s = el("section", "slide idle");
@@ -213,12 +238,11 @@
         var node = render(item);
         place(node, false);
         cur = { item: item, node: node, json: JSON.stringify(item) };
-        fitArticle(node, item);
       }
       cur.started = t;
       shown[item.content_id] = 1;
       document.body.dataset.playing = item.content_id;
-      var secs = item.kind === "video" ? Math.max(item.duration, 600) : item.duration; // a video ends itself
+      var secs = item.kind === "video" ? Math.max(item.duration, 600) : fitText(cur.node, item); // a video ends itself
       cur.until = t + secs * 1000;
       schedule(secs);
     } catch (e) {
@@ -233,14 +257,26 @@
     }
     document.body.dataset.playing = "idle";
   }
+  function openNow(t) {
+    var ids = {};
+    items().forEach(function (i) { if (i.priority !== "urgent" && playable(i, t)) ids[i.content_id] = 1; });
+    return ids;
+  }
+  function opening(t) { // normal items whose validity or weekly window opened since the last tick
+    var ids = openNow(t), was = open;
+    open = ids;
+    return was ? Object.keys(ids).filter(function (id) { return !was[id]; }) : [];
+  }
   function tick() {
     clock();
     ticker();
-    var t = now();
+    var t = now(), opened = opening(t);
     if (!cur || !cur.item) { if (items().some(function (i) { return playable(i, t); })) pick(); return; }
     var u = urgentNow(t);
     var mustGo = !playable(cur.item, t) || (u && cur.item.priority !== "urgent");
-    if (mustGo) { endPlay(); pick(); }
+    if (mustGo) { endPlay(); pick(); return; }
+    opened = opened.filter(function (id) { return fresh.indexOf(id) < 0 && id !== cur.item.content_id; });
+    if (opened.length) { fresh = fresh.concat(opened); softCut(); } // like fresh content: a soft boundary
   }
 
   /* ---------- manifest: poll, apply, cache ---------- */
@@ -266,6 +302,7 @@
       }).map(function (i) { return i.content_id; }));
     }
     M = m;
+    open = openNow(now()); // items new in this version are handled above, not as windows opening
     document.body.dataset.version = m.version;
     chrome();
     cacheMedia(m);
@@ -288,12 +325,13 @@
     }, 30000);
     fetch(manifestUrl, { cache: "no-store", headers: headers, signal: ctl && ctl.signal }).then(function (r) {
       setOnline(!r.headers.get("X-From-Cache"));
-      if (r.status === 304) return null;
+      if (r.status === 304) { if (M) keepManifest(M, etag, false); return null; }
       if (!r.ok) { if (r.status === 404 && !M) idle(); return null; }
       var tag = r.headers.get("ETag");
       return r.json().then(function (m) {
         if (!m || !Array.isArray(m.items)) return;
         if (tag) { etag = tag; save("etag." + SCREEN, tag); }
+        keepManifest(m, tag, true);
         receive(m);
       });
     }).catch(function () { setOnline(false); }).then(function () {
@@ -301,6 +339,19 @@
       polling = false;
       pollTimer = setTimeout(poll, pollSec() * 1000);
     });
+  }
+  /* The service worker answers offline manifest requests from this cache. It cannot fill it from a 304,
+   * and the page's first request may precede the worker, so the page stores every manifest it holds. */
+  function keepManifest(m, tag, replace) {
+    if (!window.caches || !manifestUrl) return;
+    caches.open(MANIFEST_CACHE).then(function (c) {
+      return (replace ? Promise.resolve(null) : c.match(manifestUrl)).then(function (hit) {
+        if (hit) return;
+        var headers = { "Content-Type": "application/json" };
+        if (tag) headers.ETag = tag;
+        return c.put(manifestUrl, new Response(JSON.stringify(m), { status: 200, headers: headers }));
+      });
+    }).catch(function () {});
   }
   function cacheMedia(m) {
     if (!window.caches) return;
@@ -317,11 +368,15 @@
   }
 
   /* ---------- reports: heartbeat and proof of play ---------- */
+  /* A CORS "simple request" (POST, text/plain, no custom header) needs no preflight: the key travels in the
+   * body ({"player_key": …, …}), never in a URL, so one report is one request. */
   function api(path, body) {
+    var payload = { player_key: KEY };
+    for (var k in body) payload[k] = body[k];
     return fetch(M.api_base + "/screens/" + encodeURIComponent(SCREEN) + path, {
-      method: "POST", cache: "no-store",
-      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + KEY },
-      body: JSON.stringify(body)
+      method: "POST", cache: "no-store", credentials: "omit",
+      headers: { "Content-Type": "text/plain;charset=UTF-8" },
+      body: JSON.stringify(payload)
     });
   }
   function queue() { try { return JSON.parse(saved("plays") || "[]"); } catch (e) { return []; } }

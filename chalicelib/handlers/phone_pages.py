@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
+import segno
 from chalice import Blueprint, Response
 
 from chalicelib import links
@@ -38,7 +39,7 @@ from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
 from chalicelib.models.screens import Screen, normalise_screen_code
 from chalicelib.models.units import Unit
-from chalicelib.page_tokens import verify_link
+from chalicelib.page_tokens import PAGES, verify_link
 from chalicelib.services import content_view, page_subscriptions, playlist, reads, screen_catalogue
 from chalicelib.services import phone_identity as identity
 from chalicelib.services.content_view import Unavailable
@@ -65,6 +66,29 @@ def _fan(v: Visit) -> Fan | None:
         return Fan.get(v.appid, v.session.openid, consistent_read=True)
     except Fan.DoesNotExist:
         return None
+
+
+def _follow_qr(screen_id: str) -> str | None:
+    """The screen's own WeChat QR code as an image: long-pressing it in WeChat follows the account and
+    subscribes to this screen in one step.  An <img> (not inline SVG), because WeChat only recognises images."""
+    try:
+        url = Screen.get(screen_id).qr_url
+    except Screen.DoesNotExist:
+        return None
+    return segno.make(url, error="m").png_data_uri(scale=6, border=2) if url else None
+
+
+def _page_link(v: Visit, path: str, params: dict[str, str]) -> Response:
+    """A signed link from one of the account's replies (subscription accounts, ``links.for_fan``): read as
+    that fan (a link session: his state, never changes), then show the page without the token in the URL.
+    A fan signed in through OAuth stays himself; a bad or expired token just falls back to anonymous."""
+    claims = verify_link(params.get("t", ""))
+    clean = {k: val for k, val in params.items() if k != "t"}
+    usable = claims is not None and claims.appid == v.appid and claims.content_id == PAGES
+    if usable and (v.session is None or (v.session.kind != identity.OAUTH and v.session.openid != claims.openid)):
+        v.session, cookie = identity.new_session(v.appid, claims.openid, identity.LINK)
+        v.set_cookies.append(cookie)
+    return redirect(absolute(current_path(v.appid, path, clean)), v.set_cookies)
 
 
 def _needs_authorization(v: Visit) -> bool:
@@ -94,6 +118,8 @@ def _page_number(raw: str | None) -> int:
 @page(bp)
 def subscription_centre(appid: str) -> Response:
     v, params = visit(bp, appid), query(bp)
+    if "t" in params:
+        return _page_link(v, "subscribe", params)
     if _needs_authorization(v):
         return authorize(v, current_path(appid, "subscribe", params, drop=("done", "sid")))
     fan = _fan(v)
@@ -124,7 +150,7 @@ def change_subscription(appid: str) -> Response:
     result = page_subscriptions.change(appid, v.session.openid, code, subscribe=action == "subscribe")
     if result.refusal == Refusal.NOT_FOLLOWING:
         raise PageError(403, "请先关注公众号", f"关注「{v.account.name}」公众号后，就可以订阅大屏、接收大屏推送了。",
-                        links.screen_mirror(appid, code), "先看看这块大屏")
+                        links.screen_mirror(appid, code), "先看看这块大屏", follow_qr=_follow_qr(code))
     if result.refusal == Refusal.WECHAT_UNAVAILABLE:
         raise PageError(503, "暂时无法订阅", "微信服务暂时不可用，请稍后重试。",
                         links.subscription_centre(appid), "返回")
@@ -139,6 +165,8 @@ def change_subscription(appid: str) -> Response:
 @page(bp)
 def my_screens(appid: str) -> Response:
     v, params = visit(bp, appid), query(bp)
+    if "t" in params:
+        return _page_link(v, "mine", params)
     if _needs_authorization(v):
         return authorize(v, current_path(appid, "mine"))
     fan = _fan(v)
@@ -165,8 +193,10 @@ def _unread_items(fan: Fan | None) -> list:
 @bp.route("/m/{appid}/screens/{screen_id}", methods=["GET"])
 @page(bp)
 def screen_mirror(appid: str, screen_id: str) -> Response:
-    v = visit(bp, appid)
+    v, params = visit(bp, appid), query(bp)
     code = normalise_screen_code(screen_id)
+    if "t" in params and code:
+        return _page_link(v, f"screens/{code}", params)
     if v.silent_authorization and code:
         return authorize(v, current_path(appid, f"screens/{code}"))
     try:

@@ -34,6 +34,7 @@ class PageError(Exception):
     message: str
     action_url: str | None = None
     action_label: str | None = None
+    follow_qr: str | None = None  # a QR code image (data URI) that follows the account, for 长按识别
 
 
 @dataclass

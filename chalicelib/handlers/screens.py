@@ -1,8 +1,11 @@
 """The screen API the player calls, and the manifest-queue consumer.
 
 ``POST /screens/{id}/heartbeat`` and ``POST /screens/{id}/plays`` authenticate
-with the player key (``Authorization: Bearer <key>`` or ``X-Player-Key``).
-The player runs on the CDN's origin, so these routes answer CORS preflights.
+with the player key: ``Authorization: Bearer <key>``, ``X-Player-Key``, or the
+body's ``player_key`` field.  The player sends the last, as ``text/plain`` JSON:
+a CORS simple request, so a screen on the CDN's origin makes no preflights
+(one request per report instead of two).  Preflights are still answered for
+the header forms.
 Rules live in ``chalicelib.services.screen_reports`` and
 ``chalicelib.services.manifests``; this module parses and shapes responses.
 """
@@ -14,6 +17,7 @@ import json
 from chalice import Blueprint, CORSConfig, Response
 from chalice.app import SQSEvent
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from chalicelib.logs import logger
 from chalicelib.services import manifests, screen_reports
@@ -30,12 +34,18 @@ def _json(status: int, body: dict) -> Response:
     return Response(body=body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _player_key() -> str | None:
+REPORT_TYPES = ["application/json", "text/plain"]
+
+
+def _player_key(data: object) -> str | None:
+    """The key from a header, else from the body (removed there: it is not part of the report)."""
     headers = bp.current_request.headers
     auth = headers.get("authorization") or ""
+    body_key = data.pop("player_key", None) if isinstance(data, dict) else None
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip()
-    return headers.get("x-player-key")
+    key = headers.get("x-player-key") or body_key
+    return key if isinstance(key, str) else None
 
 
 def _source_ip() -> str:
@@ -55,30 +65,39 @@ def _screen_request(screen_id: str, model: type[BaseModel], max_bytes: int):
     Wrong keys are rate-limited as well as right ones: failures are counted
     per source address (not per screen, so a flood of wrong keys cannot
     silence a real screen elsewhere), and once over the limit the address
-    gets 429 without its key being looked at.
+    gets 429 without its key being looked at.  The body is parsed first, with
+    pydantic's JSON parser (a depth limit instead of Python's RecursionError
+    on deep nesting), because the player sends its key inside it.
     """
     failures = f"authfail#{_source_ip()}"
     if screen_reports.failures_over_limit(failures):
         return _rate_limited()
-    screen = screen_reports.authenticate(screen_id, _player_key())
+    raw = bp.current_request.raw_body or b""
+    if len(raw) > max_bytes + 256:  # room for the key in the body
+        return _json(413, {"error": "too_large", "max_bytes": max_bytes})
+    try:
+        data = from_json(raw or b"{}")
+    except ValueError:
+        data = None
+    screen = screen_reports.authenticate(screen_id, _player_key(data))
     if screen is None:
         if not screen_reports.within_rate_limit(failures):
             return _rate_limited()
         return _json(401, {"error": "unauthorized", "message": "屏幕密钥无效"})
     if not screen_reports.within_rate_limit(screen_id):
         return _rate_limited()
-    raw = bp.current_request.raw_body or b""
-    if len(raw) > max_bytes:
-        return _json(413, {"error": "too_large", "max_bytes": max_bytes})
-    try:  # pydantic's own JSON parser: a depth limit instead of Python's RecursionError on deep nesting
-        body = model.model_validate_json(raw or b"{}")
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    try:
+        if data is None:
+            raise ValueError("not JSON")
+        body = model.model_validate(data)
+    except (ValueError, ValidationError) as exc:
+        errors = (exc.errors(include_url=False, include_input=False, include_context=False)
+                  if isinstance(exc, ValidationError) else [])
         return _json(400, {"error": "invalid_body", "details": json.loads(json.dumps(errors, default=str))[:10]})
     return screen, body
 
 
-@bp.route("/screens/{screen_id}/heartbeat", methods=["POST"], cors=CORS)
+@bp.route("/screens/{screen_id}/heartbeat", methods=["POST"], cors=CORS, content_types=REPORT_TYPES)
 def heartbeat(screen_id: str) -> Response:
     parsed = _screen_request(screen_id, screen_reports.Heartbeat, MAX_HEARTBEAT_BYTES)
     if isinstance(parsed, Response):
@@ -87,7 +106,7 @@ def heartbeat(screen_id: str) -> Response:
     return _json(200, screen_reports.record_heartbeat(screen, beat))
 
 
-@bp.route("/screens/{screen_id}/plays", methods=["POST"], cors=CORS)
+@bp.route("/screens/{screen_id}/plays", methods=["POST"], cors=CORS, content_types=REPORT_TYPES)
 def plays(screen_id: str) -> Response:
     parsed = _screen_request(screen_id, screen_reports.PlayBatch, MAX_PLAYS_BYTES)
     if isinstance(parsed, Response):

@@ -20,11 +20,11 @@ through the content's outbox (``chalicelib.services.outbox``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.models import Content, Screen, Unit
-from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, WITHDRAWN
+from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, URGENT, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, media, outbox, push_outcomes
 from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal, fetch_in_scope
@@ -45,6 +45,19 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
 }
 EDITABLE = frozenset({DRAFT, REJECTED, PENDING, APPROVED, PUBLISHED})
 DELETABLE = frozenset({DRAFT, REJECTED, WITHDRAWN})
+URGENT_HOLD = timedelta(hours=24)  # an urgent item interrupts every screen: it must end on its own
+
+
+def urgent_default_end(content: Content, at: datetime) -> datetime | None:
+    """The end an urgent item without ``valid_until`` gets when it goes on screen (24 h after it starts).
+
+    An urgent notice ("今天14:00-18:00停水") must not hold the screens forever because nobody set an
+    end; the editor can set or change ``valid_until`` at any time.
+    """
+    if content.priority != URGENT or content.valid_until is not None:
+        return None
+    start = content.valid_from if content.valid_from and content.valid_from > at else at
+    return start + URGENT_HOLD
 
 
 def effective_status(content: Content, at: datetime | None = None) -> str:
@@ -62,6 +75,7 @@ def public(content: Content) -> dict[str, Any]:
         "valid_from": content.valid_from, "valid_until": content.valid_until,
         "weekly_windows": [dict(w.as_dict() if hasattr(w, "as_dict") else w) for w in (content.weekly_windows or [])],
         "priority": content.priority, "push": bool(content.push),
+        "urgent_until": content.valid_until if content.priority == URGENT and content.published_at else None,
         "targets": _targets(content), "screen_ids": sorted(content.screen_ids or ()),
         "status": effective_status(content), "reject_reason": content.reject_reason,
         "created_by": content.created_by, "submitted_by": content.submitted_by,
@@ -231,6 +245,9 @@ def update(principal: Principal, content_id: str, changes: dict[str, Any], if_ma
     for k, v in changes.items():
         setattr(content, k, v)
     _check_shape(content)
+    end = urgent_default_end(content, now()) if status == PUBLISHED else None
+    if end is not None:  # made urgent, or its end removed, while on screen: it still ends on its own
+        content.valid_until = changes["valid_until"] = end
     actions = [getattr(Content, k).set(v) if v is not None else getattr(Content, k).remove()
                for k, v in changes.items()]
     messages: list[dict[str, Any]] = []
@@ -296,6 +313,10 @@ def transition(principal: Principal, content_id: str, action: str, if_match: int
             raise Unprocessable("the targets match no screen", field="targets", code="no_screens")
         content.screen_ids, content.published_at = screens, at
         actions += [Content.screen_ids.set(screens), Content.published_at.set(at)]
+        end = urgent_default_end(content, at)
+        if end is not None:
+            content.valid_until = end
+            actions.append(Content.valid_until.set(end))
         messages = outbox.manifest_messages(screens, "content_published", content_id)
         if content.push:  # job_id names the revision this write creates: a retry finds it published
             actions += push_outcomes.publish_actions(content, screens)  # 422 when no channel can carry it

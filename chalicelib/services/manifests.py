@@ -147,9 +147,27 @@ def _item(content: Content, unit_name: str, cdn_base: str) -> dict[str, Any]:
         "weekly_windows": [_window(dict(w.as_dict() if hasattr(w, "as_dict") else w))
                            for w in (content.weekly_windows or [])],
         "priority": URGENT if content.priority == URGENT else "normal",
+        "urgent_until": _iso(_urgent_until(content)),
         "published_at": _iso(content.published_at),
         "unit_name": unit_name,
     }
+
+
+URGENT_HOLD = timedelta(hours=24)
+
+
+def _urgent_until(content: Content) -> datetime | None:
+    """Until when an urgent item holds the screens: its end, or 24 h after it went on screen.
+
+    The admin API gives every urgent item an end when it is published; content that reached
+    the tables another way still never holds a screen forever.
+    """
+    if content.priority != URGENT:
+        return None
+    if content.valid_until is not None:
+        return content.valid_until
+    start = max(filter(None, (content.valid_from, content.published_at)), default=None)
+    return start + URGENT_HOLD if start else None
 
 
 def _sanitise(body: str, kind: str) -> str:

@@ -3,7 +3,7 @@
 The player evaluates validity and weekly windows on its own clock (see
 ``docs/messages.md``); the phone mirror must agree with it, so the same rules
 live here once: an item is current when ``valid_from <= now < valid_until``
-(either end open when null) and, if it has weekly windows, ``now`` in China
+(either end open when null), an urgent item before its ``urgent_until``, and, if it has weekly windows, ``now`` in China
 Standard Time falls inside one of them.  A window whose end is not after its
 start runs past midnight into the next day.
 """
@@ -59,6 +59,9 @@ def is_current(item: Item, now: datetime) -> bool:
     if start is not None and now < start:
         return False
     if until is not None and now >= until:
+        return False
+    hold = parse_instant(item.get("urgent_until")) if item.get("priority") == "urgent" else None
+    if hold is not None and now >= hold:  # the player stops an urgent item at the end of its hold too
         return False
     windows = item.get("weekly_windows") or []
     if not windows:

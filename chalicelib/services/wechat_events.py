@@ -262,15 +262,20 @@ def _touch(delta: FanDelta, ctx: Context, *, message: bool = False, following: b
     delta.actions.append(Fan.created_at.set(Fan.created_at | ctx.now))
 
 
+def _fan_link(ctx: Context, url: str) -> str:
+    """Links in a reply name the fan on subscription accounts, so the page can show his state."""
+    return links.for_fan(url, ctx.account, ctx.openid)
+
+
 def _reply_for_subscribe(ctx: Context, outcome: Outcome, code: str | None) -> str:
     screen = ctx.snapshot.get("screen")
     if screen is not None:
         directory.remember_screen(screen)
     return render_text(
         "subscribe_result", outcome=outcome.value, screen=screen, code=code or "",
-        mirror_url=links.screen_mirror(ctx.appid, screen.screen_id) if screen else "",
-        centre_url=links.subscription_centre(ctx.appid), mine_url=links.my_screens(ctx.appid),
-        limit=MAX_SCREENS_PER_FAN,
+        mirror_url=_fan_link(ctx, links.screen_mirror(ctx.appid, screen.screen_id)) if screen else "",
+        centre_url=_fan_link(ctx, links.subscription_centre(ctx.appid)),
+        mine_url=_fan_link(ctx, links.my_screens(ctx.appid)), limit=MAX_SCREENS_PER_FAN,
     )
 
 
@@ -328,7 +333,8 @@ def _my_screens_reply(ctx: Context) -> str:
     summaries = directory.screen_summaries(active) if active else {}
     return render_text(
         "my_screens", screens=[summaries[s] for s in active if s in summaries],
-        mine_url=links.my_screens(ctx.appid), centre_url=links.subscription_centre(ctx.appid),
+        mine_url=_fan_link(ctx, links.my_screens(ctx.appid)),
+        centre_url=_fan_link(ctx, links.subscription_centre(ctx.appid)),
     )
 
 

@@ -167,3 +167,63 @@ def test_screenshots_of_every_page(live_app, media_cdn, gw, phone):
 
     for name in ("subscribe", "mine", "mirror", "mirror-urgent", "content", "error-410", "error-404"):
         assert (SHOTS / f"phone-{name}.png").stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------- issue 11: tap targets, text, the follow prompt
+
+TARGETS_AND_TEXT = """() => {
+  const visible = e => { const r = e.getBoundingClientRect(); const st = getComputedStyle(e);
+    return r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none'; };
+  const small = [];
+  for (const e of document.querySelectorAll('a, button, input:not([type=hidden]), select, textarea')) {
+    if (!visible(e) || e.closest('article.doc .body')) continue;  // links inside running text are exempt
+    const r = e.getBoundingClientRect();
+    if (r.width < 44 - 0.5 || r.height < 44 - 0.5) {
+      small.push([e.textContent.trim() || e.name, Math.round(r.width), Math.round(r.height)]);
+    }
+  }
+  const tiny = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const size = getComputedStyle(e).fontSize;
+    if (own && visible(e) && parseFloat(size) < 14) tiny.push([e.textContent.trim().slice(0, 20), size]);
+  }
+  return {small, tiny};
+}"""
+
+
+def test_tap_targets_are_44px_and_text_at_least_14px(live_app, media_cdn, gw, phone):
+    seed_showcase(media_cdn)
+    gw.follow("o-tap", scene="NJ001")
+    sign_in(phone, links.subscription_centre(PLAIN_APPID), "o-tap")
+    pages = {"subscribe": links.subscription_centre(PLAIN_APPID), "mine": links.my_screens(PLAIN_APPID),
+             "mirror": links.screen_mirror(PLAIN_APPID, "NJ001"),
+             "content": links.push_link(PLAIN_APPID, "o-tap", "c_flu"),
+             "subscription-account": links.subscription_centre(SAFE_APPID)}
+    found = {}
+    for name, url in pages.items():
+        phone.goto(url)
+        shoot(phone, f"targets-{name}")
+        found[name] = phone.evaluate(TARGETS_AND_TEXT)
+    assert all(not f["small"] for f in found.values()), {n: f["small"] for n, f in found.items() if f["small"]}
+    assert all(not f["tiny"] for f in found.values()), {n: f["tiny"] for n, f in found.items() if f["tiny"]}
+
+
+def test_follow_prompt_shows_the_account_and_a_qr_code_to_long_press(live_app, media_cdn, phone):
+    import segno
+
+    seed_showcase(media_cdn)
+    Screen.get("NJ003").update(actions=[Screen.qr_url.set("http://weixin.qq.com/q/02kepuNJ003")])
+    sign_in(phone, links.subscription_centre(PLAIN_APPID), "o-stranger")  # signed in, but does not follow
+    phone.locator("article.card", has_text="鼓楼医院门诊大厅").get_by_role("button", name="订阅").click()
+    phone.wait_for_load_state()
+    text = phone.inner_text("main")
+    assert "请先关注公众号" in text and "长按识别" in text and "市科普" in text
+    qr = phone.locator("figure.follow img")
+    box = qr.bounding_box()
+    assert box["width"] >= 200 and box["height"] >= 200
+    assert qr.get_attribute("src") == segno.make("http://weixin.qq.com/q/02kepuNJ003", error="m").png_data_uri(
+        scale=6, border=2)  # the screen's own QR code: following through it also subscribes
+    assert qr.evaluate("i => i.complete && i.naturalWidth > 0")
+    fits_phone(phone)
+    shoot(phone, "error-403-follow")

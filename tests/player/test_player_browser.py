@@ -454,3 +454,242 @@ def test_edits_and_reorders_wait_for_the_full_item_boundary(browser, system):
     assert page.evaluate("document.body.dataset.version") != first_version  # applied at the boundary (38 s)
     assert seen[37] == "c_short"
     assert page.locator(".slide.notice:not(.out) h1").inner_text() == "短条目（已修改）"
+
+
+# ---------------------------------------------------------------- issue 11: what visitors and staff hit
+
+LONG_NOTICE = "\n".join([
+    "因市政供水管网改造施工，本社区将于本周三上午八点至下午六点暂停供水，请居民提前储水，关好家中水龙头，"
+    "防止恢复供水时跑水。施工期间社区服务中心一楼设临时供水点，可携带容器前往取水。",
+    "恢复供水初期水质可能浑浊，请打开水龙头放水两到三分钟，待水质清澈后再饮用。如发现家中漏水或水压异常，"
+    "请及时拨打物业服务电话，维修人员二十四小时值班，会尽快上门处理。",
+    "高层住户请注意：二次供水设备需要重新加压，十五楼以上恢复时间可能晚半小时左右，请耐心等候，不要反复开关"
+    "水阀。行动不便的老人和独居居民，可提前联系楼栋长，志愿者会帮助送水上门。",
+    "本次改造完成后，小区老旧管道将全部更换为新型不锈钢管，供水压力和水质都会明显改善。感谢大家的理解与支持，"
+    "施工给您带来的不便，敬请谅解。最后一句：全文到此结束。",
+])
+
+
+def _text_end_visible(page) -> bool:
+    """The notice's last character lies inside every box that clips it (not cut off below)."""
+    return page.evaluate("""() => {
+      const s = document.querySelector('.slide.notice:not(.out)'); if (!s) return false;
+      const text = s.querySelector('.text'), node = text.lastChild, range = document.createRange();
+      range.setStart(node, node.length - 1); range.setEnd(node, node.length);
+      const last = range.getBoundingClientRect();
+      for (let e = text; e && e !== document.body; e = e.parentElement) {
+        const st = getComputedStyle(e);
+        if (st.overflow !== 'visible' && last.bottom > e.getBoundingClientRect().bottom + 1) return false;
+      }
+      return last.bottom <= innerHeight;
+    }""")
+
+
+@pytest.mark.parametrize("viewport", [(1920, 1080), (1080, 1920)], ids=["landscape", "portrait"])
+def test_long_notice_scrolls_to_its_end_and_stays_until_read(browser, system, viewport):
+    from devstack.screens_local import publish
+
+    publish("c_long", ["NJ001"], title="停水通知", body=LONG_NOTICE, duration=15, category="community_notice")
+    publish("c_next", ["NJ001"], title="下一条", body="短内容", duration=5)
+    system.pump.drain()
+    page = _page(browser, system, viewport=viewport)
+    page.wait_for_function("document.body.dataset.version !== ''")
+    page.clock.run_for(5000)  # c_next first (newer), then the long notice
+    _wait_playing(page, "c_long")
+    assert not _text_end_visible(page)  # the stage really is too small for it: the test means something
+    name = "long-notice-" + ("landscape" if viewport[0] > viewport[1] else "portrait")
+    _shot(page, name + "-start")
+    end_seen = 0
+    for _ in range(120):
+        page.clock.run_for(1000)
+        if _playing(page) != "c_long":
+            break
+        if _text_end_visible(page):
+            if not end_seen:
+                _shot(page, name + "-end")
+            end_seen += 1
+    assert end_seen >= 2, "the notice's end was never readable before it left the screen"
+    assert _playing(page) == "c_next"
+
+
+def test_urgent_item_without_an_end_stops_holding_the_screen_after_24_hours(browser, system):
+    from devstack.screens_local import publish
+
+    publish("c_normal", ["NJ001"], title="日常内容", duration=5)
+    publish("c_u", ["NJ001"], title="停水通知", body="今天14:00-18:00停水。", priority="urgent", duration=10)
+    system.pump.drain()
+    urgent = next(i for i in system.manifest()["items"] if i["content_id"] == "c_u")
+    published = datetime.fromisoformat(urgent["published_at"])
+    assert datetime.fromisoformat(urgent["urgent_until"]) == published + timedelta(hours=24)
+    page = _page(browser, system, t0=published + timedelta(seconds=5))
+    _wait_playing(page, "c_u")
+    page.clock.fast_forward("23:00:00")
+    page.clock.run_for(2000)
+    assert _playing(page) == "c_u"  # still within its day
+    page.clock.fast_forward("01:00:00")
+    page.clock.run_for(2000)
+    assert _playing(page) == "c_normal"
+
+
+def _boxes(page) -> dict:
+    return page.evaluate("""() => {
+      const r = id => { const b = document.getElementById(id).getBoundingClientRect();
+        return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width, height: b.height}; };
+      const date = document.getElementById('date'), px = e => parseFloat(getComputedStyle(e).fontSize);
+      const q = s => document.querySelector(s);
+      return {brand: r('brand'), clock: r('clock'), date: r('date'), top: r('top'), stage: r('stage'),
+              ticker: r('ticker'), qr: r('qr'), unit: r('unit-name'), screen: r('screen-name'),
+              dateClipped: date.scrollWidth > date.clientWidth + 1, dateLine: px(date) * 1.5,
+              width: innerWidth, height: innerHeight,
+              fonts: {date: px(date), fans: px(q('#fans')),
+                      tag: q('.slide:not(.out) .tag') && px(q('.slide:not(.out) .tag')),
+                      meta: q('.slide:not(.out) .meta') && px(q('.slide:not(.out) .meta'))}};
+    }""")
+
+
+@pytest.mark.parametrize("viewport", [(1920, 1080), (1080, 1920)], ids=["landscape", "portrait"])
+def test_top_bar_text_sizes_and_qr_at_real_size_with_the_longest_names(browser, system, viewport):
+    from chalicelib.aws import send_json
+    from chalicelib.models.screens import Screen
+    from chalicelib.models.units import Unit
+    from chalicelib.settings import get_settings
+    from devstack.screens_local import publish
+
+    longest = 64  # Text(64): the longest screen and unit names the admin API accepts
+    unit_id = Screen.get("NJ001").unit_id
+    Unit(unit_id).update(actions=[Unit.name.set(("南京市玄武区玄武门街道科学技术协会" * 4)[:longest])])
+    screen_name = ("玄武门街道社区党群服务中心一楼大厅东侧科普阅读屏" * 3)[:longest]
+    Screen("NJ001").update(actions=[Screen.name.set(screen_name)])
+    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"],
+                                                   "reason": "screen_updated"})
+    system.pump.drain()
+    orientation = "landscape" if viewport[0] > viewport[1] else "portrait"
+
+    page = _page(browser, system, viewport=viewport)
+    _wait_playing(page, "idle")
+    page.wait_for_function("document.querySelector('.slide.idle:not(.out) .qr svg')")  # the manifest's idle slide
+    box = _boxes(page)
+    assert box["stage"]["bottom"] >= box["ticker"]["top"] - 1, "empty band between the idle slide and the ticker"
+    idle = page.evaluate("""() => {
+      const box = s => { const b = document.querySelector('.slide.idle:not(.out) ' + s).getBoundingClientRect();
+        return {top: b.top, bottom: b.bottom, width: b.width}; };
+      return {qr: box('.qr'), big: box('.big'), subs: [...document.querySelectorAll('.slide.idle:not(.out) .sub')]
+        .map(e => e.getBoundingClientRect().bottom)};
+    }""")
+    assert idle["qr"]["width"] >= 320
+    # everything on the idle slide is on screen: names clamp, the QR code is never pushed off
+    assert idle["big"]["top"] >= box["stage"]["top"] and idle["qr"]["bottom"] <= box["stage"]["bottom"]
+    assert max(idle["subs"]) <= box["stage"]["bottom"]
+    _shot(page, f"idle-longest-names-{orientation}")
+    page.close()
+
+    publish("c_n", ["NJ001"], title="社区义诊通知", body="本周六上午9点至11点义诊。", duration=15,
+            category="community_notice")
+    system.pump.drain()
+    page = _page(browser, system, viewport=viewport)
+    _wait_playing(page, "c_n")
+    box = _boxes(page)
+    _shot(page, f"top-bar-longest-names-{orientation}")
+    assert box["brand"]["right"] <= box["clock"]["left"], "the names run under the clock"
+    assert box["clock"]["right"] <= box["width"] and box["clock"]["top"] >= box["top"]["top"]
+    assert box["clock"]["bottom"] <= box["top"]["bottom"] + 1
+    assert not box["dateClipped"] and box["date"]["height"] <= box["dateLine"], "the date wraps or clips"
+    for name in ("unit", "screen"):
+        assert box[name]["width"] > 100 and box[name]["bottom"] <= box["top"]["bottom"] + 1
+    assert min(box["fonts"].values()) >= 32, box["fonts"]
+    assert box["qr"]["width"] >= 320 and box["qr"]["height"] >= 320
+
+
+def test_a_window_that_opens_counts_as_fresh_content(browser, system):
+    from devstack.screens_local import publish
+
+    start = T0 + timedelta(days=7) - timedelta(seconds=10)  # Tuesday 09:59:50 China time
+    publish("c_always", ["NJ001"], title="常驻", duration=60)
+    publish("c_window", ["NJ001"], title="十点开始", duration=5,
+            weekly_windows=[{"days": [2], "start": "10:00", "end": "11:00"}])
+    system.pump.drain()
+    page = _page(browser, system, t0=start)
+    _wait_playing(page, "c_always")
+    seen = [_playing(page)]
+    for _ in range(20):
+        page.clock.run_for(1000)
+        seen.append(_playing(page))
+    first = seen.index("c_window") if "c_window" in seen else None
+    # c_always has been on screen longer than the minimum dwell when the window opens at 10 s: at once
+    assert first is not None and 10 <= first <= 11, seen
+
+
+def test_first_manifest_is_cached_for_offline_playback_after_a_reboot(browser, system):
+    from devstack.screens_local import publish
+
+    publish("c_txt", ["NJ001"], title="离线也能看", body="网络中断时继续播放缓存的节目。", duration=5)
+    system.pump.drain()
+    page = _page(browser, system, service_workers="allow")
+    _wait_playing(page, "c_txt")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
+    page.reload()  # the worker now sees the polls, which are answered 304 (the manifest never changes)
+    _wait_playing(page, "c_txt")
+    page.clock.run_for(21_000)
+    page.wait_for_function("caches.open('kepu-manifest').then(c => c.keys()).then(k => window.__m = k.length)"
+                           " && window.__m === 1", timeout=5000)
+    # a reboot that lost localStorage's copy, with the network down: the worker's copy plays
+    page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kepu.manifest') || k.startsWith('kepu.etag'))"
+                  ".forEach(k => localStorage.removeItem(k))")
+    system.stop()
+    page.reload()
+    page.wait_for_function("document.body.dataset.playing === 'c_txt'", timeout=10_000)
+    system.restart()
+
+
+@pytest.mark.parametrize("setup", ["query", "fragment"])
+def test_player_key_never_travels_in_a_url_and_reports_need_no_preflight(browser, system, setup, monkeypatch):
+    from devstack.local_api import QuietRequestHandler
+    from devstack.screens_local import publish
+
+    at_api: list[str] = []  # every request line the API server answers, preflights included
+    monkeypatch.setattr(QuietRequestHandler, "log_message",
+                        lambda self, fmt, *args: at_api.append(str(args[0])) if args else None)
+
+    publish("c_a", ["NJ001"], title="甲", body="第一条", duration=8)
+    system.pump.drain()
+    key = system.key
+    url = (system.player_url if setup == "query"
+           else f"{system.cdn.base_url}/player/index.html?screen=NJ001&flush=3600#key={key}")
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    seen: list = []
+    page.on("request", lambda r: seen.append(r))
+    now = datetime.now(UTC)
+    page.clock.install(time=now - timedelta(seconds=1))
+    page.clock.pause_at(now)
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.version !== ''")
+    assert key not in page.url
+    page.clock.run_for(3000)  # the first heartbeat
+    page.wait_for_timeout(800)
+    later = [r for r in seen if not r.is_navigation_request()]
+    for r in later:
+        assert key not in r.url, r.url
+        assert key not in (r.headers.get("referer") or ""), (r.url, r.headers.get("referer"))
+    if setup == "fragment":
+        assert all(key not in r.url for r in seen)
+    beats = [r for r in later if r.url.endswith("/heartbeat")]
+    assert beats, [r.url for r in later]
+    for r in beats:  # a CORS simple request: no preflight before it
+        headers = r.all_headers()
+        assert r.method == "POST" and headers["content-type"].startswith("text/plain")
+        assert "authorization" not in headers and "x-player-key" not in headers
+    from chalicelib.models.screens import Screen
+
+    for _ in range(20):
+        if Screen.get("NJ001").last_seen is not None:
+            break
+        page.wait_for_timeout(100)
+    assert Screen.get("NJ001").heartbeat.as_dict()["player_version"]
+    page.clock.run_for(60_000)  # two more heartbeats (30 s)
+    page.wait_for_timeout(800)
+    reports = [line for line in at_api if "/screens/NJ001/" in line]
+    assert reports and not [line for line in reports if line.startswith("OPTIONS")], reports
+    assert len(reports) == len([r for r in seen if r.url.endswith(("/heartbeat", "/plays"))])  # one request each
+    assert all(key not in line for line in at_api)
+    context.close()

@@ -118,3 +118,25 @@ def test_cors_preflight_allows_the_player_origin(aws):
         server.server.shutdown()
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
     assert "Authorization" in response.headers.get("Access-Control-Allow-Headers", "")
+
+
+def test_key_in_a_text_plain_body_needs_no_preflight_and_stays_out_of_the_report(client, player_key, caplog):
+    """The player's reports are CORS simple requests: text/plain JSON carrying the key (issue 11 item 14)."""
+    beat = {"player_key": player_key, "manifest_version": "v1", "playing": "c1", "player_version": "abc"}
+    response = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain;charset=UTF-8"},
+                                body=json.dumps(beat))
+    assert response.status_code == 200, response.body
+    stored = Screen.get("NJ001").heartbeat.as_dict()
+    assert stored["playing"] == "c1" and player_key not in json.dumps(stored, default=str)
+    assert player_key not in caplog.text
+    plays = dict(_plays("c1"), player_key=player_key)
+    ok = client.http.post("/screens/NJ001/plays", headers={"Content-Type": "text/plain"}, body=json.dumps(plays))
+    assert ok.status_code == 200, ok.body
+    wrong = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"},
+                             body=json.dumps(dict(beat, player_key="nope")))
+    assert wrong.status_code == 401
+    missing = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"},
+                               body=json.dumps({"manifest_version": "v1"}))
+    assert missing.status_code == 401
+    garbage = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"}, body="key=1")
+    assert garbage.status_code == 401

@@ -486,6 +486,9 @@ class MediaRef(In):
 
 
 class WeeklyWindow(In):
+    """A daily time range on the listed ISO weekdays, China time.  An ``end`` before ``start``
+    runs past midnight into the next day (22:00-06:00), as the player and the mirror play it."""
+
     days: Annotated[list[Annotated[int, Field(ge=1, le=7), BeforeValidator(_integral)]],
                     Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})]
     start: HHMM
@@ -493,8 +496,8 @@ class WeeklyWindow(In):
 
     @model_validator(mode="after")
     def _ordered(self) -> WeeklyWindow:
-        if self.start >= self.end:
-            raise ValueError("start must be before end")
+        if self.start == self.end or (self.start == "24:00"):
+            raise ValueError("start and end must differ, and start must be before 24:00")
         if len(set(self.days)) != len(self.days):
             raise ValueError("days must not repeat")
         return self
@@ -680,6 +683,9 @@ class ContentOut(Out):
     valid_until: datetime | None
     weekly_windows: list[WindowOut]
     priority: str
+    urgent_until: datetime | None = Field(
+        default=None, description="until when an urgent item holds the screens (its valid_until; "
+                                  "24 h after publishing unless set); null for normal items and unpublished drafts")
     push: bool
     targets: TargetsOut
     screen_ids: list[str]
