@@ -22,7 +22,7 @@ def _notice(world, **extra):
 def _published(api, world, **extra):
     made = api.post(f"{V}/content", _notice(world, **extra))
     assert made.status_code == 201, made.data
-    done = api.post(f"{V}/content/{made.data['content_id']}/publish")
+    done = api.post(f"{V}/content/{made.data['content_id']}/publish", headers={"If-Match": made.headers["ETag"]})
     assert done.status_code == 200, done.data
     return done.data
 
