@@ -103,9 +103,16 @@ def functions(template: dict[str, Any]) -> dict[str, str]:
 
 
 def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tuple[str, list[Root]]],
-                models: list[Any]) -> dict[str, Any]:
-    """Apply everything above to the template Chalice produced (in place; also returned)."""
+                models: list[Any], entries: list[Any] | None = None) -> dict[str, Any]:
+    """Apply everything above to the template Chalice produced (in place; also returned).
+
+    ``entries`` (``infra.public.load_entries``) are the public surfaces split off into functions of their own.
+    """
     from chalicelib.resources import queue_specs
+    from infra import public
+
+    public.split(template, entries or [])
+    public_names = {found.entry.name for found in entries or []}
 
     settings = target.settings
     config = target.chalice_config
@@ -165,6 +172,9 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
                 grants, function_name=function_name, table_arns=table_arns, queue_ids=queue_ids,
                 bucket_id=player.BUCKET, secrets_prefix=settings.secrets_prefix),
         }]
+        if name in public_names:
+            public.restrict_tables(role["Policies"][0]["PolicyDocument"],
+                                   [data.table_suffix(m) for m in grants.models], name)
         if grants.calls_wechat:
             role["ManagedPolicyArns"] = network.vpc_managed_policy()
         resources[role_id].setdefault("Metadata", {})["kepuscreen"] = {
