@@ -25,10 +25,10 @@ from xml.etree.ElementTree import tostring
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
-from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto
 from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.messages import BaseMessage
+from wechatpy.parser import parse_message
 
 MAX_BODY_BYTES = 32 * 1024  # WeChat's own messages are well under 4 KiB
 TIMESTAMP_WINDOW_SECONDS = 300
