@@ -34,16 +34,23 @@ def add_bytecode(package: Path) -> int:
     scratch = package.with_suffix(".pyc.zip")
     added = 0
     with zipfile.ZipFile(package) as source, zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED) as target:
-        present = set(source.namelist())
+        sources = {name for name in source.namelist() if name.endswith(".py")}
+
+        def pyc_of(name: str) -> str:
+            directory, _, filename = name.rpartition("/")
+            return f"{directory + '/' if directory else ''}__pycache__/{filename[:-3]}.{tag}.pyc"
+
+        # A .pyc the package already holds (Chalice copies whatever __pycache__ the project dir has) may be
+        # stale or mtime-checked: every source gets a fresh one instead.
+        replaced = {pyc_of(name) for name in sources}
         for info in source.infolist():
+            if info.filename in replaced:
+                continue
             data = source.read(info)
             target.writestr(info, data)
-            if not info.filename.endswith(".py"):
+            if info.filename not in sources:
                 continue
-            directory, _, filename = info.filename.rpartition("/")
-            pyc = f"{directory + '/' if directory else ''}__pycache__/{filename[:-3]}.{tag}.pyc"
-            if pyc in present:
-                continue
+            pyc = pyc_of(info.filename)
             try:
                 code = compile(data, f"{LAMBDA_ROOT}/{info.filename}", "exec", dont_inherit=True)
             except (SyntaxError, ValueError):

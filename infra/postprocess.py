@@ -25,7 +25,7 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from infra import access, data, network, player
+from infra import access, data, network, operations, player
 from infra.stage import APP_NAME, Target
 
 SQS_ARN_RE = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
@@ -142,6 +142,7 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             spec = consumed = _queue_of(event, by_name, name)
             event["Properties"]["Queue"] = {"Fn::GetAtt": [queue_ids[spec.key], "Arn"]}
             event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+            event["Properties"]["ScalingConfig"] = {"MaximumConcurrency": operations.maximum_concurrency(spec.key)}
             own_timeout = function_setting(config, target.stage, name, "lambda_timeout", function_only=True)
             if own_timeout is None:
                 props["Timeout"] = spec.consumer_timeout
@@ -185,6 +186,7 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             "calls_wechat": grants.calls_wechat,
         }
     _name_log_groups(template)
+    operations.configure(template, target)
     template["Outputs"]["CallbackUrlPattern"] = {
         "Description": "Server address (URL) for the WeChat console; put the account's appid in place of {appid}",
         "Value": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/wechat/{appid}"},

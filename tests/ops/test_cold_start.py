@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 def _loaded_after(statement: str) -> set[str]:
     script = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
-                            env={"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-1"})
+                            env={"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-1",
+                                 "PYTHONDONTWRITEBYTECODE": "1"})
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
@@ -54,8 +55,12 @@ def test_shipped_bytecode_is_what_the_interpreter_runs(tmp_path):
         zf.writestr("pkg/__init__.py", "")
         zf.writestr("pkg/answer.py", "VALUE = 'compiled'\n")
         zf.writestr("pkg/broken.py", "def broken(:\n")
+    with zipfile.ZipFile(package, "a") as zf:  # a stale one, as a project dir's __pycache__ can hold
+        zf.writestr(f"pkg/__pycache__/answer.{sys.implementation.cache_tag}.pyc", b"stale")
     assert add_bytecode(package) == 2
-    assert add_bytecode(package) == 0  # idempotent: already there
+    assert add_bytecode(package) == 2  # the same again: rebuilt, not duplicated
+    names = zipfile.ZipFile(package).namelist()
+    assert len(names) == len(set(names)) == 5
     root = tmp_path / "task"
     zipfile.ZipFile(package).extractall(root)
     (root / "pkg" / "answer.py").write_text("VALUE = 'source'\n")
