@@ -13,6 +13,8 @@ from chalicelib.entries.lazy import defer_package_init
 defer_package_init("wechatpy")  # before anything imports it; see chalicelib.entries.lazy
 
 from chalicelib.handlers.wechat_callback import bp as wechat_callback  # noqa: E402
+from chalicelib.observability import instrument_app  # noqa: E402
 
 app = Chalice(app_name="kepuscreen")
+instrument_app(app)
 app.register_blueprint(wechat_callback)

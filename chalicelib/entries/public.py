@@ -9,10 +9,12 @@ from chalice import Chalice
 
 from chalicelib.handlers.phone_pages import bp as phone_pages
 from chalicelib.handlers.screens import bp as screens
+from chalicelib.observability import instrument_app
 from chalicelib.services import tokens
 
 tokens.install_shared_provider()
 
 app = Chalice(app_name="kepuscreen")
+instrument_app(app)
 app.register_blueprint(phone_pages)
 app.register_blueprint(screens)
