@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra import operations
@@ -52,3 +54,53 @@ def test_the_api_stage_is_throttled_traced_logged_and_has_no_extra_stage(package
         assert "$context.requestId" in props["AccessLogSetting"]["Format"]
         assert "ApiGatewayAccountReady" in api["DependsOn"]
         assert all(f["Properties"]["Tracing"] == "Active" for f in _functions(template).values())
+
+
+def _alarms(template):
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+
+
+def _dims(alarm):
+    return {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+
+
+def test_every_dead_letter_queue_and_every_function_has_its_alarms_to_the_topic(packaged):
+    for built in packaged.values():
+        template = built.template
+        resources = template["Resources"]
+        alarms = _alarms(template)
+        assert alarms and all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+        assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+        subscription = resources["AlarmEmailSubscription"]
+        assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"} and subscription["Condition"]
+        dlqs = [lid for lid, r in resources.items() if r["Type"] == "AWS::SQS::Queue"
+                and any(q["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn", {}).get("Fn::GetAtt",
+                        [None])[0] == lid for q in resources.values() if q["Type"] == "AWS::SQS::Queue")]
+        assert len(dlqs) >= 3
+        for dlq in dlqs:
+            watching = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                        and _dims(a).get("QueueName") == {"Fn::GetAtt": [dlq, "QueueName"]}]
+            assert len(watching) == 1, dlq
+            assert watching[0]["Threshold"] == 0 and watching[0]["ComparisonOperator"] == "GreaterThanThreshold"
+        for lid in _functions(template):
+            for metric in ("Errors", "Throttles"):
+                assert [a for a in alarms if a.get("Namespace") == "AWS/Lambda" and a["MetricName"] == metric
+                        and _dims(a) == {"FunctionName": {"Ref": lid}}], (lid, metric)
+
+
+def test_product_alarms_and_the_dashboard(packaged):
+    template = packaged[("prod", "aws-cn")].template
+    resources = template["Resources"]
+    latency = resources["CallbackLatencyAlarm"]["Properties"]
+    assert latency["ExtendedStatistic"] == "p99" and latency["Threshold"] == 2000
+    assert _dims(resources["WeChatQuotaAlarm"]["Properties"]) == {"stage": "prod", "errcode": "45009"}
+    assert _dims(resources["TokenRefreshFailureAlarm"]["Properties"])["outcome"] == "failed"
+    assert resources["ScreensOfflineAlarm"]["Properties"]["Threshold"] == {"Ref": "ScreensOfflinePercent"}
+    rate = resources["Api5xxRateAlarm"]["Properties"]
+    assert rate["Threshold"] == {"Ref": "Api5xxPercent"}
+    assert {m["Id"] for m in rate["Metrics"]} == {"errors", "requests", "rate"}
+    assert resources["RestAPI"]["Properties"]["Name"] == "kepuscreen-prod"
+    body, subs = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    assert len(widgets) >= 10
+    assert sorted(v["Ref"] for v in subs.values()) == sorted(_functions(template))
