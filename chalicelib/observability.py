@@ -29,6 +29,7 @@ import functools
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -120,7 +121,8 @@ def instrument_app(app: Any) -> None:
     def _observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
         bind_lambda_context(getattr(app, "lambda_context", None))
         context = getattr(event, "context", None) or {}
-        correlate(context.get("requestId") or (event.headers or {}).get("x-amzn-requestid"))
+        # API Gateway's request id; the local gateway and test client have none, so one is made up there
+        correlate(context.get("requestId") or (event.headers or {}).get("x-amzn-requestid") or uuid.uuid4().hex)
         try:
             return get_response(event)
         finally:

@@ -343,6 +343,7 @@ def process(body: dict[str, Any], *, now: datetime | None = None,
     counts = Counter(o.result for o in tally.outcomes)
     for (channel, result), n in Counter((o.channel, o.result) for o in tally.outcomes).items():
         observability.count("Pushes", n, channel=channel, outcome=result)
+    logger.info("push batch done", job_id=message.job_id, appid=message.appid, **{str(k): v for k, v in counts.items()})
     if tally.paused_until and not tally.outcomes:
         counts["deferred"] = len(tally.retry)
     if give_up:
