@@ -25,7 +25,7 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from infra import access, alarms, data, network, operations, player
+from infra import access, alarms, data, domains, network, operations, player
 from infra.stage import APP_NAME, Target
 
 SQS_ARN_RE = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
@@ -188,6 +188,7 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
     _name_log_groups(template)
     operations.configure(template, target)
     alarms.add(template, target)
+    domains.add(template, target)
     template["Outputs"]["CallbackUrlPattern"] = {
         "Description": "Server address (URL) for the WeChat console; put the account's appid in place of {appid}",
         "Value": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/wechat/{appid}"},

@@ -7,6 +7,7 @@ the push functions.
 
 from chalice import Chalice
 
+from chalicelib.handlers.domain_verify import bp as domain_verify
 from chalicelib.handlers.phone_pages import bp as phone_pages
 from chalicelib.handlers.screens import bp as screens
 from chalicelib.observability import instrument_app
@@ -17,4 +18,5 @@ tokens.install_shared_provider()
 app = Chalice(app_name="kepuscreen")
 instrument_app(app)
 app.register_blueprint(phone_pages)
+app.register_blueprint(domain_verify)
 app.register_blueprint(screens)

@@ -49,6 +49,8 @@ class Account(Model):
     digest_tag_id = NumberAttribute(null=True)  # tag for the daily mass-send digest, if allowed
     template_quota = NumberAttribute(null=True)  # template messages per day; WeChat's default 100,000 when unset
     secrets_set = UnicodeSetAttribute(null=True)
+    mp_verify_file = UnicodeAttribute(null=True)  # MP_verify_xxx.txt: WeChat's check of the OAuth domain
+    mp_verify_content = UnicodeAttribute(null=True)
     menu_created_at = UTCDateTimeAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)

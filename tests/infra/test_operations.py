@@ -104,3 +104,17 @@ def test_product_alarms_and_the_dashboard(packaged):
     widgets = json.loads(body)["widgets"]
     assert len(widgets) >= 10
     assert sorted(v["Ref"] for v in subs.values()) == sorted(_functions(template))
+
+
+def test_the_api_has_an_optional_custom_domain_mapped_at_api_and_at_the_root(packaged):
+    for built in packaged.values():
+        template = built.template
+        resources = template["Resources"]
+        assert {"ApiDomainName", "ApiCertificateArn"} <= set(template["Parameters"])
+        domain = resources["ApiDomain"]
+        assert domain["Condition"] == "HasApiDomain"
+        assert domain["Properties"]["RegionalCertificateArn"] == {"Ref": "ApiCertificateArn"}
+        mappings = {r["Properties"].get("BasePath", "/") for r in resources.values()
+                    if r["Type"] == "AWS::ApiGateway::BasePathMapping"}
+        assert mappings == {"api", "/"}  # /api/... as PUBLIC_BASE_URL names it; /MP_verify_*.txt at the root
+        assert template["Outputs"]["ApiDomainTarget"]["Condition"] == "HasApiDomain"

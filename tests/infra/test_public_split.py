@@ -45,7 +45,7 @@ def test_public_routes_run_in_public_functions_and_admin_routes_in_the_api_handl
         for path, method, function in routes:
             if path.startswith("/wechat/"):
                 assert function == "WeChatCallback", (path, method)
-            elif path.startswith(("/m/", "/screens/")):
+            elif path.startswith(("/m/", "/screens/")) or path == "/{file_name}":
                 assert function == "PublicPages", (path, method)
             else:
                 assert path.startswith("/api/") and function == "APIHandler", (path, method)

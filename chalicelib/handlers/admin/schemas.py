@@ -65,6 +65,9 @@ Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ScreenCode = Annotated[str, BeforeValidator(_screen_code)]
 AppId = Annotated[str, StringConstraints(pattern=r"^wx[0-9A-Za-z]{8,30}$")]
 OriginalId = Annotated[str, StringConstraints(pattern=r"^gh_[0-9A-Za-z]{6,30}$")]
+# WeChat's domain check file for 网页授权域名 (served at the root of the phone pages' domain): name and content
+MpVerifyFile = Annotated[str, StringConstraints(pattern=r"^MP_verify_[0-9A-Za-z]{1,32}\.txt$")]
+MpVerifyContent = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,64}$")]
 TemplateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 AppSecret = _secret(r"[0-9A-Za-z]{16,64}", "app secret")
 CallbackToken = _secret(r"[0-9A-Za-z]{3,32}", "token (3-32 letters or digits)")
@@ -193,6 +196,8 @@ class AccountCreate(In):
     app_secret: AppSecret
     token: CallbackToken
     aes_key: AesKey | None = None
+    mp_verify_file: MpVerifyFile | None = None
+    mp_verify_content: MpVerifyContent | None = None
 
 
 class AccountUpdate(In):
@@ -206,6 +211,8 @@ class AccountUpdate(In):
     app_secret: AppSecret | None = None
     token: CallbackToken | None = None
     aes_key: AesKey | None = None
+    mp_verify_file: MpVerifyFile | None = None
+    mp_verify_content: MpVerifyContent | None = None
 
 
 class SecretsSet(Out):
@@ -226,6 +233,8 @@ class AccountOut(Out):
     subscribe_template_id: str | None
     secrets: SecretsSet
     callback_url: str
+    mp_verify_file: str | None = None
+    mp_verify_content: str | None = None
     menu_created_at: datetime | None
     revision: int
     created_at: datetime | None
