@@ -13,15 +13,21 @@ from chalicelib.handlers.admin import openapi as admin_openapi
 from chalicelib.handlers.admin import screens as admin_screens
 from chalicelib.handlers.admin import units as admin_units
 from chalicelib.handlers.admin import users as admin_users
+from chalicelib.handlers.domain_verify import bp as domain_verify
+from chalicelib.handlers.operations import bp as operations
 from chalicelib.handlers.phone_pages import bp as phone_pages
 from chalicelib.handlers.push_queue import bp as push_queue
 from chalicelib.handlers.screens import bp as screens
 from chalicelib.handlers.wechat_callback import bp as wechat_callback
+from chalicelib.observability import instrument_app
 
 app = Chalice(app_name="kepuscreen")
+instrument_app(app)  # before the blueprints: logs with the Lambda context and the request's correlation id
 app.register_blueprint(wechat_callback)
 app.register_blueprint(phone_pages)
+app.register_blueprint(domain_verify)
 for _admin in (admin_units, admin_accounts, admin_screens, admin_content, admin_users, admin_audit, admin_openapi):
     app.register_blueprint(_admin.bp)
 app.register_blueprint(screens)
 app.register_blueprint(push_queue)
+app.register_blueprint(operations)

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from chalicelib.observability import stamp
 from chalicelib.settings import get_settings
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
@@ -38,6 +39,7 @@ def send_json(queue_name: str, payload: dict[str, Any], *, delay_seconds: int = 
     attributes = {}
     if dedup_attribute:
         attributes["dedup"] = {"DataType": "String", "StringValue": dedup_attribute}
+    stamp(payload)  # correlation id of the request being handled (chalicelib.observability)
     response = client("sqs").send_message(
         QueueUrl=queue_url(queue_name),
         MessageBody=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
@@ -58,7 +60,7 @@ def send_json_batch(queue_name: str, payloads: list[dict[str, Any]]) -> list[str
     sqs = client("sqs")
     url = queue_url(queue_name)
     for start in range(0, len(payloads), 10):
-        chunk = payloads[start:start + 10]
+        chunk = [stamp(p) for p in payloads[start:start + 10]]
         entries = [
             {"Id": str(i), "MessageBody": json.dumps(p, ensure_ascii=False, separators=(",", ":")),
              "DelaySeconds": int(p.get("_delay", 0)) if isinstance(p, dict) else 0}

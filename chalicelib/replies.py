@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from wechatpy.replies import TextReply
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "wechat"
 MAX_REPLY_CHARS = 600  # WeChat truncates long text replies; keep them readable on a phone
@@ -20,6 +22,10 @@ MAX_REPLY_CHARS = 600  # WeChat truncates long text replies; keep them readable 
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
+    # Imported here, not at load: many callbacks (unsubscribes, receipts, retries) render nothing, and jinja2 is a
+    # quarter of the callback function's import time (bench/cold_start.py).
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     # Plain text, not HTML: autoescape would show "&lt;" to users. Values end up in CDATA, see text_reply.
     return Environment(  # noqa: S701
         loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined, keep_trailing_newline=False,

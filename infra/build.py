@@ -75,6 +75,7 @@ def load_app(project_dir: Path) -> Any:
 def build(target: Target, out_dir: Path | None = None) -> Path:
     """Package and post-process; returns the path of the final ``template.json``."""
     from chalicelib.models import ALL_MODELS
+    from infra import bytecode, public
     from infra.postprocess import app_functions, postprocess
     from infra.template import merge_template
 
@@ -84,7 +85,15 @@ def build(target: Target, out_dir: Path | None = None) -> Path:
     merge_path.write_text(json.dumps(merge_template(target, ALL_MODELS), indent=2))
     chalice_package(target, merge_path, out_dir)
     template = json.loads((out_dir / "sam.json").read_text())
-    postprocess(template, target, app_functions(load_app(target.project_dir)), ALL_MODELS)
+    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values()
+                if r["Type"] == "AWS::Serverless::Function"}
+    if len(runtimes) == 1 and bytecode.runtime_matches(runtimes.pop()):
+        print(f"bytecode: {bytecode.add_bytecode(out_dir / 'deployment.zip')} modules precompiled")
+    else:
+        print(f"bytecode: not added (build Python {sys.version_info[:2]} is not the functions' runtime)")
+    app = load_app(target.project_dir)
+    entries = public.load_entries(app, target.project_dir)
+    postprocess(template, target, public.handlers(app, entries, app_functions(app)), ALL_MODELS, entries)
     final = out_dir / "template.json"
     final.write_text(json.dumps(template, indent=2, ensure_ascii=False))
     return final

@@ -25,7 +25,7 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from infra import access, data, network, player
+from infra import access, alarms, data, domains, network, operations, player
 from infra.stage import APP_NAME, Target
 
 SQS_ARN_RE = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
@@ -103,9 +103,16 @@ def functions(template: dict[str, Any]) -> dict[str, str]:
 
 
 def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tuple[str, list[Root]]],
-                models: list[Any]) -> dict[str, Any]:
-    """Apply everything above to the template Chalice produced (in place; also returned)."""
+                models: list[Any], entries: list[Any] | None = None) -> dict[str, Any]:
+    """Apply everything above to the template Chalice produced (in place; also returned).
+
+    ``entries`` (``infra.public.load_entries``) are the public surfaces split off into functions of their own.
+    """
     from chalicelib.resources import queue_specs
+    from infra import public
+
+    public.split(template, entries or [])
+    public_names = {found.entry.name for found in entries or []}
 
     settings = target.settings
     config = target.chalice_config
@@ -135,6 +142,7 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             spec = consumed = _queue_of(event, by_name, name)
             event["Properties"]["Queue"] = {"Fn::GetAtt": [queue_ids[spec.key], "Arn"]}
             event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+            event["Properties"]["ScalingConfig"] = {"MaximumConcurrency": operations.maximum_concurrency(spec.key)}
             own_timeout = function_setting(config, target.stage, name, "lambda_timeout", function_only=True)
             if own_timeout is None:
                 props["Timeout"] = spec.consumer_timeout
@@ -165,6 +173,9 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
                 grants, function_name=function_name, table_arns=table_arns, queue_ids=queue_ids,
                 bucket_id=player.BUCKET, secrets_prefix=settings.secrets_prefix),
         }]
+        if name in public_names:
+            public.restrict_tables(role["Policies"][0]["PolicyDocument"],
+                                   [data.table_suffix(m) for m in grants.models], name)
         if grants.calls_wechat:
             role["ManagedPolicyArns"] = network.vpc_managed_policy()
         resources[role_id].setdefault("Metadata", {})["kepuscreen"] = {
@@ -175,6 +186,9 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             "calls_wechat": grants.calls_wechat,
         }
     _name_log_groups(template)
+    operations.configure(template, target)
+    alarms.add(template, target)
+    domains.add(template, target)
     template["Outputs"]["CallbackUrlPattern"] = {
         "Description": "Server address (URL) for the WeChat console; put the account's appid in place of {appid}",
         "Value": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/wechat/{appid}"},

@@ -16,6 +16,7 @@ import json
 from chalice import Blueprint, Cron
 
 from chalicelib.logs import logger
+from chalicelib.observability import correlate, sqs_handler
 from chalicelib.resources import queue_specs
 from chalicelib.services import push_digest, push_planner, push_sender, tokens
 from chalicelib.settings import get_settings
@@ -38,6 +39,7 @@ def _remaining(event):
 
 
 @bp.on_sqs_message(queue=_specs["push"].name, batch_size=_specs["push"].batch_size, name="push_planner")
+@sqs_handler
 def plan_pushes(event):
     """Publish jobs and plan continuations: pages subscribers, emits send batches."""
     remaining = _remaining(event) or (lambda: 60_000)
@@ -48,6 +50,7 @@ def plan_pushes(event):
         except ValueError:
             logger.error("push message is not JSON; dropped", message_id=message_id)
             continue
+        correlate(payload)
         try:
             result = push_planner.plan(payload, remaining)
             logger.info("push planner", job_id=payload.get("job_id"), status=result.status)
@@ -60,6 +63,7 @@ def plan_pushes(event):
 
 
 @bp.on_sqs_message(queue=_specs["send"].name, batch_size=_specs["send"].batch_size, name="push_sender")
+@sqs_handler
 def send_pushes(event):
     """Send batches: ≤ 100 recipients of one account each."""
     failed = push_sender.handle_records(_records(event), _remaining(event))

@@ -8,9 +8,12 @@ WeChat retries a 5xx, and a hostile sender learns nothing useful.
 
 from __future__ import annotations
 
+import time
+
 from chalice import Blueprint, Response
 
 from chalicelib.logs import logger
+from chalicelib.observability import correlate, count, timing
 from chalicelib.services import directory, wechat_events
 from chalicelib.wechat.callback import (
     MAX_BODY_BYTES,
@@ -55,17 +58,22 @@ def verify_server(appid: str) -> Response:
 def receive_message(appid: str) -> Response:
     """A message or event from WeChat; answered with a passive reply or ``success``."""
     request = bp.current_request
+    started = time.monotonic()
     try:
         body = request.raw_body or b""
         if len(body) > MAX_BODY_BYTES:
             raise CallbackRejected(413, "body too large")
         account, keys = _account_or_404(appid)
         inbound = open_message(keys, appid, account.original_id, request.query_params or {}, body)
+        correlate(inbound.raw.get("MsgId") or None)  # WeChat's own id, when the message has one
         reply = wechat_events.handle(account, inbound)
     except CallbackRejected as rejected:
         logger.info("callback refused", appid=appid[:32], status=rejected.status, reason=rejected.reason)
+        count("Callbacks", outcome=f"refused_{rejected.status}")
         return _text(rejected.status, rejected.reason)
     logger.info("callback handled", appid=appid, mode=inbound.mode, replied=bool(reply), **message_fields(inbound))
+    count("Callbacks", outcome="replied" if reply else "success")
+    timing("CallbackLatency", started)
     if not reply:
         return _text(200, "success")
     return Response(body=seal_reply(keys, inbound, reply), status_code=200,

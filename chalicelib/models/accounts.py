@@ -54,6 +54,8 @@ class Account(Model):
     # As set in the WeChat console; unset means "safe" once an EncodingAESKey is registered, else
     # "plain".  Safe refuses plaintext posts; declare "compatible" while switching modes.
     message_mode = UnicodeAttribute(null=True)
+    mp_verify_file = UnicodeAttribute(null=True)  # MP_verify_xxx.txt: WeChat's check of the OAuth domain
+    mp_verify_content = UnicodeAttribute(null=True)
     menu_created_at = UTCDateTimeAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)

@@ -38,6 +38,7 @@ def public(account: Account) -> dict[str, Any]:
         "secrets": {name: name in present for name in SECRET_NAMES},
         "message_mode": account.message_mode or ("safe" if "aes_key" in present else "plain"),
         "callback_url": links.callback_url(account.appid),
+        "mp_verify_file": account.mp_verify_file, "mp_verify_content": account.mp_verify_content,
         "menu_created_at": account.menu_created_at,
         "revision": account.revision, "created_at": account.created_at, "updated_at": account.updated_at,
     }

@@ -44,7 +44,7 @@ import requests
 from cachetools import TTLCache
 from wechatpy.exceptions import WeChatClientException
 
-from chalicelib import links
+from chalicelib import links, observability
 from chalicelib.aws import client, send_json
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
@@ -225,6 +225,7 @@ def _call(appid: str, channel: str, body: dict[str, Any]) -> tuple[str, int | No
     except WeChatClientException as exc:
         status = getattr(getattr(exc, "response", None), "status_code", None)
         code = exc.errcode if exc.errcode is not None else None
+        observability.count("WeChatErrors", errcode=code if code is not None else f"http_{status}")
         return policy.classify(code, status), code, None
     except (requests.RequestException, TokenUnavailable):
         return policy.TRANSIENT, None, None
@@ -343,6 +344,9 @@ def process(body: dict[str, Any], *, now: datetime | None = None,
         send_json(get_settings().send_queue_name, retry.wire(), delay_seconds=delay)
     _commit(message, account, batch, fans, tally, now, day, next_attempt if tally.retry and not give_up else None)
     counts = Counter(o.result for o in tally.outcomes)
+    for (channel, result), n in Counter((o.channel, o.result) for o in tally.outcomes).items():
+        observability.count("Pushes", n, channel=channel, outcome=result)
+    logger.info("push batch done", job_id=message.job_id, appid=message.appid, **{str(k): v for k, v in counts.items()})
     if tally.paused_until and not tally.outcomes:
         counts["deferred"] = len(tally.retry)
     if give_up:
@@ -513,6 +517,7 @@ def handle_records(records: list[tuple[str, str]], remaining_ms: Callable[[], in
     slots = threading.BoundedSemaphore(CONCURRENCY)  # shared by the invocation's batches
 
     def run(message_id: str, body: dict[str, Any]) -> str | None:
+        observability.correlate(body)  # this worker thread's batch
         try:
             process(body, slots=slots)
             return None

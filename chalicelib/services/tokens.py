@@ -40,6 +40,7 @@ from collections.abc import Callable
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib import observability
 from chalicelib.models.tokens import AccessToken
 from chalicelib.secrets import load_account_secrets
 from chalicelib.wechat import client as wechat_client
@@ -170,7 +171,9 @@ class DynamoTokenProvider:
                 token, ttl = self._fetch(appid, secret, force_refresh=True)
         except Exception:
             self._release(appid)
+            observability.count("TokenRefreshes", outcome="failed")
             raise
+        observability.count("TokenRefreshes", outcome="ok")
         expires_at = self._clock() + ttl
         generation = (item.generation if item else 0) + 1
         try:

@@ -30,10 +30,10 @@ from xml.etree.ElementTree import tostring
 import defusedxml.ElementTree as SafeET
 from cryptography.hazmat.primitives import padding
 from defusedxml import DefusedXmlException
-from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto
 from wechatpy.crypto.cryptography import WeChatCipher
 from wechatpy.messages import BaseMessage
+from wechatpy.parser import parse_message
 
 MAX_BODY_BYTES = 32 * 1024  # WeChat's own messages are well under 4 KiB
 TIMESTAMP_WINDOW_SECONDS = 300

@@ -21,8 +21,12 @@ def api(world):
         yield Api(client, world.root_key)
 
 
-def drain(queue: str) -> list[dict]:
-    """Every message now on a queue ("push" or "manifest"), removed from it."""
+TRACING_FIELDS = ("correlation_id", "enqueued_at")  # optional fields every message carries (chalicelib.observability)
+
+
+def drain(queue: str, *, keep_tracing: bool = False) -> list[dict]:
+    """Every message now on a queue ("push" or "manifest"), removed from it (without the tracing fields unless
+    ``keep_tracing``)."""
     import json
 
     from chalicelib.aws import client, queue_url
@@ -35,7 +39,8 @@ def drain(queue: str) -> list[dict]:
         if not got:
             return out
         for m in got:
-            out.append(json.loads(m["Body"]))
+            body = json.loads(m["Body"])
+            out.append(body if keep_tracing else {k: v for k, v in body.items() if k not in TRACING_FIELDS})
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 

@@ -38,15 +38,18 @@ def test_publish_without_review_enqueues_push_and_manifest_once(api, world, queu
     assert published.status_code == 200, published.data
     assert published.data["status"] == "published"
     assert published.data["screen_ids"] == ["CI000", "DI001"]  # city and its subordinate district
-    pushes, manifests = queues("push"), queues("manifest")
+    pushes, manifests = queues("push", keep_tracing=True), queues("manifest", keep_tracing=True)
     assert len(pushes) == 1
     job = pushes[0]
     assert job["type"] == "publish" and job["job_id"] == f"{item['content_id']}:{published.data['revision']}"
     assert job["screen_ids"] == ["CI000", "DI001"] and job["title"] == "社区义诊通知"
+    tracing = {"correlation_id", "enqueued_at"}  # optional fields every message carries (chalicelib.observability)
     assert set(job) == {"type", "job_id", "content_id", "revision", "unit_id", "screen_ids", "title", "summary",
-                        "kind", "category", "priority", "published_at"}
-    assert manifests == [{"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_published",
-                          "content_id": item["content_id"]}]
+                        "kind", "category", "priority", "published_at"} | tracing
+    assert [{k: v for k, v in m.items() if k not in tracing} for m in manifests] == [
+        {"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_published",
+         "content_id": item["content_id"]}]
+    assert job["correlation_id"] == manifests[0]["correlation_id"]  # one admin call, one id
     # a retried publish answers the same and enqueues nothing new
     again = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
     assert again.status_code == 200 and again.data["revision"] == published.data["revision"]

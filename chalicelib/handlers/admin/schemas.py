@@ -122,6 +122,9 @@ ScreenCode = Annotated[str, BeforeValidator(_screen_code),
                        WithJsonSchema({"type": "string", "pattern": SCREEN_CODE_PATTERN})]
 AppId = Annotated[str, StringConstraints(pattern=r"^wx[0-9A-Za-z]{8,30}$")]
 OriginalId = Annotated[str, StringConstraints(pattern=r"^gh_[0-9A-Za-z]{6,30}$")]
+# WeChat's domain check file for 网页授权域名 (served at the root of the phone pages' domain): name and content
+MpVerifyFile = Annotated[str, StringConstraints(pattern=r"^MP_verify_[0-9A-Za-z]{1,32}\.txt$")]
+MpVerifyContent = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,64}$")]
 TemplateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 AppSecret = _secret(r"[0-9A-Za-z]{16,64}", "app secret")
 CallbackToken = _secret(r"[0-9A-Za-z]{3,32}", "token (3-32 letters or digits)")
@@ -311,6 +314,8 @@ class AccountCreate(In):
     message_mode: Literal[MESSAGE_MODES] | None = Field(
         None, description="消息加解密方式 as set in the WeChat console; unset = safe once aes_key is set. "
                           "Safe refuses unencrypted callbacks: declare compatible while switching.")
+    mp_verify_file: MpVerifyFile | None = None
+    mp_verify_content: MpVerifyContent | None = None
 
 
 class AccountUpdate(In):
@@ -326,6 +331,8 @@ class AccountUpdate(In):
     token: CallbackToken = not_null()
     aes_key: AesKey | None = None
     message_mode: Literal[MESSAGE_MODES] | None = None
+    mp_verify_file: MpVerifyFile | None = None
+    mp_verify_content: MpVerifyContent | None = None
 
 
 class SecretsSet(Out):
@@ -348,6 +355,8 @@ class AccountOut(Out):
     secrets: SecretsSet
     message_mode: str
     callback_url: str
+    mp_verify_file: str | None = None
+    mp_verify_content: str | None = None
     menu_created_at: datetime | None
     revision: int
     created_at: datetime | None

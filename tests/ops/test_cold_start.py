@@ -1,0 +1,69 @@
+"""What the public functions import at load, and the bytecode the package ships (no timings: see bench/).
+
+Each check runs a fresh interpreter, as a Lambda cold start does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from infra.bytecode import add_bytecode
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _loaded_after(statement: str) -> set[str]:
+    script = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
+                            env={"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-1",
+                                 "PYTHONDONTWRITEBYTECODE": "1"})
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_the_callback_function_loads_nothing_admin_routes_pages_or_the_http_client_need():
+    loaded = _loaded_after("import chalicelib.entries.callback")
+    assert "chalicelib.handlers.wechat_callback" in loaded and "wechatpy.parser" in loaded
+    unwanted = {m for m in loaded if m.startswith(("chalicelib.handlers.admin", "chalicelib.handlers.phone",
+                                                   "chalicelib.services.users", "chalicelib.services.access",
+                                                   "pydantic", "jinja2", "requests", "wechatpy.client",
+                                                   "wechatpy.pay", "nh3", "segno"))}
+    assert not unwanted
+
+
+def test_a_deferred_package_still_gives_every_name_when_asked():
+    loaded = _loaded_after(
+        "import chalicelib.entries.callback; from wechatpy import WeChatClient, parse_message; "
+        "from chalicelib.replies import render_text; assert render_text('help', unknown_command='', centre_url='u')")
+    assert {"wechatpy.client", "requests", "jinja2"} <= loaded
+
+
+def test_the_public_pages_function_loads_no_admin_code():
+    loaded = _loaded_after("import chalicelib.entries.public")
+    assert "chalicelib.handlers.phone_pages" in loaded and "chalicelib.handlers.screens" in loaded
+    assert not {m for m in loaded if m.startswith(("chalicelib.handlers.admin", "chalicelib.services.users",
+                                                   "chalicelib.handlers.push_queue"))}
+
+
+def test_shipped_bytecode_is_what_the_interpreter_runs(tmp_path):
+    """Unchecked-hash .pyc files are used as shipped: after the source changes, the old code still runs."""
+    package = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("pkg/__init__.py", "")
+        zf.writestr("pkg/answer.py", "VALUE = 'compiled'\n")
+        zf.writestr("pkg/broken.py", "def broken(:\n")
+    with zipfile.ZipFile(package, "a") as zf:  # a stale one, as a project dir's __pycache__ can hold
+        zf.writestr(f"pkg/__pycache__/answer.{sys.implementation.cache_tag}.pyc", b"stale")
+    assert add_bytecode(package) == 2
+    assert add_bytecode(package) == 2  # the same again: rebuilt, not duplicated
+    names = zipfile.ZipFile(package).namelist()
+    assert len(names) == len(set(names)) == 5
+    root = tmp_path / "task"
+    zipfile.ZipFile(package).extractall(root)
+    (root / "pkg" / "answer.py").write_text("VALUE = 'source'\n")
+    out = subprocess.run([sys.executable, "-S", "-c", "import pkg.answer; print(pkg.answer.VALUE)"], cwd=root,
+                         capture_output=True, text=True, check=True, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    assert out.stdout.strip() == "compiled"
