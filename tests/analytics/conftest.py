@@ -120,3 +120,16 @@ def admin(client, keys):
 @pytest.fixture
 def fans(client, demo):
     return Fans(client, demo)
+
+
+@pytest.fixture(scope="module")
+def _module_model():
+    from tests.analytics.test_fan_count_invariant import Model
+
+    return Model()
+
+
+@pytest.fixture
+def global_model(_module_model, demo):
+    """One model for every example of a property test: the examples share one emulated system."""
+    return _module_model
