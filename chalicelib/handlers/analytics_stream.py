@@ -13,13 +13,15 @@ stream pump matches handlers to tables by that name.
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from datetime import date, timedelta
+
+from chalice import Blueprint, Cron
 
 from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
-from chalicelib.models.stats import DailyStat
+from chalicelib.models.stats import DailyStat, china_day
 from chalicelib.models.subscriptions import Subscription
-from chalicelib.services.analytics import consumer
+from chalicelib.services.analytics import closing, consumer
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
@@ -59,3 +61,14 @@ def analytics_subscriptions_stream(event) -> None:
                        name="analytics_screens_stream")
 def analytics_screens_stream(event) -> None:
     _apply(event)
+
+
+def yesterday() -> date:
+    return date.fromisoformat(china_day()) - timedelta(days=1)
+
+
+@bp.schedule(Cron(5, 16, "*", "*", "?", "*"), name="analytics_close_day")  # 00:05 China time
+def analytics_close_day(event) -> None:
+    """Close the China day that just ended: its closing levels on every scope and screen."""
+    day = yesterday()
+    logger.info("analytics day closed", day=day.isoformat(), **closing.close_day(day))

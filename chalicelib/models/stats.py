@@ -72,6 +72,7 @@ class DailyStat(Model):
     play_seconds = NumberAttribute(null=True)
     subs_qr_follow = NumberAttribute(null=True)
     online_seconds = NumberAttribute(null=True)
+    fans_eod = NumberAttribute(null=True)  # screens: the fan count at the end of the day (the daily closing job)
 
     def counter(self, name: str) -> int:
         return int(getattr(self, name) or 0)

@@ -192,7 +192,8 @@ def _transitions(records: list[dict[str, Any]], placed: dict[str, scopes.Placeme
             continue
         moment = _moment(record, image)
         for scope in placement.scopes:
-            out[(scope, image["fan"])].append((china_day(moment), moment.isoformat(), image["screen_id"], now))
+            since = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")  # pynamodb's UTCDateTime form
+            out[(scope, image["fan"])].append((china_day(moment), since, image["screen_id"], now))
     return out
 
 
