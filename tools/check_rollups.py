@@ -7,7 +7,7 @@ Compares every unit's and subtree's day counters with the sum of its screens'
 fan counts and the active subscriptions, and every screen's daily nets with
 its fan count.  Prints each difference and exits 1 when there is one.
 ``--rebuild`` first recomputes the range from the source records;
-``--close`` writes a day's closing levels (what the midnight job does).
+``--close`` writes a day's closing levels and the fan attributes (what the midnight job does).
 Runs against the stage in ``STAGE``: the local emulator when
 ``AWS_ENDPOINT_URL`` points at it (``make dev``), AWS with the operator's
 credentials otherwise.  Reads every unit and screen: a batch tool, not a request.
@@ -20,7 +20,7 @@ import sys
 from datetime import date, timedelta
 
 from chalicelib.models.stats import china_day
-from chalicelib.services.analytics import closing
+from chalicelib.services.analytics import attributes, closing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--close", type=date.fromisoformat, help="write this day's closing levels")
     args = parser.parse_args(argv)
     if args.close:
-        print(f"closed {args.close}: {closing.close_day(args.close)}")
+        print(f"closed {args.close}: {closing.close_day(args.close)}; fan attributes of {attributes.refresh()} scopes")
     if args.rebuild:
         print(f"rebuilt {args.first}..{args.last}: {closing.rebuild(args.first, args.last)}")
     report = closing.check(args.first, args.last)

@@ -21,7 +21,7 @@ from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import DailyStat, china_day
 from chalicelib.models.subscriptions import Subscription
-from chalicelib.services.analytics import closing, consumer
+from chalicelib.services.analytics import attributes, closing, consumer
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
@@ -72,3 +72,4 @@ def analytics_close_day(event) -> None:
     """Close the China day that just ended: its closing levels on every scope and screen."""
     day = yesterday()
     logger.info("analytics day closed", day=day.isoformat(), **closing.close_day(day))
+    logger.info("fan attributes refreshed", scopes=attributes.refresh())

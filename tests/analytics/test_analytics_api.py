@@ -96,7 +96,8 @@ def test_csv_exports_have_a_bom_and_chinese_headers(fans, pump, admin):
     assert rows[0][:4] == ["日期", "粉丝数", "去重粉丝数", "大屏数"] and rows[1][0] == day
     assert rows[1][1:3] == ["4", "3"]
     ranking = _csv(admin["prov"].get(f"{V}/analytics/units/prov/ranking?metric=net&format=csv"))
-    assert ranking[0] == ["名次", "单位", "大屏数", "数值"] and {r[1] for r in ranking[1:]} == {"市科协", "社区服务中心"}
+    assert ranking[0] == ["名次", "单位", "大屏数", "数值"]
+    assert {r[1] for r in ranking[1:]} == {"市科协", "社区服务中心"}
     compare = _csv(admin["prov"].get(f"{V}/analytics/compare?kind=subtree&ids=city,town&format=csv"))
     assert compare[0][:3] == ["编号", "名称", "粉丝数"] and len(compare) == 3
 
@@ -107,3 +108,25 @@ def test_the_openapi_document_describes_the_analytics_routes(client):
     for path in ("/api/v1/analytics/{kind}/{subject_id}/series", "/api/v1/analytics/units/{unit_id}/ranking",
                  "/api/v1/analytics/units/{unit_id}/league", "/api/v1/analytics/compare"):
         assert path in paths and paths[path]["get"]["tags"] == ["analytics"]
+
+
+def test_fan_attributes_are_counts_only(fans, pump, admin):
+    from tools import check_rollups
+
+    _history(fans, pump)
+    assert admin["prov"].get(f"{V}/analytics/subtree/prov/fans").data["as_of"] is None  # before the daily job
+    assert check_rollups.main(["--close", china_day(), "--from", china_day()]) == 0
+    prov = admin["prov"].get(f"{V}/analytics/subtree/prov/fans")
+    assert prov.status_code == 200, prov.body
+    data = prov.data
+    assert data["fans"] == 3 and data["tenure"] == {"week": 3, "month": 0, "older": 0}
+    assert data["activity"] == {"active_30d": 3, "dormant": 0}
+    assert data["screens_per_fan"] == {"1": 2, "2": 1, "3+": 0}  # o-2 on NJ001 and SQ001
+    assert data["via_other_accounts"] == 1  # o-2 reached the town's screen through the city's account
+    assert data["source_mix"] == {"qr": 3, "menu": 0, "text": 1, "page": 0}
+    assert "o-1" not in prov.body.decode() and "wxplain" not in prov.body.decode()
+    screen = admin["town"].get(f"{V}/analytics/screen/SQ001/fans").data
+    assert (screen["fans"], screen["via_other_accounts"], screen["screens_per_fan"]["2"]) == (2, 1, 1)
+    assert admin["town"].get(f"{V}/analytics/subtree/city/fans").status_code == 404
+    rows = _csv(admin["prov"].get(f"{V}/analytics/subtree/prov/fans?format=csv"))
+    assert rows[0] == ["指标", "人数"] and ["粉丝数", "3"] in rows

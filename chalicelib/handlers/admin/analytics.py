@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, StringConstraints, create_model
 
 from chalicelib.handlers.admin.api import Call, Download, operation
 from chalicelib.handlers.admin.schemas import In, Out, Query
-from chalicelib.services.analytics import export, metrics, rankings, series
+from chalicelib.services.analytics import attributes, export, metrics, rankings, series
 from chalicelib.services.errors import NotFound
 
 bp = Blueprint(__name__)
@@ -190,4 +190,51 @@ def analytics_compare(call: Call):
     result = rankings.compare(call.principal, q.kind, q.ids.split(","), q.from_, q.to)
     if q.format == "csv":
         return _download(export.compare_csv(result), f"compare-{q.kind}-{result['from']}-{result['to']}")
+    return result
+
+
+class Tenure(Out):
+    week: int
+    month: int
+    older: int
+
+
+class Activity(Out):
+    active_30d: int
+    dormant: int
+
+
+class ScreensPerFan(Out):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    one: int = Field(alias="1")
+    two: int = Field(alias="2")
+    three_or_more: int = Field(alias="3+")
+
+
+class SourceMix(Out):
+    qr: int
+    menu: int
+    text: int
+    page: int
+
+
+class FanAttributesOut(Out):
+    kind: str
+    id: str
+    as_of: str | None
+    fans: int
+    tenure: Tenure
+    activity: Activity
+    screens_per_fan: ScreensPerFan
+    via_other_accounts: int
+    source_mix: SourceMix
+
+
+@operation(bp, "GET", "/analytics/{kind}/{subject_id}/fans",
+           summary="Fan attributes (tenure, activity, screens per fan, other accounts, sources) as counts only",
+           tag=TAG, query=FormatQuery, response=FanAttributesOut)
+def analytics_fan_attributes(call: Call, kind: str, subject_id: str):
+    result = attributes.fan_attributes(call.principal, kind, subject_id)
+    if call.query.format == "csv":
+        return _download(export.attributes_csv(result), f"fans-{kind}-{result['id']}")
     return result

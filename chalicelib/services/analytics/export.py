@@ -53,10 +53,8 @@ ATTRIBUTE_HEADERS = {"fans": "粉丝数", "tenure.week": "本周新增", "tenure
                      "activity.active_30d": "30天活跃", "activity.dormant": "沉默",
                      "screens_per_fan.1": "订阅1屏", "screens_per_fan.2": "订阅2屏",
                      "screens_per_fan.3+": "订阅3屏以上",
-                     "via_other_accounts": "经其他单位公众号", "source_mix.qr_follow": "来源:扫码关注",
-                     "source_mix.qr_scan": "来源:扫码订阅", "source_mix.menu": "来源:菜单",
-                     "source_mix.page": "来源:页面",
-                     "source_mix.text": "来源:文字", "source_mix.restored": "来源:恢复"}
+                     "via_other_accounts": "经其他单位公众号", "source_mix.qr": "来源:扫码",
+                     "source_mix.menu": "来源:菜单", "source_mix.page": "来源:页面", "source_mix.text": "来源:文字"}
 
 
 def attributes_csv(result: dict[str, Any]) -> str:
