@@ -21,7 +21,7 @@ from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import DailyStat, china_day
 from chalicelib.models.subscriptions import Subscription
-from chalicelib.services.analytics import attributes, closing, consumer
+from chalicelib.services.analytics import attributes, closing, consumer, wechat_view
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
@@ -73,3 +73,9 @@ def analytics_close_day(event) -> None:
     day = yesterday()
     logger.info("analytics day closed", day=day.isoformat(), **closing.close_day(day))
     logger.info("fan attributes refreshed", scopes=attributes.refresh())
+
+
+@bp.schedule(Cron(30, 17, "*", "*", "?", "*"), name="analytics_wechat_datacube")  # 01:30 China time
+def analytics_wechat_datacube(event) -> None:
+    """Pull WeChat's user figures of the finished days for every account (WeChat has them by then)."""
+    logger.info("datacube pulled", **wechat_view.pull_all())

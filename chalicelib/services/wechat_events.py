@@ -269,7 +269,8 @@ def _on_follow(ctx: Context) -> Decision:
     if fan is None or not fan.first_source:
         delta.actions.append(Fan.first_source.set(f"qr:{screen.screen_id}" if screen else "account"))
     delta.flush(decision.uow)
-    bump(decision.uow, "account", ctx.appid, {"follows": 1}, ctx.now)
+    via_screen = {"subs_qr_follow": 1} if outcome == Outcome.SUBSCRIBED else {}  # WeChat's view: share of screens
+    bump(decision.uow, "account", ctx.appid, {"follows": 1, **via_screen}, ctx.now)
     decision.reply = render_text(
         "welcome", account_name=ctx.account.name, outcome=outcome.value if outcome else "",
         screen=screen, restored=len(restored), centre_url=links.subscription_centre(ctx.appid),

@@ -130,3 +130,28 @@ def test_fan_attributes_are_counts_only(fans, pump, admin):
     assert admin["town"].get(f"{V}/analytics/subtree/city/fans").status_code == 404
     rows = _csv(admin["prov"].get(f"{V}/analytics/subtree/prov/fans?format=csv"))
     assert rows[0] == ["指标", "人数"] and ["粉丝数", "3"] in rows
+
+
+def test_wechat_view_sets_the_screens_share_beside_wechats_figures(fans, pump, admin, wechat):
+    from datetime import date, timedelta
+
+    from chalicelib.services.analytics import wechat_view
+
+    fans.follow(PLAIN_APPID, "o-w1", "NJ001")  # followed by scanning a screen
+    fans.follow(PLAIN_APPID, "o-w2")  # followed some other way (a search, an article)
+    today = date.fromisoformat(china_day())
+    yesterday = today - timedelta(days=1)
+    # WeChat counts the account's followers however they came; it reports finished days only
+    wechat.set_user_summary(PLAIN_APPID, yesterday.isoformat(), 1240, 80, 15230)
+    assert wechat_view.pull_all(today) == {"accounts": 2, "failed": 0}
+    assert wechat_view.pull_all(today) == {"accounts": 0, "failed": 0}  # nothing new until tomorrow
+    view = admin["city"].get(f"{V}/analytics/accounts/{PLAIN_APPID}/wechat?from={yesterday}&to={today}")
+    assert view.status_code == 200, view.body
+    data = view.data
+    assert data["wechat"] == {"new_user": 1240, "cancel_user": 80, "cumulate_user": 15230}
+    assert data["screens"]["new_qr_follow"] == 1 and data["screens"]["follows"] == 2
+    assert "新增关注 1,240 人，其中经大屏扫码 1 人" in data["summary"]
+    calls = [c for c in wechat.calls() if c["path"].startswith("/datacube/")]
+    assert {c["path"] for c in calls} == {"/datacube/getusersummary", "/datacube/getusercumulate"}
+    assert all(c["body"]["end_date"] == yesterday.isoformat() for c in calls)
+    assert admin["town"].get(f"{V}/analytics/accounts/{PLAIN_APPID}/wechat").status_code == 404

@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, StringConstraints, create_model
 
 from chalicelib.handlers.admin.api import Call, Download, operation
 from chalicelib.handlers.admin.schemas import In, Out, Query
-from chalicelib.services.analytics import attributes, export, metrics, rankings, series
+from chalicelib.services.analytics import attributes, export, metrics, rankings, series, wechat_view
 from chalicelib.services.errors import NotFound
 
 bp = Blueprint(__name__)
@@ -238,3 +238,51 @@ def analytics_fan_attributes(call: Call, kind: str, subject_id: str):
     if call.query.format == "csv":
         return _download(export.attributes_csv(result), f"fans-{kind}-{result['id']}")
     return result
+
+
+class PeriodQuery(Query):
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+
+
+class WeChatFigures(Out):
+    new_user: int
+    cancel_user: int
+    cumulate_user: int | None
+
+
+class ScreenFigures(Out):
+    new_qr_follow: int
+    follows: int
+    unfollows: int
+
+
+class WeChatDay(Out):
+    day: str
+    new_user: int | None
+    cancel_user: int | None
+    cumulate_user: int | None
+    follows: int
+    unfollows: int
+    new_qr_follow: int
+
+
+class WeChatViewOut(Out):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    appid: str
+    name: str
+    from_: str = Field(alias="from")
+    to: str
+    wechat: WeChatFigures
+    screens: ScreenFigures
+    screen_share: float | None
+    summary: str
+    days: list[WeChatDay]
+
+
+@operation(bp, "GET", "/analytics/accounts/{appid}/wechat",
+           summary="WeChat's follower figures for the account beside those its screens' QR codes brought", tag=TAG,
+           query=PeriodQuery, response=WeChatViewOut)
+def analytics_wechat_view(call: Call, appid: str):
+    q = call.query
+    return wechat_view.view(call.principal, appid, q.from_, q.to)
