@@ -5,6 +5,6 @@ views (``/screens/{id}/stats``, ``/units/{id}/ranking``); they stay importable
 from here as before.  See docs/analytics.md.
 """
 
-from chalicelib.services.analytics.screen_stats import day_range, ranking, screen_stats
+from chalicelib.services.analytics.per_screen import day_range, ranking, screen_stats
 
 __all__ = ["day_range", "ranking", "screen_stats"]
