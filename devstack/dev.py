@@ -76,6 +76,10 @@ def main() -> None:
     StreamPump(app, stage=settings.stage).run_forever(stop)
 
     info = demo.seed(standin)
+    from devstack.demo_history import seed_history
+
+    print("Seeding 90 days of demo history (analytics)…")
+    info["history"] = seed_history(standin, info)
     _write_state(info, api_base, standin.base_url, endpoint)
     _print_banner(info, api_base, cdn_base, standin.base_url, endpoint)
 
