@@ -155,3 +155,32 @@ def test_wechat_view_sets_the_screens_share_beside_wechats_figures(fans, pump, a
     assert {c["path"] for c in calls} == {"/datacube/getusersummary", "/datacube/getusercumulate"}
     assert all(c["body"]["end_date"] == yesterday.isoformat() for c in calls)
     assert admin["town"].get(f"{V}/analytics/accounts/{PLAIN_APPID}/wechat").status_code == 404
+
+
+def test_online_minutes_come_from_heartbeats(client, pump, admin):
+    import json
+    from datetime import timedelta
+
+    from chalicelib.models.base import utcnow
+    from chalicelib.models.screens import Screen
+    from devstack.screens_local import enroll_screen
+
+    key = enroll_screen("NJ001")
+
+    def beat(seconds_since_last: int | None) -> None:
+        if seconds_since_last is not None:  # as if the previous heartbeat had come that long ago
+            Screen("NJ001").update(actions=[Screen.last_seen.set(utcnow() - timedelta(seconds=seconds_since_last))])
+        response = client.http.post("/screens/NJ001/heartbeat", body=json.dumps({}),
+                                    headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+        assert response.status_code == 200, response.body
+
+    beat(None)  # the first one: nothing to measure yet
+    beat(50)
+    beat(50)
+    beat(600)  # after ten silent minutes the screen was offline: that gap does not count
+    pump.drain()
+    day = china_day()
+    totals = admin["city"].get(f"{V}/analytics/screen/NJ001/series?from={day}&to={day}").data["totals"]
+    assert totals["online_minutes"] == 1  # 100 seconds
+    assert admin["prov"].get(f"{V}/analytics/subtree/prov/series?from={day}&to={day}").data["totals"][
+        "online_minutes"] == 1
