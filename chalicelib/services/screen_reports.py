@@ -35,7 +35,7 @@ RATE_LIMIT_PER_MINUTE = 30
 MAX_PLAYS_PER_BATCH = 100
 PLAY_MAX_AGE = timedelta(days=30)
 PLAY_RECORD_TTL = timedelta(days=40)
-_CHUNK = 30  # plays per transaction: 30 records + at most 30 content-days + a few screen-days < 100 items
+_CHUNK = 30  # plays per transaction: 30 records + at most 2 x 30 content-days + a few screen-days < 100 items
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
@@ -206,6 +206,8 @@ def _count_chunk(screen_id: str, plays: list[Play], now: datetime) -> tuple[int,
             seconds_screen[day] += round(play.seconds)
         for (content_id, day), n in per_content.items():
             _bump_day(uow, "content", content_id, day, n, seconds_content[(content_id, day)])
+            # the same per content *and screen*: analytics counts the screens an item played on from these
+            _bump_day(uow, "content", f"{content_id}@{screen_id}", day, n, seconds_content[(content_id, day)])
         for day, n in per_screen.items():
             _bump_day(uow, "screen", screen_id, day, n, seconds_screen[day])
         try:

@@ -184,3 +184,35 @@ def test_online_minutes_come_from_heartbeats(client, pump, admin):
     assert totals["online_minutes"] == 1  # 100 seconds
     assert admin["prov"].get(f"{V}/analytics/subtree/prov/series?from={day}&to={day}").data["totals"][
         "online_minutes"] == 1
+
+
+def test_content_counts_the_screens_it_played_on_and_reads_by_hour(client, pump, admin):
+    import json
+    import uuid
+
+    from chalicelib.models.base import utcnow
+    from chalicelib.resources import queue_specs
+    from chalicelib.services.reads import record_read
+    from chalicelib.settings import get_settings
+    from devstack.screens_local import enroll_screen, publish
+    from devstack.sqs_pump import SqsPump
+
+    publish("c-played", ["NJ001", "NJ002"], title="两屏都放")
+    from app import app
+
+    SqsPump(app, specs=queue_specs(get_settings()), stage="test").drain()  # the manifest builder links it to screens
+    for screen in ("NJ001", "NJ002"):
+        key = enroll_screen(screen)
+        for _ in range(2):  # a screen playing it again is not a new screen
+            body = {"plays": [{"play_id": uuid.uuid4().hex, "content_id": "c-played",
+                               "started_at": utcnow().isoformat(), "seconds": 15}]}
+            reply = client.http.post(f"/screens/{screen}/plays", body=json.dumps(body),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+            assert reply.json_body["counted"] == 1, reply.body
+    record_read(appid=PLAIN_APPID, reader="r1", content_id="c-played", screen_id="NJ001", source="push")
+    pump.drain()
+    day = china_day()
+    totals = admin["city"].get(f"{V}/analytics/content/c-played/series?from={day}&to={day}").data["totals"]
+    assert (totals["plays"], totals["play_seconds"], totals["screens_played_on"]) == (4, 60, 2)
+    assert totals["reads_push"] == 1 and sum(totals["reads_by_hour"]) == 1
+    assert admin["town"].get(f"{V}/analytics/content/c-played/series").status_code == 404

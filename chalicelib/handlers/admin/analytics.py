@@ -60,7 +60,7 @@ class LeagueIn(In):
 
 _number = (int | float | None, None)
 Values = create_model("AnalyticsValues", __base__=Out, **{name: _number for name in (*metrics.METRICS, *metrics.RATES)},
-                      reads_by_hour=(list[int] | None, None))
+                      reads_by_hour=(list[int] | None, None), screens_played_on=(int | None, None))
 Point = create_model("AnalyticsPoint", __base__=Out, period=(str, ...), start=(str, ...), end=(str, ...),
                      **{name: _number for name in metrics.METRICS}, reads_by_hour=(list[int] | None, None))
 

@@ -15,6 +15,10 @@ Three streams feed it (``NEW_AND_OLD_IMAGES``):
 * ``screens`` — a screen created, deleted or moved to another unit moves one
   screen and its fans between scopes.
 
+A content item's first play on a screen (its ``content#<id>@<screen>`` day
+going from no plays to some) makes that screen a member of the item's scope,
+with the same membership machinery: the item's distinct screens played on.
+
 A batch's deltas are summed per item first, so a burst of events on one
 subtree costs one update per (scope, day), not one per event.  Nothing here is
 on the WeChat callback's path: the callback keeps its two requests.
@@ -106,14 +110,17 @@ def apply_batch(records: list[dict[str, Any]]) -> BatchResult:
         if image.get("screen_id"):
             wanted.add(image["screen_id"])
     placed = scopes.placements(wanted) if wanted else {}
+    first_plays: dict[tuple[str, str], list] = defaultdict(list)
     for record in stats:
-        result.skipped += _add_stat(record, placed, counters)
+        result.skipped += _add_stat(record, placed, counters, first_plays)
     _add_screen_moves(screens, counters)
     token = batch_id(records)
     items = store.rollup_adds(counters)
     result.requests += store.commit(items, f"{token}#counters")
     result.items_updated += len(items)
     transitions = _transitions(subs, placed)
+    for key, found in first_plays.items():  # screens played on: a membership that never ends
+        transitions[key].extend(found)
     if transitions:
         done, requests = _apply_memberships(transitions, token)
         result.items_updated += done
@@ -123,7 +130,8 @@ def apply_batch(records: list[dict[str, Any]]) -> BatchResult:
 
 
 def _add_stat(record: dict[str, Any], placed: dict[str, scopes.Placement],
-              counters: dict[tuple[str, str], Counter]) -> int:
+              counters: dict[tuple[str, str], Counter],
+              first_plays: dict[tuple[str, str], list] | None = None) -> int:
     new, old = _image(record, "NewImage"), _image(record, "OldImage")
     subject, day = (new or old).get("subject", ""), (new or old).get("day", "")
     delta = {name: int(new.get(name, 0) or 0) - int(old.get(name, 0) or 0) for name in COUNTERS}
@@ -141,6 +149,12 @@ def _add_stat(record: dict[str, Any], placed: dict[str, scopes.Placement],
             counters[(scope, day)].update(delta)
             if net:
                 counters[(scope, LIVE)]["fans"] += net
+    elif kind == "content" and "@" in ident:  # content@screen: the item's first play on that screen
+        played = int(old.get("plays", 0) or 0) == 0 and int(new.get("plays", 0) or 0) > 0
+        if played and first_plays is not None:
+            content_id, _, screen_id = ident.partition("@")
+            since = _moment(record, {}).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+            first_plays[(f"content#{content_id}", f"screen#{screen_id}")].append((day, since, "played", True))
     elif kind == "content":
         reads = sum(delta.get(name, 0) for name in READ_COUNTERS)
         if reads > 0:

@@ -81,10 +81,12 @@ def load(principal: Principal, kind: str, ident: str, first: str) -> Days:
 
         content = get_content(principal, ident)
         days = _stat_days(f"content#{content.content_id}", first)
-        for day, extra in store.scope_items(f"content#{content.content_id}", first).items():
+        extras = store.scope_items(f"content#{content.content_id}", first)
+        live = extras.pop(LIVE, {})
+        for day, extra in extras.items():
             if not day.startswith("~"):
                 days.setdefault(day, {}).update(extra)
-        return Days(kind, content.content_id, content.title, days, {})
+        return Days(kind, content.content_id, content.title, days, {"played_on": int(live.get("distinct", 0) or 0)})
     raise NotFound()
 
 
@@ -138,6 +140,11 @@ def _values(kind: str, counters: Mapping[str, Any], level: Mapping[str, int]) ->
     return values
 
 
+def _content_extras(days: Days, values: dict[str, Any], counters: Mapping[str, Any]) -> None:
+    """Content items: the screens they played on (ever, to date) and their push read rate."""
+    values["screens_played_on"] = int(days.live.get("played_on", 0) or 0)
+
+
 def summarise(days: Days, first: date, last: date, bucket: str = "day") -> dict[str, Any]:
     """Points per bucket and the period's totals with rates."""
     levels = levels_by_day(days, first - timedelta(days=1), last)
@@ -159,6 +166,8 @@ def summarise(days: Days, first: date, last: date, bucket: str = "day") -> dict[
         out_points.append({"period": label, "start": p["start"].isoformat(), "end": p["end"].isoformat(),
                            **_values(days.kind, p["counters"], levels[p["end"].isoformat()])})
     totals = _values(days.kind, total, levels[last.isoformat()])
+    if days.kind == "content":
+        _content_extras(days, totals, total)
     minutes = ((last - first).days + 1) * 1440
     totals.update(metrics.rates(totals, fans_at_start=levels[(first - timedelta(days=1)).isoformat()]["fans"],
                                 minutes=minutes))
