@@ -25,7 +25,7 @@ from chalicelib.models.unit_of_work import UnitOfWork, read_many
 from chalicelib.services import subscriptions
 from chalicelib.services.subscriptions import FanDelta, Outcome
 
-SCREENS = {"NJ001": 6.0, "NJ002": 3.0, "SQ001": 2.5}  # mean new subscriptions a day
+SCREENS = {"NJ001": 4.0, "NJ002": 2.0, "SQ001": 1.5}  # mean new subscriptions a day
 SOURCES = (("qr", 0.55), ("page", 0.25), ("text", 0.15), ("menu", 0.05))
 
 

@@ -76,10 +76,7 @@ def main() -> None:
     StreamPump(app, stage=settings.stage).run_forever(stop)
 
     info = demo.seed(standin)
-    from devstack.demo_history import seed_history
-
-    print("Seeding 90 days of demo history (analytics)…")
-    info["history"] = seed_history(standin, info)
+    threading.Thread(target=_seed_history, args=(standin, info), daemon=True, name="demo-history").start()
     _write_state(info, api_base, standin.base_url, endpoint)
     _print_banner(info, api_base, cdn_base, standin.base_url, endpoint)
 
@@ -96,6 +93,17 @@ def main() -> None:
     standin.stop()
     moto_server.stop()
     print("Stopped.")
+
+
+def _seed_history(standin, info: dict) -> None:
+    """90 days of analytics history, in the background: the system is usable meanwhile, charts fill in."""
+    from devstack.demo_history import seed_history
+
+    try:
+        counts = seed_history(standin, info)
+        print(f"Demo history: 90 days seeded for the analytics charts ({counts}).")
+    except Exception as exc:  # the demo's charts only; never stop the local system for it
+        print(f"Demo history could not be seeded: {exc!r}")
 
 
 def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str) -> None:
@@ -132,6 +140,7 @@ def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aw
     print("\nAct as a WeChat user (another terminal):")
     print("  .venv/bin/python -m devstack.simulator follow --scene " + info["screens"][0]["screen_id"])
     print("  .venv/bin/python -m devstack.simulator text 帮助")
+    print("  Analytics: 90 days of demo history are being seeded in the background (docs/analytics.md).")
     print(f"{line}\nCtrl-C stops everything.\n")
 
 
