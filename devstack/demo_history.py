@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.models.fans import Fan
 from chalicelib.models.stats import CHINA_TZ, bump, china_day
-from chalicelib.models.unit_of_work import UnitOfWork, read_many
+from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.services import subscriptions
 from chalicelib.services.subscriptions import FanDelta, Outcome
 
@@ -37,13 +37,22 @@ def _moment(day: date, rng: random.Random) -> datetime:
 
 
 def _commit(appid: str, openid: str, screen_id: str | None, decide) -> Outcome | None:
-    fan, *rest = read_many(subscriptions.reads_for(appid, openid, screen_id))
-    screen, existing = [*rest, None, None][:2]
-    uow, delta = UnitOfWork(), FanDelta(appid, openid)
-    outcome = decide(uow, delta, fan, screen, existing)
-    delta.flush(uow)
-    uow.commit()
-    return outcome
+    """Read, decide, commit — and on a cancelled condition read and decide again, as the gateway does.
+
+    (A commit whose answer was lost to a timeout and retried by botocore finds its own writes done.)
+    """
+    for _attempt in range(3):
+        fan, *rest = read_many(subscriptions.reads_for(appid, openid, screen_id))
+        screen, existing = [*rest, None, None][:2]
+        uow, delta = UnitOfWork(), FanDelta(appid, openid)
+        outcome = decide(uow, delta, fan, screen, existing)
+        delta.flush(uow)
+        try:
+            uow.commit()
+            return outcome
+        except TransactionConflict:
+            continue
+    raise RuntimeError("demo history: a change could not be committed")
 
 
 def subscribe(appid: str, openid: str, screen_id: str, source: str, now: datetime) -> Outcome | None:
