@@ -61,6 +61,13 @@ def main() -> None:
         args.screens, args.burst = min(args.screens, 1000), min(args.burst, 1000)
 
     start_local_aws()
+    from botocore.config import Config
+
+    import chalicelib.aws as aws_module
+
+    # the emulator answers a 365-day query of 100 scopes slowly on a busy machine: wait for it (bench only)
+    aws_module._CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=300)
+    aws_module.client.cache_clear()
     from chalice.test import Client
 
     from app import app
