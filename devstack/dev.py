@@ -6,6 +6,7 @@ Starts, in one process:
 - the WeChat API stand-in (``devstack.wechat_standin``);
 - the Chalice app over HTTP (Chalice's local server), the same code Lambda runs;
 - the SQS pump delivering queue messages to the app's SQS handlers as Lambda would;
+- the stream pump delivering the tables' DynamoDB stream records to the analytics roll-up consumers;
 - the local CDN serving the player bucket;
 and seeds the demo data.  Every client finds the emulator through
 ``AWS_ENDPOINT_URL`` and WeChat through ``WECHAT_API_BASE``, exactly as in
@@ -99,6 +100,7 @@ def main() -> None:
     from devstack.cdn import start_cdn
     from devstack.local_api import start_api
     from devstack.sqs_pump import SqsPump
+    from devstack.stream_pump import StreamPump
     from tools.upload_player import upload_player
 
     get_settings.cache_clear()
@@ -111,8 +113,10 @@ def main() -> None:
     stop = threading.Event()
     pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage)
     pump.run_forever(stop)
+    StreamPump(app, stage=settings.stage).run_forever(stop)
 
     info = demo.seed(standin)
+    threading.Thread(target=_seed_history, args=(standin, info), daemon=True, name="demo-history").start()
     _write_state(info, api_base, standin.base_url, endpoint, settings.stage)
     _print_banner(info, api_base, cdn_base, standin.base_url, endpoint)
 
@@ -129,6 +133,17 @@ def main() -> None:
     standin.stop()
     moto_server.stop()
     print("Stopped.")
+
+
+def _seed_history(standin, info: dict) -> None:
+    """90 days of analytics history, in the background: the system is usable meanwhile, charts fill in."""
+    from devstack.demo_history import seed_history
+
+    try:
+        counts = seed_history(standin, info)
+        print(f"Demo history: 90 days seeded for the analytics charts ({counts}).")
+    except Exception as exc:  # the demo's charts only; never stop the local system for it
+        print(f"Demo history could not be seeded: {exc!r}")
 
 
 def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str, stage: str = "dev") -> None:
@@ -169,6 +184,7 @@ def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aw
     print("  .venv/bin/python -m devstack.simulator text 帮助")
     print("\nA root unit and admin key of your own (another terminal, while this runs):")
     print("  .venv/bin/python -m tools.create_root_admin --unit-name 江苏省科协 --user-name 运维")
+    print("  Analytics: 90 days of demo history are being seeded in the background (docs/analytics.md).")
     print(f"{line}\nCtrl-C stops everything.\n")
 
 

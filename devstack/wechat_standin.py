@@ -29,6 +29,7 @@ Run standalone::
 from __future__ import annotations
 
 import argparse
+import calendar
 import copy
 import html
 import itertools
@@ -59,6 +60,8 @@ HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 # WeChat's own wording, so product logs read the same locally as in production.
 ERRMSG: dict[int, str] = {
+    61500: "date format error",
+    61501: "date range error",
     -1: "system error",
     0: "ok",
     40001: "invalid credential, access_token is invalid or not latest",
@@ -241,6 +244,9 @@ class _Account:
     menu: dict[str, Any] | None = None
     permanent_qr: dict[tuple[str, str], str] = field(default_factory=dict)
     clientmsgids: dict[str, float] = field(default_factory=dict)
+    # datacube: Beijing day -> [new_user, cancel_user], and seeded cumulate_user figures
+    user_days: dict[str, list[int]] = field(default_factory=dict)
+    cumulate: dict[str, int] = field(default_factory=dict)
 
     def fan(self, openid: str) -> _Fan:
         """Return the fan record, creating it: an openid becomes known once seen."""
@@ -538,6 +544,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "/cgi-bin/get_current_selfmenu_info": ("GET", "_api_selfmenu_info"),
     "/cgi-bin/user/info": ("GET", "_api_user_info"),
     "/cgi-bin/user/get": ("GET", "_api_user_get"),
+    "/datacube/getusersummary": ("POST", "_api_datacube_user_summary"),
+    "/datacube/getusercumulate": ("POST", "_api_datacube_user_cumulate"),
     "/connect/oauth2/authorize": ("GET", "_api_oauth_authorize"),
     "/connect/oauth2/_confirm": ("GET", "_api_oauth_confirm"),
     "/sns/oauth2/access_token": ("GET", "_api_oauth_access_token"),
@@ -733,7 +741,10 @@ class WeChatStandIn:
         """Make ``openid`` a follower; like real WeChat this also opens a 1-minute window."""
         with self._lock:
             now = self._now() if at is None else at
-            fan = self._account(appid).fan(openid)
+            account = self._account(appid)
+            fan = account.fan(openid)
+            if not fan.subscribed:
+                account.user_days.setdefault(_beijing_day(now), [0, 0])[0] += 1
             fan.subscribed = True
             fan.subscribe_time = int(now)
             fan.scene, fan.qr_scene, fan.qr_scene_str = scene, qr_scene, qr_scene_str
@@ -742,9 +753,21 @@ class WeChatStandIn:
     def unfollow(self, appid: str, openid: str) -> None:
         """The user cancels: sends now get 43004 and open windows close."""
         with self._lock:
-            fan = self._account(appid).fan(openid)
+            account = self._account(appid)
+            fan = account.fan(openid)
+            if fan.subscribed:
+                account.user_days.setdefault(_beijing_day(self._now()), [0, 0])[1] += 1
             fan.subscribed = False
             fan.windows.clear()
+
+    def set_user_summary(self, appid: str, day: str, new_user: int, cancel_user: int,
+                         cumulate_user: int | None = None) -> None:
+        """Seed what ``datacube/getusersummary`` / ``getusercumulate`` report for one Beijing day."""
+        with self._lock:
+            account = self._account(appid)
+            account.user_days[day] = [int(new_user), int(cancel_user)]
+            if cumulate_user is not None:
+                account.cumulate[day] = int(cumulate_user)
 
     def record_interaction(
         self, appid: str, openid: str, kind: str, at: float | None = None
@@ -1361,6 +1384,41 @@ class WeChatStandIn:
             "data": {"openid": page},
             "next_openid": page[-1] if page else "",
         }
+
+    # ---- API: data cube (user analysis) -----------------------------------
+
+    def _datacube_days(self, request: _Request) -> tuple[_Account, list[str]]:
+        """The Beijing days asked for, with WeChat's rules: dates, begin <= end < today, at most 7 days."""
+        account = self._auth(request)
+        body = self._json_body(request)
+        try:
+            begin = time.strptime(str(body.get("begin_date")), "%Y-%m-%d")
+            end = time.strptime(str(body.get("end_date")), "%Y-%m-%d")
+        except ValueError:
+            raise WeChatError(61500) from None
+        first, last = calendar.timegm(begin), calendar.timegm(end)
+        today = _beijing_day(self._now())
+        span = (last - first) // 86400 + 1
+        if last < first or span > 7 or time.strftime("%Y-%m-%d", end) >= today:
+            raise WeChatError(61501)
+        return account, [time.strftime("%Y-%m-%d", time.gmtime(first + i * 86400)) for i in range(span)]
+
+    def _api_datacube_user_summary(self, request: _Request) -> dict[str, Any]:
+        account, days = self._datacube_days(request)
+        return {"list": [{"ref_date": day, "user_source": 0, "new_user": account.user_days.get(day, [0, 0])[0],
+                          "cancel_user": account.user_days.get(day, [0, 0])[1]} for day in days]}
+
+    def _api_datacube_user_cumulate(self, request: _Request) -> dict[str, Any]:
+        account, days = self._datacube_days(request)
+        now_total = sum(1 for f in account.fans.values() if f.subscribed)
+
+        def cumulate(day: str) -> int:
+            if day in account.cumulate:
+                return account.cumulate[day]
+            later = sum(n - c for d, (n, c) in account.user_days.items() if d > day)
+            return now_total - later
+
+        return {"list": [{"ref_date": day, "cumulate_user": cumulate(day)} for day in days]}
 
     # ---- API: OAuth 2 web authorization ---------------------------------
 

@@ -35,7 +35,7 @@ RATE_LIMIT_PER_MINUTE = 30
 MAX_PLAYS_PER_BATCH = 100
 PLAY_MAX_AGE = timedelta(days=30)
 PLAY_RECORD_TTL = timedelta(days=40)
-_CHUNK = 30  # plays per transaction: 30 records + at most 30 content-days + a few screen-days < 100 items
+_CHUNK = 30  # plays per transaction: 30 records + at most 2 x 30 content-days + a few screen-days < 100 items
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
@@ -124,10 +124,24 @@ def record_heartbeat(screen: Screen, beat: Heartbeat, now: datetime | None = Non
     """Store last seen and what the player reported; returns the reply body."""
     now = now or utcnow()
     report = {**beat.model_dump(), "received_at": now.isoformat()}
+    previous = screen.last_seen
     screen.update(actions=[Screen.last_seen.set(now), Screen.heartbeat.set(report)],
                   condition=Screen.screen_id.exists())
+    online = _online_seconds(previous, now, int(screen.heartbeat_interval or 30)) if beat.online else 0
+    if online:
+        uow = UnitOfWork()
+        bump(uow, "screen", screen.screen_id, {"online_seconds": online}, now)
+        uow.commit()
     return {"ok": True, "server_time": now.isoformat(), "status": "online",
             "manifest_current": beat.manifest_version == screen.manifest_version}
+
+
+def _online_seconds(previous: datetime | None, now: datetime, interval: int) -> int:
+    """Time online since the previous heartbeat: the gap, when it is within two intervals (else it was offline)."""
+    if previous is None:
+        return 0
+    gap = (now - previous).total_seconds()
+    return round(gap) if 0 < gap <= 2 * interval else 0
 
 
 # ---------------------------------------------------------------- plays
@@ -202,6 +216,8 @@ def _count_chunk(screen_id: str, plays: list[Play], now: datetime) -> tuple[int,
             seconds_screen[day] += round(play.seconds)
         for (content_id, day), n in per_content.items():
             _bump_day(uow, "content", content_id, day, n, seconds_content[(content_id, day)])
+            # the same per content *and screen*: analytics counts the screens an item played on from these
+            _bump_day(uow, "content", f"{content_id}@{screen_id}", day, n, seconds_content[(content_id, day)])
         for day, n in per_screen.items():
             _bump_day(uow, "screen", screen_id, day, n, seconds_screen[day])
         try:

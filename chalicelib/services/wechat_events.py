@@ -293,13 +293,16 @@ def _on_follow(ctx: Context) -> Decision:
                 decision.uow, delta, fan=fan, screen=screen, existing=ctx.snapshot.get("subscription"),
                 source="qr", now=ctx.now,
             )
+            if outcome == Outcome.SUBSCRIBED:  # this scan also won the account a follower (analytics: qr_follow)
+                bump(decision.uow, "screen", screen.screen_id, {"subs_qr_follow": 1}, ctx.now)
     _touch(delta, ctx)
     delta.actions.append(Fan.followed_at.set(ctx.now))
     delta.actions.append(Fan.stopped_channels.delete(push_policy.unfollow_stops()))  # 43004 stops end on follow
     if fan is None or not fan.first_source:
         delta.actions.append(Fan.first_source.set(f"qr:{screen.screen_id}" if screen else "account"))
     delta.flush(decision.uow)
-    bump(decision.uow, "account", ctx.appid, {"follows": 1}, ctx.now)
+    via_screen = {"subs_qr_follow": 1} if outcome == Outcome.SUBSCRIBED else {}  # WeChat's view: share of screens
+    bump(decision.uow, "account", ctx.appid, {"follows": 1, **via_screen}, ctx.now)
     decision.reply = render_text(
         "welcome", account_name=ctx.account.name, outcome=outcome.value if outcome else "",
         screen=screen, restored=len(restored), centre_url=links.subscription_centre(ctx.appid),
