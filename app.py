@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib.handlers.admin import accounts as admin_accounts
 from chalicelib.handlers.admin import audit as admin_audit
+from chalicelib.handlers.admin import auth as admin_auth
 from chalicelib.handlers.admin import content as admin_content
 from chalicelib.handlers.admin import openapi as admin_openapi
 from chalicelib.handlers.admin import screens as admin_screens
@@ -21,7 +22,8 @@ from chalicelib.handlers.wechat_callback import bp as wechat_callback
 app = Chalice(app_name="kepuscreen")
 app.register_blueprint(wechat_callback)
 app.register_blueprint(phone_pages)
-for _admin in (admin_units, admin_accounts, admin_screens, admin_content, admin_users, admin_audit, admin_openapi):
+for _admin in (admin_units, admin_accounts, admin_screens, admin_content, admin_users, admin_audit, admin_auth,
+               admin_openapi):
     app.register_blueprint(_admin.bp)
 app.register_blueprint(screens)
 app.register_blueprint(push_queue)
