@@ -7,6 +7,7 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.services import sessions as service
+from chalicelib.services import sign_in
 from chalicelib.services import users as users_service
 from chalicelib.services.errors import BadRequest
 
@@ -67,3 +68,31 @@ def set_password(call: Call, user_id: str):
     user = service.set_password(call.principal, user_id, data["password"], data.get("username"),
                                 data.get("current_password"))
     return users_service.public(user)
+
+
+@operation(bp, "POST", "/auth/wechat", summary="Start a scan-to-sign-in: a temporary QR code (a few minutes, "
+           "one use) of the sign-in account; poll it with the poll token", tag=TAG,
+           response=s.WechatLoginOut, public=True, status=201, max_body=256)
+def start_wechat_login(call: Call):
+    ticket, poll_token, qr = sign_in.start("login")
+    return sign_in.view(ticket, poll_token, qr)
+
+
+@operation(bp, "POST", "/auth/wechat/bind", summary="Bind your WeChat for scan-to-sign-in: a temporary QR code "
+           "to scan once while signed in", tag=TAG, response=s.WechatLoginOut,
+           status=201, max_body=256)
+def start_wechat_bind(call: Call):
+    ticket, poll_token, qr = sign_in.start("bind", call.principal)
+    return sign_in.view(ticket, poll_token, qr)
+
+
+@operation(bp, "POST", "/auth/wechat/{scene}/poll", summary="Poll a scan-to-sign-in: waiting, unknown (WeChat not "
+           "bound), bound, or signed_in (sets the session cookie); 410 once expired or used", tag=TAG,
+           body=s.WechatLoginPollIn, response=s.WechatPollOut, public=True, max_body=512)
+def poll_wechat_login(call: Call, scene: str):
+    status, signed = sign_in.poll(scene, call.data["poll_token"], call.headers.get("user-agent"), call.source_ip)
+    if signed is None:
+        return {"status": status}
+    reply = _signed_in(signed)
+    reply.body["status"] = status
+    return reply

@@ -626,10 +626,6 @@ class SignedInOut(Out):
     csrf_token: str = Field(description="send as X-CSRF-Token on every write made with the session cookie")
 
 
-class WechatLoginStartIn(In):
-    purpose: Literal["login", "bind"] = "login"
-
-
 class WechatLoginOut(Out):
     scene: str
     poll_token: str | None = Field(None, description="only the page that asked holds it; send it when polling")
@@ -640,3 +636,10 @@ class WechatLoginOut(Out):
 
 class WechatLoginPollIn(In):
     poll_token: Annotated[str, StringConstraints(min_length=20, max_length=100)]
+
+
+class WechatPollOut(Out):
+    status: Literal["waiting", "unknown", "bound", "signed_in"]
+    user: UserOut | None = None
+    session: SessionOut | None = None
+    csrf_token: str | None = None
