@@ -172,3 +172,26 @@ def test_home_and_review_work_on_a_phone(browser, system, shots):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
     context.close()
+
+
+def test_every_page_at_laptop_size(browser, system, shots):
+    """Screenshots of every page at 1366×768 (looked at by a person), and none shows an error."""
+    context, page = login(browser, system, "admin")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    pages = {"screens": "#/screens", "screen-detail": "#/screens/NJ001", "content": "#/content",
+             "analytics": "#/analytics", "settings-me": "#/settings/me", "settings-units": "#/settings/units",
+             "settings-accounts": "#/settings/accounts", "settings-users": "#/settings/users",
+             "settings-keys": "#/settings/keys", "settings-audit": "#/settings/audit"}
+    for name, path in pages.items():
+        page.goto(f"{system['cdn_base']}/console/{path}")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1200)
+        page.screenshot(path=str(shots / f"{name}-1366.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{system['cdn_base']}/console/#/")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(shots / "home-1920.png"))
+    assert not errors
+    context.close()

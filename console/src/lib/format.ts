@@ -12,11 +12,21 @@ export const SOURCE_NAMES: Record<string, string> = {
   new_text: '文字订阅', new_restored: '重新关注',
 }
 
+// Staff, screens and WeChat all live in China time, whatever the office PC's clock says.
+const CHINA = 'Asia/Shanghai'
+const DATE_TIME = new Intl.DateTimeFormat('zh-CN', { timeZone: CHINA, year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', hour12: false })
+const TIME = new Intl.DateTimeFormat('zh-CN', { timeZone: CHINA, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
+
 export function when(iso?: string | null): string {
   if (!iso) return '—'
-  const d = new Date(iso)
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+  const p = Object.fromEntries(DATE_TIME.formatToParts(new Date(iso)).map((x) => [x.type, x.value]))
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`
+}
+
+/** "13:45:10" in China time. */
+export function clockTime(iso: string): string {
+  return TIME.format(new Date(iso))
 }
 
 export function ago(iso?: string | null, now = Date.now()): string {
