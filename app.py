@@ -7,6 +7,7 @@ Nothing else lives here; routes and event handlers are in
 from chalice import Chalice
 
 from chalicelib.handlers.admin import accounts as admin_accounts
+from chalicelib.handlers.admin import analytics as admin_analytics
 from chalicelib.handlers.admin import audit as admin_audit
 from chalicelib.handlers.admin import auth as admin_auth
 from chalicelib.handlers.admin import content as admin_content
@@ -14,6 +15,7 @@ from chalicelib.handlers.admin import openapi as admin_openapi
 from chalicelib.handlers.admin import screens as admin_screens
 from chalicelib.handlers.admin import units as admin_units
 from chalicelib.handlers.admin import users as admin_users
+from chalicelib.handlers.analytics_stream import bp as analytics_stream
 from chalicelib.handlers.phone_pages import bp as phone_pages
 from chalicelib.handlers.push_queue import bp as push_queue
 from chalicelib.handlers.screens import bp as screens
@@ -23,7 +25,8 @@ app = Chalice(app_name="kepuscreen")
 app.register_blueprint(wechat_callback)
 app.register_blueprint(phone_pages)
 for _admin in (admin_units, admin_accounts, admin_screens, admin_content, admin_users, admin_audit, admin_auth,
-               admin_openapi):
+               admin_analytics, admin_openapi):
     app.register_blueprint(_admin.bp)
 app.register_blueprint(screens)
 app.register_blueprint(push_queue)
+app.register_blueprint(analytics_stream)

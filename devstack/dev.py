@@ -6,6 +6,7 @@ Starts, in one process:
 - the WeChat API stand-in (``devstack.wechat_standin``);
 - the Chalice app over HTTP (Chalice's local server), the same code Lambda runs;
 - the SQS pump delivering queue messages to the app's SQS handlers as Lambda would;
+- the stream pump delivering the tables' DynamoDB stream records to the analytics roll-up consumers;
 - the local CDN serving the player bucket and the console, forwarding ``/api/*``
   to the API so the console is same-origin;
 and seeds the demo data.  Every client finds the emulator through
@@ -60,6 +61,7 @@ def main() -> None:
     from devstack.cdn import start_cdn
     from devstack.local_api import start_api
     from devstack.sqs_pump import SqsPump
+    from devstack.stream_pump import StreamPump
     from tools.upload_player import upload_console, upload_player
 
     get_settings.cache_clear()
@@ -73,6 +75,7 @@ def main() -> None:
     stop = threading.Event()
     pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage)
     pump.run_forever(stop)
+    StreamPump(app, stage=settings.stage).run_forever(stop)
 
     info = demo.seed(standin)
     _write_state(info, api_base, standin.base_url, endpoint)

@@ -72,6 +72,9 @@ def table_resource(model: Any, settings: Settings) -> dict[str, Any]:
     properties["AttributeDefinitions"] = [
         {"AttributeName": name, "AttributeType": kind} for name, kind in definitions.items()
     ]
+    stream_view = getattr(model.Meta, "stream_view_type", None)  # consumed by the analytics roll-ups
+    if stream_view:
+        properties["StreamSpecification"] = {"StreamViewType": stream_view}
     ttl = model._ttl_attribute()  # pynamodb has no public accessor
     if ttl is not None:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}

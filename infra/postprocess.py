@@ -28,6 +28,8 @@ from chalice.utils import to_cfn_resource_name
 from infra import access, data, network, player
 from infra.stage import APP_NAME, Target
 
+STREAM_TABLE_RE = re.compile(r":table/(?P<table>[^/]+)/stream/")
+STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 SQS_ARN_RE = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
 FUNCTION_SETTINGS = {"lambda_memory_size": "MemorySize", "lambda_timeout": "Timeout",
                      "reserved_concurrency": "ReservedConcurrentExecutions"}
@@ -129,7 +131,11 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             value = function_setting(config, target.stage, name, key)
             if value is not None:
                 props[prop] = value
+        streams = []
         for event in (props.get("Events") or {}).values():
+            if event["Type"] == "DynamoDB":
+                streams.append(_stream_of(event, models, name, settings.table_prefix))
+                continue
             if event["Type"] != "SQS":
                 continue
             spec = consumed = _queue_of(event, by_name, name)
@@ -165,6 +171,10 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
                 grants, function_name=function_name, table_arns=table_arns, queue_ids=queue_ids,
                 bucket_id=player.BUCKET, secrets_prefix=settings.secrets_prefix),
         }]
+        if streams:  # a roll-up consumer reads its table's stream (the event source mapping polls it as the role)
+            role["Policies"][0]["PolicyDocument"]["Statement"].append({
+                "Sid": "ReadOwnStreams", "Effect": "Allow", "Action": STREAM_READ,
+                "Resource": [{"Fn::GetAtt": [lid_, "StreamArn"]} for lid_ in streams]})
         if grants.calls_wechat:
             role["ManagedPolicyArns"] = network.vpc_managed_policy()
         resources[role_id].setdefault("Metadata", {})["kepuscreen"] = {
@@ -215,3 +225,16 @@ def _queue_of(event: dict[str, Any], by_name: dict[str, Any], function: str) -> 
                          "add the queue there so it is created with its dead-letter queue")
     return by_name[match["name"]]
 
+
+
+def _stream_of(event: dict[str, Any], models: list[Any], function: str, table_prefix: str) -> str:
+    """Point a DynamoDB event source at its table's stream by ``GetAtt``; returns the table's logical id."""
+    stream = event["Properties"].get("Stream")
+    match = STREAM_TABLE_RE.search(stream) if isinstance(stream, str) else None
+    suffix = match["table"][len(table_prefix):] if match and match["table"].startswith(table_prefix) else None
+    model = next((m for m in models if suffix and data.table_suffix(m) == suffix), None)
+    if model is None or not getattr(model.Meta, "stream_view_type", None):
+        raise BuildError(f"{function} consumes the stream {stream!r} of no model with Meta.stream_view_type")
+    table_id = data.logical_id("Table", data.table_suffix(model))
+    event["Properties"]["Stream"] = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    return table_id

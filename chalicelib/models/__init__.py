@@ -13,6 +13,7 @@ from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.push import PushBatch, PushJob, PushMsgRoute, PushQuota
 from chalicelib.models.reads import ReadMark
 from chalicelib.models.receipts import DeliveryReceipt
+from chalicelib.models.rollups import AnalyticsRollup, FanScope
 from chalicelib.models.screen_links import ScreenContentLink
 from chalicelib.models.screen_reports import ScreenReportRecord
 from chalicelib.models.screens import Screen
@@ -29,5 +30,6 @@ ALL_MODELS += [User, ApiKey, RoleGrant, AuditEntry, IdempotencyRecord]  # admin 
 ALL_MODELS += [ScreenContentLink, ScreenReportRecord]  # player and screen API
 ALL_MODELS += [AccessToken, PushJob, PushBatch, PushQuota, PushMsgRoute]  # push pipeline
 ALL_MODELS += [Credential, ConsoleSession, LoginTicket, WechatBinding]  # console sign-in
+ALL_MODELS += [AnalyticsRollup, FanScope]  # analytics roll-ups
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -55,6 +55,7 @@ class Screen(Model):
     class Meta:
         table_name = table_name("screens")
         region = region()
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # the analytics roll-ups consume its stream
 
     screen_id = UnicodeAttribute(hash_key=True)
     unit_id = UnicodeAttribute()

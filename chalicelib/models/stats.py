@@ -25,6 +25,8 @@ COUNTERS = (
     "pushes_sent", "pushes_failed", "pushes_suppressed", "receipts_success", "receipts_failed",
     "pushes_template", "pushes_notice", "pushes_custom", "pushes_unread", "pushes_stopped", "pushes_digest",
     "reads_push", "reads_mirror", "reads_menu", "reads_link", "plays", "play_seconds",
+    "subs_qr_follow",  # the part of subs_qr whose scan also followed the account (the rest: existing followers)
+    "online_seconds",  # heartbeat-measured time the screen was online
 )
 
 
@@ -36,6 +38,7 @@ class DailyStat(Model):
     class Meta:
         table_name = table_name("daily_stats")
         region = region()
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # the analytics roll-ups consume its stream
 
     subject = UnicodeAttribute(hash_key=True)
     day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD in China Standard Time
@@ -67,6 +70,9 @@ class DailyStat(Model):
     reads_link = NumberAttribute(null=True)
     plays = NumberAttribute(null=True)
     play_seconds = NumberAttribute(null=True)
+    subs_qr_follow = NumberAttribute(null=True)
+    online_seconds = NumberAttribute(null=True)
+    fans_eod = NumberAttribute(null=True)  # screens: the fan count at the end of the day (the daily closing job)
 
     def counter(self, name: str) -> int:
         return int(getattr(self, name) or 0)

@@ -38,6 +38,7 @@ class Subscription(Model):
     class Meta:
         table_name = table_name("subscriptions")
         region = region()
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # the analytics roll-ups consume its stream
 
     fan = UnicodeAttribute(hash_key=True)
     screen_id = UnicodeAttribute(range_key=True)

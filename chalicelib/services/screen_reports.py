@@ -114,10 +114,24 @@ def record_heartbeat(screen: Screen, beat: Heartbeat, now: datetime | None = Non
     """Store last seen and what the player reported; returns the reply body."""
     now = now or utcnow()
     report = {**beat.model_dump(), "received_at": now.isoformat()}
+    previous = screen.last_seen
     screen.update(actions=[Screen.last_seen.set(now), Screen.heartbeat.set(report)],
                   condition=Screen.screen_id.exists())
+    online = _online_seconds(previous, now, int(screen.heartbeat_interval or 30)) if beat.online else 0
+    if online:
+        uow = UnitOfWork()
+        bump(uow, "screen", screen.screen_id, {"online_seconds": online}, now)
+        uow.commit()
     return {"ok": True, "server_time": now.isoformat(), "status": "online",
             "manifest_current": beat.manifest_version == screen.manifest_version}
+
+
+def _online_seconds(previous: datetime | None, now: datetime, interval: int) -> int:
+    """Time online since the previous heartbeat: the gap, when it is within two intervals (else it was offline)."""
+    if previous is None:
+        return 0
+    gap = (now - previous).total_seconds()
+    return round(gap) if 0 < gap <= 2 * interval else 0
 
 
 # ---------------------------------------------------------------- plays

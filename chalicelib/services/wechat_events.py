@@ -287,6 +287,8 @@ def _on_follow(ctx: Context) -> Decision:
                 decision.uow, delta, fan=fan, screen=screen, existing=ctx.snapshot.get("subscription"),
                 source="qr", now=ctx.now,
             )
+            if outcome == Outcome.SUBSCRIBED:  # this scan also won the account a follower (analytics: qr_follow)
+                bump(decision.uow, "screen", screen.screen_id, {"subs_qr_follow": 1}, ctx.now)
     _touch(delta, ctx)
     delta.actions.append(Fan.followed_at.set(ctx.now))
     delta.actions.append(Fan.stopped_channels.delete(push_policy.unfollow_stops()))  # 43004 stops end on follow

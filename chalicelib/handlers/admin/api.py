@@ -95,6 +95,15 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Download:
+    """A file answer (CSV export): sent as is, not shaped as JSON."""
+
+    body: str
+    filename: str
+    content_type: str = "text/csv; charset=utf-8"
+
+
 def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
     return Response(body=json.dumps(error.body(), ensure_ascii=False), status_code=error.status,
                     headers={**JSON_HEADERS, **(headers or {})})
@@ -167,6 +176,8 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
 
         def run() -> tuple[int, Any]:
             result = view(call, **params)
+            if isinstance(result, Download):
+                return 200, result
             reply = result if isinstance(result, Reply) else Reply(result)
             reply_headers.update(reply.headers)
             return reply.status or op.status, _shape(op, reply.body)
@@ -177,6 +188,10 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
             extra = {"Idempotency-Replayed": "true"} if replayed else {}
         else:
             (status, payload), extra = run(), {}
+        if isinstance(payload, Download):
+            return Response(body=payload.body, status_code=200, headers={
+                "Content-Type": payload.content_type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": f'attachment; filename="{payload.filename}"'})
         etag = {"ETag": f'"{payload["revision"]}"'} if isinstance(payload, dict) and "revision" in payload else {}
         body = "" if status == 204 else json.dumps(payload, ensure_ascii=False)
         return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **extra, **reply_headers})

@@ -327,8 +327,12 @@ class StatsQuery(Query):
 class StatsDay(Out):
     day: str
     subscriptions: dict[str, int]
+    restored: int = 0
     new_fans: int
     unsubscriptions: int
+    lost_by_cause: dict[str, int] = {}
+    lost: int = 0
+    net: int = 0
     plays: int
     play_seconds: int
     reads: int

@@ -1,7 +1,11 @@
-"""Read-only analytics: a screen's daily series, and rankings of a unit's direct subordinates.
+"""The admin API's original per-screen views: a screen's daily series, and rankings computed screen by screen.
 
 Both read the ``DailyStat`` counters the gateway and the push pipeline bump
 (one Query per screen over a day range) and the screens' live fan counts.
+The ranking's cost grows with the screens of the subtree; the roll-up views
+(``analytics.rankings``) do not.  Lost fans count both causes: the 退订
+command or page (``unsubs``) and unfollowing the account (``suspended``); a
+re-follow's restored subscriptions count as new.
 """
 
 from __future__ import annotations
@@ -37,9 +41,13 @@ def _series(screen_id: str, start: str, end: str) -> list[DailyStat]:
 
 def _row(stat: DailyStat) -> dict[str, Any]:
     subs = {source: stat.counter(f"subs_{source}") for source in SOURCES}
+    restored = stat.counter("restored")
+    lost = {"unsubscribe": stat.counter("unsubs"), "unfollow": stat.counter("suspended")}
+    new_fans = sum(subs.values()) + restored
     return {
-        "day": stat.day, "subscriptions": subs, "new_fans": sum(subs.values()),
-        "unsubscriptions": stat.counter("unsubs"),
+        "day": stat.day, "subscriptions": subs, "restored": restored, "new_fans": new_fans,
+        "unsubscriptions": lost["unsubscribe"], "lost_by_cause": lost, "lost": sum(lost.values()),
+        "net": new_fans - sum(lost.values()),
         "plays": stat.counter("plays"), "play_seconds": stat.counter("play_seconds"),
         "reads": sum(stat.counter(n) for n in ("reads_push", "reads_mirror", "reads_menu", "reads_link")),
         "pushes_sent": stat.counter("pushes_sent"), "pushes_delivered": stat.counter("receipts_success"),
@@ -50,8 +58,8 @@ def screen_stats(principal: Principal, screen_id: str, start: date | None, end: 
     screen = get_screen(principal, screen_id)
     first, last = day_range(start, end)
     rows = [_row(s) for s in _series(screen_id, first, last)]
-    totals = {k: sum(r[k] for r in rows) for k in ("new_fans", "unsubscriptions", "plays", "reads", "pushes_sent",
-                                                    "pushes_delivered")}
+    totals = {k: sum(r[k] for r in rows) for k in ("new_fans", "unsubscriptions", "lost", "net", "restored", "plays",
+                                                    "reads", "pushes_sent", "pushes_delivered")}
     totals["by_source"] = {src: sum(r["subscriptions"][src] for r in rows) for src in SOURCES}
     return {"screen_id": screen_id, "fan_count": int(screen.fan_count or 0), "from": first, "to": last,
             "days": rows, "totals": totals}
@@ -63,7 +71,7 @@ def _metric(screens: list[Screen], metric: str, first: str, last: str) -> int:
     total = 0
     for screen in screens:
         for row in (_row(s) for s in _series(screen.screen_id, first, last)):
-            total += {"growth": row["new_fans"] - row["unsubscriptions"], "plays": row["plays"],
+            total += {"growth": row["net"], "plays": row["plays"],
                       "reads": row["reads"]}[metric]
     return total
 

@@ -1,0 +1,240 @@
+"""``/api/v1/analytics``: series, rankings, league tables, comparisons, fan attributes, WeChat's view, CSV.
+
+Thin: validate the query, call ``chalicelib.services.analytics``, shape the
+answer (or the CSV file).  Scopes and roles are the admin API's: anything
+outside the caller's subtree answers 404.  docs/analytics.md says what each
+figure means.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from chalice import Blueprint
+from pydantic import ConfigDict, Field, StringConstraints, create_model
+
+from chalicelib.handlers.admin.api import Call, Download, operation
+from chalicelib.handlers.admin.schemas import In, Out, Query
+from chalicelib.services.analytics import attributes, export, metrics, rankings, series
+from chalicelib.services.errors import NotFound
+
+bp = Blueprint(__name__)
+TAG = "analytics"
+Format = Literal["json", "csv"]
+Metric = Literal["fans", "distinct_fans", "net", "growth_rate", "reads_per_fan", "read_rate", "push_delivery_rate",
+                 "online_rate", "plays_per_screen"]
+Kind = Literal["screen", "unit", "subtree", "account", "content"]
+
+
+class SeriesQuery(Query):
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    bucket: Literal["day", "week", "month"] = "day"
+    format: Format = "json"
+
+
+class RankingQuery(Query):
+    metric: Metric = "fans"
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    per_screen: bool = False
+    format: Format = "json"
+
+
+class CompareQuery(Query):
+    kind: Literal["screen", "unit", "subtree"] = "subtree"
+    ids: Annotated[str, StringConstraints(max_length=700, pattern=r"^[A-Za-z0-9_,-]+$")]
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    format: Format = "json"
+
+
+class FormatQuery(Query):
+    format: Format = "json"
+
+
+class LeagueIn(In):
+    enabled: bool
+
+
+_number = (int | float | None, None)
+Values = create_model("AnalyticsValues", __base__=Out, **{name: _number for name in (*metrics.METRICS, *metrics.RATES)},
+                      reads_by_hour=(list[int] | None, None))
+Point = create_model("AnalyticsPoint", __base__=Out, period=(str, ...), start=(str, ...), end=(str, ...),
+                     **{name: _number for name in metrics.METRICS}, reads_by_hour=(list[int] | None, None))
+
+
+class SeriesOut(Out):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    kind: str
+    id: str
+    name: str
+    from_: str = Field(alias="from")
+    to: str
+    bucket: str
+    points: list[Point]
+    totals: Values
+
+
+class RankItem(Out):
+    rank: int
+    unit_id: str
+    name: str
+    screens: int
+    value: float | None
+
+
+class RankingOut(Out):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    unit_id: str
+    metric: str
+    from_: str = Field(alias="from")
+    to: str
+    per_screen: bool
+    items: list[RankItem]
+
+
+class LeagueItem(Out):
+    rank: int
+    name: str
+    value: float | None
+    own: bool
+
+
+class LeagueOut(Out):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    parent_name: str
+    metric: str
+    from_: str = Field(alias="from")
+    to: str
+    per_screen: bool
+    items: list[LeagueItem]
+
+
+class LeagueSettingOut(Out):
+    unit_id: str
+    enabled: bool
+
+
+class CompareItem(Out):
+    id: str
+    name: str
+    values: Values
+
+
+class CompareOut(Out):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    kind: str
+    from_: str = Field(alias="from")
+    to: str
+    items: list[CompareItem]
+
+
+def _download(text: str, name: str) -> Download:
+    return Download(text, f"{name}.csv")
+
+
+@operation(bp, "GET", "/analytics/{kind}/{subject_id}/series",
+           summary="A screen's, unit's, subtree's, account's or content item's metrics by day, week or month",
+           tag=TAG, query=SeriesQuery, response=SeriesOut)
+def analytics_series(call: Call, kind: str, subject_id: str):
+    if kind not in series.KINDS:
+        raise NotFound()
+    q = call.query
+    result = series.series(call.principal, kind, subject_id, q.from_, q.to, q.bucket)
+    if q.format == "csv":
+        return _download(export.series_csv(result), f"{kind}-{result['id']}-{result['from']}-{result['to']}")
+    return result
+
+
+@operation(bp, "GET", "/analytics/units/{unit_id}/ranking",
+           summary="Rank the unit's direct subordinates (each with its subtree) by a metric", tag=TAG,
+           query=RankingQuery, response=RankingOut)
+def analytics_ranking(call: Call, unit_id: str):
+    q = call.query
+    result = rankings.ranking(call.principal, unit_id, q.metric, q.from_, q.to, q.per_screen)
+    if q.format == "csv":
+        return _download(export.ranking_csv(result), f"ranking-{q.metric}-{result['from']}-{result['to']}")
+    return result
+
+
+@operation(bp, "GET", "/analytics/units/{unit_id}/league",
+           summary="The unit's siblings' names and values, where their parent enabled a league table", tag=TAG,
+           query=RankingQuery, response=LeagueOut)
+def analytics_league(call: Call, unit_id: str):
+    q = call.query
+    result = rankings.league(call.principal, unit_id, q.metric, q.from_, q.to, q.per_screen)
+    if q.format == "csv":
+        return _download(export.league_csv(result), f"league-{q.metric}-{result['from']}-{result['to']}")
+    return result
+
+
+@operation(bp, "PUT", "/analytics/units/{unit_id}/league-setting",
+           summary="Switch the league table among this unit's direct subordinates on or off", tag=TAG,
+           body=LeagueIn, response=LeagueSettingOut)
+def analytics_set_league(call: Call, unit_id: str):
+    return rankings.set_league(call.principal, unit_id, call.body.enabled)
+
+
+@operation(bp, "GET", "/analytics/units/{unit_id}/league-setting",
+           summary="Whether this unit's direct subordinates see a league table", tag=TAG, response=LeagueSettingOut)
+def analytics_get_league(call: Call, unit_id: str):
+    return rankings.get_league(call.principal, unit_id)
+
+
+@operation(bp, "GET", "/analytics/compare", summary="Up to 10 screens, units or subtrees side by side on every metric",
+           tag=TAG, query=CompareQuery, response=CompareOut)
+def analytics_compare(call: Call):
+    q = call.query
+    result = rankings.compare(call.principal, q.kind, q.ids.split(","), q.from_, q.to)
+    if q.format == "csv":
+        return _download(export.compare_csv(result), f"compare-{q.kind}-{result['from']}-{result['to']}")
+    return result
+
+
+class Tenure(Out):
+    week: int
+    month: int
+    older: int
+
+
+class Activity(Out):
+    active_30d: int
+    dormant: int
+
+
+class ScreensPerFan(Out):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    one: int = Field(alias="1")
+    two: int = Field(alias="2")
+    three_or_more: int = Field(alias="3+")
+
+
+class SourceMix(Out):
+    qr: int
+    menu: int
+    text: int
+    page: int
+
+
+class FanAttributesOut(Out):
+    kind: str
+    id: str
+    as_of: str | None
+    fans: int
+    tenure: Tenure
+    activity: Activity
+    screens_per_fan: ScreensPerFan
+    via_other_accounts: int
+    source_mix: SourceMix
+
+
+@operation(bp, "GET", "/analytics/{kind}/{subject_id}/fans",
+           summary="Fan attributes (tenure, activity, screens per fan, other accounts, sources) as counts only",
+           tag=TAG, query=FormatQuery, response=FanAttributesOut)
+def analytics_fan_attributes(call: Call, kind: str, subject_id: str):
+    result = attributes.fan_attributes(call.principal, kind, subject_id)
+    if call.query.format == "csv":
+        return _download(export.attributes_csv(result), f"fans-{kind}-{result['id']}")
+    return result
