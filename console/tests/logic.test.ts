@@ -81,3 +81,11 @@ describe('last approved revision', () => {
     expect(approvedVersion(current, entries.slice(0, 2))).toBeNull()
   })
 })
+
+describe('times are China time', () => {
+  it('formats in Asia/Shanghai whatever the machine zone', async () => {
+    const { when, clockTime } = await import('../src/lib/format')
+    expect(when('2026-12-01T05:45:10Z')).toBe('2026-12-01 13:45')
+    expect(clockTime('2026-12-01T05:45:10Z')).toBe('13:45:10')
+  })
+})
