@@ -7,6 +7,7 @@ import App from './App.vue'
 import { router } from './router'
 import { whenSignedOut } from './api/client'
 import { useSession } from './stores/session'
+import { useNet } from './stores/net'
 
 const app = createApp(App)
 app.use(createPinia())
@@ -16,5 +17,14 @@ whenSignedOut(() => {
   session.user = null
   if (router.currentRoute.value.name !== 'login')
     router.push({ name: 'login', query: { next: router.currentRoute.value.fullPath } })
+})
+// A page's code that cannot be fetched (the network is gone): show the banner, and once the CDN answers
+// again load that page afresh (a failed module import is not retried by the browser).
+router.onError((error, to) => {
+  if (!/dynamically imported module|module script|Failed to fetch/i.test(String(error))) throw error
+  useNet().lost(() => {})
+  const retry = () => fetch(location.pathname, { method: 'HEAD', cache: 'no-store' })
+    .then(() => { location.hash = to.fullPath; location.reload() }, () => window.setTimeout(retry, 2000))
+  window.setTimeout(retry, 1000)
 })
 app.mount('#app')

@@ -53,6 +53,9 @@ describe('review diff', () => {
     const after = { title: '新标题', body: 'a', push: true, targets: { units: ['u1', 'u2'] } }
     expect(changedFields(before, after).map((c) => c.label)).toEqual(['标题', '投放目标'])
     expect(changedFields(null, { title: 'x' }).map((c) => c.field)).toContain('title')
+    // the API's [] and the editor's null, and key order, are no change
+    expect(changedFields({ media: [], targets: { screens: [], units: ['u'] } },
+      { media: null, targets: { units: ['u'], screens: [] } })).toEqual([])
   })
   it('diffs Chinese per character and rebuilds both sides', () => {
     const pieces = textDiff('今天天气很好', '今天天气不好')

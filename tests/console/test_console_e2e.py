@@ -195,3 +195,41 @@ def test_every_page_at_laptop_size(browser, system, shots):
     page.screenshot(path=str(shots / "home-1920.png"))
     assert not errors
     context.close()
+
+
+def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
+    context, page = login(browser, system, "editor")
+    page.goto(f"{system['cdn_base']}/console/#/content/new")
+    page.wait_for_selector("input[name=title]")
+    page.fill("input[name=title]", "冲突测试原标题")
+    page.click("[data-test=save]")  # a notice without a body: the API's error shows under 正文
+    page.wait_for_selector(".el-form-item:has(textarea[name=body]) .el-form-item__error")
+    page.fill("textarea[name=body]", "原来的正文")
+    page.click("[data-test=save]")
+    page.wait_for_function("() => /#\\/content\\/c_/.test(location.hash)", timeout=20000)
+    content_id = page.url.rsplit("/", 1)[1]
+    page.goto(f"{system['cdn_base']}/console/#/content/{content_id}/edit")
+    page.wait_for_function("() => document.querySelector('input[name=title]').value === '冲突测试原标题'")
+    status = page.evaluate("""async (id) => {  // someone else edits meanwhile (here: the same user, another tab)
+        const s = await (await fetch('/api/v1/auth/session')).json();
+        const c = await (await fetch(`/api/v1/content/${id}`)).json();
+        const r = await fetch(`/api/v1/content/${id}`, {method: 'PATCH', headers: {'X-CSRF-Token': s.csrf_token,
+            'Content-Type': 'application/json', 'If-Match': `"${c.revision}"`},
+            body: JSON.stringify({title: '别人改的标题'})});
+        return r.status }""", content_id)
+    assert status == 200
+    page.fill("input[name=title]", "我改的标题")
+    page.click("[data-test=save]")
+    try:
+        page.click("text=重新载入并对比", timeout=15000)
+    except Exception:
+        page.screenshot(path=str(shots / "conflict-debug.png"))
+        raise
+    page.wait_for_selector("[data-test=conflict-compare]")
+    compare = page.locator("[data-test=conflict-compare]")
+    assert compare.locator(".diff-removed").first.inner_text() == "别人"
+    assert compare.locator(".diff-added").first.inner_text() == "我"
+    assert "投放目标" not in compare.inner_text()  # only what really differs
+    page.screenshot(path=str(shots / "content-conflict-1366.png"))
+    context.close()
+

@@ -8,8 +8,19 @@ export const REVIEWED_FIELDS: Record<string, string> = {
   weekly_windows: '播放时段', targets: '投放目标', push: '推送', media: '图片/视频',
 }
 
+/** JSON with sorted keys, empty lists and null alike: the API answers [] where the editor sends null. */
+function canonical(v: unknown): string {
+  const norm = (x: unknown): unknown => {
+    if (x === undefined || x === null || (Array.isArray(x) && x.length === 0)) return null
+    if (Array.isArray(x)) return x.map(norm)
+    if (typeof x === 'object') return Object.fromEntries(Object.keys(x as object).sort().map((k) => [k, norm((x as Record<string, unknown>)[k])]))
+    return x
+  }
+  return JSON.stringify(norm(v))
+}
+
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+  return canonical(a) === canonical(b)
 }
 
 export function changedFields(before: Record<string, unknown> | null, after: Record<string, unknown>): FieldChange[] {
