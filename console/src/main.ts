@@ -20,11 +20,22 @@ whenSignedOut(() => {
 })
 // A page's code that cannot be fetched (the network is gone): show the banner, and once the CDN answers
 // again load that page afresh (a failed module import is not retried by the browser).
-router.onError((error, to) => {
-  if (!/dynamically imported module|module script|Failed to fetch/i.test(String(error))) throw error
+let reloading = false
+function reloadWhenBack(path: string) {
   useNet().lost(() => {})
+  if (reloading) return
+  reloading = true
   const retry = () => fetch(location.pathname, { method: 'HEAD', cache: 'no-store' })
-    .then(() => { location.hash = to.fullPath; location.reload() }, () => window.setTimeout(retry, 2000))
+    .then(() => { location.hash = path; location.reload() }, () => window.setTimeout(retry, 2000))
   window.setTimeout(retry, 1000)
+}
+router.onError((error, to) => {
+  console.warn('page failed to load', String(error))
+  if (!/import|module|fetch|preload|chunk|resolve component/i.test(String(error))) throw error
+  reloadWhenBack(to.fullPath)
+})
+window.addEventListener('vite:preloadError', (event) => {
+  event.preventDefault()
+  reloadWhenBack(router.currentRoute.value.fullPath)
 })
 app.mount('#app')

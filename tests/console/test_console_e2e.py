@@ -233,3 +233,18 @@ def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
     page.screenshot(path=str(shots / "content-conflict-1366.png"))
     context.close()
 
+
+
+def test_a_lost_network_shows_a_banner_and_recovers(browser, system):
+    context, page = login(browser, system, "viewer")
+    page.goto(f"{system['cdn_base']}/console/#/screens")  # the page's code is loaded; then the network goes
+    page.wait_for_selector("[data-test=screens-table] .el-table__row")
+    page.goto(f"{system['cdn_base']}/console/#/")
+    page.wait_for_selector("[data-test=online]")
+    context.set_offline(True)
+    page.goto(f"{system['cdn_base']}/console/#/screens")
+    page.wait_for_selector(".offline-banner", timeout=10000)
+    context.set_offline(False)
+    page.wait_for_selector("[data-test=screens-table] .el-table__row", timeout=30000)
+    page.wait_for_selector(".offline-banner", state="detached", timeout=10000)
+    context.close()
