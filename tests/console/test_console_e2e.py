@@ -45,6 +45,7 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     editor.goto(f"{system['cdn_base']}/console/#/content/new")
     editor.wait_for_selector("input[name=title]")
     title = f"端到端科普讲座{int(time.time()) % 100000}"
+    editor.wait_for_selector(".el-form >> text=南京市科协")
     editor.fill("input[name=title]", title)
     editor.fill("textarea[name=body]", "本周六上午十点，科技馆报告厅，欢迎居民参加。")
     editor.wait_for_timeout(600)
@@ -201,6 +202,7 @@ def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
     context, page = login(browser, system, "editor")
     page.goto(f"{system['cdn_base']}/console/#/content/new")
     page.wait_for_selector("input[name=title]")
+    page.wait_for_selector(".el-form >> text=南京市科协")  # the editor has loaded the units and the targets
     page.fill("input[name=title]", "冲突测试原标题")
     page.click("[data-test=save]")  # a notice without a body: the API's error shows under 正文
     page.wait_for_selector(".el-form-item:has(textarea[name=body]) .el-form-item__error")
