@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint bench bench-player browser clean
+.PHONY: dev test lint bench bench-player browser clean console node
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -23,11 +23,24 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-dev: $(STAMP)
+node:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		echo "Installing Node.js and npm from Debian's packages"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+
+# The staff console: the OpenAPI document dumped offline, types generated from it, vue-tsc, Vite.
+console: $(STAMP) node
+	$(BIN)/python -m tools.dump_openapi > console/src/api/openapi.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+dev: $(STAMP) console
 	$(BIN)/python -m devstack.dev
 
-test: $(STAMP) browser
+test: $(STAMP) browser console
 	$(BIN)/ruff check .
+	cd console && npx vitest run
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -40,7 +53,7 @@ bench-player: $(STAMP) browser
 	$(BIN)/python -m bench.publish_to_screen
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts console/node_modules console/dist
 
 # Deployment (docs/deploy.md).  `make package` needs no AWS credentials; `make deploy` uses yours.
 .PHONY: package deploy

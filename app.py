@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.handlers.admin import accounts as admin_accounts
 from chalicelib.handlers.admin import analytics as admin_analytics
 from chalicelib.handlers.admin import audit as admin_audit
+from chalicelib.handlers.admin import auth as admin_auth
 from chalicelib.handlers.admin import content as admin_content
 from chalicelib.handlers.admin import openapi as admin_openapi
 from chalicelib.handlers.admin import screens as admin_screens
@@ -28,7 +29,7 @@ instrument_app(app)  # before the blueprints: logs with the Lambda context and t
 app.register_blueprint(wechat_callback)
 app.register_blueprint(phone_pages)
 app.register_blueprint(domain_verify)
-for _admin in (admin_units, admin_accounts, admin_screens, admin_content, admin_users, admin_audit,
+for _admin in (admin_units, admin_accounts, admin_screens, admin_content, admin_users, admin_audit, admin_auth,
                admin_analytics, admin_openapi):
     app.register_blueprint(_admin.bp)
 app.register_blueprint(screens)

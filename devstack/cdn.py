@@ -5,12 +5,17 @@ does for real screens: GET and HEAD, the object's ``ETag`` with
 ``If-None-Match`` → 304, ``Cache-Control`` and ``Content-Type`` from the
 object's own metadata (set by ``tools/upload_player.py`` and the manifest
 builder), byte ranges for video, and ``Access-Control-Allow-Origin: *`` like
-the distribution's CORS policy.  ``/player/`` maps to ``player/index.html``.
+the distribution's CORS policy.  ``/player/`` maps to ``player/index.html``
+and ``/console/`` to ``console/index.html``.  Given ``api_base``, it also
+forwards ``/api/*`` (every method, headers and body, cookies both ways) to the
+local API, as the distribution's ``/api/*`` behaviour does, so the console is
+same-origin with the API.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
 import threading
 from http import HTTPStatus
@@ -30,9 +35,10 @@ class CdnServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], bucket: str) -> None:
+    def __init__(self, address: tuple[str, int], bucket: str, api_base: str | None = None) -> None:
         super().__init__(address, _Handler)
         self.bucket = bucket
+        self.api = urlsplit(api_base) if api_base else None
         self.requests = 0
         self.bytes_sent = 0
         self._lock = threading.Lock()
@@ -70,12 +76,52 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self._serve(head=False)
+        if not self._proxied():
+            self._serve(head=False)
 
     def do_HEAD(self) -> None:
-        self._serve(head=True)
+        if not self._proxied():
+            self._serve(head=True)
+
+    def do_POST(self) -> None:
+        if not self._proxied():
+            self._error(HTTPStatus.METHOD_NOT_ALLOWED)
+
+    do_PUT = do_PATCH = do_DELETE = do_POST
+
+    def _proxied(self) -> bool:
+        """Forward ``/api/*`` to the API (hop-by-hop headers dropped); False for anything else."""
+        api = self.server.api
+        if api is None or not (self.path == "/api" or self.path.startswith("/api/")):
+            return False
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        hop = {"connection", "keep-alive", "transfer-encoding", "upgrade", "host", "proxy-connection", "te"}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in hop}
+        conn = http.client.HTTPConnection(api.hostname, api.port or 80, timeout=60)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            upstream = conn.getresponse()
+            payload = upstream.read()
+        except OSError:
+            self._error(HTTPStatus.BAD_GATEWAY)
+            return True
+        finally:
+            conn.close()
+        self.send_response(upstream.status)
+        for key, value in upstream.getheaders():
+            if key.lower() not in hop | {"content-length", "date", "server"}:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        self.server.count(len(payload))
+        return True
 
     def do_OPTIONS(self) -> None:
+        if self._proxied():
+            return
         self.send_response(HTTPStatus.NO_CONTENT)
         self._cors()
         self.send_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
@@ -92,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "\x00" in path or "/../" in path + "/" or "\\" in path:
             return None
         key = path.lstrip("/")
-        if key == "player" or key.endswith("/") or not key:
+        if key in ("player", "console") or key.endswith("/") or not key:
             key = key.rstrip("/") + "/index.html" if key else "player/index.html"
         return key
 
@@ -184,8 +230,8 @@ def track_connections(server: ThreadingHTTPServer) -> None:
     server.shutdown_request = shutdown_request  # type: ignore[method-assign]
 
 
-def start_cdn(bucket: str, host: str = "127.0.0.1", port: int = 0) -> CdnServer:
+def start_cdn(bucket: str, host: str = "127.0.0.1", port: int = 0, api_base: str | None = None) -> CdnServer:
     """Serve ``bucket`` over HTTP in a daemon thread; ``server.shutdown()`` (or ``stop()``) ends it."""
-    server = CdnServer((host, port), bucket)
+    server = CdnServer((host, port), bucket, api_base)
     threading.Thread(target=server.serve_forever, name="local-cdn", daemon=True).start()
     return server

@@ -24,7 +24,7 @@ from typing import Any
 import requests
 
 from chalicelib.models import ApiKey
-from chalicelib.services import accounts, content, idempotency, media, screens, units, users
+from chalicelib.services import accounts, content, idempotency, media, screens, sessions, units, users
 
 ACTOR = "devstack-demo"
 SERVICE_APPID, SUBSCRIPTION_APPID = "wxdemoservice0001", "wxdemosubscr00002"
@@ -37,6 +37,7 @@ ACCOUNTS = {
                          "aes_key": "demoEncodingAESKey0000000000000000000000001", "unit": "community"},
 }
 ROLES = ("admin", "editor", "reviewer", "viewer")
+DEMO_PASSWORD = "kepu-demo-2026"  # noqa: S105 - local demo logins only (make dev prints them)
 
 
 def _once(name: str, create, redact=None) -> dict[str, Any]:
@@ -129,7 +130,8 @@ def seed(standin) -> dict[str, Any]:
         content.transition(principal, made["content_id"], "publish", None)  # a no-op when already published
         content_ids[name] = made["content_id"]
 
-    unit_names = {unit_ids["province"]: "江苏省科协", unit_ids["city"]: "南京市科协"}
+    unit_names = {unit_ids["province"]: "江苏省科协", unit_ids["city"]: "南京市科协",
+                  unit_ids["community"]: "幸福社区服务中心"}
     people = [{"role": "root admin", "user_id": root_user["user_id"], "unit_id": unit_ids["province"],
                "unit_name": unit_names[unit_ids["province"]], "api_key": _fresh_key(root_user["user_id"])}]
     for role in ROLES:
@@ -139,6 +141,14 @@ def seed(standin) -> dict[str, Any]:
             principal, made["user_id"], unit_ids["city"], role).user_id})
         people.append({"role": role, "user_id": made["user_id"], "unit_id": unit_ids["city"],
                        "unit_name": unit_names[unit_ids["city"]], "api_key": _fresh_key(made["user_id"])})
+    sibling = _once("user-community-editor", lambda: {"user_id": users.create(principal, {
+        "unit_id": unit_ids["community"], "name": "社区编辑"}).user_id})
+    _once("grant-community-editor", lambda: {"user_id": users.grant(
+        principal, sibling["user_id"], unit_ids["community"], "editor").user_id})
+    people.append({"role": "editor", "user_id": sibling["user_id"], "unit_id": unit_ids["community"],
+                   "unit_name": unit_names[unit_ids["community"]], "api_key": _fresh_key(sibling["user_id"]),
+                   "username": "community-editor"})
+    _set_logins(principal, people)
     screen_list = []
     for code, *_rest in screen_specs:  # player keys are stored hashed too: a fresh one per run
         screen, player_key = screens.rotate_player_key(principal, code)
@@ -154,6 +164,16 @@ def seed(standin) -> dict[str, Any]:
         "content": content_ids,
         "users": people,
     }
+
+
+def _set_logins(principal, people: list[dict[str, Any]]) -> None:
+    """Console usernames and the demo password for every demo user (``root admin`` signs in as ``admin``)."""
+    for person in people:
+        usernames = {"root admin": "admin", "admin": "city-admin"}
+        person.setdefault("username", usernames.get(person["role"], person["role"]))
+        person["password"] = DEMO_PASSWORD
+        sessions.set_password(principal, person["user_id"], DEMO_PASSWORD, person["username"],
+                              current_password=DEMO_PASSWORD)
 
 
 def _fresh_key(user_id: str) -> str:

@@ -7,7 +7,8 @@ Starts, in one process:
 - the Chalice app over HTTP (Chalice's local server), the same code Lambda runs;
 - the SQS pump delivering queue messages to the app's SQS handlers as Lambda would;
 - the stream pump delivering the tables' DynamoDB stream records to the analytics roll-up consumers;
-- the local CDN serving the player bucket;
+- the local CDN serving the player bucket and the console, forwarding ``/api/*``
+  to the API so the console is same-origin;
 and seeds the demo data.  Every client finds the emulator through
 ``AWS_ENDPOINT_URL`` and WeChat through ``WECHAT_API_BASE``, exactly as in
 production.  Ctrl-C stops everything; state lives in memory, so a new start is
@@ -101,14 +102,15 @@ def main() -> None:
     from devstack.local_api import start_api
     from devstack.sqs_pump import SqsPump
     from devstack.stream_pump import StreamPump
-    from tools.upload_player import upload_player
+    from tools.upload_player import upload_console, upload_player
 
     get_settings.cache_clear()
     settings = get_settings()
     provision(ALL_MODELS, queue_specs(settings), settings.player_bucket)
     ensure_app_signing_key()
     upload_player(settings.player_bucket)
-    cdn = start_cdn(settings.player_bucket, HOST, PORTS["cdn"])
+    console_built = bool(upload_console(settings.player_bucket))
+    cdn = start_cdn(settings.player_bucket, HOST, PORTS["cdn"], api_base=api_base)
     api = start_api(app, HOST, PORTS["api"])
     stop = threading.Event()
     pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage)
@@ -118,7 +120,7 @@ def main() -> None:
     info = demo.seed(standin)
     threading.Thread(target=_seed_history, args=(standin, info), daemon=True, name="demo-history").start()
     _write_state(info, api_base, standin.base_url, endpoint, settings.stage)
-    _print_banner(info, api_base, cdn_base, standin.base_url, endpoint)
+    _print_banner(info, api_base, cdn_base, standin.base_url, endpoint, console_built)
 
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -155,12 +157,19 @@ def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str,
         "accounts": info["accounts"],
         "screens": [{k: s.get(k) for k in ("screen_id", "name", "qr_url", "player_key")} for s in info["screens"]],
         "root_api_key": info["users"][0]["api_key"],
+        "logins": [{k: u.get(k) for k in ("username", "password", "role", "unit_id", "user_id")}
+                   for u in info["users"] if u.get("username")],
     }, ensure_ascii=False, indent=2))
 
 
-def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aws_endpoint: str) -> None:
+def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aws_endpoint: str,
+                  console_built: bool = False) -> None:
     line = "─" * 78
     print(f"\n{line}\nkepuscreen is running locally\n{line}")
+    if console_built:
+        print(f"  Console          {cdn_base}/console/   (same origin as {cdn_base}/api/v1)")
+    else:
+        print("  Console          not built (make console)")
     print(f"  Admin API        {api_base}/api/v1   (OpenAPI: {api_base}/api/v1/openapi.json)")
     print(f"  WeChat callback  {api_base}/wechat/{{appid}}")
     print(f"  WeChat stand-in  {wechat_base}   (inboxes: {wechat_base}/_standin/inbox?openid=…)")
@@ -176,6 +185,10 @@ def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aw
         print(f"  {s['screen_id']}  {s['name']}  fans={s.get('fan_count', 0)}")
         print(f"      player: {cdn_base}/player/index.html?screen={s['screen_id']}#key={s['player_key']}")
     print("  (original id gh_…: the ToUserName of every callback message)")
+    print("\nConsole logins (demo passwords, local only):")
+    for u in info["users"]:
+        if u.get("username"):
+            print(f"  {u['username']:<18} {u['password']:<18} {u['role']:<12} {u['unit_name']}")
     print("\nAdmin API keys (Authorization: Bearer …):")
     for u in info["users"]:
         print(f"  {u['role']:<12} {u['unit_name']:<14} {u['api_key']}")

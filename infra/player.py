@@ -12,7 +12,13 @@ public:
 - ``media/``   content-addressed media (``media/<sha256>.<ext>``): cached a
   year whatever the origin says;
 - ``screens/`` each screen's ``manifest.json``: cached seconds, so a publish
-  reaches the screens quickly.
+  reaches the screens quickly;
+- ``console/`` the staff console (a Vite build: hashed assets immutable, its
+  entry page ``no-cache``).
+
+``/api/*`` goes to the API Gateway (never cached; cookies, the query string and
+the console's own headers forwarded), so the console is same-origin with the
+admin API: no CORS, and its SameSite=Strict session cookie works.
 
 Partitions differ: CloudFront in the China regions has no Origin Access
 Control (the resource type does not exist there; cfn-lint's region schemas
@@ -30,7 +36,12 @@ from chalicelib.settings import Settings
 BUCKET = "PlayerBucket"
 DISTRIBUTION = "PlayerDistribution"
 HAS_DOMAIN = "HasPlayerDomain"
-PUBLIC_PREFIXES = ("player/*", "screens/*", "media/*")
+PUBLIC_PREFIXES = ("player/*", "screens/*", "media/*", "console/*")
+API_ORIGIN = "api-gateway"
+# What the console sends that the API reads (Host must stay the API Gateway's own; Authorization
+# cannot be forwarded without caching, and the console signs in with its cookie instead).
+API_HEADERS = ("Accept", "Content-Type", "If-Match", "Idempotency-Key", "X-CSRF-Token", "User-Agent",
+               "Accept-Language")
 YEAR = 365 * 24 * 3600
 
 # name -> (min, default, max) TTL in seconds
@@ -39,7 +50,7 @@ CACHE_POLICIES = {
     "Player": (0, 300, YEAR),  # follows the uploader's Cache-Control (immutable vs. short)
     "Manifest": (0, 5, 30),  # screens poll; a publish must show within seconds
 }
-BEHAVIOURS = (("media/*", "Media"), ("screens/*", "Manifest"), ("player/*", "Player"))
+BEHAVIOURS = (("media/*", "Media"), ("screens/*", "Manifest"), ("player/*", "Player"), ("console/*", "Player"))
 
 
 def parameters(china: bool) -> dict[str, Any]:
@@ -194,12 +205,14 @@ def resources(settings: Settings, china: bool) -> dict[str, Any]:
             "Comment": {"Fn::Sub": "${AWS::StackName} screen player"},
             "Aliases": aliases,
             "ViewerCertificate": certificate,
-            "Origins": [origin],
+            "Origins": [origin, api_origin()],
             "DefaultCacheBehavior": behaviour("Player"),
-            "CacheBehaviors": [{"PathPattern": pattern, **behaviour(policy)} for pattern, policy in BEHAVIOURS],
+            "CacheBehaviors": [api_behaviour()] + [{"PathPattern": pattern, **behaviour(policy)}
+                                                   for pattern, policy in BEHAVIOURS],
         }},
     }
 
+    res.update(api_policies())
     read_statement: dict[str, Any] = {
         "Sid": "CdnReadsPublicPrefixes",
         "Effect": "Allow",
@@ -221,10 +234,51 @@ def resources(settings: Settings, china: bool) -> dict[str, Any]:
     return res
 
 
+def api_origin() -> dict[str, Any]:
+    """The API Gateway (Chalice's ``RestAPI``, stage ``api``) behind ``/api/*``."""
+    return {
+        "Id": API_ORIGIN,
+        "DomainName": {"Fn::Sub": "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+        "OriginPath": "/api",
+        "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]},
+    }
+
+
+def api_policies() -> dict[str, Any]:
+    return {
+        "ApiCachePolicy": {"Type": "AWS::CloudFront::CachePolicy", "Properties": {"CachePolicyConfig": {
+            "Name": {"Fn::Sub": "${AWS::StackName}-api"}, "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0,
+            "ParametersInCacheKeyAndForwardedToOrigin": {
+                "EnableAcceptEncodingGzip": False, "EnableAcceptEncodingBrotli": False,
+                "CookiesConfig": {"CookieBehavior": "none"}, "HeadersConfig": {"HeaderBehavior": "none"},
+                "QueryStringsConfig": {"QueryStringBehavior": "none"}}}}},
+        "ApiOriginRequestPolicy": {"Type": "AWS::CloudFront::OriginRequestPolicy", "Properties": {
+            "OriginRequestPolicyConfig": {
+                "Name": {"Fn::Sub": "${AWS::StackName}-api"},
+                "CookiesConfig": {"CookieBehavior": "all"},
+                "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": list(API_HEADERS)},
+                "QueryStringsConfig": {"QueryStringBehavior": "all"}}}},
+    }
+
+
+def api_behaviour() -> dict[str, Any]:
+    return {
+        "PathPattern": "api/*",
+        "TargetOriginId": API_ORIGIN,
+        "ViewerProtocolPolicy": "https-only",
+        "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+        "CachedMethods": ["GET", "HEAD"],
+        "Compress": True,
+        "CachePolicyId": {"Ref": "ApiCachePolicy"},
+        "OriginRequestPolicyId": {"Ref": "ApiOriginRequestPolicy"},
+    }
+
+
 def outputs(china: bool) -> dict[str, Any]:
     return {
         "PlayerBucketName": {"Value": {"Ref": BUCKET}},
         "PlayerDistributionId": {"Value": {"Ref": DISTRIBUTION}},
         "PlayerDistributionDomain": {"Value": {"Fn::GetAtt": [DISTRIBUTION, "DomainName"]}},
         "PlayerBaseUrl": {"Value": base_url(china)},
+        "ConsoleUrl": {"Value": {"Fn::Join": ["", [base_url(china), "/console/"]]}},
     }

@@ -14,13 +14,18 @@
   var MAX_QUEUE = 20000, BATCH = 100, MEDIA_CACHE = "kepu-media";
 
   var q = new URLSearchParams(location.search), h = new URLSearchParams(location.hash.slice(1));
-  var store = window.localStorage;
+  // preview=1: the console's mirror of a screen (no reports, nothing kept); preview=message: plays a
+  // manifest the console's editor posts (same origin only). Neither ever holds a player key.
+  var PREVIEW = q.get("preview");
+  var memory = {};
+  var store = PREVIEW ? { getItem: function (k) { return k in memory ? memory[k] : null; },
+    setItem: function (k, v) { memory[k] = String(v); } } : window.localStorage;
   function saved(k) { try { return store.getItem("kepu." + k); } catch (e) { return null; } }
   function save(k, v) { try { store.setItem("kepu." + k, v); } catch (e) { /* full: keep running */ } }
   ["screen", "key", "poll", "hb", "flush", "dwell"].forEach(function (k) {
     var v = h.get(k) || q.get(k); if (v) save(k, v);
   });
-  var SCREEN = saved("screen"), KEY = saved("key");
+  var SCREEN = saved("screen"), KEY = PREVIEW ? null : saved("key");
   if ((q.get("key") || h.get("key")) && history.replaceState) { // the key leaves the address bar before any request
     q.delete("key"); q.set("screen", SCREEN);
     history.replaceState(null, "", location.pathname + "?" + q.toString());
@@ -316,7 +321,7 @@
   }
   function setOnline(v) { online = v; $("status").hidden = v; }
   function poll() { // one chain of polls; an extra call (tab visible, back online) polls now and restarts it
-    if (!manifestUrl || polling) return;
+    if (!manifestUrl || polling || PREVIEW === "message") return;
     polling = true;
     clearTimeout(pollTimer);
     var headers = etag ? { "If-None-Match": etag } : {};
@@ -414,7 +419,10 @@
 
   /* ---------- start ---------- */
   window.addEventListener("error", function () { if (!stage.querySelector(".slide")) idle(); });
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(function () {});
+  if (PREVIEW === "message") window.addEventListener("message", function (e) {
+    if (e.origin === location.origin && e.data && e.data.kepuManifest) { M = null; receive(e.data.kepuManifest); }
+  });
+  if (!PREVIEW && "serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(function () {});
   clock();
   try { var last = JSON.parse(saved("manifest." + SCREEN) || "null"); if (last && last.items) apply(last); }
   catch (e) { /* no usable copy */ }

@@ -27,6 +27,9 @@ def reset_process_caches() -> None:
 
     secrets_module._provider = None
     aws_clients.queue_url.cache_clear()
+    from chalicelib.services import sign_in
+
+    sign_in._ACCOUNT_CACHE.clear()
 
 
 def provision() -> None:

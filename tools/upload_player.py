@@ -6,7 +6,8 @@ this upload only adds cache-friendly names: ``player.js`` and ``player.css``
 are also stored as ``player.<hash>.js``/``.css`` and cached for a year
 (``immutable``), and ``index.html`` and ``sw.js`` — rewritten to name those
 files and carry the release version — are stored ``no-cache`` so screens pick
-up a new release on their next load.
+up a new release on their next load.  The console's build (``console/dist``,
+made by ``make console``) goes to ``console/`` in the same bucket.
 """
 
 from __future__ import annotations
@@ -65,11 +66,36 @@ def upload_player(bucket: str, source: Path = SOURCE) -> dict[str, int]:
     return sizes
 
 
+CONSOLE_DIST = SOURCE.parent / "console" / "dist"
+CONSOLE_PREFIX = "console/"
+
+
+def upload_console(bucket: str, dist: Path = CONSOLE_DIST) -> dict[str, int]:
+    """Upload the console's Vite build to ``console/``: hashed ``assets/`` immutable, the rest ``no-cache``.
+
+    Returns key → bytes; nothing when the console has not been built (``make console``).
+    """
+    if not (dist / "index.html").is_file():
+        return {}
+    s3 = client("s3")
+    sizes = {}
+    for path in sorted(p for p in dist.rglob("*") if p.is_file()):
+        name = path.relative_to(dist).as_posix()
+        ext = path.suffix
+        content_type = CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        cache_control = LONG if name.startswith("assets/") else SHORT
+        body = path.read_bytes()
+        s3.put_object(Bucket=bucket, Key=CONSOLE_PREFIX + name, Body=body, ContentType=content_type,
+                      CacheControl=cache_control)
+        sizes[CONSOLE_PREFIX + name] = len(body)
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bucket")
     args = parser.parse_args()
-    for key, size in upload_player(args.bucket).items():
+    for key, size in {**upload_player(args.bucket), **upload_console(args.bucket)}.items():
         print(f"{size:>8}  s3://{args.bucket}/{key}")
 
 

@@ -17,6 +17,7 @@ from chalicelib.models.rollups import AnalyticsRollup, FanScope
 from chalicelib.models.screen_links import ScreenContentLink
 from chalicelib.models.screen_reports import ScreenReportRecord
 from chalicelib.models.screens import Screen
+from chalicelib.models.sessions import ConsoleSession, Credential, LoginTicket, WechatBinding
 from chalicelib.models.stats import DailyStat
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.tokens import AccessToken
@@ -28,6 +29,7 @@ ALL_MODELS = [Unit, Account, Screen, Subscription, Fan, CallbackRecord, DailySta
 ALL_MODELS += [User, ApiKey, RoleGrant, AuditEntry, IdempotencyRecord]  # admin API
 ALL_MODELS += [ScreenContentLink, ScreenReportRecord]  # player and screen API
 ALL_MODELS += [AccessToken, PushJob, PushBatch, PushQuota, PushMsgRoute]  # push pipeline
+ALL_MODELS += [Credential, ConsoleSession, LoginTicket, WechatBinding]  # console sign-in
 ALL_MODELS += [AnalyticsRollup, FanScope]  # analytics roll-ups
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

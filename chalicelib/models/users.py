@@ -40,6 +40,8 @@ class User(Model):
     unit_id = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
+    username = UnicodeAttribute(null=True)  # console sign-in name (its Credential's key)
+    wechat_login = UnicodeAttribute(null=True)  # "<appid>:<openid>" bound for scan-to-sign-in
     disabled = BooleanAttribute(default=False)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)

@@ -52,6 +52,7 @@ class Principal:
 
     user_id: str
     grants: list[Grant] = field(default_factory=list)
+    session_id: str | None = None  # the console session the call came with (None: a bearer key)
     _units: dict[str, Unit] = field(default_factory=dict, repr=False)
 
     def roles_at(self, path: str) -> set[str]:

@@ -27,7 +27,7 @@ def public(user: User) -> dict[str, Any]:
     grants = list(RoleGrant.query(user.user_id))
     return {
         "user_id": user.user_id, "unit_id": user.unit_id, "name": user.name, "email": user.email,
-        "disabled": bool(user.disabled),
+        "username": user.username, "wechat_bound": bool(user.wechat_login), "disabled": bool(user.disabled),
         "grants": [{"unit_id": g.unit_id, "role": g.role} for g in sorted(grants, key=lambda g: g.unit_id)],
         "revision": user.revision, "created_at": user.created_at, "updated_at": user.updated_at,
     }

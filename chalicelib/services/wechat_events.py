@@ -41,7 +41,7 @@ from chalicelib.models.screens import normalise_screen_code
 from chalicelib.models.stats import bump
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.replies import render_text, text_reply
-from chalicelib.services import directory, push_policy, subscriptions
+from chalicelib.services import directory, push_policy, sign_in, subscriptions
 from chalicelib.services.manifest_store import latest_items
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
 from chalicelib.wechat.callback import CallbackRejected, InboundMessage
@@ -191,6 +191,30 @@ class ReceiptRoute(Route):
         return {"fan": loaded[0], "msg_route": loaded[1] if len(loaded) > 1 else None}
 
 
+class LoginRoute(Route):
+    """A scan of a console sign-in QR code (scene ``login_…``): also reads the ticket and the openid's binding.
+
+    A scan by someone who does not follow yet is a follow as well (``decide_fn`` is ``_on_follow``);
+    the login scene is never a screen.
+    """
+
+    def reads(self, ctx: Context) -> list[tuple]:
+        scene = sign_in.scene_of(ctx.inbound.raw.get("EventKey"))
+        return [*super().reads(ctx), *sign_in.reads(ctx.appid, ctx.openid, scene)]
+
+    def name_reads(self, loaded: list) -> dict[str, Any]:
+        names = super().name_reads(loaded[:-2])
+        names["login_ticket"], names["wechat_binding"] = loaded[-2], loaded[-1]
+        return names
+
+    def decide(self, ctx: Context) -> Decision:
+        decision = self.decide_fn(ctx)
+        reply = sign_in.on_scan(decision.uow, ctx.snapshot.get("login_ticket"), ctx.snapshot.get("wechat_binding"),
+                                ctx.appid, ctx.openid, ctx.now)
+        decision.reply = f"{decision.reply}\n\n{reply}" if decision.reply else reply
+        return decision
+
+
 def _receipt_msg_id(ctx: Context) -> str:
     raw = ctx.inbound.raw
     return str(raw.get("MsgID") or raw.get("MsgId") or "")[:32]
@@ -206,6 +230,8 @@ def _route(inbound: InboundMessage) -> Route | None:
     raw = inbound.raw
     if raw.get("MsgType") == "event":
         event = (raw.get("Event") or "").lower()
+        if event in ("subscribe", "scan") and sign_in.is_login_scene(raw.get("EventKey")):
+            return LoginRoute(_on_follow if event == "subscribe" else lambda ctx: Decision())
         if event == "subscribe":
             return Route(_on_follow, screen_of=_scene_screen)
         if event == "scan":

@@ -134,8 +134,14 @@ ROUTES = [
           lambda w, u: ("{V}/users/{0}/keys/{1}".format(*_key(w, u), V=V), None)),
     Route("GET", "/audit/{object_type}/{object_id}", "read",
           lambda w, u: (f"{V}/audit/screen/{w.screen[u]}", None)),
+    Route("PUT", "/users/{user_id}/password", "manage", lambda w, u: (
+        f"{V}/users/{_user(w, u)}/password", {"username": fresh("mx"), "password": "Matrix-pass-2026"})),
 ]
 UNSCOPED = {("GET", "/me"), ("GET", "/openapi.json")}  # the caller himself; the public document
+# console sign-in: public (login, scan start and poll) or about the caller's own sessions
+UNSCOPED |= {("POST", "/auth/login"), ("GET", "/auth/session"), ("POST", "/auth/logout"), ("GET", "/auth/sessions"),
+             ("DELETE", "/auth/sessions/{session_id}"), ("POST", "/auth/wechat"), ("POST", "/auth/wechat/bind"),
+             ("POST", "/auth/wechat/{scene}/poll")}
 
 
 def test_routes_cover_every_scoped_route():

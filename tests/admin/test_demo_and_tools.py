@@ -25,7 +25,7 @@ def test_seed_builds_the_world_once(aws, standin_server):
     standin_server.reset()
     first = demo.seed(standin_server)
     before = counts()
-    assert before == {"Unit": 3, "Account": 2, "Screen": 3, "Content": 4, "User": 5}
+    assert before == {"Unit": 3, "Account": 2, "Screen": 3, "Content": 4, "User": 6}  # + the sibling's editor
     second = demo.seed(standin_server)
     assert counts() == before
     assert first["units"] == second["units"] and first["content"] == second["content"]
@@ -35,12 +35,16 @@ def test_seed_builds_the_world_once(aws, standin_server):
     assert [a["appid"] for a in second["accounts"]] == [demo.SERVICE_APPID, demo.SUBSCRIPTION_APPID]
     assert second["accounts"][1]["mode"] == "safe" and second["accounts"][1]["aes_key"]
     active = [k for k in ApiKey.scan() if k.revoked_at is None]
-    assert len(active) == 5  # one live key per demo user, whatever the number of runs
+    assert len(active) == 6  # one live key per demo user, whatever the number of runs
     with Client(app) as c:
         api = Api(c)
         for role, key in keys.items():
             assert api.as_(key).get(f"{V}/me").status_code == 200, role
         assert api.as_(old_keys["editor"]).get(f"{V}/me").status_code == 401
+        for person in second["users"]:  # every demo user signs in to the console with the printed login
+            signed = api.as_(None).post(f"{V}/auth/login", {"username": person["username"],
+                                                             "password": person["password"]})
+            assert signed.status_code == 200 and signed.data["user"]["user_id"] == person["user_id"]
         listed = api.as_(keys["viewer"]).get(f"{V}/content?status=published").data["items"]
         assert {i["kind"] for i in listed} == {"article", "image"}  # the city sees its own, not the province's
         everything = api.as_(keys["root admin"]).get(f"{V}/content?status=published").data["items"]

@@ -3,7 +3,8 @@
 ``operation`` registers a Chalice route and records it (method, path, models)
 for the OpenAPI document, so the document is generated from the same
 declarations that serve requests.  Each request goes through the same steps:
-authenticate the bearer key → cap the body size → parse JSON → validate body
+authenticate the bearer key or the console's session cookie (with
+its CSRF header on writes) → cap the body size → parse JSON → validate body
 and query with pydantic → parse ``If-Match`` → run the view (once per
 ``Idempotency-Key`` on create calls) → shape the response through its model
 and add an ``ETag``.  Every failure is ``{"error": {"code", "message", "field"}}``.
@@ -23,8 +24,9 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.logs import logger
 from chalicelib.services import idempotency
-from chalicelib.services.access import Principal, authenticate
+from chalicelib.services.access import Principal
 from chalicelib.services.errors import ApiError, BadRequest, NotFound, PreconditionRequired
+from chalicelib.services.sessions import authenticate_request
 
 PREFIX = "/api/v1"
 DEFAULT_MAX_BODY = 16 * 1024
@@ -69,6 +71,7 @@ class Call:
     query: Any
     if_match: int | None
     headers: dict[str, str]
+    source_ip: str | None = None
 
     @property
     def data(self) -> dict[str, Any]:
@@ -181,20 +184,23 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
         for value in params.values():
             if not PATH_PARAM.match(value or ""):
                 raise NotFound()
-        principal = None if op.public else authenticate(headers.get("authorization"))
+        principal = None if op.public else authenticate_request(headers, op.method)
         raw = request.raw_body or b""
         if len(raw) > op.max_body:
             raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
+        source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")
         call = Call(principal, _parse_body(op, raw), _parse_query(op, dict(request.query_params or {})),
-                    _if_match(headers), headers)
+                    _if_match(headers), headers, source_ip)
         if op.if_match_required and call.if_match is None:
             raise PreconditionRequired("send If-Match with the ETag of the revision you read", field="If-Match")
+        reply_headers: dict[str, str] = {}
 
         def run() -> tuple[int, Any]:
             result = view(call, **params)
             if isinstance(result, Download):
                 return 200, result
             reply = result if isinstance(result, Reply) else Reply(result)
+            reply_headers.update(reply.headers)
             return reply.status or op.status, _shape(op, reply.body)
 
         key = headers.get("idempotency-key")
@@ -212,11 +218,14 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
                 "Content-Disposition": f'attachment; filename="{payload.filename}"'})
         etag = {"ETag": f'"{payload["revision"]}"'} if isinstance(payload, dict) and "revision" in payload else {}
         body = "" if status == 204 else json.dumps(payload, ensure_ascii=False)
-        return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **extra})
+        return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **extra, **reply_headers})
     except ApiError as error:
         if error.status >= 500:
             logger.warning("admin call failed upstream", route=op.name, code=error.code)
-        return error_response(error, {"WWW-Authenticate": "Bearer"} if error.status == 401 else None)
+        extra = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+        if getattr(error, "retry_after", None):
+            extra["Retry-After"] = str(error.retry_after)
+        return error_response(error, extra or None)
     except Exception:
         logger.exception("admin call failed", route=op.name)
         return error_response(_Internal())

@@ -60,7 +60,7 @@ def document() -> dict[str, Any]:
         entry: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag],
                                  "parameters": params}
         if not op.public:
-            entry["security"] = [{"bearer": []}]
+            entry["security"] = [{"bearer": []}, {"session": []}]
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": refs[(op.body, "validation")]["$ref"]}}}}
@@ -68,7 +68,8 @@ def document() -> dict[str, Any]:
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": {"$ref": refs[(op.response, "validation")]["$ref"]}}}
         responses = {str(op.status): ok}
-        for code in (400, 401, 403, 404, 409, 412, 413, 422) + ((428,) if op.if_match_required else ()):
+        for code in ((400, 401, 403, 404, 409, 412, 413, 422) + ((428,) if op.if_match_required else ())
+                     + ((423, 429) if op.tag == "auth" else ())):
             responses.setdefault(str(code), error)
         entry["responses"] = responses
         paths.setdefault(op.path, {})[op.method.lower()] = entry
@@ -80,7 +81,11 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": defs.get("$defs", {}),
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                      "description": "ks_<key_id>_<secret> API key"}}},
+                                                      "description": "ks_<key_id>_<secret> API key"},
+                                           "session": {"type": "apiKey", "in": "cookie", "name": "kepu_session",
+                                                       "description": "the console's session from POST "
+                                                                      "/api/v1/auth/login; writes also need "
+                                                                      "the X-CSRF-Token header"}}},
     }
 
 

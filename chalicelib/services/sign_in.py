@@ -1,0 +1,157 @@
+"""Scan to sign in with WeChat: a one-time temporary QR code, matched to the waiting console page.
+
+1. The login page asks for a ticket: a random scene ``login_<hex>`` behind a
+   temporary ``QR_STR_SCENE`` code (``TICKET_SECONDS``) of the sign-in account,
+   and a poll token only that page holds (the table keeps its SHA-256).
+2. The staff member scans it in WeChat.  The account's callback
+   (``wechat_events``) sees the login scene and calls ``on_scan``: the openid
+   bound to a user marks the ticket ``scanned`` for that user; an unbound one
+   marks it ``unknown``.  A ``bind`` ticket (made by a signed-in user) binds the
+   openid to him instead.
+3. The page polls (every second); the first poll after the scan turns the
+   ticket ``used`` (a conditional write, so it signs in once) and starts the
+   session, as a password sign-in would.
+
+The sign-in account is ``LOGIN_APPID`` when set, otherwise the root unit's
+service account (the nearest one below the root when the root has none).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
+from chalicelib.models.unit_of_work import UnitOfWork
+from chalicelib.services import sessions
+from chalicelib.services.access import Principal
+from chalicelib.services.errors import ApiError, NotFound, Unauthorized, UpstreamError
+from chalicelib.services.writes import now
+from chalicelib.wechat.client import client_for
+
+LOGIN_SCENE_PREFIX = "login_"
+TICKET_SECONDS = 300
+WAITING, SCANNED, UNKNOWN, BOUND, USED = "waiting", "scanned", "unknown", "bound", "used"
+_ACCOUNT_CACHE: dict[str, tuple[float, str | None]] = {}
+
+
+class Gone(ApiError):
+    status, code = 410, "expired"
+
+
+def is_login_scene(key: str | None) -> bool:
+    return bool(key) and key.removeprefix("qrscene_").startswith(LOGIN_SCENE_PREFIX)
+
+
+def scene_of(event_key: str | None) -> str:
+    return (event_key or "").removeprefix("qrscene_")[:64]
+
+
+def binding_key(appid: str, openid: str) -> str:
+    return f"{appid}:{openid}"
+
+
+def sign_in_appid() -> str | None:
+    """The account whose QR codes sign in (cached ten minutes per process)."""
+    configured = os.environ.get("LOGIN_APPID", "").strip()
+    if configured:
+        return configured
+    cached = _ACCOUNT_CACHE.get("appid")
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    found = None
+    roots = sorted(Unit.scan(Unit.parent_id.does_not_exist()), key=lambda u: u.created_at)
+    for root in roots[:1]:
+        for unit in sorted(Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)),
+                           key=lambda u: (u.path.count("/"), u.created_at)):
+            services = [a for a in Account.by_unit.query(unit.unit_id) if a.is_service]
+            if services:
+                found = sorted(services, key=lambda a: a.appid)[0].appid
+                break
+    _ACCOUNT_CACHE["appid"] = (time.monotonic() + 600, found)
+    return found
+
+
+def start(purpose: str = "login", principal: Principal | None = None) -> tuple[LoginTicket, str, str]:
+    """A new ticket and its QR code: (ticket, poll token, the QR code's content)."""
+    appid = sign_in_appid()
+    if not appid:
+        raise NotFound("sign-in account")
+    scene = f"{LOGIN_SCENE_PREFIX}{secrets.token_hex(12)}"
+    try:
+        result = client_for(appid).qrcode.create({
+            "expire_seconds": TICKET_SECONDS, "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene}},
+        })
+    except Exception as exc:  # WeChat down or refusing: the page offers the password instead
+        raise UpstreamError("WeChat did not create the sign-in QR code") from exc
+    poll_token = secrets.token_urlsafe(24)
+    ticket = LoginTicket(scene, purpose=purpose, poll_hash=sessions.hash_token(poll_token), appid=appid,
+                         user_id=principal.user_id if principal else None,
+                         expires_at=now() + timedelta(seconds=TICKET_SECONDS))
+    ticket.save(condition=LoginTicket.scene.does_not_exist())
+    return ticket, poll_token, result["url"]
+
+
+def view(ticket: LoginTicket, poll_token: str | None, qr: str) -> dict[str, Any]:
+    return {"scene": ticket.scene, "poll_token": poll_token, "qr_url": qr, "expires_at": ticket.expires_at,
+            "status": ticket.status}
+
+
+# ---- the WeChat side (called from wechat_events inside its one transaction) ----------------------
+
+def reads(appid: str, openid: str, scene: str) -> list[tuple]:
+    return [(LoginTicket, scene, None), (WechatBinding, binding_key(appid, openid), None)]
+
+
+def on_scan(uow: UnitOfWork, ticket: LoginTicket | None, binding: WechatBinding | None, appid: str, openid: str,
+            at: datetime) -> str:
+    """Match a scan to its waiting ticket; returns the reply for the scanner."""
+    if ticket is None or ticket.appid != appid or ticket.status != WAITING or ticket.expires_at <= at:
+        return "二维码已失效，请在管理台刷新二维码后重新扫码。"
+    waiting = LoginTicket.status == WAITING
+    if ticket.purpose == "bind":
+        key = binding_key(appid, openid)
+        uow.put(WechatBinding(key, user_id=ticket.user_id))
+        uow.update(User(ticket.user_id), [User.wechat_login.set(key)], condition=User.user_id.exists())
+        uow.update(ticket, [LoginTicket.status.set(BOUND), LoginTicket.openid.set(openid)], condition=waiting)
+        return "微信已绑定。以后可以在科普屏管理台的登录页扫码登录。"
+    if binding is None:
+        uow.update(ticket, [LoginTicket.status.set(UNKNOWN)], condition=waiting)
+        return "这个微信还没有绑定管理台账号：请先用密码登录，在“设置 → 我的账号”中绑定微信。"
+    uow.update(ticket, [LoginTicket.status.set(SCANNED), LoginTicket.user_id.set(binding.user_id),
+                        LoginTicket.openid.set(openid)], condition=waiting)
+    return "已确认登录科普屏管理台。如果不是您本人操作，请立即修改密码。"
+
+
+# ---- the page side -----------------------------------------------------------------------------
+
+def poll(scene: str, poll_token: str, user_agent: str | None = None,
+         source_ip: str | None = None) -> tuple[str, sessions.SignedIn | None]:
+    """The ticket's status for the page that holds it; signs in once after a matched scan."""
+    try:
+        ticket = LoginTicket.get(scene, consistent_read=True)
+    except LoginTicket.DoesNotExist:
+        raise Gone("the QR code has expired") from None
+    if not hmac.compare_digest(ticket.poll_hash, hashlib.sha256(poll_token.encode()).hexdigest()):
+        raise Gone("the QR code has expired")
+    if ticket.expires_at <= now() or ticket.status == USED:
+        raise Gone("the QR code has expired")
+    if ticket.status != SCANNED:
+        return ticket.status, None
+    try:
+        ticket.update(actions=[LoginTicket.status.set(USED)], condition=LoginTicket.status == SCANNED)
+    except Exception:
+        raise Gone("the QR code was used") from None
+    try:
+        user = User.get(ticket.user_id)
+    except User.DoesNotExist:
+        raise Unauthorized("unknown user") from None
+    if user.disabled:
+        raise Unauthorized("user disabled")
+    return "signed_in", sessions.start_session(user, "wechat", user_agent, source_ip)

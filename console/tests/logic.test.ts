@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { forecastText, silentAccounts } from '../src/lib/forecast'
+import { describeWindow, playsAt, validityError, windowError } from '../src/lib/windows'
+import { changedFields, rebuild, textDiff } from '../src/lib/diff'
+
+describe('forecast text', () => {
+  const f = {
+    recipients: 1234, complete: true,
+    accounts: [
+      { appid: 'wx1', recipients: 1000, has_channel: true, channels: { template: 800, subscribe: 0, custom: 150, unread: 50 } },
+      { appid: 'wx2', recipients: 234, has_channel: false, channels: { template: 0, subscribe: 0, custom: 0, unread: 34 } },
+    ],
+  }
+  it('sums channels across accounts in the wording staff expect', () => {
+    expect(forecastText(f)).toBe('将推送给约 1234 位居民：模板消息 800，客服消息 150，未读 84')
+  })
+  it('names subscribe messages only when used', () => {
+    const g = { ...f, accounts: [{ ...f.accounts[0], channels: { template: 1, subscribe: 2, custom: 3, unread: 4 } }] }
+    expect(forecastText(g)).toBe('将推送给约 1234 位居民：模板消息 1，订阅通知 2，客服消息 3，未读 4')
+  })
+  it('says so when there is no forecast', () => {
+    expect(forecastText(null)).toBe('暂无推送预估')
+  })
+  it('lists accounts without a channel', () => {
+    expect(silentAccounts(f).map((a) => a.appid)).toEqual(['wx2'])
+  })
+})
+
+describe('windows', () => {
+  it('validates', () => {
+    expect(windowError({ days: [], start: '08:00', end: '09:00' })).toBe('请选择至少一天')
+    expect(windowError({ days: [1], start: '09:00', end: '08:00' })).toBe('结束时间必须晚于开始时间')
+    expect(windowError({ days: [1], start: '9:00', end: '10:00' })).toBe('时间格式应为 HH:MM')
+    expect(windowError({ days: [1, 7], start: '00:00', end: '24:00' })).toBeNull()
+    expect(validityError('2026-01-02T00:00:00Z', '2026-01-01T00:00:00Z')).toBe('失效时间必须晚于生效时间')
+    expect(validityError(null, '2026-01-01T00:00:00Z')).toBeNull()
+  })
+  it('describes', () => {
+    expect(describeWindow({ days: [5, 1, 2, 3, 4], start: '08:00', end: '18:00' })).toBe('周一至周五 08:00–18:00')
+    expect(describeWindow({ days: [6, 7], start: '09:30', end: '12:00' })).toBe('周六、周日 09:30–12:00')
+  })
+  it('plays in China time', () => {
+    const w = [{ days: [1], start: '08:00', end: '09:00' }]
+    expect(playsAt(w, new Date('2026-11-30T00:30:00Z'))).toBe(true) // Monday 08:30 in Beijing
+    expect(playsAt(w, new Date('2026-11-30T01:30:00Z'))).toBe(false)
+    expect(playsAt([], new Date())).toBe(true)
+  })
+})
+
+describe('review diff', () => {
+  it('names changed fields only', () => {
+    const before = { title: '旧标题', body: 'a', push: true, targets: { units: ['u1'] } }
+    const after = { title: '新标题', body: 'a', push: true, targets: { units: ['u1', 'u2'] } }
+    expect(changedFields(before, after).map((c) => c.label)).toEqual(['标题', '投放目标'])
+    expect(changedFields(null, { title: 'x' }).map((c) => c.field)).toContain('title')
+    // the API's [] and the editor's null, and key order, are no change
+    expect(changedFields({ media: [], targets: { screens: [], units: ['u'] } },
+      { media: null, targets: { units: ['u'], screens: [] } })).toEqual([])
+  })
+  it('diffs Chinese per character and rebuilds both sides', () => {
+    const pieces = textDiff('今天天气很好', '今天天气不好')
+    expect(pieces).toEqual([
+      { kind: 'same', text: '今天天气' }, { kind: 'removed', text: '很' }, { kind: 'added', text: '不' },
+      { kind: 'same', text: '好' }])
+    for (const [a, b] of [['科普 展览 开放', '科普 讲座 开放 时间'], ['', 'new'], ['old', '']]) {
+      const p = textDiff(a, b)
+      expect(rebuild(p, 'before')).toBe(a)
+      expect(rebuild(p, 'after')).toBe(b)
+    }
+  })
+})
+
+describe('last approved revision', () => {
+  it('undoes every change made after the approval', async () => {
+    const { approvedVersion } = await import('../src/lib/diff')
+    const current = { title: 'C', body: 'b2', status: 'pending_review' }
+    const entries = [
+      { action: 'content.submit', before: { status: 'draft' }, after: { status: 'pending_review' }, at: '4' },
+      { action: 'content.update', before: { title: 'B', body: 'b1' }, after: { title: 'C', body: 'b2' }, at: '3' },
+      { action: 'content.publish', before: { status: 'approved' }, after: { status: 'published' }, at: '2' },
+      { action: 'content.update', before: { title: 'A' }, after: { title: 'B' }, at: '1' },
+    ]
+    expect(approvedVersion(current, entries)).toMatchObject({ title: 'B', body: 'b1' })
+    expect(approvedVersion(current, entries.slice(0, 2))).toBeNull()
+  })
+})
+
+describe('times are China time', () => {
+  it('formats in Asia/Shanghai whatever the machine zone', async () => {
+    const { when, clockTime } = await import('../src/lib/format')
+    expect(when('2026-12-01T05:45:10Z')).toBe('2026-12-01 13:45')
+    expect(clockTime('2026-12-01T05:45:10Z')).toBe('13:45:10')
+  })
+})

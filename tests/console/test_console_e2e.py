@@ -1,0 +1,252 @@
+"""The console in a real browser against the whole local system (issue 14's end-to-end list)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import requests
+
+from tests.console.conftest import LAPTOP, ROOT, login
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _wait_text(page, selector: str, text: str, timeout: float = 20.0) -> None:
+    page.wait_for_function("([s, t]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(t))",
+                           arg=[selector, text], timeout=timeout * 1000)
+
+
+def test_password_sign_in_sets_a_secure_strict_cookie_and_shows_home(browser, system, shots):
+    context = browser.new_context(viewport=LAPTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{system['cdn_base']}/console/")
+    page.wait_for_selector("input[name=username]")
+    page.screenshot(path=str(shots / "login-1366.png"))
+    page.fill("input[name=username]", "editor")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("button[type=submit]")
+    _wait_text(page, "[data-test=login-error]", "用户名或密码错误")
+    context.close()
+    context, page = login(browser, system, "editor")
+    cookie = next(c for c in context.cookies() if c["name"] == "kepu_session")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/api"
+    _wait_text(page, "[data-test=online]", "/")
+    assert "演示editor" in page.inner_text("[data-test=who]")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(shots / "home-1366.png"))
+    context.close()
+
+
+def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, system, shots):
+    editor_ctx, editor = login(browser, system, "editor")
+    editor.goto(f"{system['cdn_base']}/console/#/content/new")
+    editor.wait_for_selector("input[name=title]")
+    title = f"端到端科普讲座{int(time.time()) % 100000}"
+    editor.wait_for_selector(".el-form >> text=南京市科协")
+    editor.fill("input[name=title]", title)
+    editor.fill("textarea[name=body]", "本周六上午十点，科技馆报告厅，欢迎居民参加。")
+    editor.wait_for_timeout(600)
+    editor.screenshot(path=str(shots / "content-editor-1366.png"))
+    editor.click("[data-test=save-submit]")
+    editor.wait_for_url(re.compile(r"#/content/c"), timeout=20000)
+    _wait_text(editor, "[data-test=status]", "待审核")
+    content_id = editor.url.rsplit("/", 1)[1]
+
+    reviewer_ctx, reviewer = login(browser, system, "reviewer")
+    reviewer.goto(f"{system['cdn_base']}/console/#/content/{content_id}")
+    reviewer.wait_for_selector("[data-test=approve]")
+    assert reviewer.locator("[data-test=publish]").count() == 0  # a reviewer approves, he does not publish
+    reviewer.screenshot(path=str(shots / "content-review-1366.png"))
+    reviewer.click("[data-test=approve]")
+    _wait_text(reviewer, "[data-test=status]", "已通过")
+    reviewer_ctx.close()
+
+    editor.reload()
+    editor.wait_for_selector("[data-test=publish]")
+    editor.click("[data-test=publish]")
+    editor.click(".el-message-box__btns .el-button--primary")
+    _wait_text(editor, "[data-test=status]", "已发布")
+    _wait_text(editor, "[data-test=delivery]", "起播放", timeout=40)
+    editor.screenshot(path=str(shots / "content-published-1366.png"))
+    editor_ctx.close()
+
+    # the item on a player page (the player's own code, mirroring NJ001) and in the phone mirror
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    player = context.new_page()
+    player.goto(f"{system['cdn_base']}/player/index.html?preview=1&screen=NJ001")
+    player.wait_for_function("t => document.body.innerText.includes(t) || "
+                             "[...document.querySelectorAll('.ticker, .slide')].some(e => e.textContent.includes(t))",
+                             arg=title, timeout=60000)
+    appid = next(s for s in system["screens"] if s["screen_id"] == "NJ001")
+    mirror = requests.get(f"{system['api_base']}/m/{system['accounts'][0]['appid']}/screens/NJ001", timeout=10)
+    assert mirror.status_code == 200 and title in mirror.text, appid
+    context.close()
+
+
+def test_the_screen_wall_shows_every_visible_screen_live(browser, system, shots):
+    context, page = login(browser, system, "admin")
+    page.goto(f"{system['cdn_base']}/console/#/wall")
+    page.wait_for_selector("[data-test=wall-tile]")
+    assert page.locator("[data-test=wall-tile]").count() == len(system["screens"])
+    frame = page.frame_locator("[data-test=wall-tile] iframe").first
+    frame.locator(".slide").first.wait_for(timeout=30000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(shots / "wall-1366.png"))
+    context.close()
+
+
+def test_a_viewer_cannot_publish_and_the_api_agrees(browser, system):
+    context, page = login(browser, system, "viewer")
+    page.goto(f"{system['cdn_base']}/console/#/content")
+    page.wait_for_selector("[data-test=content-table] .el-table__row")
+    assert page.locator("[data-test=new-content]").count() == 0
+    page.locator("[data-test=content-table] .el-table__row a").first.click()
+    page.wait_for_selector("[data-test=status]")
+    for action in ("publish", "approve", "submit", "withdraw"):
+        assert page.locator(f"[data-test={action}]").count() == 0
+    content_id = page.url.rsplit("/", 1)[1]
+    status = page.evaluate("""async (id) => {
+        const s = await (await fetch('/api/v1/auth/session')).json();
+        const r = await fetch(`/api/v1/content/${id}/withdraw`, {method: 'POST',
+            headers: {'X-CSRF-Token': s.csrf_token}});
+        return r.status }""", content_id)
+    assert status == 403
+    context.close()
+
+
+def test_an_editor_of_a_sibling_branch_sees_nothing_of_the_other(browser, system, shots):
+    context, page = login(browser, system, "community-editor")
+    page.goto(f"{system['cdn_base']}/console/#/screens")
+    page.wait_for_selector("[data-test=screens-table] .el-table__row")
+    rows = page.inner_text("[data-test=screens-table] .el-table__body")
+    assert "SQ001" in rows and "NJ001" not in rows and "NJ002" not in rows
+    page.goto(f"{system['cdn_base']}/console/#/content")
+    page.wait_for_selector("[data-test=content-table]")
+    page.wait_for_timeout(800)
+    assert "秋季如何预防流感" not in page.inner_text("[data-test=content-table]")
+    status = page.evaluate("async () => (await fetch('/api/v1/screens/NJ001')).status")
+    assert status == 404
+    page.screenshot(path=str(shots / "screens-sibling-1366.png"))
+    context.close()
+
+
+def test_scan_to_sign_in_with_the_simulator(browser, system, shots):
+    """Bind once while signed in (scan in the simulator), then sign in on a fresh browser by scanning."""
+    openid = "o-console-staff"
+    context, page = login(browser, system, "reviewer")
+    page.goto(f"{system['cdn_base']}/console/#/settings/me")
+    page.click("[data-test=bind-wechat]")
+    qr = page.get_attribute("[data-test=scan-qr]", "data-qr", timeout=20000)
+    _simulate(system, openid, qr)
+    page.wait_for_selector("text=微信已绑定", timeout=10000)
+    context.close()
+
+    context = browser.new_context(viewport=LAPTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{system['cdn_base']}/console/#/login")
+    page.get_by_role("tab", name="微信扫码").click()
+    qr = page.get_attribute("[data-test=scan-qr]", "data-qr", timeout=20000)
+    page.screenshot(path=str(shots / "login-scan-1366.png"))
+    started = time.monotonic()
+    _simulate(system, openid, qr)
+    page.wait_for_selector("[data-test=who]", state="attached", timeout=5000)
+    assert time.monotonic() - started < 5  # the page polls every second: signed in within about 2 s
+    assert "演示reviewer" in page.inner_text("[data-test=who]")
+    context.close()
+
+
+def _simulate(system, openid: str, qr_url: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "devstack.simulator", "--openid", openid, "follow",
+                             "--qr-url", qr_url], cwd=system["tmp"], capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_home_and_review_work_on_a_phone(browser, system, shots):
+    context, page = login(browser, system, "admin", viewport=PHONE)
+    _wait_text(page, "[data-test=online]", "/")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(shots / "home-390.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1
+    context.close()
+
+
+def test_every_page_at_laptop_size(browser, system, shots):
+    """Screenshots of every page at 1366×768 (looked at by a person), and none shows an error."""
+    context, page = login(browser, system, "admin")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    pages = {"screens": "#/screens", "screen-detail": "#/screens/NJ001", "content": "#/content",
+             "analytics": "#/analytics", "settings-me": "#/settings/me", "settings-units": "#/settings/units",
+             "settings-accounts": "#/settings/accounts", "settings-users": "#/settings/users",
+             "settings-keys": "#/settings/keys", "settings-audit": "#/settings/audit"}
+    for name, path in pages.items():
+        page.goto(f"{system['cdn_base']}/console/{path}")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1200)
+        page.screenshot(path=str(shots / f"{name}-1366.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{system['cdn_base']}/console/#/")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(shots / "home-1920.png"))
+    assert not errors
+    context.close()
+
+
+def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
+    context, page = login(browser, system, "editor")
+    page.goto(f"{system['cdn_base']}/console/#/content/new")
+    page.wait_for_selector("input[name=title]")
+    page.wait_for_selector(".el-form >> text=南京市科协")  # the editor has loaded the units and the targets
+    page.fill("input[name=title]", "冲突测试原标题")
+    page.click("[data-test=save]")  # a notice without a body: the API's error shows under 正文
+    page.wait_for_selector(".el-form-item:has(textarea[name=body]) .el-form-item__error")
+    page.fill("textarea[name=body]", "原来的正文")
+    page.click("[data-test=save]")
+    page.wait_for_function("() => /#\\/content\\/c_/.test(location.hash)", timeout=20000)
+    content_id = page.url.rsplit("/", 1)[1]
+    page.goto(f"{system['cdn_base']}/console/#/content/{content_id}/edit")
+    page.wait_for_function("() => document.querySelector('input[name=title]').value === '冲突测试原标题'")
+    status = page.evaluate("""async (id) => {  // someone else edits meanwhile (here: the same user, another tab)
+        const s = await (await fetch('/api/v1/auth/session')).json();
+        const c = await (await fetch(`/api/v1/content/${id}`)).json();
+        const r = await fetch(`/api/v1/content/${id}`, {method: 'PATCH', headers: {'X-CSRF-Token': s.csrf_token,
+            'Content-Type': 'application/json', 'If-Match': `"${c.revision}"`},
+            body: JSON.stringify({title: '别人改的标题'})});
+        return r.status }""", content_id)
+    assert status == 200
+    page.fill("input[name=title]", "我改的标题")
+    page.click("[data-test=save]")
+    try:
+        page.click("text=重新载入并对比", timeout=15000)
+    except Exception:
+        page.screenshot(path=str(shots / "conflict-debug.png"))
+        raise
+    page.wait_for_selector("[data-test=conflict-compare]")
+    compare = page.locator("[data-test=conflict-compare]")
+    assert compare.locator(".diff-removed").first.inner_text() == "别人"
+    assert compare.locator(".diff-added").first.inner_text() == "我"
+    assert "投放目标" not in compare.inner_text()  # only what really differs
+    page.screenshot(path=str(shots / "content-conflict-1366.png"))
+    context.close()
+
+
+
+def test_a_lost_network_shows_a_banner_and_recovers(browser, system):
+    context, page = login(browser, system, "viewer")
+    page.goto(f"{system['cdn_base']}/console/#/screens")  # the page's code is loaded; then the network goes
+    page.wait_for_selector("[data-test=screens-table] .el-table__row")
+    page.goto(f"{system['cdn_base']}/console/#/")
+    page.wait_for_selector("[data-test=online]")
+    context.set_offline(True)
+    page.goto(f"{system['cdn_base']}/console/#/screens")
+    page.wait_for_selector(".offline-banner", timeout=10000)
+    context.set_offline(False)
+    page.wait_for_selector("[data-test=screens-table] .el-table__row", timeout=30000)
+    page.wait_for_selector(".offline-banner", state="detached", timeout=10000)
+    context.close()
