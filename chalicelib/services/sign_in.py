@@ -4,10 +4,14 @@
    temporary ``QR_STR_SCENE`` code (``TICKET_SECONDS``) of the sign-in account,
    and a poll token only that page holds (the table keeps its SHA-256).
 2. The staff member scans it in WeChat.  The account's callback
-   (``wechat_events``) sees the login scene and calls ``on_scan``: the openid
-   bound to a user marks the ticket ``scanned`` for that user; an unbound one
-   marks it ``unknown``.  A ``bind`` ticket (made by a signed-in user) binds the
-   openid to him instead.
+   (``wechat_events``) sees the login scene and calls
+   ``sign_in_scan.on_scan``: the openid bound to a user marks the ticket
+   ``scanned`` for that user; an unbound one marks it ``unknown``.  A ``bind``
+   ticket (made by a signed-in user) binds the openid to him instead.  That
+   side lives in its own module because the callback runs in the public
+   function, whose role may not touch users, keys, grants or audit: it
+   writes only the ticket and the binding, and the page's poll (admin
+   function) records the binding on the user.
 3. The page polls (every second); the first poll after the scan turns the
    ticket ``used`` (a conditional write, so it signs in once) and starts the
    session, as a password sign-in would.
@@ -23,37 +27,23 @@ import hmac
 import os
 import secrets
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
-from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import sessions
 from chalicelib.services.access import Principal
 from chalicelib.services.errors import ApiError, NotFound, Unauthorized, UpstreamError
+from chalicelib.services.sign_in_scan import BOUND, LOGIN_SCENE_PREFIX, SCANNED, USED, binding_key
 from chalicelib.services.writes import now
 from chalicelib.wechat.client import client_for
 
-LOGIN_SCENE_PREFIX = "login_"
 TICKET_SECONDS = 300
-WAITING, SCANNED, UNKNOWN, BOUND, USED = "waiting", "scanned", "unknown", "bound", "used"
 _ACCOUNT_CACHE: dict[str, tuple[float, str | None]] = {}
 
 
 class Gone(ApiError):
     status, code = 410, "expired"
-
-
-def is_login_scene(key: str | None) -> bool:
-    return bool(key) and key.removeprefix("qrscene_").startswith(LOGIN_SCENE_PREFIX)
-
-
-def scene_of(event_key: str | None) -> str:
-    return (event_key or "").removeprefix("qrscene_")[:64]
-
-
-def binding_key(appid: str, openid: str) -> str:
-    return f"{appid}:{openid}"
 
 
 def sign_in_appid() -> str | None:
@@ -103,32 +93,6 @@ def view(ticket: LoginTicket, poll_token: str | None, qr: str) -> dict[str, Any]
             "status": ticket.status}
 
 
-# ---- the WeChat side (called from wechat_events inside its one transaction) ----------------------
-
-def reads(appid: str, openid: str, scene: str) -> list[tuple]:
-    return [(LoginTicket, scene, None), (WechatBinding, binding_key(appid, openid), None)]
-
-
-def on_scan(uow: UnitOfWork, ticket: LoginTicket | None, binding: WechatBinding | None, appid: str, openid: str,
-            at: datetime) -> str:
-    """Match a scan to its waiting ticket; returns the reply for the scanner."""
-    if ticket is None or ticket.appid != appid or ticket.status != WAITING or ticket.expires_at <= at:
-        return "二维码已失效，请在管理台刷新二维码后重新扫码。"
-    waiting = LoginTicket.status == WAITING
-    if ticket.purpose == "bind":
-        key = binding_key(appid, openid)
-        uow.put(WechatBinding(key, user_id=ticket.user_id))
-        uow.update(User(ticket.user_id), [User.wechat_login.set(key)], condition=User.user_id.exists())
-        uow.update(ticket, [LoginTicket.status.set(BOUND), LoginTicket.openid.set(openid)], condition=waiting)
-        return "微信已绑定。以后可以在科普屏管理台的登录页扫码登录。"
-    if binding is None:
-        uow.update(ticket, [LoginTicket.status.set(UNKNOWN)], condition=waiting)
-        return "这个微信还没有绑定管理台账号：请先用密码登录，在“设置 → 我的账号”中绑定微信。"
-    uow.update(ticket, [LoginTicket.status.set(SCANNED), LoginTicket.user_id.set(binding.user_id),
-                        LoginTicket.openid.set(openid)], condition=waiting)
-    return "已确认登录科普屏管理台。如果不是您本人操作，请立即修改密码。"
-
-
 # ---- the page side -----------------------------------------------------------------------------
 
 def poll(scene: str, poll_token: str, user_agent: str | None = None,
@@ -142,6 +106,8 @@ def poll(scene: str, poll_token: str, user_agent: str | None = None,
         raise Gone("the QR code has expired")
     if ticket.expires_at <= now() or ticket.status == USED:
         raise Gone("the QR code has expired")
+    if ticket.status == BOUND:
+        _record_binding(ticket)
     if ticket.status != SCANNED:
         return ticket.status, None
     try:
@@ -155,3 +121,19 @@ def poll(scene: str, poll_token: str, user_agent: str | None = None,
     if user.disabled:
         raise Unauthorized("user disabled")
     return "signed_in", sessions.start_session(user, "wechat", user_agent, source_ip)
+
+
+def _record_binding(ticket: LoginTicket) -> None:
+    """The user's record names his bound WeChat (idempotent); a previous binding stops signing him in."""
+    if not ticket.user_id or not ticket.openid:
+        return
+    key = binding_key(ticket.appid, ticket.openid)
+    try:
+        user = User.get(ticket.user_id)
+    except User.DoesNotExist:
+        return
+    if user.wechat_login == key:
+        return
+    if user.wechat_login:
+        WechatBinding(user.wechat_login).delete(condition=WechatBinding.user_id == user.user_id)
+    user.update(actions=[User.wechat_login.set(key)], condition=User.user_id.exists())

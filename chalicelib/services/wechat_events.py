@@ -41,7 +41,7 @@ from chalicelib.models.screens import normalise_screen_code
 from chalicelib.models.stats import bump
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.replies import render_text, text_reply
-from chalicelib.services import directory, push_policy, sign_in, subscriptions
+from chalicelib.services import directory, push_policy, sign_in_scan, subscriptions
 from chalicelib.services.manifest_store import latest_items
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
 from chalicelib.wechat.callback import CallbackRejected, InboundMessage
@@ -199,8 +199,8 @@ class LoginRoute(Route):
     """
 
     def reads(self, ctx: Context) -> list[tuple]:
-        scene = sign_in.scene_of(ctx.inbound.raw.get("EventKey"))
-        return [*super().reads(ctx), *sign_in.reads(ctx.appid, ctx.openid, scene)]
+        scene = sign_in_scan.scene_of(ctx.inbound.raw.get("EventKey"))
+        return [*super().reads(ctx), *sign_in_scan.reads(ctx.appid, ctx.openid, scene)]
 
     def name_reads(self, loaded: list) -> dict[str, Any]:
         names = super().name_reads(loaded[:-2])
@@ -209,7 +209,7 @@ class LoginRoute(Route):
 
     def decide(self, ctx: Context) -> Decision:
         decision = self.decide_fn(ctx)
-        reply = sign_in.on_scan(decision.uow, ctx.snapshot.get("login_ticket"), ctx.snapshot.get("wechat_binding"),
+        reply = sign_in_scan.on_scan(decision.uow, ctx.snapshot.get("login_ticket"), ctx.snapshot.get("wechat_binding"),
                                 ctx.appid, ctx.openid, ctx.now)
         decision.reply = f"{decision.reply}\n\n{reply}" if decision.reply else reply
         return decision
@@ -230,7 +230,7 @@ def _route(inbound: InboundMessage) -> Route | None:
     raw = inbound.raw
     if raw.get("MsgType") == "event":
         event = (raw.get("Event") or "").lower()
-        if event in ("subscribe", "scan") and sign_in.is_login_scene(raw.get("EventKey")):
+        if event in ("subscribe", "scan") and sign_in_scan.is_login_scene(raw.get("EventKey")):
             return LoginRoute(_on_follow if event == "subscribe" else lambda ctx: Decision())
         if event == "subscribe":
             return Route(_on_follow, screen_of=_scene_screen)
