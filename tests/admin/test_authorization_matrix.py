@@ -18,8 +18,10 @@ import pytest
 
 from app import app
 from chalicelib.handlers.admin.api import REGISTRY
+from chalicelib.models import Unit
 from chalicelib.services import accounts, content, screens, units, users
 from chalicelib.services.access import PERMISSIONS
+from chalicelib.services.analytics import rankings
 from tests.admin.world import ROLES, SECRET, TOKEN, World, if_match
 
 SCOPES = {"own": "city", "sub": "district", "sibling": "town"}
@@ -73,6 +75,13 @@ def _upload(w: World, where: str):
     data = fresh("img").encode()
     return "/api/v1/media/uploads", {"unit_id": w.unit[where], "sha256": hashlib.sha256(data).hexdigest(),
                                      "size": len(data), "type": "image/png"}
+
+
+def _league(w: World, where: str):
+    """The unit's league, its parent having switched the league table on (otherwise there is none: 404)."""
+    parent = Unit.get(w.unit[where]).parent_id
+    rankings.set_league(w.root, parent, True)
+    return f"{V}/analytics/units/{w.unit[where]}/league?metric=fans", None
 
 
 V = "/api/v1"
@@ -136,6 +145,21 @@ ROUTES = [
           lambda w, u: (f"{V}/audit/screen/{w.screen[u]}", None)),
     Route("PUT", "/users/{user_id}/password", "manage", lambda w, u: (
         f"{V}/users/{_user(w, u)}/password", {"username": fresh("mx"), "password": "Matrix-pass-2026"})),
+    Route("GET", "/analytics/{kind}/{subject_id}/series", "read",
+          lambda w, u: (f"{V}/analytics/subtree/{w.unit[u]}/series", None)),
+    Route("GET", "/analytics/{kind}/{subject_id}/fans", "read",
+          lambda w, u: (f"{V}/analytics/unit/{w.unit[u]}/fans", None)),
+    Route("GET", "/analytics/units/{unit_id}/ranking", "read",
+          lambda w, u: (f"{V}/analytics/units/{w.unit[u]}/ranking?metric=fans", None)),
+    Route("GET", "/analytics/units/{unit_id}/league", "read", _league),
+    Route("GET", "/analytics/units/{unit_id}/league-setting", "read",
+          lambda w, u: (f"{V}/analytics/units/{w.unit[u]}/league-setting", None)),
+    Route("PUT", "/analytics/units/{unit_id}/league-setting", "manage",
+          lambda w, u: (f"{V}/analytics/units/{w.unit[u]}/league-setting", {"enabled": True})),
+    Route("GET", "/analytics/compare", "read",
+          lambda w, u: (f"{V}/analytics/compare?kind=subtree&ids={w.unit[u]}", None)),
+    Route("GET", "/analytics/accounts/{appid}/wechat", "read",
+          lambda w, u: (f"{V}/analytics/accounts/{w.appid[u]}/wechat", None)),
 ]
 UNSCOPED = {("GET", "/me"), ("GET", "/openapi.json")}  # the caller himself; the public document
 # console sign-in: public (login, scan start and poll) or about the caller's own sessions

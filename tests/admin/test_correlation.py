@@ -19,7 +19,7 @@ from app import app
 from chalicelib.logs import logger
 from chalicelib.models import Account
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_planner, push_sender, tokens
+from chalicelib.services import push_sender, tokens
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.admin.test_content_workflow import V, make
@@ -47,7 +47,6 @@ def test_one_correlation_id_in_every_log_line_of_a_publish(api, world, standin_s
     tokens._installed = None
     tokens.install_shared_provider()
     push_sender.reset_caches()
-    push_planner._accounts.clear()
     monkeypatch.setattr(push_sender, "BACKOFF_BASE", 0)
     appid, screen = world.appid["city"], world.screen["city"]
     Account(appid).update(actions=[Account.template_id.set(TEMPLATE_ID)])

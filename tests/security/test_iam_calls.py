@@ -27,6 +27,7 @@ from chalicelib.services import push_sender, tokens
 from chalicelib.settings import get_settings
 from devstack.screens_local import enroll_screen
 from devstack.sqs_pump import SqsPump
+from devstack.stream_pump import StreamPump
 from tests import support
 from tests.admin.world import Api, build
 from tests.gateway.conftest import Gateway
@@ -112,6 +113,10 @@ def test_every_call_each_function_makes_is_allowed_by_its_role(day, demo, record
                                                       region=get_settings().region)
             result = app.handler_map["push_digest"](evening, None)
             assert result == {SAFE_APPID: "sent"}, result
+            # the analytics roll-ups read the day's changes from the tables' streams, as Lambda polls them
+            assert StreamPump(app, stage="test").drain(timeout=60) > 0
+            for schedule in ("analytics_close_day", "analytics_wechat_datacube", "screen_health"):
+                app.handler_map[schedule](evening, None)
     finally:
         app.handler_map.update(originals)
 
