@@ -23,6 +23,7 @@ from chalicelib.services import push_sender, tokens
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.admin.test_content_workflow import V, make
+from tests.admin.world import if_match
 from tests.push.conftest import TEMPLATE_ID, seed_fans
 
 
@@ -55,10 +56,11 @@ def test_one_correlation_id_in_every_log_line_of_a_publish(api, world, standin_s
     editor = api.as_(world.keys["editor"])
     item = make(editor, world)
     pump = SqsPump(app, specs=queue_specs(get_settings()), visibility_override=1, stage="test")
+    read_revision = if_match(editor, item["content_id"])  # the editor read it before publishing
     captured_logs.truncate(0)
     captured_logs.seek(0)
 
-    published = editor.post(f"{V}/content/{item['content_id']}/publish")
+    published = editor.post(f"{V}/content/{item['content_id']}/publish", headers=read_revision)
     assert published.status_code == 200, published.data
     pump.drain(timeout=30)
 

@@ -38,6 +38,9 @@ UNDESCRIBABLE = (
     ("targets.", "no unit"), ("targets.", "no screen"),  # the same, for content targets
     ("parent_id", "cannot move below itself"),  # depends on where the unit is in the tree
     ("weekly_windows.", "start must be before end"),  # compares two fields' values
+    ("weekly_windows.", "start and end must differ"),  # the same (an overnight window has end < start)
+    ("username", "needed the first time"),  # whether the user has a sign-in name yet is stored state
+    ("", "made with an API key, not a session"),  # the console's session: depends on how the caller signed in
     ("from", "must not be after to"), ("from", "days"),  # compares two query parameters
     ("media", "needs a video/mp4 file"), ("media", "needs at least one image"),  # the files' types
     ("media.", "no upload of this file"),  # a file must have been uploaded first

@@ -852,7 +852,9 @@ class LoginIn(In):
 
 class PasswordIn(In):
     password: Password
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)] | None = None
+    # the sign-in name, lower-cased by the server (so capitals are accepted): the same rule as sessions.USERNAME
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32,
+                                               pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")] | None = None
     current_password: Password | None = None
 
 
