@@ -124,6 +124,26 @@ def add_unsubscribe(
     return Outcome.UNSUBSCRIBED
 
 
+def add_erase(uow: UnitOfWork, *, existing: Subscription, now: datetime) -> bool:
+    """Delete one subscription row for a resident's erasure (PIPL); True when it was active.
+
+    An active one counts exactly as an unsubscribe (``fan_count`` −1, the day's
+    ``unsubs`` +1), so the daily net still sums to the fan count and the stream
+    consumer sees an active row go away (a lost fan, and a lost distinct fan
+    when it was his last in a scope).  Inactive rows go without counting: their
+    loss was counted when they stopped being active.  The condition on the
+    status read makes a concurrent change fail the transaction instead of
+    being lost uncounted.
+    """
+    was_active = existing.status == ACTIVE
+    uow.delete(Subscription(existing.fan, existing.screen_id), condition=Subscription.status == existing.status,
+               tag=f"sub:{existing.screen_id}")
+    if was_active:
+        _count(uow, existing.screen_id, -1)
+        bump(uow, "screen", existing.screen_id, {"unsubs": 1}, now)
+    return was_active
+
+
 def add_suspend_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: datetime) -> set[str]:
     """The fan unfollowed the account: suspend (not delete) every active subscription."""
     screens = set(fan.active_screens or ()) if fan else set()
