@@ -1,0 +1,155 @@
+"""Issue 15, residents' data (PIPL): after an erasure no table holds the openid, and only the lost subscriptions count.
+
+A resident of the demo's service account follows through a screen's QR code,
+subscribes to a second screen by text and cancels a third subscription, reads
+an article on the phone, gets a template receipt and appears in a push
+ledger; a bystander follows the same screen.  Everything goes through the
+public interfaces (signed callbacks, the phone pages, the admin API, the
+stream pump delivering the tables' streams to the roll-up consumer), except
+the push ledger, which is seeded as the sender writes it (a whole publish
+would only slow the test down).  Then his data is erased, through the admin
+API, the phone page 我的数据 or the WeChat commands, and:
+
+* a scan of every table of ``ALL_MODELS`` (every attribute name and value,
+  sets and maps included) finds no trace of his openid;
+* each screen's fan count fell by exactly his active subscriptions there, the
+  sum of its daily net still equals it, and the analytics roll-ups (fans,
+  distinct fans) fell by exactly him;
+* a retried erasure changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from chalicelib import aws
+from chalicelib.models import ALL_MODELS, PushBatch, PushJob
+from chalicelib.models.stats import china_day
+from chalicelib.services import users
+from tests.analytics.conftest import Admin, V
+from tests.phone.conftest import PhoneBrowser, publish
+from tests.support import PLAIN_APPID
+
+SCREENS = ("NJ001", "NJ002", "SQ001")
+
+
+def traces(openid: str) -> dict[str, int]:
+    """Items of every table whose names or values contain ``openid`` anywhere (boto3 scan, raw items)."""
+    found: dict[str, int] = {}
+    client = aws.client("dynamodb")
+    for model in ALL_MODELS:
+        table = model.Meta.table_name
+        for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+            hits = sum(1 for item in page["Items"] if openid in repr(item))
+            if hits:
+                found[table] = found.get(table, 0) + hits
+    return found
+
+
+class Counters:
+    """Every aggregate a lost subscription may change, read through the admin API."""
+
+    def __init__(self, api: Admin):
+        self.api = api
+        today = date.fromisoformat(china_day())
+        self.range = f"from={(today - timedelta(days=1)).isoformat()}&to={today.isoformat()}"
+
+    def snapshot(self) -> dict[str, int]:
+        out = {}
+        for screen in SCREENS:
+            fans = self.api.get(f"{V}/screens/{screen}").data["fan_count"]
+            stats = self.api.get(f"{V}/screens/{screen}/stats?{self.range}").data
+            assert sum(day["net"] for day in stats["days"]) == fans, f"sum of daily net != fan count on {screen}"
+            series = self.api.get(f"{V}/analytics/screen/{screen}/series?{self.range}").data
+            assert sum(p["net"] for p in series["points"]) == series["totals"]["fans"] == fans
+            out[f"fans:{screen}"] = fans
+        for kind, ident in (("unit", "city"), ("unit", "town"), ("subtree", "prov")):
+            totals = self.api.get(f"{V}/analytics/{kind}/{ident}/series?{self.range}").data["totals"]
+            out[f"fans:{kind}:{ident}"] = totals["fans"]
+            out[f"distinct:{kind}:{ident}"] = totals["distinct_fans"]
+        return out
+
+
+def _populate(fans, client, victim: str, bystander: str) -> None:
+    fans.follow(PLAIN_APPID, victim, "NJ001")
+    fans.text(PLAIN_APPID, victim, "订阅 NJ002")
+    fans.text(PLAIN_APPID, victim, "订阅 SQ001")
+    fans.text(PLAIN_APPID, victim, "退订 SQ001")  # a cancelled row: erased, but its loss was counted already
+    fans._say(fans.sender(PLAIN_APPID), fans.sender(PLAIN_APPID).template_finished(victim, 7_000_001))
+    fans.follow(PLAIN_APPID, bystander, "NJ001")
+    publish("c-erase", "科普文章", screens=["NJ001"])
+    reader = PhoneBrowser(client, openid=victim)
+    assert reader.get(f"/m/{PLAIN_APPID}/mine").status_code == 200  # signed in through WeChat OAuth
+    assert reader.get(f"/m/{PLAIN_APPID}/content/c-erase").status_code == 200
+    job = f"c-erase:{uuid.uuid4().hex[:6]}"
+    PushJob(job, content_id="c-erase", cursor=f"{PLAIN_APPID}#{victim}").save()
+    PushBatch(job, "0001", appid=PLAIN_APPID, done={victim, bystander}).save()
+
+
+def _expected_after(before: dict[str, int]) -> dict[str, int]:
+    """The victim had NJ001 and NJ002 (city, in prov): one fan less per screen, two in city, one person less."""
+    after = dict(before)
+    for key in ("fans:NJ001", "fans:NJ002"):
+        after[key] -= 1
+    after["fans:unit:city"] -= 2
+    after["fans:subtree:prov"] -= 2
+    after["distinct:unit:city"] -= 1
+    after["distinct:subtree:prov"] -= 1
+    return after
+
+
+@pytest.fixture
+def town_admin(client):
+    user = users.create(None, {"unit_id": "town", "name": "town admin"}, actor="test")
+    users.grant(None, user.user_id, "town", "admin", actor="test")
+    return Admin(client, users.issue_key(None, user.user_id, "test", actor="test")[1])
+
+
+def _post(api: Admin, path: str, body: dict):
+    import json
+
+    response = api.client.http.post(path, headers={"Authorization": f"Bearer {api.key}",
+                                                   "Content-Type": "application/json"}, body=json.dumps(body))
+    response.data = json.loads(response.body) if response.body else None
+    return response
+
+
+def test_admin_erasure_leaves_no_trace_and_counts_only_the_lost_subscriptions(fans, client, pump, admin, town_admin):
+    victim, bystander = f"o-erase-{uuid.uuid4().hex[:8]}", f"o-stay-{uuid.uuid4().hex[:8]}"
+    _populate(fans, client, victim, bystander)
+    pump.drain()
+    counters = Counters(admin["prov"])
+    before = counters.snapshot()
+    present = traces(victim)
+    for table in ("fans", "subscriptions", "receipts", "read_marks", "push_batches", "push_jobs", "callbacks",
+                  "analytics_fan_scopes"):
+        assert any(t.endswith(table) for t in present), f"the set-up should have stored him in {table}: {present}"
+
+    path = f"{V}/accounts/{PLAIN_APPID}/residents"
+    assert _post(town_admin, f"{path}/erasure", {"openid": victim}).status_code == 404  # another branch's admin
+    assert traces(victim) == present
+
+    export = _post(admin["prov"], f"{path}/export", {"openid": victim})
+    assert export.status_code == 200, export.body
+    assert sorted((s["screen_id"], s["status"]) for s in export.data["data"]["subscriptions"]) == [
+        ("NJ001", "active"), ("NJ002", "active"), ("SQ001", "cancelled")]
+    assert export.data["data"]["reads"][0]["content_id"] == "c-erase"
+
+    done = _post(admin["prov"], f"{path}/erasure", {"openid": victim, "reason": f"letter from {victim}"})
+    assert done.status_code == 200, done.body
+    assert done.data["lost_subscriptions"] == 2
+    pump.drain()
+    assert traces(victim) == {}
+    assert counters.snapshot() == _expected_after(before)
+    assert traces(bystander), "the bystander's records stay"
+
+    again = _post(admin["prov"], f"{path}/erasure", {"openid": victim})  # a retried request
+    assert again.status_code == 200 and again.data["lost_subscriptions"] == 0 and again.data["removed"] == {}
+    pump.drain()
+    assert counters.snapshot() == _expected_after(before)
+    assert traces(victim) == {}
+    audit = admin["prov"].get(f"{V}/audit/account/{PLAIN_APPID}").data["items"]
+    assert [e["action"] for e in audit[:3]] == ["resident.erase", "resident.erase", "resident.export"]
