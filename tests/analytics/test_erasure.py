@@ -20,6 +20,7 @@ API, the phone page 我的数据 or the WeChat commands, and:
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -29,9 +30,10 @@ from chalicelib import aws
 from chalicelib.models import ALL_MODELS, PushBatch, PushJob
 from chalicelib.models.stats import china_day
 from chalicelib.services import users
+from devstack.wechat_messages import reply_content
 from tests.analytics.conftest import Admin, V
-from tests.phone.conftest import PhoneBrowser, publish
-from tests.support import PLAIN_APPID
+from tests.phone.conftest import PhoneBrowser, csrf_of, publish
+from tests.support import PLAIN_APPID, SAFE_APPID
 
 SCREENS = ("NJ001", "NJ002", "SQ001")
 
@@ -109,8 +111,6 @@ def town_admin(client):
 
 
 def _post(api: Admin, path: str, body: dict):
-    import json
-
     response = api.client.http.post(path, headers={"Authorization": f"Bearer {api.key}",
                                                    "Content-Type": "application/json"}, body=json.dumps(body))
     response.data = json.loads(response.body) if response.body else None
@@ -153,3 +153,63 @@ def test_admin_erasure_leaves_no_trace_and_counts_only_the_lost_subscriptions(fa
     assert traces(victim) == {}
     audit = admin["prov"].get(f"{V}/audit/account/{PLAIN_APPID}").data["items"]
     assert [e["action"] for e in audit[:3]] == ["resident.erase", "resident.erase", "resident.export"]
+
+
+def test_phone_page_shows_exports_and_erases_after_confirmation(fans, client, pump, admin):
+    victim = f"o-page-{uuid.uuid4().hex[:8]}"
+    fans.follow(PLAIN_APPID, victim, "NJ002")
+    pump.drain()
+    counters = Counters(admin["prov"])
+    before = counters.snapshot()
+    phone = PhoneBrowser(client, openid=victim)
+    mine = phone.get(f"/m/{PLAIN_APPID}/mine")
+    assert mine.status_code == 200 and f"/m/{PLAIN_APPID}/mydata" in mine.body.decode()  # linked from 我的大屏
+    page = phone.get(f"/m/{PLAIN_APPID}/mydata")
+    text = page.body.decode()
+    assert page.status_code == 200 and "我们保存的信息" in text and "大屏订阅</dt><dd>1 块" in text
+    export = phone.get(f"/m/{PLAIN_APPID}/mydata/export")
+    assert export.status_code == 200 and "attachment" in export.headers["Content-Disposition"]
+    assert json.loads(export.body)["subscriptions"][0]["screen_id"] == "NJ002"
+
+    confirm = phone.get(f"/m/{PLAIN_APPID}/mydata?confirm=1")
+    assert "确认删除" in confirm.body.decode()
+    token = csrf_of(confirm.body.decode())
+    url = f"/m/{PLAIN_APPID}/mydata"
+    assert phone.post_form(url, {"csrf": token}).status_code == 400  # no confirmation: nothing erased
+    assert phone.post_form(url, {"csrf": "forged", "confirm": "erase"}).status_code == 403
+    stranger = PhoneBrowser(client)  # no session at all
+    assert stranger.post_form(url, {"csrf": token, "confirm": "erase"}).status_code == 403
+    assert traces(victim)
+    done = phone.post_form(url, {"csrf": token, "confirm": "erase"})
+    assert done.status_code == 303
+    after = phone.get(done.headers["Location"])
+    assert "您的数据已删除" in after.body.decode() and "我们没有保存关于您的任何信息" in after.body.decode()
+    assert phone.post_form(url, {"csrf": token, "confirm": "erase"}).status_code == 303  # a retried POST
+    pump.drain()
+    assert traces(victim) == {}
+    expected = dict(before)
+    for key in ("fans:NJ002", "fans:unit:city", "fans:subtree:prov", "distinct:unit:city", "distinct:subtree:prov"):
+        expected[key] -= 1
+    assert counters.snapshot() == expected
+
+
+def test_wechat_command_asks_then_erases_exactly_once(fans, client, pump, admin, demo):
+    victim = f"o-cmd-{uuid.uuid4().hex[:8]}"
+    sender = demo.safe  # the subscription account in safe mode: no OAuth, so the command is the way to delete
+    fans.follow(SAFE_APPID, victim, "SQ001")
+    pump.drain()
+    counters = Counters(admin["prov"])
+    before = counters.snapshot()
+    ask = reply_content(sender.open_reply(fans._say(sender, sender.text(victim, "删除我的数据"))))
+    assert "确认删除我的数据" in ask and "/mydata" in ask
+    assert traces(victim), "asking erases nothing"
+    confirm = sender.text(victim, "确认删除我的数据")
+    answer = reply_content(sender.open_reply(fans._say(sender, confirm)))
+    assert "已删除" in answer and "1 块" in answer
+    assert fans._say(sender, confirm) == "success"  # WeChat's retry: answered, nothing erased or counted twice
+    pump.drain()
+    assert traces(victim) == {}
+    expected = dict(before)
+    for key in ("fans:SQ001", "fans:unit:town", "fans:subtree:prov", "distinct:unit:town", "distinct:subtree:prov"):
+        expected[key] -= 1
+    assert counters.snapshot() == expected
