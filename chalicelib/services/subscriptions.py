@@ -20,7 +20,7 @@ from enum import StrEnum
 from chalicelib.models.fans import Fan
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import bump
-from chalicelib.models.subscriptions import ACTIVE, CANCELLED, SUSPENDED, Subscription, fan_key
+from chalicelib.models.subscriptions import ACTIVE, CANCELLED, INACTIVE_KEPT, SUSPENDED, Subscription, fan_key
 from chalicelib.models.unit_of_work import UnitOfWork
 
 MAX_SCREENS_PER_FAN = 30  # keeps an unfollow (which touches every subscription) inside one transaction
@@ -97,6 +97,7 @@ def add_subscribe(
         Subscription.source.set(source),
         Subscription.subscribed_at.set(now),
         Subscription.updated_at.set(now),
+        Subscription.expires_at.remove(),
     ]
     uow.update(sub, actions, condition=condition, tag=f"sub:{screen.screen_id}")
     _count(uow, screen.screen_id, +1)
@@ -114,7 +115,8 @@ def add_unsubscribe(
     sub = Subscription(fan_key(delta.appid, delta.openid), screen_id)
     uow.update(
         sub,
-        [Subscription.status.set(CANCELLED), Subscription.active_screen_id.remove(), Subscription.updated_at.set(now)],
+        [Subscription.status.set(CANCELLED), Subscription.active_screen_id.remove(), Subscription.updated_at.set(now),
+         Subscription.expires_at.set(now + INACTIVE_KEPT)],
         condition=Subscription.status == ACTIVE,
         tag=f"sub:{screen_id}",
     )
@@ -151,7 +153,7 @@ def add_suspend_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
         uow.update(
             Subscription(fan_key(delta.appid, delta.openid), screen_id),
             [Subscription.status.set(SUSPENDED), Subscription.active_screen_id.remove(),
-             Subscription.updated_at.set(now)],
+             Subscription.updated_at.set(now), Subscription.expires_at.set(now + INACTIVE_KEPT)],
             condition=Subscription.status == ACTIVE,
             tag=f"sub:{screen_id}",
         )
@@ -170,7 +172,7 @@ def add_restore_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
         uow.update(
             Subscription(fan_key(delta.appid, delta.openid), screen_id),
             [Subscription.status.set(ACTIVE), Subscription.active_screen_id.set(screen_id),
-             Subscription.updated_at.set(now)],
+             Subscription.updated_at.set(now), Subscription.expires_at.remove()],
             condition=Subscription.status == SUSPENDED,
             tag=f"sub:{screen_id}",
         )

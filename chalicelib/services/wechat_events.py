@@ -39,6 +39,7 @@ from chalicelib.models.push import PushJob, PushMsgRoute, route_block
 from chalicelib.models.receipts import DeliveryReceipt
 from chalicelib.models.screens import normalise_screen_code
 from chalicelib.models.stats import bump
+from chalicelib.models.subscriptions import INACTIVE_KEPT
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.replies import render_text, text_reply
 from chalicelib.services import directory, personal_data, push_policy, sign_in, subscriptions
@@ -294,6 +295,8 @@ def _touch(delta: FanDelta, ctx: Context, *, message: bool = False, following: b
         delta.actions.append(Fan.last_message_at.set(ctx.now))
     if following is not None:
         delta.actions.append(Fan.following.set(following))
+    if following:
+        delta.actions.append(Fan.expires_at.remove())  # following (again): kept while he follows
     delta.actions.append(Fan.created_at.set(Fan.created_at | ctx.now))
 
 
@@ -360,7 +363,8 @@ def _on_scan(ctx: Context) -> Decision:
 def _on_unfollow(ctx: Context) -> Decision:
     decision, delta = Decision(), ctx.delta()
     subscriptions.add_suspend_all(decision.uow, delta, fan=ctx.fan, now=ctx.now)
-    delta.actions += [Fan.following.set(False), Fan.unfollowed_at.set(ctx.now)]
+    delta.actions += [Fan.following.set(False), Fan.unfollowed_at.set(ctx.now),
+                      Fan.expires_at.set(ctx.now + INACTIVE_KEPT)]
     delta.flush(decision.uow)
     bump(decision.uow, "account", ctx.appid, {"unfollows": 1}, ctx.now)
     return decision  # WeChat shows nothing to someone who just unfollowed

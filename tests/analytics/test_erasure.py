@@ -27,7 +27,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib import aws
-from chalicelib.models import ALL_MODELS, PushBatch, PushJob
+from chalicelib.models import ALL_MODELS, Fan, PushBatch, PushJob, Subscription
 from chalicelib.models.stats import china_day
 from chalicelib.services import users
 from devstack.wechat_messages import reply_content
@@ -213,3 +213,23 @@ def test_wechat_command_asks_then_erases_exactly_once(fans, client, pump, admin,
     for key in ("fans:SQ001", "fans:unit:town", "fans:subtree:prov", "distinct:unit:town", "distinct:subtree:prov"):
         expected[key] -= 1
     assert counters.snapshot() == expected
+
+
+def test_inactive_records_expire_and_come_back_without_expiry(fans, demo):
+    """Retention: a cancelled or suspended subscription and an unfollowed fan carry a TTL; following or
+    subscribing again removes it, so nothing he still uses can expire."""
+    person = f"o-ttl-{uuid.uuid4().hex[:8]}"
+    fans.follow(PLAIN_APPID, person, "NJ001")
+    fans.text(PLAIN_APPID, person, "订阅 NJ002")
+    fans.text(PLAIN_APPID, person, "退订 NJ002")
+    key = f"{PLAIN_APPID}#{person}"
+    assert Subscription.get(key, "NJ002").expires_at is not None
+    assert Subscription.get(key, "NJ001").expires_at is None and Fan.get(PLAIN_APPID, person).expires_at is None
+    fans.unfollow(PLAIN_APPID, person)
+    assert Subscription.get(key, "NJ001").expires_at is not None
+    assert Fan.get(PLAIN_APPID, person).expires_at is not None
+    fans.follow(PLAIN_APPID, person)
+    fans.text(PLAIN_APPID, person, "订阅 NJ002")
+    assert Subscription.get(key, "NJ001").status == "active"
+    assert Subscription.get(key, "NJ001").expires_at is None and Subscription.get(key, "NJ002").expires_at is None
+    assert Fan.get(PLAIN_APPID, person).expires_at is None
