@@ -19,6 +19,10 @@ def my_screens(appid: str) -> str:
     return f"{_base()}/m/{quote(appid)}/mine"
 
 
+def my_data(appid: str) -> str:
+    return f"{_base()}/m/{quote(appid)}/mydata"
+
+
 def screen_mirror(appid: str, screen_id: str) -> str:
     return f"{_base()}/m/{quote(appid)}/screens/{quote(screen_id)}"
 

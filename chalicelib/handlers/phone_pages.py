@@ -6,6 +6,9 @@
 - ``GET  /m/{appid}/screens/{screen_id}``: the screen mirror, from the player's own manifest
 - ``GET  /m/{appid}/content/{content_id}``: one article or notice; counts the read
 - ``GET  /m/{appid}/oauth``: WeChat's OAuth redirect target
+- ``GET  /m/{appid}/mydata``: 我的数据 — what is stored about the fan (PIPL); ``?confirm=1`` asks before deleting
+- ``GET  /m/{appid}/mydata/export``: the same as a JSON download
+- ``POST /m/{appid}/mydata``: erase it (OAuth session + CSRF token + the confirmation field)
 
 Each handler parses, calls a service and shapes HTML; identity rules are in
 ``chalicelib.services.phone_identity`` and explained in ``docs/phone.md``.
@@ -13,6 +16,7 @@ Each handler parses, calls a service and shapes HTML; identity rules are in
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -40,7 +44,7 @@ from chalicelib.models.fans import Fan
 from chalicelib.models.screens import Screen, normalise_screen_code
 from chalicelib.models.units import Unit
 from chalicelib.page_tokens import PAGES, verify_link
-from chalicelib.services import content_view, page_subscriptions, playlist, reads, screen_catalogue
+from chalicelib.services import content_view, page_subscriptions, personal_data, playlist, reads, screen_catalogue
 from chalicelib.services import phone_identity as identity
 from chalicelib.services.content_view import Unavailable
 from chalicelib.services.page_subscriptions import Refusal
@@ -334,3 +338,54 @@ def oauth_callback(appid: str) -> Response:
     _session, cookie = identity.new_session(appid, openid, identity.OAUTH)
     v.set_cookies += [identity.clear_pre_auth(appid), cookie]
     return redirect(absolute(pre.next_path), v.set_cookies)
+
+
+# ------------------------------------------------------------------ 我的数据 (PIPL)
+
+ERASE_CONFIRMATION = "erase"
+
+
+@bp.route("/m/{appid}/mydata", methods=["GET"])
+@page(bp)
+def my_data(appid: str) -> Response:
+    """What is stored about him.  Reading needs a session; deleting needs the OAuth-proven one (a forwarded
+    push link must not let its reader erase the sender), so subscription accounts delete by the WeChat
+    command 删除我的数据 instead, which WeChat itself vouches for."""
+    v, params = visit(bp, appid), query(bp)
+    if "t" in params:
+        return _page_link(v, "mydata", params)
+    if _needs_authorization(v):
+        return authorize(v, current_path(appid, "mydata", params, drop=("done",)))
+    data = personal_data.collect(appid, v.session.openid) if v.session else None
+    return html("mydata", v, data=data, counts=personal_data.summary(data) if data else None, tab="mine",
+                confirm=params.get("confirm") == "1" and v.may_change, erased=params.get("done") == "erased",
+                confirmation=ERASE_CONFIRMATION)
+
+
+@bp.route("/m/{appid}/mydata/export", methods=["GET"])
+@page(bp)
+def my_data_export(appid: str) -> Response:
+    v = visit(bp, appid)
+    if v.session is None:
+        raise PageError(403, "请重新打开页面", "请从公众号菜单进入「我的大屏」后再下载您的数据。",
+                        links.my_screens(appid), "重新进入")
+    body = json.dumps(personal_data.collect(appid, v.session.openid), ensure_ascii=False, indent=2)
+    return Response(body, status_code=200, headers={
+        "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Disposition": 'attachment; filename="my-data.json"', "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/m/{appid}/mydata", methods=["POST"], content_types=FORM_TYPES)
+@page(bp)
+def erase_my_data(appid: str) -> Response:
+    v, data = visit(bp, appid), form(bp)
+    if not v.may_change:
+        raise PageError(403, "请重新打开页面", "登录状态已失效，请从公众号菜单重新进入后再删除，"
+                        "或在公众号对话框回复「删除我的数据」。", links.my_data(appid), "重新进入")
+    if not same_origin(bp) or not identity.csrf_ok(v.session, data.get("csrf")):
+        raise PageError(403, "请求已过期", "为保护您的账号，这次操作没有执行。请刷新页面后重试。",
+                        links.my_data(appid), "返回我的数据")
+    if data.get("confirm") != ERASE_CONFIRMATION:
+        raise PageError(400, "没有确认删除", "删除前需要您再确认一次。", f"{links.my_data(appid)}?confirm=1", "去确认")
+    personal_data.erase(appid, v.session.openid)
+    return redirect(f"{links.my_data(appid)}?done=erased", status=303)

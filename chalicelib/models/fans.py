@@ -11,6 +11,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
@@ -43,3 +44,6 @@ class Fan(Model):
     cs_msg_at = UTCDateTimeAttribute(null=True)
     cs_msg_sent = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    # set when he unfollows (with his suspended subscriptions, ``subscriptions.INACTIVE_KEPT``), removed when he
+    # follows again: someone who left long ago is not kept (docs/data.md)
+    expires_at = TTLAttribute(null=True)

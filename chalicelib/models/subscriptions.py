@@ -8,7 +8,9 @@ exactly the current subscribers of a screen and nothing else.
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from datetime import timedelta
+
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -19,6 +21,9 @@ SUSPENDED = "suspended"  # the fan unfollowed the account; restored when he foll
 CANCELLED = "cancelled"  # the fan unsubscribed from the screen
 
 SOURCES = ("qr", "menu", "text", "page")
+# an inactive row (cancelled, or suspended by an unfollow) is kept this long, then expires by TTL
+# (docs/data.md): its loss was counted when it stopped, and a re-follow after that starts afresh
+INACTIVE_KEPT = timedelta(days=180)
 
 
 def fan_key(appid: str, openid: str) -> str:
@@ -49,5 +54,6 @@ class Subscription(Model):
     subscribed_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     active_screen_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # set only while inactive
 
     active_by_screen = ActiveSubscribersIndex()

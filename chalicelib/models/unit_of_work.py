@@ -23,7 +23,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 MAX_TRANSACTION_ITEMS = 100
-_ORDER = {"check": 0, "put": 2, "update": 3}  # the order pynamodb sends them in
+_ORDER = {"check": 0, "delete": 1, "put": 2, "update": 3}  # the order pynamodb sends them in
 
 
 def _key_of(model: Model) -> tuple[str, Any, Any]:
@@ -92,6 +92,13 @@ class UnitOfWork:
         if condition is not None:
             op.condition = condition if op.condition is None else (op.condition & condition)
 
+    def delete(self, model: Model, *, condition: Condition | None = None, tag: str | None = None) -> None:
+        """Delete an item (a resident's erasure); conditions keep a concurrent change from being lost."""
+        key = _key_of(model)
+        if key in self._ops:
+            raise ValueError(f"item deleted and written in one unit of work: {key}")
+        self._ops[key] = _Op("delete", model, tag or str(key), condition=condition)
+
     def check(self, model_cls: type[Model], hash_key: Any, range_key: Any = None, *, condition: Condition,
               tag: str) -> None:
         probe = model_cls(hash_key, range_key) if range_key is not None else model_cls(hash_key)
@@ -116,6 +123,8 @@ class UnitOfWork:
                         transaction.save(op.model, condition=op.condition, return_values=ret)
                     elif op.kind == "update":
                         transaction.update(op.model, op.actions, condition=op.condition, return_values=ret)
+                    elif op.kind == "delete":
+                        transaction.delete(op.model, condition=op.condition)
                     else:
                         hash_key, range_key = _key_of(op.model)[1:]
                         transaction.condition_check(type(op.model), hash_key, range_key, condition=op.condition)

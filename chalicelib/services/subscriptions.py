@@ -20,7 +20,7 @@ from enum import StrEnum
 from chalicelib.models.fans import Fan
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import bump
-from chalicelib.models.subscriptions import ACTIVE, CANCELLED, SUSPENDED, Subscription, fan_key
+from chalicelib.models.subscriptions import ACTIVE, CANCELLED, INACTIVE_KEPT, SUSPENDED, Subscription, fan_key
 from chalicelib.models.unit_of_work import UnitOfWork
 
 MAX_SCREENS_PER_FAN = 30  # keeps an unfollow (which touches every subscription) inside one transaction
@@ -97,6 +97,7 @@ def add_subscribe(
         Subscription.source.set(source),
         Subscription.subscribed_at.set(now),
         Subscription.updated_at.set(now),
+        Subscription.expires_at.remove(),
     ]
     uow.update(sub, actions, condition=condition, tag=f"sub:{screen.screen_id}")
     _count(uow, screen.screen_id, +1)
@@ -114,7 +115,8 @@ def add_unsubscribe(
     sub = Subscription(fan_key(delta.appid, delta.openid), screen_id)
     uow.update(
         sub,
-        [Subscription.status.set(CANCELLED), Subscription.active_screen_id.remove(), Subscription.updated_at.set(now)],
+        [Subscription.status.set(CANCELLED), Subscription.active_screen_id.remove(), Subscription.updated_at.set(now),
+         Subscription.expires_at.set(now + INACTIVE_KEPT)],
         condition=Subscription.status == ACTIVE,
         tag=f"sub:{screen_id}",
     )
@@ -124,6 +126,26 @@ def add_unsubscribe(
     return Outcome.UNSUBSCRIBED
 
 
+def add_erase(uow: UnitOfWork, *, existing: Subscription, now: datetime) -> bool:
+    """Delete one subscription row for a resident's erasure (PIPL); True when it was active.
+
+    An active one counts exactly as an unsubscribe (``fan_count`` −1, the day's
+    ``unsubs`` +1), so the daily net still sums to the fan count and the stream
+    consumer sees an active row go away (a lost fan, and a lost distinct fan
+    when it was his last in a scope).  Inactive rows go without counting: their
+    loss was counted when they stopped being active.  The condition on the
+    status read makes a concurrent change fail the transaction instead of
+    being lost uncounted.
+    """
+    was_active = existing.status == ACTIVE
+    uow.delete(Subscription(existing.fan, existing.screen_id), condition=Subscription.status == existing.status,
+               tag=f"sub:{existing.screen_id}")
+    if was_active:
+        _count(uow, existing.screen_id, -1)
+        bump(uow, "screen", existing.screen_id, {"unsubs": 1}, now)
+    return was_active
+
+
 def add_suspend_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: datetime) -> set[str]:
     """The fan unfollowed the account: suspend (not delete) every active subscription."""
     screens = set(fan.active_screens or ()) if fan else set()
@@ -131,7 +153,7 @@ def add_suspend_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
         uow.update(
             Subscription(fan_key(delta.appid, delta.openid), screen_id),
             [Subscription.status.set(SUSPENDED), Subscription.active_screen_id.remove(),
-             Subscription.updated_at.set(now)],
+             Subscription.updated_at.set(now), Subscription.expires_at.set(now + INACTIVE_KEPT)],
             condition=Subscription.status == ACTIVE,
             tag=f"sub:{screen_id}",
         )
@@ -150,7 +172,7 @@ def add_restore_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
         uow.update(
             Subscription(fan_key(delta.appid, delta.openid), screen_id),
             [Subscription.status.set(ACTIVE), Subscription.active_screen_id.set(screen_id),
-             Subscription.updated_at.set(now)],
+             Subscription.updated_at.set(now), Subscription.expires_at.remove()],
             condition=Subscription.status == SUSPENDED,
             tag=f"sub:{screen_id}",
         )

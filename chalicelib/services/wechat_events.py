@@ -39,9 +39,10 @@ from chalicelib.models.push import PushJob, PushMsgRoute, route_block
 from chalicelib.models.receipts import DeliveryReceipt
 from chalicelib.models.screens import normalise_screen_code
 from chalicelib.models.stats import bump
+from chalicelib.models.subscriptions import INACTIVE_KEPT
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.replies import render_text, text_reply
-from chalicelib.services import directory, push_policy, sign_in_scan, subscriptions
+from chalicelib.services import directory, personal_data, push_policy, sign_in_scan, subscriptions
 from chalicelib.services.manifest_store import latest_items
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
 from chalicelib.wechat.callback import CallbackRejected, InboundMessage
@@ -59,6 +60,8 @@ _UNSUBSCRIBE_RE = re.compile(r"^(?:退订|取消订阅|unsubscribe|unsub)\s*[:�
 _MY_SCREENS = {"我的订阅", "我的大屏", "my screens", "myscreens", "list"}
 _HELP = {"帮助", "help", "?", "？", "菜单"}
 _LATEST = {"最新", "最新内容", "latest", "new"}
+_ERASE_ASK = {"删除我的数据", "删除数据"}
+_ERASE = {"确认删除我的数据"}
 
 
 @dataclass
@@ -67,6 +70,9 @@ class Decision:
 
     reply: str = ""  # the reply's text content; "" answers "success"
     uow: UnitOfWork = field(default_factory=UnitOfWork)
+    # False: the de-duplication record keeps no copy of the reply (its XML names the fan), and a retry
+    # answers "success" — after an erasure nothing may name him, not even the cached answer
+    remember_reply: bool = True
 
 
 @dataclass
@@ -121,7 +127,7 @@ def handle(account: Account, inbound: InboundMessage, now: datetime | None = Non
         )
         expires = now + RECORD_TTL
         decision.uow.put(
-            CallbackRecord(dedup_key, reply=reply_xml, expires_at=expires),
+            CallbackRecord(dedup_key, reply=reply_xml if decision.remember_reply else None, expires_at=expires),
             condition=CallbackRecord.key.does_not_exist(), tag="dedup", return_old=True,
         )
         decision.uow.put(
@@ -268,6 +274,10 @@ def _text_command(ctx: Context) -> tuple[str, str | None]:
         return "latest", None
     if lowered in _HELP:
         return "help", None
+    if text in _ERASE_ASK:
+        return "erase_ask", None
+    if text in _ERASE:
+        return "erase", None
     return "unknown", text
 
 
@@ -285,6 +295,8 @@ def _touch(delta: FanDelta, ctx: Context, *, message: bool = False, following: b
         delta.actions.append(Fan.last_message_at.set(ctx.now))
     if following is not None:
         delta.actions.append(Fan.following.set(following))
+    if following:
+        delta.actions.append(Fan.expires_at.remove())  # following (again): kept while he follows
     delta.actions.append(Fan.created_at.set(Fan.created_at | ctx.now))
 
 
@@ -351,7 +363,8 @@ def _on_scan(ctx: Context) -> Decision:
 def _on_unfollow(ctx: Context) -> Decision:
     decision, delta = Decision(), ctx.delta()
     subscriptions.add_suspend_all(decision.uow, delta, fan=ctx.fan, now=ctx.now)
-    delta.actions += [Fan.following.set(False), Fan.unfollowed_at.set(ctx.now)]
+    delta.actions += [Fan.following.set(False), Fan.unfollowed_at.set(ctx.now),
+                      Fan.expires_at.set(ctx.now + INACTIVE_KEPT)]
     delta.flush(decision.uow)
     bump(decision.uow, "account", ctx.appid, {"unfollows": 1}, ctx.now)
     return decision  # WeChat shows nothing to someone who just unfollowed
@@ -420,9 +433,28 @@ def _on_click(ctx: Context) -> Decision:
     return decision
 
 
+def _on_erase(ctx: Context) -> Decision:
+    """确认删除我的数据: erase now, before this callback's own commit.
+
+    The erasure is idempotent and bounded (≤ 30 active subscriptions in one
+    transaction, then TTL-bounded sweeps), so it runs inside the 5 s answer
+    rather than through a queue: a retry of this message, or a conflict that
+    makes ``handle`` decide again, erases again and finds nothing.  Nothing of
+    him is written afterwards: no interaction is recorded (that would create
+    his fan item again), and the de-duplication record keeps no reply.
+    """
+    result = personal_data.erase(ctx.appid, ctx.openid, ctx.now)
+    decision = Decision(remember_reply=False)
+    bump(decision.uow, "account", ctx.appid, {"messages": 1}, ctx.now)
+    decision.reply = render_text("erase_done", lost=result.lost_subscriptions)
+    return decision
+
+
 def _on_text(ctx: Context) -> Decision:
-    decision, delta = Decision(), ctx.delta()
     command, arg = _text_command(ctx)
+    if command == "erase":
+        return _on_erase(ctx)
+    decision, delta = Decision(), ctx.delta()
     code = normalise_screen_code(arg or "") if command in ("subscribe", "unsubscribe") else None
     if command == "subscribe":
         outcome = subscriptions.add_subscribe(
@@ -443,6 +475,8 @@ def _on_text(ctx: Context) -> Decision:
         decision.reply = _my_screens_reply(ctx)
     elif command == "latest":
         decision.reply = _latest_reply(ctx, decision.uow)
+    elif command == "erase_ask":
+        decision.reply = render_text("erase_ask", data_url=_fan_link(ctx, links.my_data(ctx.appid)))
     else:
         decision.reply = _help_reply(ctx, arg if command == "unknown" else None)
     _touch(delta, ctx, message=True)

@@ -199,7 +199,8 @@ def test_tap_targets_are_44px_and_text_at_least_14px(live_app, media_cdn, gw, ph
     pages = {"subscribe": links.subscription_centre(PLAIN_APPID), "mine": links.my_screens(PLAIN_APPID),
              "mirror": links.screen_mirror(PLAIN_APPID, "NJ001"),
              "content": links.push_link(PLAIN_APPID, "o-tap", "c_flu"),
-             "subscription-account": links.subscription_centre(SAFE_APPID)}
+             "subscription-account": links.subscription_centre(SAFE_APPID),
+             "mydata": links.my_data(PLAIN_APPID), "mydata-confirm": f"{links.my_data(PLAIN_APPID)}?confirm=1"}
     found = {}
     for name, url in pages.items():
         phone.goto(url)
@@ -227,3 +228,27 @@ def test_follow_prompt_shows_the_account_and_a_qr_code_to_long_press(live_app, m
     assert qr.evaluate("i => i.complete && i.naturalWidth > 0")
     fits_phone(phone)
     shoot(phone, "error-403-follow")
+
+
+def test_my_data_page_erases_after_confirmation_in_a_browser(live_app, media_cdn, gw, phone):
+    """我的数据 in a real browser, no JavaScript: the link from 我的大屏, the confirmation step, the erasure."""
+    gw.follow("o-mydata", scene="NJ001")
+    sign_in(phone, links.my_screens(PLAIN_APPID), "o-mydata")
+    phone.get_by_role("link", name="我的数据 ›").click()
+    phone.wait_for_load_state()
+    assert "我们保存的信息" in phone.content()
+    fits_phone(phone)
+    shoot(phone, "mydata")
+    phone.get_by_role("link", name="删除我的数据").click()
+    phone.wait_for_load_state()
+    fits_phone(phone)
+    shoot(phone, "mydata-confirm")
+    phone.get_by_role("button", name="确认删除").click()
+    phone.wait_for_load_state()
+    assert "您的数据已删除" in phone.content()
+    shoot(phone, "mydata-erased")
+    try:
+        Fan.get(PLAIN_APPID, "o-mydata")
+        raise AssertionError("the fan item should be gone")
+    except Fan.DoesNotExist:
+        pass

@@ -8,6 +8,7 @@ from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
 from chalicelib.services import accounts as service
+from chalicelib.services import resident_requests
 
 bp = Blueprint(__name__)
 TAG = "accounts"
@@ -49,3 +50,17 @@ def delete_account(call: Call, appid: str):
 def create_menu(call: Call, appid: str):
     account, menu = service.create_menu(call.principal, appid)
     return {"account": service.public(account), "menu": menu}
+
+
+@operation(bp, "POST", "/accounts/{appid}/residents/export",
+           summary="Export everything stored about one resident of the account (PIPL access request; audited)",
+           tag=TAG, body=s.ResidentRequest, response=s.ResidentExportOut)
+def export_resident(call: Call, appid: str):
+    return {"data": resident_requests.export(call.principal, appid, call.data["openid"], call.data.get("reason"))}
+
+
+@operation(bp, "POST", "/accounts/{appid}/residents/erasure",
+           summary="Erase one resident's data, counting his subscriptions as lost (PIPL request; audited)",
+           tag=TAG, body=s.ResidentRequest, response=s.ResidentErasureOut)
+def erase_resident(call: Call, appid: str):
+    return resident_requests.erase(call.principal, appid, call.data["openid"], call.data.get("reason"))

@@ -898,3 +898,25 @@ class WechatPollOut(Out):
     user: UserOut | None = None
     session: SessionOut | None = None
     csrf_token: str | None = None
+
+
+# ---- residents' data (PIPL) ----------------------------------------------------------------------------------
+
+OpenId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class ResidentRequest(In):
+    """One resident of the account, named in the body (not the path) so that access logs never hold his openid."""
+
+    openid: OpenId
+    reason: Text(200) | None = None
+
+
+class ResidentErasureOut(Out):
+    subject: str = Field(description="digest naming the erased resident in the audit log (never the openid)")
+    lost_subscriptions: int
+    removed: dict[str, int]
+
+
+class ResidentExportOut(Out):
+    data: dict[str, Any]

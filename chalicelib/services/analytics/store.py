@@ -116,8 +116,23 @@ def memberships(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[s
 
 def membership_write(scope: str, person: str, old: dict[str, Any] | None, screens: set[str],
                      since: str | None) -> dict[str, Any]:
-    """A conditional write of one person's membership in a scope (version check against what was read)."""
+    """A conditional write of one person's membership in a scope (version check against what was read).
+
+    A membership left without screens is deleted, not kept at zero: it names a
+    person (``appid#openid``) who no longer follows anything in the scope, and
+    an erased resident must leave no trace (PIPL, ``docs/data.md``).  A later
+    subscription creates it afresh; the version condition still guards races.
+    """
     version = int(old.get("v", 0)) if old else 0
+    key = {"scope": {"S": scope}, "person": {"S": person}}
+    if not screens:
+        if not old:
+            return {"ConditionCheck": {"TableName": FanScope.Meta.table_name, "Key": key,
+                                       "ConditionExpression": "attribute_not_exists(#v)",
+                                       "ExpressionAttributeNames": {"#v": "v"}}}
+        return {"Delete": {"TableName": FanScope.Meta.table_name, "Key": key, "ConditionExpression": "#v = :old",
+                           "ExpressionAttributeNames": {"#v": "v"},
+                           "ExpressionAttributeValues": {":old": {"N": str(version)}}}}
     values: dict[str, Any] = {":v": {"N": str(version + 1)}}
     sets = ["#v = :v", "n = :n"]
     values[":n"] = {"N": str(len(screens))}
