@@ -107,13 +107,28 @@ class UnitOfWork:
             raise ValueError(f"condition check on an item already written: {key}")
         self._ops[key] = _Op("check", probe, tag, condition=condition)
 
+    def _effective_ops(self) -> list[_Op]:
+        """The operations DynamoDB is sent: an update whose actions all merged away (e.g. a counter
+        that nets to zero) is no write -- DynamoDB refuses an Update without an UpdateExpression --
+        but its condition, if any, still guards the transaction as a condition check."""
+        ops = []
+        for op in self._ops.values():
+            if op.kind == "update" and not op.actions:
+                if op.condition is None:
+                    continue
+                op = _Op("check", op.model, op.tag, condition=op.condition)
+            ops.append(op)
+        return ops
+
     def commit(self) -> None:
         """One TransactWriteItems call; raises ``TransactionConflict`` on cancellation."""
         if not self._ops:
             return
         if len(self._ops) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"{len(self._ops)} items exceed DynamoDB's transaction limit")
-        ordered = sorted(self._ops.values(), key=lambda op: _ORDER[op.kind])
+        ordered = sorted(self._effective_ops(), key=lambda op: _ORDER[op.kind])
+        if not ordered:
+            return
         connection = _connection(ordered[0].model.Meta.region)
         try:
             with TransactWrite(connection=connection) as transaction:
