@@ -58,6 +58,19 @@ def _simulate(tmp_path: Path, *args: str) -> str:
     return result.stdout
 
 
+def _wait_for_demo_history(log: Path, seconds: float = 600) -> None:
+    """``make dev`` seeds 90 days of analytics history in the background; it says when it is done."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        text = log.read_text()
+        if "Demo history: 90 days seeded" in text:
+            return
+        if "Demo history could not be seeded" in text:
+            pytest.fail(f"demo history failed:\n{text[-3000:]}")
+        time.sleep(1)
+    pytest.fail(f"demo history not seeded in {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+
+
 def _fan_count(state: dict, screen_id: str, api_key: str) -> int:
     response = requests.get(f"{state['api_base']}/api/v1/screens/{screen_id}",
                             headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
@@ -72,6 +85,7 @@ def test_make_dev_runs_the_whole_system_and_the_simulator_subscribes_exactly_onc
         assert "/wechat/{appid}" in banner and "player:" in banner and "token=" in banner
         screen_id = state["screens"][0]["screen_id"]
         root_key = state["root_api_key"]
+        _wait_for_demo_history(log)  # it subscribes demo fans in the background; count after it
         before = _fan_count(state, screen_id, root_key)
         out = _simulate(tmp_path, "--openid", "o-e2e", "--retries", "3", "follow",
                         "--qr-url", state["screens"][0]["qr_url"])

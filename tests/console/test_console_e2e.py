@@ -150,10 +150,10 @@ def test_scan_to_sign_in_with_the_simulator(browser, system, shots):
     page.get_by_role("tab", name="微信扫码").click()
     qr = page.get_attribute("[data-test=scan-qr]", "data-qr", timeout=20000)
     page.screenshot(path=str(shots / "login-scan-1366.png"))
-    started = time.monotonic()
     _simulate(system, openid, qr)
-    page.wait_for_selector("[data-test=who]", state="attached", timeout=5000)
-    assert time.monotonic() - started < 5  # the page polls every second: signed in within about 2 s
+    # The page polls every second, so it signs in about a second after the scan; the bound here is
+    # generous because wall time on a shared machine is no measure (no timed assertions in tests).
+    page.wait_for_selector("[data-test=who]", state="attached", timeout=30000)
     assert "演示reviewer" in page.inner_text("[data-test=who]")
     context.close()
 
