@@ -250,3 +250,58 @@ def test_a_lost_network_shows_a_banner_and_recovers(browser, system):
     page.wait_for_selector("[data-test=screens-table] .el-table__row", timeout=30000)
     page.wait_for_selector(".offline-banner", state="detached", timeout=10000)
     context.close()
+
+
+_API_FETCH = """async ([method, path, body, revision]) => {
+    const s = await (await fetch('/api/v1/auth/session')).json();
+    const headers = {'X-CSRF-Token': s.csrf_token, 'Content-Type': 'application/json'};
+    if (revision !== null) headers['If-Match'] = `"${revision}"`;
+    const r = await fetch(path, {method, headers, body: body === null ? undefined : JSON.stringify(body)});
+    return {status: r.status, body: r.status === 204 ? null : await r.json()} }"""
+
+
+def _api(page, method: str, path: str, body=None, revision=None) -> dict:
+    """An admin API call with the page's own session (cookie + CSRF), as the console makes it."""
+    return page.evaluate(_API_FETCH, [method, path, body, revision])
+
+
+def test_an_account_s_cross_unit_policy_and_template_ids_are_saved_with_if_match(browser, system, shots):
+    context, page = login(browser, system, "admin")
+    appid = system["accounts"][0]["appid"]
+    original = _api(page, "GET", f"/api/v1/accounts/{appid}")["body"]
+    assert original["cross_unit"] == "unread"  # the default the console must show
+    page.goto(f"{system['cdn_base']}/console/#/settings/accounts")
+    row = page.locator(".el-table__row", has_text=appid)
+    row.wait_for()
+    assert "仅列为未读" in row.inner_text()
+    row.get_by_role("button", name="设置").click()
+    form = page.locator("[data-test=account-form]")
+    form.wait_for()
+    assert form.locator(".el-radio-button.is-active").inner_text().strip() == "仅列为未读"
+    form.locator(".el-radio-button", has_text="推送").click()
+    _wait_text(page, "[data-test=account-form]", "与本单位内容一样推送")
+    page.fill("input[data-test=subscribe-template-id]", "SUB_tpl_e2e_001")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "settings-account-edit-1366.png"))
+    page.click("[data-test=save-account]")
+    _wait_text(page, ".el-table__row", "SUB_tpl_e2e_001")
+    saved = _api(page, "GET", f"/api/v1/accounts/{appid}")["body"]
+    assert (saved["cross_unit"], saved["subscribe_template_id"]) == ("push", "SUB_tpl_e2e_001")
+    assert saved["template_id"] == original["template_id"] and saved["revision"] == original["revision"] + 1
+    assert "推送" in page.locator(".el-table__row", has_text=appid).inner_text()
+
+    # someone else saves meanwhile: the stale If-Match is refused and the console shows the latest version
+    row.get_by_role("button", name="设置").click()
+    form.wait_for()
+    other = _api(page, "PATCH", f"/api/v1/accounts/{appid}", {"cross_unit": "none"}, saved["revision"])
+    assert other["status"] == 200
+    form.locator(".el-radio-button", has_text="仅列为未读").click()
+    page.fill("input[data-test=subscribe-template-id]", "")
+    page.click("[data-test=save-account]")
+    _wait_text(page, "[data-test=account-stale]", "不显示")
+    page.screenshot(path=str(shots / "settings-account-stale-1366.png"))
+    page.click("[data-test=save-account]")  # the user's edits are still in the form: saving now wins
+    page.wait_for_selector("[data-test=account-form]", state="hidden")
+    final = _api(page, "GET", f"/api/v1/accounts/{appid}")["body"]
+    assert (final["cross_unit"], final["subscribe_template_id"]) == ("unread", None)
+    context.close()
