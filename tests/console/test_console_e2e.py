@@ -70,6 +70,15 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     editor.click(".el-message-box__btns .el-button--primary")
     _wait_text(editor, "[data-test=status]", "已发布")
     _wait_text(editor, "[data-test=delivery]", "起播放", timeout=40)
+    # the publish confirmation gives the forecast publish answered, the progress reads the job's real counters
+    forecast = editor.inner_text("[data-test=publish-forecast]")
+    assert re.search(r"已发布。将推送给约 \d+ 位居民：模板消息 \d+，客服消息 \d+，未读 \d+", forecast), forecast
+    shown = _api(editor, "GET", f"/api/v1/content/{content_id}")["body"]["push_status"]
+    totals = {k: sum(a["channels"][k] for a in shown["forecast"]["accounts"]) for k in ("template", "custom", "unread")}
+    assert f"模板消息 {totals['template']}，客服消息 {totals['custom']}，未读 {totals['unread']}" in forecast
+    _wait_text(editor, "[data-test=push-state]", "已完成", timeout=40)
+    counts = editor.inner_text("[data-test=push-counts]")
+    assert "计划" in counts and "已发" in counts and "送达" in counts and "阅读" in counts and "未读" in counts
     editor.screenshot(path=str(shots / "content-published-1366.png"))
     editor_ctx.close()
 
