@@ -93,6 +93,7 @@ ROUTES = [
     Route("PATCH", "/accounts/{appid}", "manage", lambda w, u: (f"{V}/accounts/{_account(w, u)}", {"name": "改"})),
     Route("DELETE", "/accounts/{appid}", "manage", lambda w, u: (f"{V}/accounts/{_account(w, u)}", None)),
     Route("POST", "/accounts/{appid}/menu", "manage", lambda w, u: (f"{V}/accounts/{w.appid[u]}/menu", None)),
+    Route("GET", "/accounts/{appid}/menu", "read", lambda w, u: (f"{V}/accounts/{w.appid[u]}/menu", None)),
     Route("POST", "/screens", "manage", lambda w, u: (f"{V}/screens", {
         "screen_id": fresh("NS"), "unit_id": w.unit[u], "name": "屏", "appid": w.appid[u]})),
     Route("GET", "/screens", "read", lambda w, u: (f"{V}/screens?unit_id={w.unit[u]}", None)),
