@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { forecastText, progressPercent, silentAccounts, skippedText, type Forecast, type ForecastAccount, type PushStatus } from '../src/lib/forecast'
 import { describeWindow, playsAt, validityError, windowError } from '../src/lib/windows'
 import { changedFields, rebuild, textDiff } from '../src/lib/diff'
+import { apiErrorPath, buttonErrors, fromApi, menuErrors, toBody, utf8Bytes, type Menu } from '../src/lib/menu'
 
 describe('forecast text', () => {
   // the shape publish returns in push_status.forecast (chalicelib/services/push_outcomes.py: forecast)
@@ -109,5 +110,42 @@ describe('times are China time', () => {
     const { when, clockTime } = await import('../src/lib/format')
     expect(when('2026-12-01T05:45:10Z')).toBe('2026-12-01 13:45')
     expect(clockTime('2026-12-01T05:45:10Z')).toBe('13:45:10')
+  })
+})
+
+describe('menu editor rules', () => {
+  const ok: Menu = { button: [
+    { type: 'click', name: '最新内容', key: 'LATEST' },
+    { name: '我的', sub_button: [{ type: 'click', name: '我的大屏', key: 'MY_SCREENS' }, { type: 'view', name: '官网', url: 'https://a.example.cn/' }] },
+  ] }
+  it('accepts the product menu and sends WeChat\'s shape', () => {
+    expect(menuErrors(ok)).toEqual({})
+    expect(toBody({ button: [{ type: 'view', name: ' 官网 ', url: ' https://a.cn ', key: 'LATEST' }] }))
+      .toEqual({ button: [{ type: 'view', name: '官网', url: 'https://a.cn' }] })
+  })
+  it('caps buttons, sub-buttons and name bytes as menu/create does', () => {
+    const four = { button: [0, 1, 2, 3].map((i) => ({ type: 'click' as const, name: `菜单${i}`, key: 'LATEST' as const })) }
+    expect(menuErrors(four).menu.button).toContain('最多 3')
+    const six: Menu = { button: [{ name: '多', sub_button: [0, 1, 2, 3, 4, 5].map(() => ({ type: 'click' as const, name: '子', key: 'LATEST' as const })) }] }
+    expect(menuErrors(six)['0'].sub_button).toContain('最多 5')
+    expect(utf8Bytes('一二三四五')).toBe(15)
+    expect(buttonErrors({ type: 'click', name: '一二三四五', key: 'LATEST' }, true)).toEqual({})
+    expect(buttonErrors({ type: 'click', name: '一二三四五六', key: 'LATEST' }, true).name).toContain('16 字节')
+    expect(buttonErrors({ type: 'click', name: '一二三四五六', key: 'LATEST' }, false)).toEqual({})
+  })
+  it('needs a known key for a click and an http(s) url for a view', () => {
+    expect(buttonErrors({ type: 'click', name: 'a', key: 'PRIZES' as never }, true).key).toBeTruthy()
+    expect(buttonErrors({ type: 'view', name: 'a', url: 'javascript:alert(1)' }, true).url).toBeTruthy()
+    expect(menuErrors({ button: [{ name: '空', sub_button: [] }] })['0'].sub_button).toBeTruthy()
+    expect(menuErrors({ button: [] }).menu.button).toBeTruthy()
+  })
+  it('reads the API menu back and maps its 400 field to the button', () => {
+    expect(fromApi({ button: [{ type: 'click', name: 'x', key: 'LATEST' }, { name: 'y', sub_button: [{ type: 'view', name: 'z', url: 'https://e.cn' }] }] })).toEqual(
+      { button: [{ type: 'click', name: 'x', key: 'LATEST' }, { name: 'y', sub_button: [{ type: 'view', name: 'z', url: 'https://e.cn' }] }] })
+    expect(apiErrorPath('button.1.sub_button.0.url')).toEqual({ path: '1.0', field: 'url' })
+    expect(apiErrorPath('button.0.name')).toEqual({ path: '0', field: 'name' })
+    expect(apiErrorPath('button.2.sub_button')).toEqual({ path: '2', field: 'sub_button' })
+    expect(apiErrorPath('button')).toEqual({ path: 'menu', field: 'button' })
+    expect(apiErrorPath('template_id')).toBeNull()
   })
 })

@@ -314,3 +314,45 @@ def test_an_account_s_cross_unit_policy_and_template_ids_are_saved_with_if_match
     final = _api(page, "GET", f"/api/v1/accounts/{appid}")["body"]
     assert (final["cross_unit"], final["subscribe_template_id"]) == ("unread", None)
     context.close()
+
+
+def test_the_menu_editor_publishes_a_custom_menu(browser, system, shots):
+    context, page = login(browser, system, "admin")
+    appid = system["accounts"][0]["appid"]
+    page.goto(f"{system['cdn_base']}/console/#/settings/accounts")
+    page.locator(".el-table__row", has_text=appid).get_by_role("button", name="菜单").click()
+    editor = page.locator("[data-test=menu-editor]")
+    _wait_text(page, "[data-test=menu-editor]", "当前为默认菜单")
+    tops = editor.locator("[data-test=menu-top]")
+    assert [t.inner_text().strip() for t in tops.all()] == ["订阅大屏", "最新内容", "≡ 我的"]
+    tops.nth(1).click()
+    page.fill("input[data-test=menu-name]", "最新科普")
+    tops.nth(2).click()
+    editor.locator("[data-test=menu-add-sub]").click()
+    page.fill("input[data-test=menu-name]", "科技馆官网")
+    editor.locator("[data-test=menu-kind] .el-radio-button", has_text="打开网页").click()
+    page.fill("input[data-test=menu-url]", "javascript:alert(1)")
+    _wait_text(page, "[data-test=menu-form]", "https://")  # the error under the field, before WeChat sees it
+    assert page.locator("[data-test=menu-publish]").is_disabled()
+    page.fill("input[data-test=menu-url]", "https://www.example.cn/museum")
+    tops.nth(1).click()
+    page.fill("input[data-test=menu-name]", "最新科普内容")  # 18 bytes: over WeChat's 16
+    _wait_text(page, "[data-test=menu-form]", "16 字节")
+    assert page.locator("[data-test=menu-publish]").is_disabled()
+    page.fill("input[data-test=menu-name]", "最新科普")
+    tops.nth(2).click()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "settings-menu-1366.png"))
+    page.click("[data-test=menu-publish]")
+    page.click(".el-message-box__btns .el-button--primary")
+    _wait_text(page, "[data-test=menu-editor]", "上次发布")
+    current = _api(page, "GET", f"/api/v1/accounts/{appid}/menu")["body"]
+    assert current["default"] is False
+    buttons = current["menu"]["button"]
+    assert buttons[1] == {"type": "click", "name": "最新科普", "key": "LATEST"}
+    assert buttons[2]["sub_button"][-1] == {"type": "view", "name": "科技馆官网", "url": "https://www.example.cn/museum"}
+    page.get_by_role("button", name="恢复默认菜单").click()  # leave the demo as it was
+    page.click(".el-message-box__btns .el-button--primary")
+    _wait_text(page, "[data-test=menu-editor]", "当前为默认菜单")
+    assert _api(page, "GET", f"/api/v1/accounts/{appid}/menu")["body"]["default"] is True
+    context.close()
