@@ -70,7 +70,7 @@ def main() -> None:
             home_calls(client, headers, admin["unit_id"])  # warm: caches a Lambda keeps between requests
             per_route: list[tuple[str, Counter]] = []
             with counter.measure() as everything:
-                for path, _body in _each(client, headers, admin["unit_id"], counter, per_route):
+                for _path, _body in _each(client, headers, admin["unit_id"], counter, per_route):
                     pass
     finally:
         counter.uninstall()
