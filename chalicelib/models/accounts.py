@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -57,6 +58,7 @@ class Account(Model):
     mp_verify_file = UnicodeAttribute(null=True)  # MP_verify_xxx.txt: WeChat's check of the OAuth domain
     mp_verify_content = UnicodeAttribute(null=True)
     menu_created_at = UTCDateTimeAttribute(null=True)
+    menu = JSONAttribute(null=True)  # the custom menu last published through the API (unset: the default menu)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

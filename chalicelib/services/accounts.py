@@ -136,9 +136,26 @@ def menu_for(appid: str) -> dict[str, Any]:
     ]}
 
 
-def create_menu(principal: Principal, appid: str) -> tuple[Account, dict[str, Any]]:
+def current_menu(principal: Principal, appid: str) -> dict[str, Any]:
+    """The menu last published through this API (kept on the account), or the default one the editor starts from."""
+    account = _visible(principal, appid)
+    stored = account.menu
+    return {"menu": stored or menu_for(appid), "default": not stored, "published_at": account.menu_created_at}
+
+
+def _without_nulls(button: dict[str, Any]) -> dict[str, Any]:
+    """WeChat's own shape: only the fields a button uses."""
+    out = {k: v for k, v in button.items() if v is not None and k != "sub_button"}
+    if button.get("sub_button") is not None:
+        out["sub_button"] = [_without_nulls(sub) for sub in button["sub_button"]]
+    return out
+
+
+def create_menu(principal: Principal, appid: str,
+                buttons: list[dict[str, Any]] | None = None) -> tuple[Account, dict[str, Any]]:
+    """Publish ``buttons`` (validated by the API's MenuIn) or the default menu, and keep what was published."""
     account = _visible(principal, appid, MANAGE)
-    menu = menu_for(appid)
+    menu = {"button": [_without_nulls(b) for b in buttons]} if buttons else menu_for(appid)
     try:
         client_for(appid).menu.create(menu)
     except WeChatClientException as exc:
@@ -146,7 +163,8 @@ def create_menu(principal: Principal, appid: str) -> tuple[Account, dict[str, An
     except Exception as exc:  # network, 5xx: the call can simply be repeated
         raise UpstreamError(f"WeChat API unavailable: {type(exc).__name__}", code="wechat_unavailable") from None
     uow = UnitOfWork()
-    uow.update(account, [Account.menu_created_at.set(now())], tag=OBJECT_TAG)
+    uow.update(account, [Account.menu_created_at.set(now()), Account.menu.set(menu if buttons else None)],
+               tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, "account.menu", account.unit_id, "account", appid, None, menu)
     commit(uow)
     account.refresh(consistent_read=True)

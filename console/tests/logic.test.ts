@@ -1,28 +1,48 @@
 import { describe, expect, it } from 'vitest'
-import { forecastText, silentAccounts } from '../src/lib/forecast'
+import { forecastText, progressPercent, silentAccounts, skippedText, type Forecast, type ForecastAccount, type PushStatus } from '../src/lib/forecast'
 import { describeWindow, playsAt, validityError, windowError } from '../src/lib/windows'
 import { changedFields, rebuild, textDiff } from '../src/lib/diff'
+import { apiErrorPath, buttonErrors, fromApi, menuErrors, toBody, utf8Bytes, type Menu } from '../src/lib/menu'
 
 describe('forecast text', () => {
-  const f = {
-    recipients: 1234, complete: true,
+  // the shape publish returns in push_status.forecast (chalicelib/services/push_outcomes.py: forecast)
+  const skipped = (o: Partial<Record<'not_following' | 'no_channel' | 'channel_stopped' | 'cross_unit_policy', number>> = {}) =>
+    ({ not_following: 0, no_channel: 0, channel_stopped: 0, cross_unit_policy: 0, ...o })
+  const account = (appid: string, o: Partial<ForecastAccount>): ForecastAccount => ({
+    appid, name: appid, account_type: 'service', reach: 'push', own_content: true, has_channel: true, recipients: 0,
+    channels: { template: 0, subscribe: 0, custom: 0, unread: 0 }, skipped: skipped(), estimated: 0, ...o })
+  const f: Forecast = {
+    recipients: 1240, complete: true, computed_at: '2026-12-01T05:45:10+00:00',
     accounts: [
-      { appid: 'wx1', recipients: 1000, has_channel: true, channels: { template: 800, subscribe: 0, custom: 150, unread: 50 } },
-      { appid: 'wx2', recipients: 234, has_channel: false, channels: { template: 0, subscribe: 0, custom: 0, unread: 34 } },
+      account('wx1', { recipients: 1000, channels: { template: 800, subscribe: 0, custom: 150, unread: 50 } }),
+      account('wx2', { account_type: 'subscription', reach: 'unread', own_content: false, has_channel: false, recipients: 240,
+        channels: { template: 0, subscribe: 0, custom: 0, unread: 234 }, skipped: skipped({ not_following: 6 }) }),
     ],
   }
-  it('sums channels across accounts in the wording staff expect', () => {
-    expect(forecastText(f)).toBe('将推送给约 1234 位居民：模板消息 800，客服消息 150，未读 84')
+  it('sums channels across accounts in the wording staff expect, N being the fans reached', () => {
+    expect(forecastText({ ...f, accounts: [f.accounts[0]] })).toBe('将推送给约 1000 位居民：模板消息 800，客服消息 150，未读 50')
+  })
+  it('adds the skipped fans with their reason after the channels', () => {
+    expect(forecastText(f)).toBe('将推送给约 1234 位居民：模板消息 800，客服消息 150，未读 284；另有 6 位不推送（已取消关注 6）')
   })
   it('names subscribe messages only when used', () => {
-    const g = { ...f, accounts: [{ ...f.accounts[0], channels: { template: 1, subscribe: 2, custom: 3, unread: 4 } }] }
-    expect(forecastText(g)).toBe('将推送给约 1234 位居民：模板消息 1，订阅通知 2，客服消息 3，未读 4')
+    const g = { ...f, accounts: [account('wx1', { channels: { template: 1, subscribe: 2, custom: 3, unread: 4 } })] }
+    expect(forecastText(g)).toBe('将推送给约 10 位居民：模板消息 1，订阅通知 2，客服消息 3，未读 4')
   })
   it('says so when there is no forecast', () => {
     expect(forecastText(null)).toBe('暂无推送预估')
   })
   it('lists accounts without a channel', () => {
     expect(silentAccounts(f).map((a) => a.appid)).toEqual(['wx2'])
+  })
+  it('counts progress as the server does: sent, unread, failed, stopped and skipped against planned', () => {
+    const status: PushStatus = { job_id: 'c1:2', state: 'sending', forecast: f, planned: 200, sent: { template: 50, subscribe: 0, custom: 10 },
+      sent_total: 60, unread: 20, unread_cross_unit: 5, delivered: 40, read: 3, failed: 5, stopped: 5, skipped: skipped({ no_channel: 10 }),
+      skipped_total: 10 }
+    expect(progressPercent(status)).toBe(50)
+    expect(progressPercent({ ...status, planned: 0, state: 'done' })).toBe(100)
+    expect(progressPercent(null)).toBe(0)
+    expect(skippedText(status.skipped)).toBe('；另有 10 位不推送（公众号无推送渠道 10）')
   })
 })
 
@@ -90,5 +110,42 @@ describe('times are China time', () => {
     const { when, clockTime } = await import('../src/lib/format')
     expect(when('2026-12-01T05:45:10Z')).toBe('2026-12-01 13:45')
     expect(clockTime('2026-12-01T05:45:10Z')).toBe('13:45:10')
+  })
+})
+
+describe('menu editor rules', () => {
+  const ok: Menu = { button: [
+    { type: 'click', name: '最新内容', key: 'LATEST' },
+    { name: '我的', sub_button: [{ type: 'click', name: '我的大屏', key: 'MY_SCREENS' }, { type: 'view', name: '官网', url: 'https://a.example.cn/' }] },
+  ] }
+  it('accepts the product menu and sends WeChat\'s shape', () => {
+    expect(menuErrors(ok)).toEqual({})
+    expect(toBody({ button: [{ type: 'view', name: ' 官网 ', url: ' https://a.cn ', key: 'LATEST' }] }))
+      .toEqual({ button: [{ type: 'view', name: '官网', url: 'https://a.cn' }] })
+  })
+  it('caps buttons, sub-buttons and name bytes as menu/create does', () => {
+    const four = { button: [0, 1, 2, 3].map((i) => ({ type: 'click' as const, name: `菜单${i}`, key: 'LATEST' as const })) }
+    expect(menuErrors(four).menu.button).toContain('最多 3')
+    const six: Menu = { button: [{ name: '多', sub_button: [0, 1, 2, 3, 4, 5].map(() => ({ type: 'click' as const, name: '子', key: 'LATEST' as const })) }] }
+    expect(menuErrors(six)['0'].sub_button).toContain('最多 5')
+    expect(utf8Bytes('一二三四五')).toBe(15)
+    expect(buttonErrors({ type: 'click', name: '一二三四五', key: 'LATEST' }, true)).toEqual({})
+    expect(buttonErrors({ type: 'click', name: '一二三四五六', key: 'LATEST' }, true).name).toContain('16 字节')
+    expect(buttonErrors({ type: 'click', name: '一二三四五六', key: 'LATEST' }, false)).toEqual({})
+  })
+  it('needs a known key for a click and an http(s) url for a view', () => {
+    expect(buttonErrors({ type: 'click', name: 'a', key: 'PRIZES' as never }, true).key).toBeTruthy()
+    expect(buttonErrors({ type: 'view', name: 'a', url: 'javascript:alert(1)' }, true).url).toBeTruthy()
+    expect(menuErrors({ button: [{ name: '空', sub_button: [] }] })['0'].sub_button).toBeTruthy()
+    expect(menuErrors({ button: [] }).menu.button).toBeTruthy()
+  })
+  it('reads the API menu back and maps its 400 field to the button', () => {
+    expect(fromApi({ button: [{ type: 'click', name: 'x', key: 'LATEST' }, { name: 'y', sub_button: [{ type: 'view', name: 'z', url: 'https://e.cn' }] }] })).toEqual(
+      { button: [{ type: 'click', name: 'x', key: 'LATEST' }, { name: 'y', sub_button: [{ type: 'view', name: 'z', url: 'https://e.cn' }] }] })
+    expect(apiErrorPath('button.1.sub_button.0.url')).toEqual({ path: '1.0', field: 'url' })
+    expect(apiErrorPath('button.0.name')).toEqual({ path: '0', field: 'name' })
+    expect(apiErrorPath('button.2.sub_button')).toEqual({ path: '2', field: 'sub_button' })
+    expect(apiErrorPath('button')).toEqual({ path: 'menu', field: 'button' })
+    expect(apiErrorPath('template_id')).toBeNull()
   })
 })

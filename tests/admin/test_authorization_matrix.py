@@ -102,6 +102,7 @@ ROUTES = [
     Route("PATCH", "/accounts/{appid}", "manage", lambda w, u: (f"{V}/accounts/{_account(w, u)}", {"name": "改"})),
     Route("DELETE", "/accounts/{appid}", "manage", lambda w, u: (f"{V}/accounts/{_account(w, u)}", None)),
     Route("POST", "/accounts/{appid}/menu", "manage", lambda w, u: (f"{V}/accounts/{w.appid[u]}/menu", None)),
+    Route("GET", "/accounts/{appid}/menu", "read", lambda w, u: (f"{V}/accounts/{w.appid[u]}/menu", None)),
     Route("POST", "/accounts/{appid}/residents/export", "manage", lambda w, u: (
         f"{V}/accounts/{w.appid[u]}/residents/export", {"openid": "o-matrix"})),
     Route("POST", "/accounts/{appid}/residents/erasure", "manage", lambda w, u: (

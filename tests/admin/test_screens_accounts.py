@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from chalicelib.models import Screen
 from tests.admin.conftest import drain
 
@@ -87,6 +89,47 @@ def test_menu_is_created_through_the_wechat_api(api, world, standin_server):
     failed = api.post(f"{V}/accounts/{world.appid['city']}/menu")
     assert failed.status_code == 502 and failed.data["error"]["code"] == "wechat_error"
     standin_server.clear_failures()
+
+
+CUSTOM_MENU = {"button": [
+    {"type": "click", "name": "最新科普", "key": "LATEST"},
+    {"name": "服务", "sub_button": [
+        {"type": "click", "name": "我的大屏", "key": "MY_SCREENS"},
+        {"type": "view", "name": "科技馆官网", "url": "https://www.example.cn/museum"},
+    ]},
+]}
+
+
+def test_a_custom_menu_is_published_as_sent_and_read_back(api, world, standin_server):
+    appid = world.appid["city"]
+    before = api.get(f"{V}/accounts/{appid}/menu")
+    assert before.status_code == 200 and before.data["default"] is True
+    assert before.data["menu"]["button"][0]["name"] == "订阅大屏"  # the editor starts from the default menu
+    r = api.post(f"{V}/accounts/{appid}/menu", CUSTOM_MENU)
+    assert r.status_code == 200, r.data
+    assert standin_server.menu(appid) == CUSTOM_MENU == r.data["menu"]
+    after = api.get(f"{V}/accounts/{appid}/menu").data
+    assert after["menu"] == CUSTOM_MENU and after["default"] is False and after["published_at"]
+    assert api.post(f"{V}/accounts/{appid}/menu").data["menu"]["button"][0]["name"] == "订阅大屏"  # back to default
+    assert api.get(f"{V}/accounts/{appid}/menu").data["default"] is True
+
+
+@pytest.mark.parametrize(("menu", "field"), [
+    ({"button": [{"type": "click", "name": f"按钮{i}", "key": "LATEST"} for i in range(4)]}, "button"),
+    ({"button": [{"name": "多", "sub_button": [{"type": "click", "name": f"子{i}", "key": "LATEST"}
+                                              for i in range(6)]}]}, "button.0.sub_button"),
+    ({"button": [{"type": "click", "name": "未知", "key": "PRIZES"}]}, "button.0.key"),
+    ({"button": [{"type": "view", "name": "链接", "url": "javascript:alert(1)"}]}, "button.0.url"),
+    ({"button": [{"type": "click", "name": "一二三四五六", "key": "LATEST"}]}, "button.0.name"),
+    ({"button": [{"type": "click", "name": "无键"}]}, "button.0"),
+    ({"button": [{"name": "空父"}]}, "button.0"),
+    ({"button": []}, "button"),
+])
+def test_a_menu_wechat_would_refuse_is_a_400_naming_the_field(api, world, standin_server, menu, field):
+    r = api.post(f"{V}/accounts/{world.appid['city']}/menu", menu)
+    assert r.status_code == 400, r.data
+    assert r.data["error"]["field"] == field, r.data
+    assert standin_server.menu(world.appid["city"]) is None  # nothing reached WeChat
 
 
 def test_screen_with_subscribers_cannot_be_deleted(api, world):

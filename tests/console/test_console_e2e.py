@@ -70,6 +70,15 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     editor.click(".el-message-box__btns .el-button--primary")
     _wait_text(editor, "[data-test=status]", "已发布")
     _wait_text(editor, "[data-test=delivery]", "起播放", timeout=40)
+    # the publish confirmation gives the forecast publish answered, the progress reads the job's real counters
+    forecast = editor.inner_text("[data-test=publish-forecast]")
+    assert re.search(r"已发布。将推送给约 \d+ 位居民：模板消息 \d+，客服消息 \d+，未读 \d+", forecast), forecast
+    shown = _api(editor, "GET", f"/api/v1/content/{content_id}")["body"]["push_status"]
+    totals = {k: sum(a["channels"][k] for a in shown["forecast"]["accounts"]) for k in ("template", "custom", "unread")}
+    assert f"模板消息 {totals['template']}，客服消息 {totals['custom']}，未读 {totals['unread']}" in forecast
+    _wait_text(editor, "[data-test=push-state]", "已完成", timeout=40)
+    counts = editor.inner_text("[data-test=push-counts]")
+    assert "计划" in counts and "已发" in counts and "送达" in counts and "阅读" in counts and "未读" in counts
     editor.screenshot(path=str(shots / "content-published-1366.png"))
     editor_ctx.close()
 
@@ -249,4 +258,101 @@ def test_a_lost_network_shows_a_banner_and_recovers(browser, system):
     context.set_offline(False)
     page.wait_for_selector("[data-test=screens-table] .el-table__row", timeout=30000)
     page.wait_for_selector(".offline-banner", state="detached", timeout=10000)
+    context.close()
+
+
+_API_FETCH = """async ([method, path, body, revision]) => {
+    const s = await (await fetch('/api/v1/auth/session')).json();
+    const headers = {'X-CSRF-Token': s.csrf_token, 'Content-Type': 'application/json'};
+    if (revision !== null) headers['If-Match'] = `"${revision}"`;
+    const r = await fetch(path, {method, headers, body: body === null ? undefined : JSON.stringify(body)});
+    return {status: r.status, body: r.status === 204 ? null : await r.json()} }"""
+
+
+def _api(page, method: str, path: str, body=None, revision=None) -> dict:
+    """An admin API call with the page's own session (cookie + CSRF), as the console makes it."""
+    return page.evaluate(_API_FETCH, [method, path, body, revision])
+
+
+def test_an_account_s_cross_unit_policy_and_template_ids_are_saved_with_if_match(browser, system, shots):
+    context, page = login(browser, system, "admin")
+    appid = system["accounts"][0]["appid"]
+    original = _api(page, "GET", f"/api/v1/accounts/{appid}")["body"]
+    assert original["cross_unit"] == "unread"  # the default the console must show
+    page.goto(f"{system['cdn_base']}/console/#/settings/accounts")
+    row = page.locator(".el-table__row", has_text=appid)
+    row.wait_for()
+    assert "仅列为未读" in row.inner_text()
+    row.get_by_role("button", name="设置").click()
+    form = page.locator("[data-test=account-form]")
+    form.wait_for()
+    assert form.locator(".el-radio-button.is-active").inner_text().strip() == "仅列为未读"
+    form.locator(".el-radio-button", has_text="推送").click()
+    _wait_text(page, "[data-test=account-form]", "与本单位内容一样推送")
+    page.fill("input[data-test=subscribe-template-id]", "SUB_tpl_e2e_001")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "settings-account-edit-1366.png"))
+    page.click("[data-test=save-account]")
+    _wait_text(page, ".el-table__row", "SUB_tpl_e2e_001")
+    saved = _api(page, "GET", f"/api/v1/accounts/{appid}")["body"]
+    assert (saved["cross_unit"], saved["subscribe_template_id"]) == ("push", "SUB_tpl_e2e_001")
+    assert saved["template_id"] == original["template_id"] and saved["revision"] == original["revision"] + 1
+    assert "推送" in page.locator(".el-table__row", has_text=appid).inner_text()
+
+    # someone else saves meanwhile: the stale If-Match is refused and the console shows the latest version
+    row.get_by_role("button", name="设置").click()
+    form.wait_for()
+    other = _api(page, "PATCH", f"/api/v1/accounts/{appid}", {"cross_unit": "none"}, saved["revision"])
+    assert other["status"] == 200
+    form.locator(".el-radio-button", has_text="仅列为未读").click()
+    page.fill("input[data-test=subscribe-template-id]", "")
+    page.click("[data-test=save-account]")
+    _wait_text(page, "[data-test=account-stale]", "不显示")
+    page.screenshot(path=str(shots / "settings-account-stale-1366.png"))
+    page.click("[data-test=save-account]")  # the user's edits are still in the form: saving now wins
+    page.wait_for_selector("[data-test=account-form]", state="hidden")
+    final = _api(page, "GET", f"/api/v1/accounts/{appid}")["body"]
+    assert (final["cross_unit"], final["subscribe_template_id"]) == ("unread", None)
+    context.close()
+
+
+def test_the_menu_editor_publishes_a_custom_menu(browser, system, shots):
+    context, page = login(browser, system, "admin")
+    appid = system["accounts"][0]["appid"]
+    page.goto(f"{system['cdn_base']}/console/#/settings/accounts")
+    page.locator(".el-table__row", has_text=appid).get_by_role("button", name="菜单").click()
+    editor = page.locator("[data-test=menu-editor]")
+    _wait_text(page, "[data-test=menu-editor]", "当前为默认菜单")
+    tops = editor.locator("[data-test=menu-top]")
+    assert [t.inner_text().strip() for t in tops.all()] == ["订阅大屏", "最新内容", "≡ 我的"]
+    tops.nth(1).click()
+    page.fill("input[data-test=menu-name]", "最新科普")
+    tops.nth(2).click()
+    editor.locator("[data-test=menu-add-sub]").click()
+    page.fill("input[data-test=menu-name]", "科技馆官网")
+    editor.locator("[data-test=menu-kind] .el-radio-button", has_text="打开网页").click()
+    page.fill("input[data-test=menu-url]", "javascript:alert(1)")
+    _wait_text(page, "[data-test=menu-form]", "https://")  # the error under the field, before WeChat sees it
+    assert page.locator("[data-test=menu-publish]").is_disabled()
+    page.fill("input[data-test=menu-url]", "https://www.example.cn/museum")
+    tops.nth(1).click()
+    page.fill("input[data-test=menu-name]", "最新科普内容")  # 18 bytes: over WeChat's 16
+    _wait_text(page, "[data-test=menu-form]", "16 字节")
+    assert page.locator("[data-test=menu-publish]").is_disabled()
+    page.fill("input[data-test=menu-name]", "最新科普")
+    tops.nth(2).click()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "settings-menu-1366.png"))
+    page.click("[data-test=menu-publish]")
+    page.click(".el-message-box__btns .el-button--primary")
+    _wait_text(page, "[data-test=menu-editor]", "上次发布")
+    current = _api(page, "GET", f"/api/v1/accounts/{appid}/menu")["body"]
+    assert current["default"] is False
+    buttons = current["menu"]["button"]
+    assert buttons[1] == {"type": "click", "name": "最新科普", "key": "LATEST"}
+    assert buttons[2]["sub_button"][-1] == {"type": "view", "name": "科技馆官网", "url": "https://www.example.cn/museum"}
+    page.get_by_role("button", name="恢复默认菜单").click()  # leave the demo as it was
+    page.click(".el-message-box__btns .el-button--primary")
+    _wait_text(page, "[data-test=menu-editor]", "当前为默认菜单")
+    assert _api(page, "GET", f"/api/v1/accounts/{appid}/menu")["body"]["default"] is True
     context.close()

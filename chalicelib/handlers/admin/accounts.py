@@ -45,10 +45,17 @@ def delete_account(call: Call, appid: str):
     return Reply(None, 204)
 
 
-@operation(bp, "POST", "/accounts/{appid}/menu", summary="Create the account's custom menu through the WeChat API",
-           tag=TAG, response=s.MenuOut)
+@operation(bp, "GET", "/accounts/{appid}/menu", summary="Read the account's custom menu as last published",
+           tag=TAG, response=s.MenuCurrent)
+def get_menu(call: Call, appid: str):
+    return service.current_menu(call.principal, appid)
+
+
+@operation(bp, "POST", "/accounts/{appid}/menu", summary="Publish the account's custom menu through the WeChat API "
+           "(the body's buttons, or the product's default menu without a body)", tag=TAG, body=s.MenuIn,
+           response=s.MenuOut)
 def create_menu(call: Call, appid: str):
-    account, menu = service.create_menu(call.principal, appid)
+    account, menu = service.create_menu(call.principal, appid, call.data.get("button") if call.data else None)
     return {"account": service.public(account), "menu": menu}
 
 
