@@ -24,6 +24,7 @@ Costs drive the shape.  A push to 100,000 fans must not write 100,000 items:
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -62,6 +63,11 @@ class PushJob(Model):
     batches = NumberAttribute(default=0)
     lease_owner = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(default=0)
+    # A planner run's batch boundaries, stored before its batches are enqueued: a re-run after a failure
+    # re-emits exactly these batches (fan keys in (previous end, end]) under the same ids.
+    run_seq = NumberAttribute(null=True)  # the run's first batch number
+    run_ends = ListAttribute(of=UnicodeAttribute, null=True)  # last fan key of each batch of the run
+    run_final = BooleanAttribute(null=True)  # the run reached the end of the audience
     sent_template = NumberAttribute(default=0)
     sent_notice = NumberAttribute(default=0)
     sent_custom = NumberAttribute(default=0)

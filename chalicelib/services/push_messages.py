@@ -15,7 +15,7 @@ from chalicelib.models.screens import SCREEN_CODE_RE
 
 JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:\d{1,9}$")
 MAX_SCREENS = 2000
-MAX_RECIPIENTS = 100
+MAX_RECIPIENTS = 200  # planned batches hold 98; a re-planned range may have grown by new subscribers
 
 Short = Annotated[str, StringConstraints(max_length=64)]
 Text = Annotated[str, StringConstraints(max_length=2000)]

@@ -268,7 +268,11 @@ def read_batch(requests: list[tuple[type, str, str | None]]) -> list[Any]:
 def _call(appid: str, channel: str, body: dict[str, Any]) -> tuple[str, int | None, str | None, bool]:
     """(result, errcode, msgid, ambiguous) of one WeChat call."""
     _rate.wait(appid)
-    api = _clients.acquire(appid)
+    try:
+        api = _clients.acquire(appid)  # a new client reads the account's secret (SSM): may be throttled
+    except Exception:
+        logger.warning("no WeChat client for this send; retried later", appid=appid)
+        return policy.TRANSIENT, None, None, False  # nothing was sent
     try:
         answer = api.post(PATHS[channel], data=body)
     except WeChatClientException as exc:
