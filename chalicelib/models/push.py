@@ -18,7 +18,7 @@ Costs drive the shape.  A push to 100,000 fans must not write 100,000 items:
   ``TEMPLATESENDJOBFINISH`` receipts.  Routes of one account's sends of one
   minute share an item (a string set of ``"<msgid>><job_id>"``, see
   ``route_key``), so a batch adds to one or two items and the gateway reads
-  three items per receipt inside its existing read.
+  seven items per receipt inside its existing read.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from chalicelib.models.base import region, table_name, utcnow
 
 PLANNING, PLANNED = "planning", "planned"
 MSG_ROUTE_BLOCK = 100
+RECEIPT_MINUTES = 3  # a receipt looks for its send this many minutes either side of its CreateTime (clock skew)
 
 JOB_COUNTERS = (
     "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed", "failed",
@@ -146,4 +147,4 @@ def route_key(minute: int) -> str:
 def route_keys_for_receipt(create_time: int) -> list[str]:
     """The route items a receipt created at ``create_time`` (epoch seconds) may be in."""
     minute = int(create_time) // 60
-    return [route_key(m) for m in (minute - 1, minute, minute + 1)]
+    return [route_key(m) for m in range(minute - RECEIPT_MINUTES, minute + RECEIPT_MINUTES + 1)]
