@@ -71,10 +71,14 @@ def _plain_map(value: Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in raw.items()}
 
 
+def _codes(exc: Exception) -> set[str]:
+    reasons = (exc.cancellation_reasons or []) if isinstance(exc, TransactWriteError) else []
+    return {r.code for r in reasons if r is not None and r.code not in (None, "None")}
+
+
 def _retryable(exc: Exception) -> bool:
     if isinstance(exc, TransactWriteError):
-        reasons = exc.cancellation_reasons or []
-        codes = {r.code for r in reasons if r is not None and r.code not in (None, "None")}
+        codes = _codes(exc)
         if codes and codes <= RETRYABLE | {"ConditionalCheckFailed"} and codes & RETRYABLE:
             return True
         return getattr(exc, "cause_response_code", None) in RETRYABLE
@@ -137,6 +141,8 @@ class BatchLedger:
                 if not _retryable(exc):
                     raise
                 metrics.count("PushCommitRetried")
+                if _codes(exc) & {"ConditionalCheckFailed"}:
+                    self.reload()  # the record moved on as well
                 self._sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter
                 delay = min(BACKOFF_MAX, delay * 2)
         raise LedgerWriteFailed(f"could not record batch {self.job_id}/{self.batch_id}")
