@@ -165,23 +165,25 @@ def _send_payload(job: PushJob, seq: int, batch: _Batch) -> dict[str, Any]:
     }
 
 
-def _collect(screen_ids: list[str], after: str, remaining_ms: Callable[[], int]) -> tuple[list[_Batch], bool]:
-    """A fresh run's batches from ``after`` on; ``True`` when the audience ended inside this run."""
-    batches: list[_Batch] = []
+def _collect(screen_ids: list[str], after: str, remaining_ms: Callable[[], int]) -> Iterator[_Batch | bool]:
+    """A fresh run's batches from ``after`` on, then ``True`` if the audience ended in this run, else ``False``."""
+    count = 0
     current: _Batch | None = None
     for key, appid, openid, screens in merged_fans(screen_ids, after):
         if current is not None and (current.appid != appid or len(current.recipients) >= current.size):
-            batches.append(current)
+            yield current
+            count += 1
             current = None
-            if len(batches) >= BATCHES_PER_RUN or remaining_ms() < MIN_REMAINING_MS:
-                return batches, False
+            if count >= BATCHES_PER_RUN or remaining_ms() < MIN_REMAINING_MS:
+                yield False
+                return
         if current is None:
             current = _Batch(appid, batch_size_for(appid))
         current.recipients.append((openid, screens))
         current.end = key
     if current is not None:
-        batches.append(current)
-    return batches, True
+        yield current
+    yield True
 
 
 def _replay(screen_ids: list[str], after: str, ends: list[str]) -> list[_Batch]:
@@ -246,19 +248,36 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
     settings = get_settings()
     screen_ids, cursor = list(job.screen_ids), job.cursor
     if job.run_seq is not None:
-        # A run stored its boundaries and did not finish: the same batches again, under the same ids.
+        # A run stored boundaries and did not finish: the same batches again, under the same ids.
         seq0, ends, finished = int(job.run_seq), list(job.run_ends or []), bool(job.run_final)
         batches = _replay(screen_ids, cursor, ends)
+        payloads = [_send_payload(job, seq0 + i, b) for i, b in enumerate(batches) if b.recipients]
+        for start in range(0, len(payloads), SQS_CHUNK):
+            send_json_batch(settings.send_queue_name, payloads[start:start + SQS_CHUNK])
     else:
         seq0 = int(job.next_seq)
-        batches, finished = _collect(screen_ids, cursor, remaining_ms)
+        batches, finished = [], False
+        stored = 0
+        collected = _collect(screen_ids, cursor, remaining_ms)
+        while True:
+            chunk, end_of_run, audience_ended = _next_chunk(collected)
+            batches += chunk
+            if chunk or end_of_run:
+                # Stored before they are enqueued, so a re-run cannot shift a batch's recipients under its id.
+                ends = [b.end for b in chunk]
+                actions = [PushJob.run_seq.set(seq0), PushJob.run_final.set(audience_ended and end_of_run)]
+                actions.append(PushJob.run_ends.set(PushJob.run_ends.append(ends)) if stored
+                               else PushJob.run_ends.set(ends))
+                job.update(actions=actions, condition=(PushJob.lease_owner == _owner) & (PushJob.next_seq == seq0))
+                stored += len(chunk)
+                payloads = [_send_payload(job, seq0 + len(batches) - len(chunk) + i, b) for i, b in enumerate(chunk)]
+                if payloads:
+                    send_json_batch(settings.send_queue_name, payloads)
+            if end_of_run:
+                finished = audience_ended
+                break
         ends = [b.end for b in batches]
-        # Stored before anything is enqueued, so a re-run cannot shift a batch's recipients under its id.
-        job.update(actions=[PushJob.run_seq.set(seq0), PushJob.run_ends.set(ends), PushJob.run_final.set(finished)],
-                   condition=(PushJob.lease_owner == _owner) & (PushJob.next_seq == seq0))
-    payloads = [_send_payload(job, seq0 + i, b) for i, b in enumerate(batches) if b.recipients]
-    for start in range(0, len(payloads), SQS_CHUNK):
-        send_json_batch(settings.send_queue_name, payloads[start:start + SQS_CHUNK])
+        payloads = [b for b in batches if b.recipients]
     planned = sum(len(b.recipients) for b in batches)
     actions = [
         PushJob.cursor.set(ends[-1] if ends else cursor), PushJob.next_seq.set(seq0 + len(batches)),
@@ -275,3 +294,15 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
         return PlanResult("planned", planned, len(payloads))
     send_json(settings.push_queue_name, {"type": "plan", "job_id": job.job_id})
     return PlanResult("continued", planned, len(payloads))
+
+
+def _next_chunk(collected: Iterator[_Batch | bool]) -> tuple[list[_Batch], bool, bool]:
+    """Up to ``SQS_CHUNK`` batches; (batches, the run ends here, the audience ended)."""
+    chunk: list[_Batch] = []
+    for item in collected:
+        if isinstance(item, bool):
+            return chunk, True, item
+        chunk.append(item)
+        if len(chunk) >= SQS_CHUNK:
+            return chunk, False, False
+    return chunk, True, True

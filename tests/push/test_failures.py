@@ -200,3 +200,19 @@ def test_slow_wechat_with_the_lambda_deadline_loses_nothing_and_fills_no_dlq(pus
     assert faults.killed == 0  # every invocation stopped starting waves in time and recorded them
     assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
     assert _dlq_empty(push)
+
+
+def test_a_planner_run_that_fails_releases_its_lease(push, fans):
+    failed = []
+
+    def fail_first_enqueue(service, operation, params):
+        if operation == "SendMessageBatch" and not failed:
+            failed.append(True)
+            return ClientError({"Error": {"Code": "RequestThrottled", "Message": "slow down"}}, operation)
+        return None
+
+    faults.on_aws(fail_first_enqueue)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=30)  # the lease (90 s) must not hold the redelivery back
+    assert failed
+    assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
