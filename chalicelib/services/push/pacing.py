@@ -36,13 +36,17 @@ class SendWindow:
         self._cond = threading.Condition()
 
     def take(self, wanted: int, *, timeout: float | None = None) -> int:
-        """Block until at least one place is free, then take up to ``wanted``; 0 on timeout."""
+        """Block until ``wanted`` places (at most ``size``) are free and take them; 0 on timeout.
+
+        Whole waves, not scraps: a batch that took the two places another left
+        over would record every two sends (a write each) instead of every 20.
+        """
+        wanted = max(1, min(wanted, self.size))
         with self._cond:
-            if not self._cond.wait_for(lambda: self._free > 0, timeout=timeout):
+            if not self._cond.wait_for(lambda: self._free >= wanted, timeout=timeout):
                 return 0
-            got = min(wanted, self._free)
-            self._free -= got
-            return got
+            self._free -= wanted
+            return wanted
 
     def take_more(self, wanted: int) -> int:
         """Up to ``wanted`` more places without waiting."""
