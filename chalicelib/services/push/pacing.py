@@ -100,11 +100,11 @@ class AccountRate:
                 now = self._clock()
                 tokens, at = self._buckets.get(appid, (max(1.0, rate), now))
                 tokens = min(max(1.0, rate), tokens + (now - at) * rate)
-                if tokens >= 1:
-                    self._buckets[appid] = (tokens - 1, now)
+                if tokens >= 1 - 1e-9:  # float sums of (1 - t) + t may stop one ulp short of 1
+                    self._buckets[appid] = (max(0.0, tokens - 1), now)
                     return
                 self._buckets[appid] = (tokens, now)
-                pause = (1 - tokens) / rate
+                pause = max((1 - tokens) / rate, 0.001)
             self._sleep(pause)
 
     def reset(self) -> None:
