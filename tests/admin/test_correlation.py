@@ -19,10 +19,11 @@ from app import app
 from chalicelib.logs import logger
 from chalicelib.models import Account
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_planner, push_sender, tokens
+from chalicelib.services import push_sender, tokens
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.admin.test_content_workflow import V, make
+from tests.admin.world import if_match
 from tests.push.conftest import TEMPLATE_ID, seed_fans
 
 
@@ -47,7 +48,6 @@ def test_one_correlation_id_in_every_log_line_of_a_publish(api, world, standin_s
     tokens._installed = None
     tokens.install_shared_provider()
     push_sender.reset_caches()
-    push_planner._accounts.clear()
     monkeypatch.setattr(push_sender, "BACKOFF_BASE", 0)
     appid, screen = world.appid["city"], world.screen["city"]
     Account(appid).update(actions=[Account.template_id.set(TEMPLATE_ID)])
@@ -56,10 +56,11 @@ def test_one_correlation_id_in_every_log_line_of_a_publish(api, world, standin_s
     editor = api.as_(world.keys["editor"])
     item = make(editor, world)
     pump = SqsPump(app, specs=queue_specs(get_settings()), visibility_override=1, stage="test")
+    headers = if_match(editor, item["content_id"])  # publish requires it; read before the logs are captured
     captured_logs.truncate(0)
     captured_logs.seek(0)
 
-    published = editor.post(f"{V}/content/{item['content_id']}/publish")
+    published = editor.post(f"{V}/content/{item['content_id']}/publish", headers=headers)
     assert published.status_code == 200, published.data
     pump.drain(timeout=30)
 
