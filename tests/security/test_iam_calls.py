@@ -6,7 +6,8 @@ swallow -- the daily digest did exactly that every evening (its role lacked the
 ``access_tokens`` table it needs for WeChat's access token).  This runs a
 representative day: WeChat callbacks, admin API calls (content published, a
 menu created), a screen's heartbeat, the push planner and sender and the
-manifest builder draining their queues, and the evening digest.  Every call
+manifest builder draining their queues, the evening digest, the analytics
+stream consumers and the night's schedules.  Every call
 each function makes is recorded and checked against that function's policy.
 """
 
@@ -27,6 +28,7 @@ from chalicelib.services import push_sender, tokens
 from chalicelib.settings import get_settings
 from devstack.screens_local import enroll_screen
 from devstack.sqs_pump import SqsPump
+from devstack.stream_pump import StreamPump
 from tests import support
 from tests.admin.world import Api, build
 from tests.gateway.conftest import Gateway
@@ -112,6 +114,11 @@ def test_every_call_each_function_makes_is_allowed_by_its_role(day, demo, record
                                                       region=get_settings().region)
             result = app.handler_map["push_digest"](evening, None)
             assert result == {SAFE_APPID: "sent"}, result
+            # the day's stream records (stats, subscriptions, screens) reach the analytics consumers, built
+            # after wrap_handlers so the pump calls the recording handlers; then the night's schedules
+            assert StreamPump(app, stage="test").drain(timeout=60) > 0
+            for schedule in ("analytics_close_day", "analytics_wechat_datacube", "screen_health"):
+                app.handler_map[schedule](evening, None)
     finally:
         app.handler_map.update(originals)
 
