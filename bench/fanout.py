@@ -3,7 +3,8 @@
 N fans (default 100,000) of two service accounts subscribe to four screens,
 30 % of them to two screens (so de-duplication is exercised), and one
 publish targets all four.  The WeChat stand-in answers every call after
-20 ms, as a real API would over the network.  AWS is moto in server mode on
+20 ms, as a real API would over the network, with random (WeChat-shaped)
+msgids.  AWS is moto in server mode on
 loopback, and every AWS request (SQS, DynamoDB, S3, SSM) is counted at
 botocore, the pump's polling included: it is what Lambda's event source
 mapping would do and bill.
@@ -178,6 +179,8 @@ def main() -> None:
     parser.add_argument("--naive-n", type=int, default=1000, help="fans the naive sender is run on")
     parser.add_argument("--lambdas", type=int, default=2, help="concurrent sender invocations (pump threads)")
     parser.add_argument("--latency", type=float, default=0.02, help="stand-in latency per WeChat call, seconds")
+    parser.add_argument("--account-rate", type=float, default=2000,
+                        help="PUSH_ACCOUNT_RATE: sends/s per account, all senders (0 = unlimited)")
     parser.add_argument("--moto", choices=["process", "thread"], default="process",
                         help="moto server in its own process (default) or in a thread of this one")
     args = parser.parse_args()
@@ -185,6 +188,8 @@ def main() -> None:
     os.environ.setdefault("STAGE", "bench")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     os.environ.setdefault("PUBLIC_BASE_URL", "https://kepu.example.cn")
+    os.environ["PUSH_ACCOUNT_RATE"] = str(args.account_rate)
+    os.environ["PUSH_SENDER_CONCURRENCY"] = str(args.lambdas)
     from devstack.wechat_standin import WeChatStandIn
 
     standin = WeChatStandIn().start()
@@ -203,6 +208,7 @@ def main() -> None:
     fans = seed(args.n, standin)
     print(f"seeded in {time.perf_counter() - seeded:.0f}s\n")
     standin.set_latency(args.latency)
+    standin.use_random_msgids(seed=7)  # WeChat's real msgids: large and not consecutive
 
     counter = AwsRequestCounter()
     counter.install()

@@ -27,12 +27,13 @@ class LinkClaims:
     content_id: str
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(app_signing_key(), salt=_SALT)
+def _serializer(key: str | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key or app_signing_key(), salt=_SALT)
 
 
-def sign_link(appid: str, openid: str, content_id: str) -> str:
-    return _serializer().dumps([appid, openid, content_id])
+def sign_link(appid: str, openid: str, content_id: str, *, key: str | None = None) -> str:
+    """``key``: the signing key the caller already holds (the push sender loads it once per process)."""
+    return _serializer(key).dumps([appid, openid, content_id])
 
 
 def verify_link(token: str, *, max_age: int = PUSH_LINK_MAX_AGE) -> LinkClaims | None:

@@ -27,6 +27,7 @@ China regions
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -81,6 +82,145 @@ def serialise_dynamodb() -> None:
     DynamoHandler.call_action = call_action
 
 
+class TransactionCopies:
+    """What the emulator's transactions copied: items snapshotted, and whole tables (should stay 0)."""
+
+    def __init__(self) -> None:
+        self.transactions = 0
+        self.items = 0
+        self.tables = 0
+
+    def reset(self) -> None:
+        self.__init__()
+
+
+transaction_copies = TransactionCopies()
+_copy_scope = threading.local()
+
+
+class _TableCopyGuard:
+    """Stands in for the ``copy`` module inside moto's DynamoDB backend.
+
+    moto's ``transact_write_items`` starts with ``copy.deepcopy(table)`` of
+    every table it touches and restores those copies on a cancelled
+    transaction: each transaction costs time and memory proportional to the
+    *tables'* size (an emulator grew to 14 GB in a 5,000-fan push).  While one
+    of our shimmed transactions runs on this thread, a deep copy of a
+    ``Table`` returns the table itself (the "restore" becomes a no-op) and
+    the shim restores exactly the items the transaction names instead.
+    Every other ``deepcopy`` (items in ``update_item``) is the real one.
+    """
+
+    def __init__(self, real) -> None:
+        self._real = real
+
+    def deepcopy(self, value, memo=None):
+        from moto.dynamodb.models.table import Table
+
+        if isinstance(value, Table) and getattr(_copy_scope, "active", False):
+            return value
+        if isinstance(value, Table):
+            transaction_copies.tables += 1
+        return self._real.deepcopy(value, memo)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def _touched(backend, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]]:
+    """(table, hash value, range value) of every item a transaction may write."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    touched = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        if op_type == "ConditionCheck" or op.get("TableName") not in backend.tables:
+            continue
+        table = backend.tables[op["TableName"]]
+        key = op["Item"] if op_type == "Put" else op.get("Key", {})
+        if table.hash_key_attr not in key:
+            continue  # moto raises a validation error for it, before writing anything
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+        touched.append((table, hash_value, range_value))
+    return touched
+
+
+def _snapshot(touched: list[tuple[Any, Any, Any]]) -> list[tuple[Any, Any, Any, Any, int]]:
+    saved = []
+    for table, hash_value, range_value in touched:
+        bucket = table.items.get(hash_value)  # not get_item: the defaultdict would grow a bucket
+        current = (bucket or {}).get(range_value) if table.has_range_key else bucket
+        stream_length = len(table.stream_shard.items) if table.stream_shard is not None else 0
+        saved.append((table, hash_value, range_value, copy.deepcopy(current), stream_length))
+        transaction_copies.items += current is not None
+    return saved
+
+
+def _restore(saved: list[tuple[Any, Any, Any, Any, int]]) -> None:
+    for table, hash_value, range_value, item, stream_length in reversed(saved):
+        if table.has_range_key:
+            bucket = table.items.get(hash_value)
+            if item is not None:
+                table.items[hash_value][range_value] = item
+            elif bucket is not None:
+                bucket.pop(range_value, None)
+                if not bucket:
+                    del table.items[hash_value]
+        elif item is not None:
+            table.items[hash_value] = item
+        else:
+            table.items.pop(hash_value, None)
+        if table.stream_shard is not None:
+            del table.stream_shard.items[stream_length:]  # a cancelled transaction leaves no stream records
+
+
+def count_table_copies() -> None:
+    """Count moto's whole-table deep copies in ``transaction_copies.tables`` (idempotent)."""
+    from moto.dynamodb import models as dynamodb_models
+
+    if not isinstance(dynamodb_models.copy, _TableCopyGuard):
+        dynamodb_models.copy = _TableCopyGuard(copy)
+
+
+def bounded_transactions() -> None:
+    """Make the emulator's TransactWriteItems cost independent of table size.  Idempotent.
+
+    Why: see :class:`_TableCopyGuard`.  The shim snapshots only the items the
+    transaction names (Put/Update/Delete keys; ConditionChecks write
+    nothing), lets moto run the transaction with whole-table copies turned
+    into no-ops, and on any failure puts exactly those items back (and drops
+    stream records the cancelled writes emitted), as moto's own rollback
+    would have.  Requests must be serialised (:func:`serialise_dynamodb`),
+    which both make true.  ``transaction_copies`` counts what was copied.
+    Worth offering upstream: the same change fits moto's
+    ``transact_write_items`` in a few lines.
+    """
+    from moto.dynamodb import models as dynamodb_models
+
+    backend_cls = dynamodb_models.DynamoDBBackend
+    count_table_copies()
+    if getattr(backend_cls.transact_write_items, "_kepuscreen_bounded", False):
+        return
+    original = backend_cls.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        with _dynamodb_lock:
+            transaction_copies.transactions += 1
+            saved = _snapshot(_touched(self, transact_items))
+            _copy_scope.active = True
+            try:
+                return original(self, transact_items)
+            except BaseException:
+                _restore(saved)
+                raise
+            finally:
+                _copy_scope.active = False
+
+    transact_write_items._kepuscreen_bounded = True
+    backend_cls.transact_write_items = transact_write_items
+
+
 def start_moto(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> tuple[ThreadedMotoServer, str]:
     """Start moto's HTTP server in a daemon thread; returns it and its endpoint URL.
 
@@ -92,6 +232,9 @@ def start_moto(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) ->
     if quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     serialise_dynamodb()
+    if os.environ.get("KEPU_MOTO_WHOLE_TABLE_COPIES") != "1":  # only to measure moto's own behaviour
+        bounded_transactions()
+    count_table_copies()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=not quiet)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

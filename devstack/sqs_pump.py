@@ -23,9 +23,20 @@ generates; without it Lambda ignores ``batchItemFailures`` and deletes the
 whole batch.  The deployment template must add it; pass
 ``report_batch_item_failures=False`` to reproduce the unconfigured behaviour.
 
+Lambda's hard kill at the timeout is emulated with ``kill_at_timeout=True``:
+at the context's deadline every AWS request and HTTP call of that invocation
+(the handler's thread and every thread it started) raises
+:class:`LambdaKilled` instead of happening, so nothing the invocation does
+after its deadline reaches AWS or WeChat -- sends already on the wire are
+delivered, their answers are lost, exactly as when Lambda kills a process.
+:data:`faults` uses the same mechanism for failure injection: a rule can
+kill the invocation at a chosen request (a SIGKILL mid-run, an exit just
+before a commit) or make an AWS request fail (a transaction conflict, SSM
+throttling).  Without ``kill_at_timeout`` a slow handler runs to completion,
+then counts as failed.
+
 Not emulated: ``maximum_batching_window_in_seconds`` (batches are whatever
-one receive round returns), concurrency limits, and the Lambda hard kill at
-the timeout (a slow handler runs to completion, then counts as failed).
+one receive round returns) and concurrency limits.
 """
 
 from __future__ import annotations
@@ -36,7 +47,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +67,146 @@ _LAMBDA_ATTRIBUTES = (
     "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp",
     "SequenceNumber", "MessageGroupId", "MessageDeduplicationId", "AWSTraceHeader", "DeadLetterQueueSourceArn",
 )
+
+
+class LambdaKilled(BaseException):
+    """The emulated Lambda runtime stopped this invocation: the request it was about to make never happens.
+
+    A ``BaseException`` so that the handler's own ``except Exception`` cannot
+    swallow it (a killed process runs no more of its code).
+    """
+
+
+class _Invocation:
+    """The threads of one handler call: its own and the ones it starts."""
+
+    def __init__(self) -> None:
+        self.invoker = threading.current_thread()
+        self.before = set(threading.enumerate())
+        self.members: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        self.active = True
+        self.killed = False
+        self.kill_reason = ""
+
+    def owns(self, thread: threading.Thread) -> bool:
+        if thread is self.invoker:
+            return self.active
+        if thread in self.members:
+            return True
+        if self.active and thread not in self.before:
+            self.members.add(thread)
+            return True
+        return False
+
+    def kill(self, reason: str) -> None:
+        if not self.killed:
+            log.warning("sqs pump: invocation killed: %s", reason)
+        self.killed, self.kill_reason = True, self.kill_reason or reason
+
+
+Rule = Callable[[str, str, dict[str, Any]], Any]
+
+
+class Faults:
+    """Failure injection at the I/O boundary of emulated invocations (process-wide, installed once).
+
+    ``on_aws(rule)``: ``rule(service, operation, params)`` runs before each
+    AWS request made inside an invocation; it may return ``KILL`` (the
+    invocation dies there, the request is not made), an exception to raise
+    in place of the request, or ``None``.  ``on_http(rule)``: ``rule(method,
+    url, {})`` runs *after* each HTTP request of an invocation was sent (a
+    ``KILL`` then loses its answer, like a crash with the send in flight).
+    """
+
+    KILL = "kill"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._invocations: list[_Invocation] = []
+        self.aws_rules: list[Rule] = []
+        self.http_rules: list[Rule] = []
+        self.killed = 0
+        self._installed = False
+
+    def clear(self) -> None:
+        with self._lock:
+            self.aws_rules.clear()
+            self.http_rules.clear()
+            self._invocations = [i for i in self._invocations if i.active]
+            self.killed = 0
+
+    def on_aws(self, rule: Rule) -> None:
+        self.install()
+        self.aws_rules.append(rule)
+
+    def on_http(self, rule: Rule) -> None:
+        self.install()
+        self.http_rules.append(rule)
+
+    def begin(self) -> _Invocation:
+        self.install()
+        invocation = _Invocation()
+        with self._lock:
+            self._invocations = [i for i in self._invocations if i.active or i.killed][-50:]
+            self._invocations.append(invocation)
+        return invocation
+
+    def end(self, invocation: _Invocation) -> None:
+        invocation.active = False
+        if invocation.killed:
+            self.killed += 1
+
+    def _current(self) -> _Invocation | None:
+        thread = threading.current_thread()
+        with self._lock:
+            for invocation in reversed(self._invocations):
+                if invocation.owns(thread):
+                    return invocation
+        return None
+
+    def _guard(self, kind: str, service: str, operation: str, params: dict[str, Any], after: bool = False) -> Any:
+        invocation = self._current()
+        if invocation is None:
+            return None
+        if invocation.killed:
+            raise LambdaKilled(invocation.kill_reason)
+        for rule in list(self.aws_rules if kind == "aws" else self.http_rules):
+            verdict = rule(service, operation, params)
+            if verdict == self.KILL:
+                invocation.kill(f"{kind} {service} {operation}")
+                raise LambdaKilled(invocation.kill_reason)
+            if isinstance(verdict, BaseException) and not after:
+                raise verdict
+        return None
+
+    def install(self) -> None:
+        if self._installed:
+            return
+        import botocore.client
+        import requests
+
+        faults = self
+        original_api_call = botocore.client.BaseClient._make_api_call
+        original_send = requests.Session.send
+
+        def api_call(client, operation_name, api_params):
+            faults._guard("aws", client.meta.service_model.service_name, operation_name, api_params)
+            return original_api_call(client, operation_name, api_params)
+
+        def send(session, request, **kwargs):
+            invocation = faults._current()
+            if invocation is not None and invocation.killed:
+                raise LambdaKilled(invocation.kill_reason)
+            response = original_send(session, request, **kwargs)
+            faults._guard("http", request.method or "", request.url or "", {}, after=True)
+            return response
+
+        botocore.client.BaseClient._make_api_call = api_call
+        requests.Session.send = send
+        self._installed = True
+
+
+faults = Faults()
 
 
 class FakeLambdaContext:
@@ -176,7 +328,8 @@ class SqsPump:
 
     def __init__(self, app: Chalice, *, sqs_client: Any = None, wait_seconds: int = 1,
                  specs: Iterable[QueueSpec] = (), visibility_override: int | None = None,
-                 report_batch_item_failures: bool = True, stage: str = "dev") -> None:
+                 report_batch_item_failures: bool = True, stage: str = "dev", kill_at_timeout: bool = False,
+                 timeouts: dict[str, int] | None = None) -> None:
         self.app = app
         self.sqs = sqs_client or boto3.client("sqs")
         self.region = self.sqs.meta.region_name
@@ -184,7 +337,8 @@ class SqsPump:
         self.visibility_override = visibility_override
         self.report_batch_item_failures = report_batch_item_failures
         self.stage = stage
-        timeouts = {spec.name: spec.consumer_timeout for spec in specs}
+        self.kill_at_timeout = kill_at_timeout
+        timeouts = {**{spec.name: spec.consumer_timeout for spec in specs}, **(timeouts or {})}
         self.consumers = [
             _Consumer(config, handler, _queue_name(config), timeouts.get(_queue_name(config), DEFAULT_TIMEOUT_SECONDS))
             for config, handler in sqs_consumers(app)
@@ -247,10 +401,26 @@ class SqsPump:
         context = FakeLambdaContext(name, consumer.timeout, self.region,
                                     partition=self.sqs.meta.partition)
         started = time.monotonic()
+        invocation = faults.begin()
+        timer = None
+        if self.kill_at_timeout:
+            timer = threading.Timer(consumer.timeout, invocation.kill, args=(f"{name} timed out",))
+            timer.daemon = True
+            timer.start()
         try:
             response = consumer.handler(event, context)
-        except Exception:
-            log.exception("sqs pump: handler %s raised; %d message(s) left for retry", name, len(ids))
+        except (Exception, LambdaKilled) as exc:
+            if isinstance(exc, LambdaKilled) or invocation.killed:
+                log.warning("sqs pump: handler %s was killed; %d message(s) left for retry", name, len(ids))
+            else:
+                log.exception("sqs pump: handler %s raised; %d message(s) left for retry", name, len(ids))
+            return None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            faults.end(invocation)
+        if invocation.killed:
+            log.warning("sqs pump: handler %s was killed; its answer is lost", name)
             return None
         elapsed = time.monotonic() - started
         if elapsed > consumer.timeout:

@@ -872,6 +872,21 @@ class WeChatStandIn:
                 )
             )
 
+    def use_random_msgids(self, seed: int = 0) -> None:
+        """Answer sends with WeChat's real msgid shape: large, unique, not consecutive."""
+        rng = random.Random(seed)
+
+        def msgids():
+            seen: set[int] = set()
+            while True:
+                value = rng.randrange(10**18, 9 * 10**18)
+                if value not in seen:
+                    seen.add(value)
+                    yield value
+
+        with self._lock:
+            self._state.msgids = msgids()
+
     def clear_failures(self) -> None:
         with self._lock:
             self._state.failures.clear()

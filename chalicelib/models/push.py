@@ -14,16 +14,17 @@ Costs drive the shape.  A push to 100,000 fans must not write 100,000 items:
   a pause until the next China midnight after WeChat said 45009/45011, and the
   content ids the day's digest should list.  Tomorrow is a new item, so a
   pause lifts by itself.
-- ``PushMsgRoute``: maps template ``msgid`` → content for
-  ``TEMPLATESENDJOBFINISH`` receipts.  Routes of 100 consecutive msgids share
-  an item (a string set of ``"<msgid>><content_id>"``), so a batch adds to a
-  few items inside its one transaction and the gateway reads one item per
-  receipt inside its existing read.
+- ``PushMsgRoute``: maps template ``msgid`` → job for
+  ``TEMPLATESENDJOBFINISH`` receipts.  Routes of one account's sends of one
+  minute share an item (a string set of ``"<msgid>><job_id>"``, see
+  ``route_key``), so a batch adds to one or two items and the gateway reads
+  seven items per receipt inside its existing read.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -38,6 +39,7 @@ from chalicelib.models.base import region, table_name, utcnow
 
 PLANNING, PLANNED = "planning", "planned"
 MSG_ROUTE_BLOCK = 100
+RECEIPT_MINUTES = 3  # a receipt looks for its send this many minutes either side of its CreateTime (clock skew)
 
 JOB_COUNTERS = (
     "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed", "failed",
@@ -64,6 +66,11 @@ class PushJob(Model):
     batches = NumberAttribute(default=0)
     lease_owner = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(default=0)
+    # A planner run's batch boundaries, stored before its batches are enqueued: a re-run after a failure
+    # re-emits exactly these batches (fan keys in (previous end, end]) under the same ids.
+    run_seq = NumberAttribute(null=True)  # the run's first batch number
+    run_ends = ListAttribute(of=UnicodeAttribute, null=True)  # last fan key of each batch of the run
+    run_final = BooleanAttribute(null=True)  # the run reached the end of the audience
     sent_template = NumberAttribute(default=0)
     sent_notice = NumberAttribute(default=0)
     sent_custom = NumberAttribute(default=0)
@@ -96,6 +103,9 @@ class PushBatch(Model):
     pending = UnicodeSetAttribute(null=True)
     retry_attempt = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
+    counts = MapAttribute(null=True)  # what the batch owes the hot counters: "job.<name>", "stat.<name>", ...
+    flushed = MapAttribute(null=True)  # the part of ``counts`` already added to them
+    routes = UnicodeSetAttribute(null=True)  # "<minute>:<msgid>" receipt routes not yet written
     expires_at = TTLAttribute(null=True)
 
 
@@ -126,4 +136,23 @@ class PushMsgRoute(Model):
 
 
 def route_block(msg_id: str | int) -> str:
+    """The item of routes written before time-keyed routes (kept readable until their TTL)."""
     return f"{int(msg_id) // MSG_ROUTE_BLOCK:020d}"
+
+
+def route_key(minute: int) -> str:
+    """The route item of one account's template sends of one minute (epoch minutes).
+
+    WeChat's msgids are not consecutive, so grouping them by value put every
+    push in an item of its own; a receipt's ``CreateTime`` is seconds after
+    its send, so grouping by the minute of the send lets one item hold a
+    whole batch's routes and lets the receipt find them by reading its
+    minute and its neighbours.
+    """
+    return f"m{int(minute)}"
+
+
+def route_keys_for_receipt(create_time: int) -> list[str]:
+    """The route items a receipt created at ``create_time`` (epoch seconds) may be in."""
+    minute = int(create_time) // 60
+    return [route_key(m) for m in range(minute - RECEIPT_MINUTES, minute + RECEIPT_MINUTES + 1)]

@@ -15,7 +15,7 @@ from chalicelib.models.screens import SCREEN_CODE_RE
 
 JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:\d{1,9}$")
 MAX_SCREENS = 2000
-MAX_RECIPIENTS = 100
+MAX_RECIPIENTS = 200  # planned batches hold 98; a re-planned range may have grown by new subscribers
 
 Short = Annotated[str, StringConstraints(max_length=64)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
@@ -72,7 +72,7 @@ class Recipient(BaseModel):
 
 
 class SendMessage(BaseModel):
-    """One batch of ≤ 100 recipients of one account for one job (internal to the push pipeline)."""
+    """One batch of ≤ 200 recipients of one account for one job (internal to the push pipeline)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -89,6 +89,10 @@ class SendMessage(BaseModel):
     # account revision the planner read (the sender re-reads an older cached account)
     reach: Literal["push", "unread", "none"] = "push"
     account_revision: int = Field(default=0, ge=0)
+    # stamped by chalicelib.aws (observability.stamp); declared so that the sender's retry and deadline
+    # messages, rebuilt from this model, keep the publish's correlation id and its first enqueue time
+    correlation_id: Annotated[str, StringConstraints(max_length=128)] | None = None
+    enqueued_at: int | None = Field(default=None, ge=0)
 
     _job = field_validator("job_id")(_check_job_id)
 
@@ -99,4 +103,6 @@ class SendMessage(BaseModel):
         return {k: str(value.get(k) or "")[:300] for k in allowed}
 
     def wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        # unset tracing fields are left out, so the next hop's stamp fills them in
+        return self.model_dump(mode="json", exclude={k for k in ("correlation_id", "enqueued_at")
+                                                     if getattr(self, k) is None})

@@ -15,10 +15,15 @@ re-enqueues ``{"type": "plan"}`` for itself; the next one queries every
 screen with ``fan > cursor``.
 
 Idempotency: the job item (``job_id`` = ``content_id:revision``) is created
-once; a lease (conditional write) lets one planner work on a job at a time;
-batch ids are the job's sequence numbers, so a planner that dies after
-enqueueing but before saving the cursor re-emits the *same* batch ids and the
-sender's per-batch record skips recipients already done.
+once; a lease (conditional write) lets one planner work on a job at a time
+(a run that fails releases it; a delivery that finds it busy comes back when
+it ends).  Batch ids are the job's sequence numbers, and a run stores its
+batch boundaries (the last fan key of each batch) on the job *before* it
+enqueues them: a planner that dies after enqueueing but before saving the
+cursor is re-run with the same boundaries, so every batch id keeps its
+recipients even if fans subscribed meanwhile (they join the batch whose
+range they fall in), and the sender's per-batch record skips everyone done.
+The run's totals are added once, conditional on the stored run.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from chalicelib.models.push import PLANNED, PLANNING, PushJob
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.units import Unit
 from chalicelib.resources import CONSUMER_TIMEOUT_SECONDS
-from chalicelib.services.push_messages import PublishMessage
+from chalicelib.services.push_messages import MAX_RECIPIENTS, PublishMessage
 from chalicelib.services.push_outcomes import JobAccounts
 from chalicelib.settings import get_settings
 
@@ -70,6 +75,7 @@ class PlanResult:
 class _Batch:
     appid: str
     size: int
+    end: str = ""  # the last fan key: the batch's stored boundary
     recipients: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
@@ -164,6 +170,68 @@ def _content_unit(job: PushJob) -> str | None:
         return None
 
 
+def _collect(screen_ids: list[str], after: str, remaining_ms: Callable[[], int],
+             accounts: JobAccounts) -> Iterator[_Batch | bool]:
+    """A fresh run's batches from ``after`` on, then ``True`` if the audience ended in this run, else ``False``."""
+    count = 0
+    current: _Batch | None = None
+    for key, appid, openid, screens in merged_fans(screen_ids, after):
+        if current is not None and (current.appid != appid or len(current.recipients) >= current.size):
+            yield current
+            count += 1
+            current = None
+            if count >= BATCHES_PER_RUN or remaining_ms() < MIN_REMAINING_MS:
+                yield False
+                return
+        if current is None:
+            current = _Batch(appid, batch_size_for(accounts.get(appid)[0]))
+        current.recipients.append((openid, screens))
+        current.end = key
+    if current is not None:
+        yield current
+    yield True
+
+
+def _replay(screen_ids: list[str], after: str, ends: list[str]) -> list[_Batch]:
+    """A stored run's batches, by their boundaries: fans in (previous end, end], whoever subscribed since.
+
+    A fan who subscribed since, inside a batch's range and of its account,
+    joins that batch (its record skips everyone already done); one who falls
+    between two accounts' ranges is after the run's cursor of neither and is
+    not pushed (logged).
+    """
+    batches = [_Batch(end.split("#", 1)[0], 0, end=end) for end in ends]
+    i = 0
+    for key, appid, openid, screens in merged_fans(screen_ids, after):
+        while i < len(ends) and key > ends[i]:
+            i += 1
+        if i == len(ends):
+            break
+        if appid != batches[i].appid:
+            logger.warning("late subscriber between two accounts' batches not pushed", appid=appid)
+            continue
+        if len(batches[i].recipients) >= MAX_RECIPIENTS:
+            logger.error("re-planned batch full; late subscriber not pushed", appid=appid)
+            continue
+        batches[i].recipients.append((openid, screens))
+    return batches
+
+
+def _release_lease(job: PushJob) -> None:
+    """A run that failed lets the next delivery in at once instead of after ``LEASE_SECONDS``."""
+    try:
+        job.update(actions=[PushJob.lease_until.set(0)], condition=PushJob.lease_owner == _owner)
+    except Exception:  # the lease then simply runs out
+        logger.warning("could not release the planner lease", job_id=job.job_id)
+
+
+def _come_back_later(job: PushJob) -> None:
+    """Busy: another planner holds the lease.  If it died, this message must not be the job's last."""
+    wait = int(float(job.lease_until or 0) - time.time()) + 1
+    send_json(get_settings().push_queue_name, {"type": "plan", "job_id": job.job_id},
+              delay_seconds=min(900, max(1, wait)))
+
+
 def plan(body: dict[str, Any], remaining_ms: Callable[[], int] = lambda: 60_000) -> PlanResult:
     """Handle one push-queue message; see the module docstring."""
     message = PublishMessage.model_validate(body)
@@ -171,60 +239,78 @@ def plan(body: dict[str, Any], remaining_ms: Callable[[], int] = lambda: 60_000)
     if job.status == PLANNED:
         return PlanResult("done")
     if not _take_lease(job):
-        # Another planner holds the job; its own message stays in flight until it finishes or dies.
+        job = PushJob.get(job.job_id, consistent_read=True)
+        if job.status != PLANNED:
+            _come_back_later(job)
         return PlanResult("busy")
+    try:
+        return _run(job, remaining_ms)
+    except Exception:
+        _release_lease(job)
+        raise
 
+
+def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
     settings = get_settings()
-    seq, cursor, emitted, planned = int(job.next_seq), job.cursor, 0, 0
-    pending: list[dict[str, Any]] = []
-    current: _Batch | None = None
-    finished = True
+    screen_ids, cursor = list(job.screen_ids), job.cursor
     accounts = JobAccounts(_content_unit(job))  # read once per run: an account edit applies to the next job
-
-    def flush() -> None:
-        nonlocal current, seq, emitted, planned
-        if current and current.recipients:
-            pending.append(_send_payload(job, seq, current, accounts))
-            seq, emitted, planned = seq + 1, emitted + 1, planned + len(current.recipients)
-        current = None
-        if len(pending) >= SQS_CHUNK:
-            send_json_batch(settings.send_queue_name, pending)
-            pending.clear()
-
-    last_key = cursor
-    for key, appid, openid, screens in merged_fans(list(job.screen_ids), cursor):
-        if current is not None and current.appid != appid:
-            flush()
-            cursor = last_key
-            if emitted >= BATCHES_PER_RUN or remaining_ms() < MIN_REMAINING_MS:
-                finished = False
+    if job.run_seq is not None:
+        # A run stored boundaries and did not finish: the same batches again, under the same ids.
+        seq0, ends, finished = int(job.run_seq), list(job.run_ends or []), bool(job.run_final)
+        batches = _replay(screen_ids, cursor, ends)
+        payloads = [_send_payload(job, seq0 + i, b, accounts) for i, b in enumerate(batches) if b.recipients]
+        for start in range(0, len(payloads), SQS_CHUNK):
+            send_json_batch(settings.send_queue_name, payloads[start:start + SQS_CHUNK])
+    else:
+        seq0 = int(job.next_seq)
+        batches, finished = [], False
+        stored = 0
+        collected = _collect(screen_ids, cursor, remaining_ms, accounts)
+        while True:
+            chunk, end_of_run, audience_ended = _next_chunk(collected)
+            batches += chunk
+            if chunk or end_of_run:
+                # Stored before they are enqueued, so a re-run cannot shift a batch's recipients under its id.
+                ends = [b.end for b in chunk]
+                actions = [PushJob.run_seq.set(seq0), PushJob.run_final.set(audience_ended and end_of_run)]
+                actions.append(PushJob.run_ends.set(PushJob.run_ends.append(ends)) if stored
+                               else PushJob.run_ends.set(ends))
+                job.update(actions=actions, condition=(PushJob.lease_owner == _owner) & (PushJob.next_seq == seq0))
+                stored += len(chunk)
+                payloads = [_send_payload(job, seq0 + len(batches) - len(chunk) + i, b, accounts)
+                            for i, b in enumerate(chunk)]
+                if payloads:
+                    send_json_batch(settings.send_queue_name, payloads)
+            if end_of_run:
+                finished = audience_ended
                 break
-        if current is None:
-            current = _Batch(appid, batch_size_for(accounts.get(appid)[0]))
-        current.recipients.append((openid, screens))
-        last_key = key
-        if len(current.recipients) >= current.size:
-            flush()
-            cursor = last_key
-            if emitted >= BATCHES_PER_RUN or remaining_ms() < MIN_REMAINING_MS:
-                finished = False
-                break
-    if finished:
-        flush()
-        cursor = last_key
-    if pending:
-        send_json_batch(settings.send_queue_name, pending)
-
+        ends = [b.end for b in batches]
+        payloads = [b for b in batches if b.recipients]
+    planned = sum(len(b.recipients) for b in batches)
     actions = [
-        PushJob.cursor.set(cursor), PushJob.next_seq.set(seq), PushJob.planned.add(planned),
-        PushJob.batches.add(emitted), PushJob.lease_until.set(0), PushJob.updated_at.set(utcnow()),
+        PushJob.cursor.set(ends[-1] if ends else cursor), PushJob.next_seq.set(seq0 + len(batches)),
+        PushJob.planned.add(planned), PushJob.batches.add(len(payloads)), PushJob.lease_until.set(0),
+        PushJob.updated_at.set(utcnow()), PushJob.run_seq.remove(), PushJob.run_ends.remove(),
+        PushJob.run_final.remove(),
     ]
     if finished:
         actions.append(PushJob.status.set(PLANNED))
-    # Conditional on still holding the lease: a planner that overran its lease must not move the cursor back.
-    job.update(actions=actions, condition=PushJob.lease_owner == _owner)
-    logger.info("push planned", job_id=job.job_id, recipients=planned, batches=emitted, finished=finished)
+    # Once per run (run_seq), and only while holding the lease: counters never count a run twice.
+    job.update(actions=actions, condition=(PushJob.lease_owner == _owner) & (PushJob.run_seq == seq0))
+    logger.info("push planned", job_id=job.job_id, recipients=planned, batches=len(payloads), finished=finished)
     if finished:
-        return PlanResult("planned", planned, emitted)
+        return PlanResult("planned", planned, len(payloads))
     send_json(settings.push_queue_name, {"type": "plan", "job_id": job.job_id})
-    return PlanResult("continued", planned, emitted)
+    return PlanResult("continued", planned, len(payloads))
+
+
+def _next_chunk(collected: Iterator[_Batch | bool]) -> tuple[list[_Batch], bool, bool]:
+    """Up to ``SQS_CHUNK`` batches; (batches, the run ends here, the audience ended)."""
+    chunk: list[_Batch] = []
+    for item in collected:
+        if isinstance(item, bool):
+            return chunk, True, item
+        chunk.append(item)
+        if len(chunk) >= SQS_CHUNK:
+            return chunk, False, False
+    return chunk, True, True

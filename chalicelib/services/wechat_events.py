@@ -35,7 +35,7 @@ from chalicelib.models.accounts import Account
 from chalicelib.models.callbacks import CallbackRecord
 from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
-from chalicelib.models.push import PushJob, PushMsgRoute, route_block
+from chalicelib.models.push import PushJob, PushMsgRoute, route_block, route_keys_for_receipt
 from chalicelib.models.receipts import DeliveryReceipt
 from chalicelib.models.screens import normalise_screen_code
 from chalicelib.models.stats import bump
@@ -190,11 +190,11 @@ class ReceiptRoute(Route):
 
     def reads(self, ctx: Context) -> list[tuple]:
         reads = super().reads(ctx)
-        block = _receipt_block(ctx)
-        return [*reads, (PushMsgRoute, ctx.appid, block)] if block else reads
+        return [*reads, *((PushMsgRoute, ctx.appid, block) for block in _receipt_blocks(ctx))]
 
     def name_reads(self, loaded: list) -> dict[str, Any]:
-        return {"fan": loaded[0], "msg_route": loaded[1] if len(loaded) > 1 else None}
+        routes = [item for item in loaded[1:] if item is not None]
+        return {"fan": loaded[0], "msg_route": _merged_routes(routes) if routes else None}
 
 
 class LoginRoute(Route):
@@ -226,9 +226,22 @@ def _receipt_msg_id(ctx: Context) -> str:
     return str(raw.get("MsgID") or raw.get("MsgId") or "")[:32]
 
 
-def _receipt_block(ctx: Context) -> str | None:
+def _receipt_blocks(ctx: Context) -> list[str]:
+    """The route items that may hold this receipt's msgid: its send minute and neighbours, and the old block."""
     msg_id = _receipt_msg_id(ctx)
-    return route_block(msg_id) if msg_id.isdigit() else None
+    if not msg_id.isdigit():
+        return []
+    try:
+        created = int(str(ctx.inbound.raw.get("CreateTime") or "")[:12])
+    except ValueError:
+        created = int(ctx.now.timestamp())
+    return [route_block(msg_id), *route_keys_for_receipt(created)]
+
+
+def _merged_routes(items: list[PushMsgRoute]) -> PushMsgRoute:
+    merged = PushMsgRoute(items[0].appid, items[0].block)
+    merged.routes = set().union(*((item.routes or set()) for item in items))
+    return merged
 
 
 def _route(inbound: InboundMessage) -> Route | None:

@@ -1,0 +1,252 @@
+"""The batch record as a ledger: durable progress per wave, and counts flushed to the hot counters once.
+
+Two kinds of write, and why they are apart:
+
+* **Progress** (``PushBatch`` only, plus the wave's own fans): ``done``,
+  ``pending``, and ``counts`` -- everything the batch owes the job, quota and
+  daily-stat counters, kept *in the batch record*, in the same conditional
+  write as the ``done`` set it counts.  It touches nothing another batch
+  touches, so concurrent senders cannot make it conflict.  Written after every
+  wave of sends (``pacing.SendWindow``), so a crash leaves at most one wave
+  unrecorded.
+* **Flush**: one transaction that moves ``counts - flushed`` into the hot
+  items (``PushJob`` totals, ``PushQuota``, ``DailyStat`` of content, account
+  and screens, the receipts' ``PushMsgRoute``) and sets ``flushed = counts``,
+  conditional on the record's ``version``: exactly once, however often it is
+  retried.  It may conflict with other senders' flushes (the items are hot);
+  it is then retried with back-off, and if it still cannot go through, the
+  progress is written alone and any later processing of the batch flushes
+  (counts wait, they are never lost or doubled).
+
+Version conflicts (two deliveries of one batch at once) re-read the record
+and count only the recipients the other writer had not recorded.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.logs import logger
+from chalicelib.models.fans import Fan
+from chalicelib.models.push import PushBatch, PushJob, PushMsgRoute, PushQuota, route_key
+from chalicelib.models.stats import bump
+from chalicelib.models.unit_of_work import MAX_TRANSACTION_ITEMS, TransactionConflict, UnitOfWork
+from chalicelib.services.push import metrics
+
+RECORD_TTL = timedelta(days=30)
+WRITE_ATTEMPTS = 8
+FLUSH_ATTEMPTS = 3  # conflicts on the hot items: after these, progress is written alone
+BACKOFF_START = 0.05
+BACKOFF_MAX = 2.0
+RETRYABLE = {"TransactionConflict", "ThrottlingError", "ThrottlingException", "RequestLimitExceeded",
+             "ProvisionedThroughputExceeded", "ProvisionedThroughputExceededException", "InternalServerError"}
+
+
+class LedgerWriteFailed(RuntimeError):
+    """The batch record could not be written after every retry (the message goes back to SQS)."""
+
+
+@dataclass
+class Entry:
+    """What recording one recipient adds: counts, fan writes, receipt routes."""
+
+    openid: str
+    counts: Counter[str] = field(default_factory=Counter)
+    fan_actions: list[Any] = field(default_factory=list)
+    routes: set[str] = field(default_factory=set)  # "<minute>:<msgid>"
+
+
+def _plain_map(value: Any) -> dict[str, int]:
+    if value is None:
+        return {}
+    raw = value.as_dict() if hasattr(value, "as_dict") else dict(value)
+    return {str(k): int(v) for k, v in raw.items()}
+
+
+def _codes(exc: Exception) -> set[str]:
+    reasons = (exc.cancellation_reasons or []) if isinstance(exc, TransactWriteError) else []
+    return {r.code for r in reasons if r is not None and r.code not in (None, "None")}
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, TransactWriteError):
+        codes = _codes(exc)
+        if codes and codes <= RETRYABLE | {"ConditionalCheckFailed"} and codes & RETRYABLE:
+            return True
+        return getattr(exc, "cause_response_code", None) in RETRYABLE
+    return getattr(exc, "cause_response_code", None) in RETRYABLE
+
+
+class BatchLedger:
+    """One batch's record, in memory and in DynamoDB; see the module docstring."""
+
+    def __init__(self, job_id: str, batch_id: str, appid: str, content_id: str, record: PushBatch | None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.job_id, self.batch_id, self.appid, self.content_id = job_id, batch_id, appid, content_id
+        self._sleep = sleep
+        self._load(record)
+
+    def _load(self, record: PushBatch | None) -> None:
+        self.exists = record is not None
+        self.version = int(record.version or 0) if record else 0
+        self.done: set[str] = set(record.done or ()) if record else set()
+        self.pending: set[str] = set(record.pending or ()) if record else set()
+        self.retry_attempt = int(record.retry_attempt or 0) if record else 0
+        self.counts: Counter[str] = Counter(_plain_map(record.counts if record else None))
+        self.flushed: Counter[str] = Counter(_plain_map(record.flushed if record else None))
+        self.routes: set[str] = set(record.routes or ()) if record else set()
+
+    def reload(self) -> None:
+        try:
+            self._load(PushBatch.get(self.job_id, self.batch_id, consistent_read=True))
+        except PushBatch.DoesNotExist:
+            self._load(None)
+
+    @property
+    def unflushed(self) -> bool:
+        return bool(self.routes) or any(self.counts[k] > self.flushed[k] for k in self.counts)
+
+    # ------------------------------------------------------------ writing
+
+    def write(self, entries: Iterable[Entry], now: datetime, *, flush: bool,
+              retry: tuple[set[str], int] | None = None) -> None:
+        """Record ``entries`` (recipients finished) and, with ``flush``, move the counts to the hot items.
+
+        ``retry`` = (openids handed to a retry message, its attempt): they
+        become ``pending`` for that attempt.  Raises ``LedgerWriteFailed``.
+        """
+        entries = list(entries)
+        delay = BACKOFF_START
+        for attempt in range(WRITE_ATTEMPTS):
+            flushing = flush and attempt < FLUSH_ATTEMPTS
+            try:
+                self._write_once(entries, now, flushing, retry)
+                if flush and not flushing:
+                    metrics.count("PushFlushDeferred")
+                return
+            except TransactionConflict as conflict:
+                if not conflict.failed_on("batch"):
+                    raise
+                logger.info("push batch recorded concurrently; merging", job_id=self.job_id, batch=self.batch_id)
+                self.reload()
+            except Exception as exc:  # conflicts on hot items, throttling: back off and try again
+                if not _retryable(exc):
+                    raise
+                metrics.count("PushCommitRetried")
+                if _codes(exc) & {"ConditionalCheckFailed"}:
+                    self.reload()  # the record moved on as well
+                self._sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter
+                delay = min(BACKOFF_MAX, delay * 2)
+        raise LedgerWriteFailed(f"could not record batch {self.job_id}/{self.batch_id}")
+
+    def _write_once(self, entries: list[Entry], now: datetime, flush: bool,
+                    retry: tuple[set[str], int] | None) -> None:
+        fresh = {}
+        for entry in entries:
+            if entry.openid not in self.done and entry.openid not in fresh:
+                fresh[entry.openid] = entry
+        counts = Counter(self.counts)
+        routes = set(self.routes)
+        for entry in fresh.values():
+            counts.update(entry.counts)
+            routes |= entry.routes
+        done = self.done | set(fresh)
+        pending = set(self.pending) - done
+        retry_attempt = self.retry_attempt
+        if retry is not None:
+            pending |= retry[0] - done
+            retry_attempt = max(retry_attempt, retry[1])
+
+        core = UnitOfWork()
+        fans = [(Fan(self.appid, e.openid), e.fan_actions) for e in fresh.values() if e.fan_actions]
+        flushed, routes_left = Counter(self.flushed), set(routes)
+        if flush:
+            flushed, routes_left = self._flush_into(core, counts, routes, now, room=MAX_TRANSACTION_ITEMS - 1)
+        if len(core) + 1 + len(fans) > MAX_TRANSACTION_ITEMS:
+            # Fan marks (set ADD, absolute SET) are safe to write twice: sent first, apart.
+            for start in range(0, len(fans), MAX_TRANSACTION_ITEMS):
+                chunk = UnitOfWork()
+                for model, actions in fans[start:start + MAX_TRANSACTION_ITEMS]:
+                    chunk.update(model, actions)
+                chunk.commit()
+            fans = []
+        for model, actions in fans:
+            core.update(model, actions)
+
+        actions = [PushBatch.appid.set(self.appid), PushBatch.version.add(1),
+                   PushBatch.expires_at.set(now + RECORD_TTL), PushBatch.retry_attempt.set(retry_attempt)]
+        actions.append(PushBatch.done.set(done) if done else PushBatch.done.remove())
+        actions.append(PushBatch.pending.set(pending) if pending else PushBatch.pending.remove())
+        actions.append(PushBatch.counts.set(dict(counts)) if counts else PushBatch.counts.remove())
+        actions.append(PushBatch.flushed.set(dict(flushed)) if flushed else PushBatch.flushed.remove())
+        actions.append(PushBatch.routes.set(routes_left) if routes_left else PushBatch.routes.remove())
+        condition = PushBatch.version.does_not_exist() if not self.exists else (PushBatch.version == self.version)
+        core.update(PushBatch(self.job_id, self.batch_id), actions, condition=condition, tag="batch")
+        core.commit()
+        self.exists, self.version = True, self.version + 1
+        self.done, self.pending, self.retry_attempt = done, pending, retry_attempt
+        self.counts, self.flushed, self.routes = counts, flushed, routes_left
+
+    def _flush_into(self, uow: UnitOfWork, counts: Counter[str], routes: set[str], now: datetime,
+                    room: int) -> tuple[Counter[str], set[str]]:
+        """Add ``counts - flushed`` to the hot items (as many items as ``room`` allows); returns the new state."""
+        flushed = Counter(self.flushed)
+        owed = {k: counts[k] - flushed[k] for k in counts if counts[k] > flushed[k]}
+        groups: list[tuple[list[str], Callable[[], None]]] = []
+        job = {k: n for k, n in owed.items() if k.startswith("job.")}
+        if job:
+            groups.append((list(job), lambda: uow.update(PushJob(self.job_id), [
+                getattr(PushJob, k[4:]).add(n) for k, n in job.items()])))
+        quota = {k: n for k, n in owed.items() if k.startswith("quota.")}
+        if quota:
+            def quota_write() -> None:
+                for day_key in sorted({k.split(".")[1] for k in quota}):
+                    acts: list[Any] = [PushQuota.expires_at.set(now + timedelta(days=3))]
+                    sent = quota.get(f"quota.{day_key}.template_sent", 0)
+                    if sent:
+                        acts.append(PushQuota.template_sent.add(sent))
+                    if quota.get(f"quota.{day_key}.digest"):
+                        acts.append(PushQuota.digest_content.add({self.content_id}))
+                    uow.update(PushQuota(self.appid, day_key), acts)
+            groups.append((list(quota), quota_write))
+        stats = {k[5:]: n for k, n in owed.items() if k.startswith("stat.")}
+        if stats:
+            def stat_write() -> None:
+                bump(uow, "content", self.content_id, stats, now)
+                bump(uow, "account", self.appid, stats, now)
+            groups.append(([f"stat.{k}" for k in stats], stat_write))
+        for key, n in owed.items():
+            if key.startswith("screen."):
+                groups.append(([key], lambda screen=key[7:], n=n: bump(uow, "screen", screen, {"pushes_sent": n},
+                                                                        now)))
+        by_minute: dict[str, set[str]] = {}
+        for entry in routes:
+            minute = entry.split(":", 1)[0]
+            by_minute.setdefault(minute, set()).add(entry)
+        routes_left = set(routes)
+        for minute, entries in sorted(by_minute.items()):
+            def route_write(minute: str = minute, entries: set[str] = entries) -> None:
+                values = {f"{e.split(':', 1)[1]}>{self.job_id}" for e in entries}
+                uow.update(PushMsgRoute(self.appid, route_key(int(minute))),
+                           [PushMsgRoute.routes.add(values), PushMsgRoute.expires_at.set(now + RECORD_TTL)])
+            groups.append(([f"route:{minute}"], route_write))
+        for keys, write in groups:
+            before = len(uow)
+            if before + (2 if keys and keys[0].startswith("stat.") else 1) > room:
+                break
+            write()
+            for key in keys:
+                if key.startswith("route:"):
+                    minute = key[6:]
+                    routes_left -= by_minute[minute]
+                else:
+                    flushed[key] = counts[key]
+        return flushed, routes_left

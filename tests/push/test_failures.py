@@ -1,0 +1,218 @@
+"""Failure injection through the SQS pump: the failures that are ordinary at scale (issue 12's table).
+
+Each test publishes to 300 fans of a service account (four batches), breaks
+something on the way, drains the queues and asserts from the WeChat
+stand-in's inboxes: nobody lost, and duplicates within the in-flight bound
+-- at most ``CONCURRENCY`` (20) sends of the failing invocation, never a
+batch or an invocation.  Job totals count every recipient exactly once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib.models import Subscription
+from chalicelib.models.push import PLANNED, PushJob
+from chalicelib.models.subscriptions import fan_key
+from chalicelib.resources import queue_specs
+from chalicelib.services import push_planner, push_sender
+from chalicelib.settings import get_settings
+from devstack.sqs_pump import SqsPump, faults
+from tests.push.conftest import TEMPLATE_PATH, seed_fans
+from tests.support import PLAIN_APPID
+
+BOUND = push_sender.CONCURRENCY
+FANS = [f"o-f{i:04d}" for i in range(0, 600, 2)]  # even numbers: odd ones are free for late subscribers
+
+
+@pytest.fixture
+def fans(push):
+    seed_fans(push.standin, PLAIN_APPID, ["NJ001"], FANS)
+    yield FANS
+    faults.clear()
+
+
+def deliveries(push, openids, content_id) -> dict[str, int]:
+    return {o: len(push.received(o, f"/content/{content_id}")) for o in openids}
+
+
+def assert_exactly_once_within_bound(push, job_id, openids, bound=BOUND):
+    content_id = job_id.split(":")[0]
+    got = deliveries(push, openids, content_id)
+    lost = [o for o, n in got.items() if n == 0]
+    duplicates = sum(n - 1 for n in got.values() if n > 1)
+    assert not lost, f"{len(lost)} fans got nothing"
+    assert duplicates <= bound, f"{duplicates} duplicates > bound {bound}"
+    job = PushJob.get(job_id, consistent_read=True)
+    assert job.status == PLANNED
+    assert job.sent_template == len(openids)  # each recipient counted once, resends included
+    assert job.planned == len(openids)
+    return duplicates
+
+
+def _template_calls(counter):
+    def rule(_method, url, _params):
+        if url and TEMPLATE_PATH in url:
+            return next(counter)
+        return None
+    return rule
+
+
+def _dlq_empty(push) -> bool:
+    sqs = push.pump.sqs
+    for spec in queue_specs(get_settings()):
+        url = sqs.get_queue_url(QueueName=spec.dlq_name)["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        if int(attrs["Attributes"]["ApproximateNumberOfMessages"]):
+            return False
+    return True
+
+
+def test_killed_mid_run_resends_at_most_the_sends_in_flight(push, fans):
+    sends = itertools.count(1)
+    killed = []
+
+    def kill_at_130th_send(method, url, params):
+        if url and TEMPLATE_PATH in url and next(sends) == 130 and not killed:
+            killed.append(True)
+            return faults.KILL  # the 130th send reached WeChat; its answer, and the rest, are lost
+        return None
+
+    faults.on_http(kill_at_130th_send)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=60)
+    assert killed and faults.killed == 1
+    duplicates = assert_exactly_once_within_bound(push, job_id, fans)
+    assert duplicates > 0  # the wave in flight really was re-sent: the bound is tight, not vacuous
+    assert _dlq_empty(push)
+
+
+def test_exit_just_before_a_commit_resends_at_most_one_wave(push, fans):
+    killed = []
+
+    def kill_before_first_flush(service, operation, params):
+        tables = {next(iter(op.values()))["TableName"] for op in params.get("TransactItems", [])}
+        if operation == "TransactWriteItems" and any(t.endswith("push_jobs") for t in tables) and not killed:
+            killed.append(True)
+            return faults.KILL
+        return None
+
+    faults.on_aws(kill_before_first_flush)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=60)
+    assert killed
+    assert_exactly_once_within_bound(push, job_id, fans)
+
+
+def test_transaction_conflicts_on_commit_are_retried_and_duplicate_nothing(push, fans):
+    calls, cancelled = itertools.count(), []
+
+    def conflict(service, operation, params):
+        if operation != "TransactWriteItems" or next(calls) % 2:
+            return None
+        cancelled.append(True)  # every other commit meets a concurrent transaction on one of its items
+        items = params.get("TransactItems", [])
+        return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                            "CancellationReasons": [{"Code": "TransactionConflict"} for _ in items]},
+                           "TransactWriteItems")
+
+    faults.on_aws(conflict)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=90)
+    assert len(cancelled) > 10
+    assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
+
+
+def test_ssm_throttling_mid_run_never_aborts_a_batch(push, fans):
+    import chalicelib.secrets as secrets_module
+
+    sends = itertools.count(1)
+    throttling = threading.Event()
+
+    def expire_the_cache_then_throttle(method, url, params):
+        if url and TEMPLATE_PATH in url and next(sends) == 50:
+            secrets_module._provider = None  # as when the 5-minute SSM cache runs out mid-push
+            throttling.set()
+
+    def throttle(service, operation, params):
+        if service == "ssm" and throttling.is_set():
+            return ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
+        return None
+
+    faults.on_http(expire_the_cache_then_throttle)
+    faults.on_aws(throttle)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=60)
+    assert throttling.is_set()
+    assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
+
+
+def test_replan_after_a_failed_run_keeps_batch_ids_when_fans_subscribe(push, fans, monkeypatch):
+    monkeypatch.setattr(push_planner, "LEASE_SECONDS", 2)
+    late = [f"o-f{i:04d}" for i in (1, 3, 101, 197, 199, 301, 401)]  # inside the planned batches' ranges
+    state = {"killed": False}
+
+    def subscribe_late_fans_and_kill_before_the_cursor_is_saved(service, operation, params):
+        if (operation == "UpdateItem" and params.get("TableName", "").endswith("push_jobs")
+                and "cursor" in str(params.get("ExpressionAttributeNames", {}).values()) and not state["killed"]):
+            state["killed"] = True
+            return faults.KILL
+        return None
+
+    original_send = push_sender.process
+
+    def subscribe_once_batches_went_out(body, **kw):
+        if state["killed"] and not state.get("subscribed"):
+            state["subscribed"] = True
+            with Subscription.batch_write() as batch:
+                for openid in late:
+                    batch.save(Subscription(fan_key(PLAIN_APPID, openid), "NJ001", appid=PLAIN_APPID,
+                                            openid=openid, active_screen_id="NJ001", source="qr"))
+            for openid in late:
+                push.standin.follow(PLAIN_APPID, openid)
+        return original_send(body, **kw)
+
+    monkeypatch.setattr(push_sender, "process", subscribe_once_batches_went_out)
+    faults.on_aws(subscribe_late_fans_and_kill_before_the_cursor_is_saved)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=60)
+    assert state["killed"] and state.get("subscribed")
+    content_id = job_id.split(":")[0]
+    got = deliveries(push, fans, content_id)
+    assert sum(n - 1 for n in got.values() if n > 1) == 0 and all(got.values())
+    assert all(n == 1 for n in deliveries(push, late, content_id).values())  # they joined their batch's range
+    job = PushJob.get(job_id, consistent_read=True)
+    assert job.status == PLANNED and job.batches == 4 and job.next_seq == 4
+    assert job.planned == len(fans) + len(late)  # the re-run counted once, never added to the failed run
+
+
+def test_slow_wechat_with_the_lambda_deadline_loses_nothing_and_fills_no_dlq(push, fans):
+    push.standin.set_latency(1.2, TEMPLATE_PATH)
+    pump = SqsPump(push.pump.app, specs=queue_specs(get_settings()), visibility_override=1, stage="test",
+                   kill_at_timeout=True, timeouts={get_settings().send_queue_name: 20})
+    job_id = push.publish(["NJ001"])
+    pump.drain(timeout=150)
+    push.standin.set_latency(0, TEMPLATE_PATH)
+    assert faults.killed == 0  # every invocation stopped starting waves in time and recorded them
+    assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
+    assert _dlq_empty(push)
+
+
+def test_a_planner_run_that_fails_releases_its_lease(push, fans):
+    failed = []
+
+    def fail_first_enqueue(service, operation, params):
+        if operation == "SendMessageBatch" and not failed:
+            failed.append(True)
+            return ClientError({"Error": {"Code": "RequestThrottled", "Message": "slow down"}}, operation)
+        return None
+
+    faults.on_aws(fail_first_enqueue)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=30)  # the lease (90 s) must not hold the redelivery back
+    assert failed
+    assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
