@@ -41,7 +41,7 @@ dev: $(STAMP) console
 test: $(STAMP) browser console
 	$(BIN)/ruff check .
 	cd console && npx vitest run
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile  # two workers, whole files each (module fixtures, test order)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from chalicelib.models.push import PushJob, PushMsgRoute, PushQuota
@@ -45,23 +44,6 @@ def test_receipts_with_real_msgids_share_route_items_and_are_attributed(push, ga
     for openid, msgid in zip(openids[:12], msgids[:12], strict=True):
         gateway.say(demo.plain, demo.plain.template_finished(openid, msgid))
     assert PushJob.get(job_id, consistent_read=True).receipts_success == 12
-
-
-def test_a_late_answer_is_retried_and_counted_as_a_possible_duplicate(push, monkeypatch, capsys):
-    seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-late1", "o-late2"])
-    monkeypatch.setattr("chalicelib.services.push.pacing.SEND_TIMEOUT", 1)
-    monkeypatch.setattr(push_sender, "SEND_TIMEOUT", 1)
-    push_sender.reset_caches()
-    push.standin.set_latency(1.5, TEMPLATE_PATH)  # WeChat sends, but answers after our timeout
-    body = {"type": "send", "job_id": "c_late:1", "batch_id": "b000000", "appid": PLAIN_APPID,
-            "content": {"content_id": "c_late", "title": "迟到的回答"},
-            "recipients": [{"openid": "o-late1"}, {"openid": "o-late2"}]}
-    assert push_sender.handle_records([("m1", json.dumps(body))]) == []
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert emitted and emitted[-1]["PushSendAmbiguous"] == [2.0] and emitted[-1]["PushSendRetried"] == [2.0]
-    push.standin.set_latency(0, TEMPLATE_PATH)
-    push.drain()  # the delayed retry: the fans get it again -- the documented price of never losing one
-    assert [len(push.received(o)) for o in ("o-late1", "o-late2")] == [2, 2]
 
 
 def test_the_send_window_bounds_unrecorded_sends_across_batches():
