@@ -118,7 +118,10 @@ def main() -> None:
     StreamPump(app, stage=settings.stage).run_forever(stop)
 
     info = demo.seed(standin)
-    threading.Thread(target=_seed_history, args=(standin, info), daemon=True, name="demo-history").start()
+    history_days = int(os.environ.get("KEPU_DEMO_HISTORY_DAYS", "90"))
+    if history_days > 0:
+        threading.Thread(target=_seed_history, args=(standin, info, history_days), daemon=True,
+                         name="demo-history").start()
     _write_state(info, api_base, standin.base_url, endpoint, settings.stage)
     _print_banner(info, api_base, cdn_base, standin.base_url, endpoint, console_built)
 
@@ -137,13 +140,14 @@ def main() -> None:
     print("Stopped.")
 
 
-def _seed_history(standin, info: dict) -> None:
-    """90 days of analytics history, in the background: the system is usable meanwhile, charts fill in."""
+def _seed_history(standin, info: dict, days: int) -> None:
+    """Analytics history (90 days unless ``KEPU_DEMO_HISTORY_DAYS`` says otherwise; 0 = none), in the
+    background: the system is usable meanwhile, charts fill in."""
     from devstack.demo_history import seed_history
 
     try:
-        counts = seed_history(standin, info)
-        print(f"Demo history: 90 days seeded for the analytics charts ({counts}).")
+        counts = seed_history(standin, info, days)
+        print(f"Demo history: {days} days seeded for the analytics charts ({counts}).")
     except Exception as exc:  # the demo's charts only; never stop the local system for it
         print(f"Demo history could not be seeded: {exc!r}")
 
@@ -197,7 +201,8 @@ def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aw
     print("  .venv/bin/python -m devstack.simulator text 帮助")
     print("\nA root unit and admin key of your own (another terminal, while this runs):")
     print("  .venv/bin/python -m tools.create_root_admin --unit-name 江苏省科协 --user-name 运维")
-    print("  Analytics: 90 days of demo history are being seeded in the background (docs/analytics.md).")
+    print("  Analytics: demo history is being seeded in the background (KEPU_DEMO_HISTORY_DAYS, default 90;"
+          " docs/analytics.md).")
     print(f"{line}\nCtrl-C stops everything.\n")
 
 
