@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.models import LoginTicket, WechatBinding
+from chalicelib.models.sessions import LoginTicket, WechatBinding  # the defining module: see infra.access
 from chalicelib.models.unit_of_work import UnitOfWork
 
 LOGIN_SCENE_PREFIX = "login_"
