@@ -101,7 +101,8 @@ ROUTES = [
     Route("GET", "/accounts/{appid}", "read", lambda w, u: (f"{V}/accounts/{w.appid[u]}", None)),
     Route("PATCH", "/accounts/{appid}", "manage", lambda w, u: (f"{V}/accounts/{_account(w, u)}", {"name": "改"})),
     Route("DELETE", "/accounts/{appid}", "manage", lambda w, u: (f"{V}/accounts/{_account(w, u)}", None)),
-    Route("POST", "/accounts/{appid}/menu", "manage", lambda w, u: (f"{V}/accounts/{w.appid[u]}/menu", None)),
+    Route("POST", "/accounts/{appid}/menu", "manage", lambda w, u: (f"{V}/accounts/{w.appid[u]}/menu", {
+        "button": [{"type": "click", "name": "我的大屏", "key": "MY_SCREENS"}]})),
     Route("GET", "/accounts/{appid}/menu", "read", lambda w, u: (f"{V}/accounts/{w.appid[u]}/menu", None)),
     Route("POST", "/accounts/{appid}/residents/export", "manage", lambda w, u: (
         f"{V}/accounts/{w.appid[u]}/residents/export", {"openid": "o-matrix"})),
