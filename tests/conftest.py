@@ -30,6 +30,20 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright driver per test process, shared by every browser test file.
+
+    A sync Playwright driver leaves its asyncio loop marked as running on the thread
+    while it is open, so a second ``sync_playwright()`` in the same process fails
+    ("Sync API inside the asyncio loop"). Under xdist one worker runs several
+    browser files in turn; each launches and closes its own browser on this driver.
+    """
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    with playwright_sync.sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
 def moto_endpoint():
     from devstack.aws_local import start_moto
 

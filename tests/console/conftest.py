@@ -42,15 +42,12 @@ def _cdn_port(banner: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
+def browser(playwright_driver):
     from devstack.browser import launch
 
-    with sync_playwright() as pw:
-        b = launch(pw)
-        yield b
-        b.close()
+    b = launch(playwright_driver)
+    yield b
+    b.close()
 
 
 @pytest.fixture

@@ -31,18 +31,15 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(playwright_driver):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (make browser)")
     fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout if shutil.which(
         "fc-list") else ""
     assert "CJK" in fonts, "no CJK font: install fonts-noto-cjk (make browser), or Chinese renders as boxes"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

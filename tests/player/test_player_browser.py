@@ -74,17 +74,16 @@ def _api(app, port=0):
     return server
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(playwright_driver):
     from devstack.browser import launch
 
-    with playwright_sync.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+    b = launch(playwright_driver)
+    yield b
+    b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def media_files(browser):
     from devstack.browser import make_png, make_webm
 
