@@ -121,6 +121,10 @@ ROUTES = [
     Route("POST", "/content", "edit", lambda w, u: (f"{V}/content", {
         "unit_id": w.unit[u], "kind": "notice", "title": "通知", "body": "内容", "targets": {"units": [w.unit[u]]}})),
     Route("GET", "/content", "read", lambda w, u: (f"{V}/content?unit_id={w.unit[u]}", None)),
+    Route("POST", "/content/forecast", "read", lambda w, u: (f"{V}/content/forecast", {
+        "unit_id": w.unit[u], "targets": {"units": [w.unit[u]]}})),
+    Route("POST", "/content/phone-preview", "read", lambda w, u: (f"{V}/content/phone-preview", {
+        "unit_id": w.unit[u], "kind": "notice", "title": "通知", "body": "内容", "targets": {"units": [w.unit[u]]}})),
     Route("GET", "/content/{content_id}", "read", lambda w, u: (f"{V}/content/{_content(w, u)}", None)),
     Route("PATCH", "/content/{content_id}", "edit", lambda w, u: (f"{V}/content/{_content(w, u)}", {"title": "新"})),
     Route("DELETE", "/content/{content_id}", "edit", lambda w, u: (f"{V}/content/{_content(w, u)}", None)),

@@ -787,6 +787,31 @@ class RejectIn(In):
     reason: Text(500, multiline=True)
 
 
+class ContentForecastIn(In):
+    unit_id: Id
+    targets: Targets
+
+
+class ContentForecastOut(Out):
+    screens: int = Field(description="screens the targets resolve to today, as publish would resolve them")
+    method: Literal["exact", "counters"] = Field(
+        description="exact: the publish forecast itself; counters: the screens' fan counters under each account's "
+                    "usual channel (beyond 2,000 followers; a fan following several targeted screens counts for each)")
+    no_push_channel: str | None = Field(description="why publishing with push on would be refused (422), or null")
+    forecast: PushForecastOut
+
+
+class PhonePreviewIn(_ContentFields):
+    unit_id: Id
+    kind: Literal[KINDS]
+
+
+class PhonePreviewOut(Out):
+    html: str = Field(description="the phone's content page for the draft, sanitised, with a CSP meta element; "
+                                  "show it in a sandboxed srcdoc frame")
+    content_security_policy: str
+
+
 class MediaUploadIn(In):
     model_config = ConfigDict(json_schema_extra=_size_limits)
 
