@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.models import Account, Content, Screen
+from chalicelib.models import Account, Content, Screen, Unit
 from chalicelib.models.content import DRAFT
 from chalicelib.pages import render_page
 from chalicelib.services import content_view, media, push_outcomes
@@ -57,12 +57,17 @@ def _csp() -> str:
             f"media-src https: {cdn}; form-action 'none'; base-uri 'none'")
 
 
-def _account_of(screens: set[str]) -> Account | None:
-    for screen in Screen.batch_get(sorted(screens)[:1]):
+def _account_for(unit: Unit, targets: dict[str, Any]) -> Account | None:
+    """Whose phone pages show the item: the first named screen's account, else the unit's or its nearest
+    superior's (one GetItem, or one index Query per level; no subtree is listed)."""
+    for screen in Screen.batch_get(sorted(targets.get("screens") or [])[:1]):
         try:
             return Account.get(screen.appid)
         except Account.DoesNotExist:
             return None
+    for unit_id in reversed([p for p in unit.path.split("/") if p]):
+        for account in Account.by_unit.query(unit_id, limit=1):
+            return account
     return None
 
 
@@ -80,7 +85,7 @@ def phone_page(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     item.link_url = data.get("link_url")
     item.media = [{"key": media.media_key(m["sha256"], m["type"]), "type": m["type"]}
                   for m in data.get("media") or [] if m.get("type") in media.TYPES]
-    account = _account_of(resolve_screens(item)) if any(targets.values()) else None
+    account = _account_for(unit, targets)
     policy = _csp()
     html = render_page(
         "content", appid=account.appid if account else "", account_name=account.name if account else "科普大屏",

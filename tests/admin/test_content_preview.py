@@ -89,6 +89,7 @@ def test_the_phone_preview_is_the_phone_page_sanitised_and_self_contained(api, w
     page = r.data["html"]
     assert "<h2>科学小实验</h2>" in page and "把醋倒进小苏打" in page  # the phone's own template and body
     assert "生活百科" in page and "文章" in page  # the template's category and kind labels
+    assert "<title>泡泡 &amp; 实验 · city号</title>" in page  # the targeted screen's account
     assert "<h1>泡泡 &amp; 实验</h1>" in page  # the title, escaped
     for bad in ("<script", "onclick", "onerror", "javascript:", "<iframe", "steal()"):
         assert bad not in page.split("</style>", 1)[1], bad
@@ -100,3 +101,4 @@ def test_the_phone_preview_is_the_phone_page_sanitised_and_self_contained(api, w
                                                 "body": "明天<停水>\n请储水"})
     assert r.status_code == 200, r.data
     assert "<p>明天&lt;停水&gt;</p>" in r.data["html"] and "<p>请储水</p>" in r.data["html"]
+    assert "· district号</title>" not in r.data["html"] and "· city号</title>" in r.data["html"]  # the unit's own
