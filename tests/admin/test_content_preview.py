@@ -102,3 +102,37 @@ def test_the_phone_preview_is_the_phone_page_sanitised_and_self_contained(api, w
     assert r.status_code == 200, r.data
     assert "<p>明天&lt;停水&gt;</p>" in r.data["html"] and "<p>请储水</p>" in r.data["html"]
     assert "· district号</title>" not in r.data["html"] and "· city号</title>" in r.data["html"]  # the unit's own
+
+
+FRAGMENTS = ["<script>alert(1)</script>", '<img src="https://cdn.example/a.png" onerror="x()">', "<p onclick=x()>",
+             '<a href="javascript:x()">a</a>', '<iframe src="https://e.example"></iframe>', "<style>*{}</style>",
+             '<form action="https://e.example"><input name=q></form>', "<svg onload=x()>", "<object data=x>",
+             '<a href="https://ok.example" target="_top">ok</a>', "<h2>", "</p>", "<", ">", "&", '"', "'",
+             "<scr<script>ipt>", "<!-- <script> -->", '<img src="data:text/html,<script>x()</script>">']
+
+
+def test_no_draft_body_puts_script_or_a_form_into_the_phone_preview(api, world):
+    """Any mix of hostile markup and text: the page after its own stylesheet has no script, handler or form."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.lists(st.sampled_from(FRAGMENTS) | st.text(alphabet="ab 科<>=\"'/:", max_size=12), max_size=12)
+    seen = []
+
+    @given(body=pieces.map("".join).filter(str.strip), kind=st.sampled_from(["article", "notice"]))
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def check(body, kind):
+        r = api.post(f"{V}/content/phone-preview", {"unit_id": world.unit["city"], "kind": kind, "title": "题",
+                                                    "body": body})
+        if r.status_code == 400:  # refused input (e.g. control characters) is fine; it is never rendered
+            return
+        assert r.status_code == 200, r.data
+        seen.append(kind)
+        page = r.data["html"].split("</style>", 1)[1].lower()
+        assert not re.search(r"<(script|iframe|form|object|svg|style|input)\b", page), body
+        assert not re.search(r"<[^>]*\son\w+\s*=", page), body  # no event handler in any tag
+        assert not re.search(r"(href|src)\s*=\s*[\"']?\s*(javascript|data:text)", page), body  # escaped text may say it
+
+    check()
+    assert len(seen) >= 20
