@@ -86,6 +86,8 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     editor.click("[data-test=publish]")
     _wait_text(editor, ".el-message-box__message", "将推送给约")  # the confirmation already gives the forecast
     assert before in editor.inner_text(".el-message-box__message")
+    editor.wait_for_timeout(600)  # the box fades in
+    editor.screenshot(path=str(shots / "content-publish-confirm-1366.png"))
     editor.click(".el-message-box__btns .el-button--primary")
     _wait_text(editor, "[data-test=status]", "已发布")
     _wait_text(editor, "[data-test=delivery]", "起播放", timeout=40)
