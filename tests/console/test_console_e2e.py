@@ -315,7 +315,7 @@ def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
     page.wait_for_function("() => /#\\/content\\/c_/.test(location.hash)", timeout=20000)
     content_id = page.url.rsplit("/", 1)[1]
     page.goto(f"{system['cdn_base']}/console/#/content/{content_id}/edit")
-    page.wait_for_function("() => document.querySelector('input[name=title]').value === '冲突测试原标题'")
+    page.wait_for_function("() => document.querySelector('input[name=title]')?.value === '冲突测试原标题'")
     status = page.evaluate("""async (id) => {  // someone else edits meanwhile (here: the same user, another tab)
         const s = await (await fetch('/api/v1/auth/session')).json();
         const c = await (await fetch(`/api/v1/content/${id}`)).json();
