@@ -220,3 +220,66 @@ def apply_screen_records(records: list[dict[str, Any]], token_base: str) -> int:
                 raise
             logger.info("home feed chunk already applied by an earlier delivery of this batch")
     return requests
+
+
+# ------------------------------------------------------------------ rebuild (first deploy, repairs)
+
+
+def rebuild(now: datetime | None = None) -> dict[str, int]:
+    """Rewrite every feed entry from the records (scans: an operator's tool, never on a request's path).
+
+    Presence counters are set, not added; entries the records no longer
+    justify are deleted.  ``python -m tools.rebuild_home_feed`` runs it.
+    """
+    from chalicelib.models.units import Unit
+
+    now = now or datetime.now(UTC)
+    paths = {u.unit_id: u.path for u in Unit.scan(attributes_to_get=["unit_id", "path"])}
+    wanted: dict[tuple[str, str], HomeEntry] = {}
+    presence: dict[str, Counter] = defaultdict(Counter)
+    for screen in Screen.scan():
+        state = screen.presence
+        path = paths.get(screen.unit_id)
+        if state not in PRESENCE_STATES or path is None:
+            continue
+        for scope in tree_scopes(path):
+            presence[scope][state] += 1
+            if state == LONG_OFFLINE:
+                wanted[(scope, f"lo#{screen.screen_id}")] = HomeEntry(
+                    scope, f"lo#{screen.screen_id}", ident=screen.screen_id, unit_id=screen.unit_id,
+                    name=screen.name, at=screen.last_seen)
+    for item in Content.scan():
+        path = paths.get(item.unit_id)
+        if path is None:
+            continue
+        for scope in tree_scopes(path):
+            if item.status == PENDING:
+                wanted[(scope, f"review#{item.content_id}")] = HomeEntry(
+                    scope, f"review#{item.content_id}", ident=item.content_id, unit_id=item.unit_id, name=item.title,
+                    at=item.updated_at)
+            if item.status in (PUBLISHED, WITHDRAWN) and item.published_at is not None \
+                    and item.published_at > now - timedelta(days=PUBLISH_ENTRY_DAYS):
+                entry = _publish_entry(scope, item, item.status)
+                wanted[(entry.scope, entry.key)] = entry
+    for account in Account.scan():
+        path = paths.get(account.unit_id)
+        if path is None or not lacks_channel(account):
+            continue
+        for scope in tree_scopes(path):
+            wanted[(scope, f"nochan#{account.appid}")] = HomeEntry(
+                scope, f"nochan#{account.appid}", ident=account.appid, unit_id=account.unit_id, name=account.name,
+                status=account.account_type)
+    for scope in paths.values():
+        for s in tree_scopes(scope):
+            presence.setdefault(s, Counter())
+    removed = 0
+    with HomeEntry.batch_write() as batch:
+        for existing in HomeEntry.scan(attributes_to_get=["scope", "key"]):
+            if existing.key != PRESENCE_KEY and (existing.scope, existing.key) not in wanted:
+                batch.delete(existing)
+                removed += 1
+        for entry in wanted.values():
+            batch.save(entry)
+        for scope, counts in presence.items():
+            batch.save(HomeEntry(scope, PRESENCE_KEY, **{s: counts[s] for s in PRESENCE_STATES}))
+    return {"entries": len(wanted), "removed": removed, "scopes": len(presence)}
