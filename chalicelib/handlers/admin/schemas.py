@@ -465,6 +465,11 @@ class QrOut(Out):
     ready: bool
 
 
+class NowPlayingOut(Out):
+    content_id: str
+    title: str | None
+
+
 class ScreenOut(Out):
     screen_id: str
     unit_id: str
@@ -484,6 +489,9 @@ class ScreenOut(Out):
     revision: int
     created_at: datetime | None
     updated_at: datetime | None
+    now_playing: NowPlayingOut | None = Field(
+        default=None, description="lists only: the item an online screen's last heartbeat reported playing")
+    plays_today: int | None = Field(default=None, description="lists only: plays counted today (China day)")
 
 
 class ScreenCreated(Out):
@@ -504,6 +512,7 @@ class ScreenList(Out):
 class ScreenListQuery(PageQuery):
     unit_id: Id | None = None
     tag: Annotated[str, StringConstraints(max_length=32)] | None = None
+    status: Literal["online", "offline", "never"] | None = None
 
 
 class StatsQuery(Query):
