@@ -1,14 +1,21 @@
 """What the console's home page costs in DynamoDB requests (issue 14: at most 10 for its API calls in all).
 
 In one process: moto, the WeChat stand-in and the demo world (``devstack.demo``),
-then the exact calls ``console/src/views/Home.vue`` makes for the demo's root
-admin — screens (every page), content waiting for review, the 5 latest
-published items and each one's read (for its push status), accounts, and this
-month's subtree series — through the Chalice app, counting every botocore
-request per route.  The shell's own session read (``GET /auth/session``) is
-counted apart: it is paid once per page load, not by the home page.
+plus ``--screens`` screens (default 1,000, reporting at different ages) and
+``--items`` content items (default 10,000, every status) written in bulk over
+the demo's subtree.  Then, for the demo's root admin, with the console's
+session cookie and with a bearer key, after a warm-up pass each:
 
-    .venv/bin/python -m bench.console_home
+* the old home page's calls — screens (every page), content waiting for
+  review, the 5 latest published items and each one's read (for its push
+  status), accounts, this month's subtree series;
+* the new one — ``GET /api/v1/units/{id}/summary``;
+
+counting every botocore request per route, and printing the ratio of the two
+in the same run.  The shell's own session read (``GET /auth/session``) is paid
+once per page load, not by the home page, and is left out of both.
+
+    .venv/bin/python -m bench.console_home [--screens 1000] [--items 10000]
 """
 
 from __future__ import annotations
