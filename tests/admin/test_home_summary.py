@@ -13,6 +13,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import app
 from bench.harness import AwsRequestCounter
@@ -159,3 +161,58 @@ def test_the_summary_stays_within_its_request_budget_whatever_the_subtree_holds(
         counts.append(AwsRequestCounter.total(used, "dynamodb"))
     assert counts[0] == counts[1], counts  # six times the screens and items: not one request more
     assert counts[1] <= BUDGET, counts
+
+
+_examples = iter(range(10_000))
+
+
+def _records_say(world, unit: str) -> dict[str, int]:
+    """Presence counted afresh from the screen records of the unit's subtree (what the counters must equal)."""
+    from chalicelib.models import Unit
+
+    path = Unit.get(world.unit[unit]).path
+    paths = {u.unit_id: u.path for u in Unit.scan()}
+    counts = {"online": 0, "offline": 0, "offline_over_1h": 0}
+    for screen in Screen.scan():
+        if paths.get(screen.unit_id, "").startswith(path) and screen.presence:
+            counts["offline_over_1h" if screen.presence == "long_offline" else screen.presence] += 1
+    counts["offline"] += counts["offline_over_1h"]
+    return counts
+
+
+OPS = ("beat", "quiet_10m", "quiet_2h", "move", "delete")
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 2)), min_size=1, max_size=7))
+def test_presence_counters_equal_the_records_after_any_history(api, world, pump, steps):
+    """Heartbeats, silences the schedule notices, moves between branches and deletions in any order."""
+    tag = f"H{next(_examples):03d}"
+    units = ["city", "district", "town"]
+    keys = {f"{tag}-{i}": _new_screen(world, units[i], f"{tag}-{i}") for i in range(3)}
+    where = {code: units[i] for i, code in enumerate(keys)}
+    for op, index in steps:
+        code = f"{tag}-{index}"
+        if code not in where:
+            continue
+        if op == "beat":
+            _beat(api, code, keys[code])
+        elif op.startswith("quiet"):
+            ago = timedelta(minutes=10) if op == "quiet_10m" else timedelta(hours=2)
+            Screen(code).update(actions=[Screen.last_seen.set(datetime.now(UTC) - ago)])
+            measure_screens()
+        elif op == "move":
+            target = "town" if where[code] != "town" else "district"
+            screens.update(world.root, code, {"unit_id": world.unit[target], "appid": world.appid[target]},
+                           screens.get(world.root, code).revision)
+            where[code] = target
+        elif op == "delete":
+            screens.delete(world.root, code, screens.get(world.root, code).revision)
+            del where[code]
+    pump.drain()
+    for unit in ("city", "town"):
+        shown = api.get(f"{V}/units/{world.unit[unit]}/summary").data
+        figures = {k: shown["screens"][k] for k in ("online", "offline", "offline_over_1h")}
+        assert figures == _records_say(world, unit), (unit, steps)
+        assert shown["alerts"]["offline_screens"]["count"] == figures["offline_over_1h"]
