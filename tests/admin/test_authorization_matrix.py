@@ -94,6 +94,7 @@ ROUTES = [
         f"{V}/units/{units.create(w.root, {'parent_id': w.unit[u], 'name': '临时'}).unit_id}", None)),
     Route("GET", "/units/{unit_id}/ranking", "read", lambda w, u: (f"{V}/units/{w.unit[u]}/ranking", None)),
     Route("GET", "/units/{unit_id}/audit", "read", lambda w, u: (f"{V}/units/{w.unit[u]}/audit", None)),
+    Route("GET", "/units/{unit_id}/summary", "read", lambda w, u: (f"{V}/units/{w.unit[u]}/summary", None)),
     Route("POST", "/accounts", "manage", lambda w, u: (f"{V}/accounts", {
         "appid": fresh("wxnew00000"), "unit_id": w.unit[u], "name": "号", "original_id": "gh_abcdef",
         "app_secret": SECRET, "token": TOKEN})),
