@@ -222,6 +222,52 @@ def apply_screen_records(records: list[dict[str, Any]], token_base: str) -> int:
     return requests
 
 
+# ------------------------------------------------------------------ unit moves
+
+
+def move_subtree(unit_id: str, old_parent_path: str, new_parent_path: str) -> int:
+    """Carry a moved subtree's entries and presence counts from its old superiors to its new ones.
+
+    Every fact of the subtree is already in its own top scope ``tree#<unit_id>``
+    (and ``pub#tree#<unit_id>``), so one read of those partitions tells what the
+    superiors it leaves must lose and the ones it joins must gain: a cost
+    bounded by the subtree's own entries, never by the old or new ancestry's.
+    The scopes inside the subtree keep their ids and need no change.  Returns
+    the number of entries copied or removed.
+    """
+    leaving = [s for s in tree_scopes(old_parent_path) if s not in tree_scopes(new_parent_path)]
+    joining = [s for s in tree_scopes(new_parent_path) if s not in tree_scopes(old_parent_path)]
+    if not leaving and not joining:
+        return 0
+    own = f"tree#{unit_id}"
+    entries = [e for e in HomeEntry.query(own, consistent_read=True) if e.key != PRESENCE_KEY]
+    publishes = list(HomeEntry.query(publish_scope(own), consistent_read=True))
+    try:
+        counts = HomeEntry.get(own, PRESENCE_KEY, consistent_read=True)
+        presence = {s: int(getattr(counts, s) or 0) for s in PRESENCE_STATES}
+    except HomeEntry.DoesNotExist:
+        presence = {}
+    touched = 0
+    with HomeEntry.batch_write() as batch:
+        for scope, adding in [(s, False) for s in leaving] + [(s, True) for s in joining]:
+            for entry, target in [(e, scope) for e in entries] + [(e, publish_scope(scope)) for e in publishes]:
+                copy = HomeEntry(target, entry.key, **{name: getattr(entry, name) for name in _ENTRY_FIELDS})
+                if adding:
+                    batch.save(copy)
+                else:
+                    batch.delete(copy)
+                touched += 1
+    sign = {False: -1, True: 1}
+    for scope, adding in [(s, False) for s in leaving] + [(s, True) for s in joining]:
+        nonzero = {k: sign[adding] * v for k, v in presence.items() if v}
+        if nonzero:
+            HomeEntry(scope, PRESENCE_KEY).update(actions=[getattr(HomeEntry, k).add(v) for k, v in nonzero.items()])
+    return touched
+
+
+_ENTRY_FIELDS = ("ident", "unit_id", "name", "status", "at", "until", "job_id", "expires_at")
+
+
 # ------------------------------------------------------------------ rebuild (first deploy, repairs)
 
 

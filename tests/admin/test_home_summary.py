@@ -122,6 +122,41 @@ def test_moving_and_deleting_screens_keeps_the_presence_counters_true(api, world
     assert api.get(f"{V}/units/{town}/summary").data["screens"]["online"] == 0
 
 
+def test_moving_a_unit_carries_its_screens_review_queue_alerts_and_publishes_to_its_new_superiors(
+        api, world, pump):
+    """Formerly the moved subtree's facts stayed with the old superiors until an operator's rebuild."""
+    key = _new_screen(world, "district", "MU-ON")
+    _beat(api, "MU-ON", key)
+    accounts.create(world.root, {"appid": "wxmoving0000001", "unit_id": world.unit["district"], "name": "无模板号",
+                                 "original_id": "gh_abcdef01", "app_secret": SECRET, "token": TOKEN,
+                                 "account_type": "service"})
+    pending = content.create(world.root, {"unit_id": world.unit["district"], "kind": "notice", "title": "待审",
+                                          "body": "x", "targets": {"units": [world.unit["district"]]}, "push": False})
+    content.transition(world.root, pending.content_id, "submit", None)
+    shown = content.create(world.root, {"unit_id": world.unit["district"], "kind": "notice", "title": "已发",
+                                        "body": "y", "targets": {"units": [world.unit["district"]]}, "push": False})
+    content.transition(world.root, shown.content_id, "publish", None)
+    pump.drain()
+    city, town, prov = world.unit["city"], world.unit["town"], world.unit["prov"]
+    before = {u: api.get(f"{V}/units/{u}/summary").data for u in (city, town, prov)}
+    assert before[city]["screens"]["online"] == 1 and before[city]["pending_review"]["count"] == 1
+
+    r = api.patch(f"{V}/units/{world.unit['district']}", {"parent_id": town})
+    assert r.status_code == 200, r.data
+    pump.drain()
+    after = {u: api.get(f"{V}/units/{u}/summary").data for u in (city, town, prov)}
+    assert after[city]["screens"]["online"] == 0 and after[town]["screens"]["online"] == 1
+    assert after[city]["pending_review"]["count"] == 0
+    assert [i["title"] for i in after[town]["pending_review"]["items"]] == ["待审"]
+    assert "wxmoving0000001" not in [a["appid"] for a in after[city]["alerts"]["no_push_channel"]["items"]]
+    assert "wxmoving0000001" in [a["appid"] for a in after[town]["alerts"]["no_push_channel"]["items"]]
+    assert shown.content_id not in [p["content_id"] for p in after[city]["recent_publishes"]]
+    assert shown.content_id in [p["content_id"] for p in after[town]["recent_publishes"]]
+    # the province holds the subtree before and after: nothing changes there
+    assert after[prov]["screens"] == before[prov]["screens"]
+    assert after[prov]["pending_review"]["count"] == before[prov]["pending_review"]["count"]
+
+
 def _viewer_of(world, unit: str) -> str:
     from chalicelib.services import users
 
