@@ -32,6 +32,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 ENTRIES = {
     "boto3": "import boto3",
     "callback": "import chalicelib.entries.callback",
+    # what the first traced invocation adds in Lambda: the Tracer, the X-Ray SDK, the botocore patch
+    "callback_traced": "import chalicelib.entries.callback; from chalicelib import tracing; tracing.tracer()",
     "public": "import chalicelib.entries.public",
     "app": "import app",
     "push_planner": "import chalicelib.handlers.push_queue",  # the planner, sender and digest functions
@@ -63,8 +65,8 @@ def measure(task_root: Path, entries: list[str], repeat: int) -> dict[str, float
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=11)
-    parser.add_argument("--entries", nargs="*", default=["callback", "public", "app", "push_planner",
-                                                         "manifest_builder"])
+    parser.add_argument("--entries", nargs="*", default=["callback", "callback_traced", "public", "app",
+                                                         "push_planner", "manifest_builder"])
     parser.add_argument("--package", type=Path, default=DEFAULT_PACKAGE)
     args = parser.parse_args(argv)
     if not args.package.exists():

@@ -4,11 +4,12 @@ Lambda's active tracing (``Tracing: Active``, ``infra.operations``) records
 every invocation; the Tracer adds what happens inside it: one subsegment per
 handler (``segment``, used by ``chalicelib.observability``'s HTTP middleware and
 SQS wrapper), per WeChat API call and per main service step
-(``capture_method``), and -- through the X-Ray SDK's patches of ``botocore``
-and ``requests`` -- one per AWS and HTTP call (URLs without their query
-string, so no access token reaches a trace).  Responses are never put into
-trace metadata (``capture_response=False``): they can hold tokens and personal
-data.
+(``capture_method``), and -- through the X-Ray SDK's patch of ``botocore`` --
+one per AWS call.  ``requests`` is not patched: that would import it into
+functions that never call WeChat (the callback), and the WeChat calls have
+their own subsegments (which record no URL, so no access token reaches a
+trace).  Responses are never put into trace metadata
+(``capture_response=False``): they can hold tokens and personal data.
 
 Why lazily: creating a Tracer imports the X-Ray SDK (and ``asyncio`` under
 it).  The decorators here create nothing at import, so no function's cold
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 SERVICE = "kepuscreen"
-PATCHED_MODULES = ("botocore", "requests")  # AWS calls (pynamodb goes through botocore) and WeChat's API
+PATCHED_MODULES = ("botocore",)  # every AWS call; WeChat's API is traced by capture_method (chalicelib.wechat.client)
 F = TypeVar("F", bound=Callable[..., Any])
 
 _lock = threading.Lock()
@@ -83,13 +84,9 @@ def segment(name: str) -> Iterator[Any]:
         yield subsegment
 
 
-def capture_method(func: F | None = None, *, name: str | None = None) -> Any:
-    """``Tracer.capture_method`` (subsegment ``## name``, errors as metadata, no response), bound at first call.
-
-    ``@capture_method`` or ``@capture_method(name="wechat_api")``.
-    """
-    if func is None:
-        return functools.partial(capture_method, name=name)
+def capture_method(func: F) -> F:
+    """``Tracer.capture_method``, bound at the first traced call: subsegment ``## <module>.<qualname>``,
+    errors as metadata, never the response."""
     traced: Callable[..., Any] | None = None
 
     @functools.wraps(func)
@@ -98,12 +95,8 @@ def capture_method(func: F | None = None, *, name: str | None = None) -> Any:
         if not enabled():
             return func(*args, **kwargs)
         if traced is None:
-            target = func
-            if name:
-                target = functools.wraps(func)(lambda *a, **k: func(*a, **k))
-                target.__name__ = name
-            traced = tracer().capture_method(target, capture_response=False)
+            traced = tracer().capture_method(func, capture_response=False)
         return traced(*args, **kwargs)
 
-    wrapper.traced_as = name or func.__name__  # type: ignore[attr-defined]  # for tests and the curious
+    wrapper.traced_as = f"{func.__module__}.{func.__qualname__}"  # type: ignore[attr-defined]  # its subsegment
     return wrapper  # type: ignore[return-value]

@@ -36,7 +36,7 @@ class TokenProvider(Protocol):
     def invalidate(self, appid: str, bad_token: str) -> str: ...
 
 
-@capture_method(name="wechat_stable_token")
+@capture_method
 def fetch_stable_token(appid: str, secret: str, *, force_refresh: bool = False) -> tuple[str, int]:
     """``POST /cgi-bin/stable_token``: the token and its remaining lifetime in seconds."""
     response = requests.post(
@@ -96,7 +96,7 @@ class KepuWeChatClient(WeChatClient):
         token, expires_in = fetch_stable_token(self.appid, self.secret)
         return {"access_token": token, "expires_in": expires_in}
 
-    @capture_method(name="wechat_api")  # every API call (and its one token retry) in one subsegment
+    @capture_method  # every API call (with its one token retry) in one subsegment
     def _request(self, method, url_or_endpoint, **kwargs):
         kwargs.setdefault("timeout", self.timeout)
         if not isinstance(kwargs.get("params"), dict):
