@@ -28,7 +28,7 @@ BASE_ENV = {"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-n
 SCRIPT = """
 import json, sys
 from chalicelib import tracing
-from chalicelib.handlers.push_queue import plan_pushes
+from chalicelib.entries.push_planner import handler as plan_pushes  # as the Lambda function runs it
 from chalicelib.wechat.client import KepuWeChatClient
 
 class Tokens:
