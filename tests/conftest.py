@@ -16,6 +16,7 @@ os.environ.update(
     AWS_DEFAULT_REGION="cn-north-1",
     PUBLIC_BASE_URL="https://kepu.example.cn",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    POWERTOOLS_TRACE_DISABLED="true",  # no X-Ray daemon here; tests/ops/test_tracing.py turns it on in a subprocess
 )
 os.environ.pop("AWS_PROFILE", None)
 

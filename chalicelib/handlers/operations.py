@@ -16,7 +16,7 @@ from chalice import Blueprint, Rate
 
 from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
-from chalicelib.observability import count
+from chalicelib.observability import count, event_handler
 from chalicelib.services import home_feed
 from chalicelib.services.screen_reports import screen_status
 
@@ -45,6 +45,7 @@ def measure_screens(now: datetime | None = None) -> dict[str, float]:
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="screen_health")
+@event_handler
 def screen_health(event):
     """Every five minutes: screens online / offline, for the dashboard and the offline alarm."""
     return measure_screens()
