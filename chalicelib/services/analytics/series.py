@@ -20,7 +20,7 @@ from typing import Any, Literal
 from chalicelib.models.rollups import LIVE, scope_key
 from chalicelib.models.stats import COUNTERS, DailyStat, china_day
 from chalicelib.services.access import READ, Principal
-from chalicelib.services.analytics import metrics, store
+from chalicelib.services.analytics import first_reads, metrics, store
 from chalicelib.services.errors import BadRequest, NotFound
 
 MAX_DAYS = 366
@@ -80,7 +80,7 @@ def load(principal: Principal, kind: str, ident: str, first: str) -> Days:
         from chalicelib.services.content import get as get_content
 
         content = get_content(principal, ident)
-        days = _stat_days(f"content#{content.content_id}", first)
+        days = store.stat_items(f"content#{content.content_id}", first)  # low-level: the first-read buckets too
         extras = store.scope_items(f"content#{content.content_id}", first)
         live = extras.pop(LIVE, {})
         for day, extra in extras.items():
@@ -137,6 +137,7 @@ def _values(kind: str, counters: Mapping[str, Any], level: Mapping[str, int]) ->
     values.update(metrics.flows(counters))
     if kind == "content":
         values["reads_by_hour"] = [int(counters.get(f"reads_h{h:02d}", 0) or 0) for h in range(24)]
+        values.update(first_reads.summary(counters))
     return values
 
 
