@@ -22,7 +22,6 @@ os.environ.pop("AWS_PROFILE", None)
 import logging
 
 import pytest
-import requests
 
 from tests import support
 
@@ -78,9 +77,7 @@ def wechat(standin_server, demo):
 @pytest.fixture
 def aws(moto_endpoint):
     """A clean emulated AWS with every table, queue and the bucket provisioned."""
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
-    support.reset_process_caches()
-    support.provision()
+    support.reset_emulator(moto_endpoint)
     yield moto_endpoint
 
 
