@@ -81,7 +81,8 @@ def fast_item_reads() -> None:
     moto 5 runs every AttributeValue of a response through a shape-driven
     serialiser: a Query of 365 roll-up days took ~2.5 s of the emulator's
     time, ~20x the same answer from ``json.dumps`` (same bytes parsed, checked
-    equal on Query, GetItem, BatchGetItem, pagination).  Bench only: it
+    equal on Query, GetItem, BatchGetItem, pagination; GetRecords: the roll-ups
+    the burst leaves come out exact).  Bench only: it
     changes how long the emulator takes, never what is asked or answered.
     """
     import json
