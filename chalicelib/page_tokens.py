@@ -10,6 +10,7 @@ content item and expire; anything else needs the OAuth session.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -25,6 +26,7 @@ class LinkClaims:
     appid: str
     openid: str
     content_id: str
+    issued_at: datetime | None = None  # when the link was signed: for a push, just before it was sent
 
 
 def _serializer(key: str | None = None) -> URLSafeTimedSerializer:
@@ -41,7 +43,7 @@ def verify_link(token: str, *, max_age: int = PUSH_LINK_MAX_AGE) -> LinkClaims |
     if not token or len(token) > 512:
         return None
     try:
-        appid, openid, content_id = _serializer().loads(token, max_age=max_age)
+        (appid, openid, content_id), issued_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
     except (BadSignature, SignatureExpired, ValueError, TypeError):
         return None
-    return LinkClaims(str(appid), str(openid), str(content_id))
+    return LinkClaims(str(appid), str(openid), str(content_id), issued_at)

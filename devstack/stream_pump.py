@@ -35,6 +35,7 @@ from devstack.sqs_pump import FakeLambdaContext
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_SECONDS = 60
+DESCRIBE_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -45,6 +46,7 @@ class _Consumer:
     stream_arn: str | None = None
     iterators: dict[str, str | None] = field(default_factory=dict)  # shard id -> next iterator (None: closed)
     pending: list[dict[str, Any]] = field(default_factory=list)  # read but not yet delivered successfully
+    attached_at: float = float("-inf")  # when the stream and its shards were last described
 
 
 def table_of(stream_arn: str) -> str:
@@ -70,7 +72,8 @@ class StreamPump:
     """Polls the streams of every table the app listens on and invokes its handlers, Lambda-style."""
 
     def __init__(self, app: Chalice, *, ddb_client: Any = None, streams_client: Any = None,
-                 stage: str = "dev", starting_position: str = "TRIM_HORIZON") -> None:
+                 stage: str = "dev", starting_position: str = "TRIM_HORIZON",
+                 describe_every: float = DESCRIBE_EVERY_SECONDS) -> None:
         self.app = app
         self.ddb = ddb_client or boto3.client("dynamodb")
         self.streams = streams_client or boto3.client("dynamodbstreams")
@@ -80,8 +83,20 @@ class StreamPump:
         self.consumers = [_Consumer(config, handler, table_of(config.stream_arn))
                           for config, handler in stream_consumers(app)]
         self.delivered = 0
+        self.describe_every = describe_every
 
     def _attach(self, consumer: _Consumer) -> None:
+        """Find the table's stream and its shards; at most every ``describe_every`` seconds while attached.
+
+        Polling four times a second, describing three tables and streams on
+        every round cost the emulator six requests per round beside the
+        GetRecords: under a burst it spent its time on those.  Lambda's poller
+        likewise keeps its shard iterators and only re-lists shards now and then.
+        """
+        now = time.monotonic()
+        if consumer.iterators and now - consumer.attached_at < self.describe_every:
+            return
+        consumer.attached_at = now
         arn = self.ddb.describe_table(TableName=consumer.table)["Table"].get("LatestStreamArn")
         if arn is None:
             raise RuntimeError(f"table {consumer.table} has no stream; set Meta.stream_view_type on its model")

@@ -4,8 +4,9 @@
 
 Compares every unit's and subtree's day counters with the sum of its screens'
 ``DailyStat`` days, its levels (fans, screens, distinct fans) with the screens'
-fan counts and the active subscriptions, and every screen's daily nets with
-its fan count.  Prints each difference and exits 1 when there is one.
+fan counts and the active subscriptions, every closed day's levels (as the
+series derives them) with those frozen when the day closed, and every
+screen's daily nets with its fan count.  Prints each difference and exits 1 when there is one.
 ``--rebuild`` first recomputes the range from the source records;
 ``--close`` writes a day's closing levels and the fan attributes (what the midnight job does).
 Runs against the stage in ``STAGE``: the local emulator when

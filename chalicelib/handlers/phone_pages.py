@@ -298,6 +298,9 @@ def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str
         v.session, cookie = identity.new_session(v.appid, claims.openid, identity.LINK)
         v.set_cookies.append(cookie)
     clean.setdefault("src", source)
+    if clean["src"] == "push" and claims.issued_at is not None:  # the fan it was sent to: time to first read
+        reads.record_first_push_read(appid=v.appid, openid=claims.openid, content_id=content_id,
+                                     pushed_at=claims.issued_at)
     return redirect(absolute(current_path(v.appid, f"content/{content_id}", clean)), v.set_cookies)
 
 

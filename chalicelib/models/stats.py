@@ -27,6 +27,8 @@ COUNTERS = (
     "reads_push", "reads_mirror", "reads_menu", "reads_link", "plays", "play_seconds",
     "subs_qr_follow",  # the part of subs_qr whose scan also followed the account (the rest: existing followers)
     "online_seconds",  # heartbeat-measured time the screen was online
+    # push recipients by the channel the sender chose for them, counted with their outcome (content, account)
+    "planned_template", "planned_notice", "planned_custom", "planned_unread", "planned_none",
 )
 
 
@@ -72,6 +74,11 @@ class DailyStat(Model):
     play_seconds = NumberAttribute(null=True)
     subs_qr_follow = NumberAttribute(null=True)
     online_seconds = NumberAttribute(null=True)
+    planned_template = NumberAttribute(null=True)
+    planned_notice = NumberAttribute(null=True)
+    planned_custom = NumberAttribute(null=True)
+    planned_unread = NumberAttribute(null=True)
+    planned_none = NumberAttribute(null=True)
     fans_eod = NumberAttribute(null=True)  # screens: the fan count at the end of the day (the daily closing job)
 
     def counter(self, name: str) -> int:

@@ -112,10 +112,26 @@ def split_key(key: str) -> str | None:
 
 
 def load_grants(user_id: str) -> list[Grant]:
+    return _grants_and_units(user_id)[0]
+
+
+def _grants_and_units(user_id: str) -> tuple[list[Grant], dict[str, Unit]]:
     grants = list(RoleGrant.query(user_id))
     units = {u.unit_id: u for u in Unit.batch_get([g.unit_id for g in grants])} if grants else {}
-    return [Grant(g.unit_id, units[g.unit_id].path, g.role, units[g.unit_id].root_id)
-            for g in grants if g.unit_id in units]
+    return ([Grant(g.unit_id, units[g.unit_id].path, g.role, units[g.unit_id].root_id)
+             for g in grants if g.unit_id in units], units)
+
+
+def principal_with_units(user_id: str, **fields: Any) -> Principal:
+    """The user's principal, its per-request unit cache holding the granted units it just read.
+
+    Resolving the grants reads those units anyway; keeping them saves the
+    ``Unit.get`` a call on the granted unit itself would make (an analytics
+    series of one's own unit: 5 requests instead of 6).  Only the cache is
+    filled: every access still goes through ``Principal.unit`` → ``require``.
+    """
+    grants, units = _grants_and_units(user_id)
+    return Principal(user_id, grants, _units=dict(units), **fields)
 
 
 def authenticate(authorization: str | None) -> Principal:
@@ -139,7 +155,7 @@ def authenticate(authorization: str | None) -> Principal:
         raise Unauthorized("invalid API key") from None
     if user.disabled:
         raise Unauthorized("user disabled")
-    return Principal(user.user_id, load_grants(user.user_id))
+    return principal_with_units(user.user_id)
 
 
 def fetch_in_scope(principal: Principal, model_cls: Any, key: str, what: str, permission: str = READ,

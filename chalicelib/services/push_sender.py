@@ -84,6 +84,8 @@ PATHS = {
 }
 STAT_FOR_CHANNEL = {policy.TEMPLATE: "pushes_template", policy.NOTICE: "pushes_notice",
                     policy.CUSTOM: "pushes_custom"}
+PLANNED_FOR_CHANNEL = {policy.TEMPLATE: "template", policy.NOTICE: "notice", policy.CUSTOM: "custom",
+                       policy.UNREAD: "unread"}
 JOB_FOR_CHANNEL = {policy.TEMPLATE: "sent_template", policy.NOTICE: "sent_notice", policy.CUSTOM: "sent_custom"}
 
 _accounts: TTLCache = TTLCache(maxsize=1024, ttl=60)
@@ -373,6 +375,7 @@ def _entry(message: SendMessage, fan: Fan | None, o: Outcome, now: datetime, day
     """What recording one outcome adds to the batch record (counts, fan marks, routes)."""
     entry = Entry(o.openid)
     c = entry.counts
+    c[f"stat.planned_{PLANNED_FOR_CHANNEL.get(o.channel, 'none')}"] += 1  # analytics: pushes planned by channel
     reached = False
     if o.result == policy.SENT:
         c["stat.pushes_sent"] += 1

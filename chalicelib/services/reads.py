@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.models.fans import Fan
 from chalicelib.models.reads import ReadMark
-from chalicelib.models.stats import bump, china_day
+from chalicelib.models.stats import DailyStat, bump, china_day, subject
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork
 
 SOURCES = ("push", "mirror", "menu", "link")
@@ -49,6 +50,37 @@ def record_read(
         uow.commit()
     except TransactionConflict as conflict:
         if conflict.failed_on("read"):
+            return False
+        raise
+    return True
+
+
+def first_read_key(pushed_at: datetime, content_id: str, appid: str, openid: str) -> str:
+    """One mark per push and fan (the push is known by the moment its link was signed).  The key keeps
+    ``read_key``'s shape (day, source, content, appid, reader) so export and erasure find it as a read mark."""
+    return read_key(china_day(pushed_at), f"push@{int(pushed_at.timestamp())}", content_id, appid, openid)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def record_first_push_read(*, appid: str, openid: str, content_id: str, pushed_at: datetime) -> bool:
+    """The first open of one push by the fan it was sent to: its delay goes into the content item's
+    first-read histogram (``analytics.first_reads``) on the day of the read; False when he opened it before."""
+    from chalicelib.services.analytics.first_reads import LAST, counter_name
+
+    moment = _now()
+    uow = UnitOfWork()
+    uow.put(ReadMark(first_read_key(pushed_at, content_id, appid, openid),
+                     expires_at=pushed_at + timedelta(seconds=LAST) + MARK_TTL),
+            condition=ReadMark.key.does_not_exist(), tag="first")
+    bucket = NumberAttribute(attr_name=counter_name((moment - pushed_at).total_seconds()))
+    uow.update(DailyStat(subject("content", content_id), china_day(moment)), [bucket.add(1)])
+    try:
+        uow.commit()
+    except TransactionConflict as conflict:
+        if conflict.failed_on("first"):
             return False
         raise
     return True

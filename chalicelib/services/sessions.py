@@ -25,7 +25,7 @@ from typing import Any
 from chalicelib.models import ConsoleSession, Credential, User
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, passwords
-from chalicelib.services.access import MANAGE, Principal, authenticate, load_grants
+from chalicelib.services.access import MANAGE, Principal, authenticate, principal_with_units
 from chalicelib.services.errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
 from chalicelib.services.writes import OBJECT_TAG, commit, now
 
@@ -190,7 +190,7 @@ def authenticate_session(token: str, csrf: str | None, write: bool) -> Principal
         raise Unauthorized("user disabled")
     if at - session.last_seen_at > TOUCH_EVERY:
         session.update(actions=[ConsoleSession.last_seen_at.set(at)])
-    principal = Principal(user.user_id, load_grants(user.user_id))
+    principal = principal_with_units(user.user_id)  # the granted units kept for the call, as for a key
     principal.session_id = session.public_id
     return principal
 

@@ -59,10 +59,19 @@ class LeagueIn(In):
 
 
 _number = (int | float | None, None)
+_content_only = {  # content series: reads by hour of day and the time from push to first read
+    "reads_by_hour": (list[int] | None, None),
+    "first_reads": (int | None, Field(None, description="first opens of a push by the fan it was sent to")),
+    "median_first_read_seconds": (int | None, Field(
+        None, description="upper bound of the histogram bucket holding the median time from push to first read: "
+                          "half the first reads came within this many seconds (7 days and more: 604800)")),
+    "median_first_read_bucket": (list[int | None] | None, Field(
+        None, description="[low, high) seconds of the bucket holding the median; high null for 7 days and more")),
+}
 Values = create_model("AnalyticsValues", __base__=Out, **{name: _number for name in (*metrics.METRICS, *metrics.RATES)},
-                      reads_by_hour=(list[int] | None, None), screens_played_on=(int | None, None))
+                      screens_played_on=(int | None, None), **_content_only)
 Point = create_model("AnalyticsPoint", __base__=Out, period=(str, ...), start=(str, ...), end=(str, ...),
-                     **{name: _number for name in metrics.METRICS}, reads_by_hour=(list[int] | None, None))
+                     **{name: _number for name in metrics.METRICS}, **_content_only)
 
 
 class SeriesOut(Out):

@@ -121,6 +121,8 @@ def check(first: date, last: date) -> CheckReport:
         for name, value in expected_levels(world, scope, members).items():
             if int(live.get(name, 0) or 0) != value:
                 report.differences.append(f"{scope} level {name}: roll-up {live.get(name, 0)}, parts {value}")
+        for day, name, derived, closed in closed_differences(scope, items, first, last):
+            report.differences.append(f"{scope} {day} closed {name}: series {derived}, closed at day end {closed}")
         for day in _dates(first, last):
             report.days += 1
             want = expected_counters(world, scope, day)
@@ -146,20 +148,77 @@ def rebuild(first: date, last: date) -> dict[str, int]:
     written = 0
     for scope in all_scopes(world):
         items = store.scope_items(scope, first.isoformat())
-        for day in _dates(first, last):
+        rebuilt = {d: dict(v) for d, v in items.items()}
+        for day in _dates(first, last + timedelta(days=1)):
             old = items.get(day) or {}
-            kept = {k: v for k, v in old.items() if k not in SCOPE_COUNTERS}
-            new = {**kept, **expected_counters(world, scope, day)}
-            if new != old:
+            kept = {k: v for k, v in old.items() if k not in SCOPE_COUNTERS and k not in CORRECTIONS.values()}
+            rebuilt[day] = {**kept, **(expected_counters(world, scope, day) if day <= last.isoformat()
+                                       else {k: v for k, v in old.items() if k in SCOPE_COUNTERS})}
+        live = items.get(LIVE) or {}
+        rebuilt[LIVE] = {**live, **expected_levels(world, scope, members)}
+        _reconcile_with_closings(scope, rebuilt, first, last)
+        for day, new in rebuilt.items():
+            old = items.get(day) or {}
+            if {k: v for k, v in new.items() if v} != {k: v for k, v in old.items() if v}:
                 store.put_item(scope, day, new)
                 written += 1
-        live = items.get(LIVE) or {}
-        levels = expected_levels(world, scope, members)
-        if any(int(live.get(k, 0) or 0) != v for k, v in levels.items()):
-            store.put_item(scope, LIVE, {**live, **levels})
-            written += 1
     written += _rebuild_memberships(members)
     return {"written": written, "scopes": len(all_scopes(world)), "screens": len(world.screens)}
+
+
+LEVEL_CLOSINGS = {"fans": "fans_eod", "distinct": "distinct_eod", "screens": "screens_eod"}
+CORRECTIONS = {"fans": "fans_corrected", "distinct": "distinct_corrected", "screens": "screens_corrected"}
+
+
+def _days_of(scope: str, items: dict[str, dict]) -> series.Days:
+    kind = "unit" if scope.startswith("unit#") else "subtree"
+    return series.Days(kind, scope.partition("#")[2], "", {d: v for d, v in items.items() if not d.startswith("~")},
+                       items.get(LIVE, {}))
+
+
+def closed_differences(scope: str, items: dict[str, dict], first: date, last: date) -> list[tuple[str, str, int, int]]:
+    """Closed days of ``first``..``last`` whose level, as the series derives it, is not the one frozen at close."""
+    levels = series.levels_by_day(_days_of(scope, items), first, last)
+    out = []
+    for day in _dates(first, last):
+        for name, closing in LEVEL_CLOSINGS.items():
+            frozen = (items.get(day) or {}).get(closing)
+            if frozen is not None and int(frozen) != levels[day][name]:
+                out.append((day, closing, levels[day][name], int(frozen)))
+    return out
+
+
+def _reconcile_with_closings(scope: str, items: dict[str, dict], first: date, last: date) -> None:
+    """Make the rebuilt levels reproduce every closed day of the range (in place).
+
+    A past day's distinct fans cannot be recomputed from the source records:
+    a subscription keeps only its latest state (a cancel then a new
+    subscription, a suspension then a restore overwrite the earlier ones) and
+    inactive rows expire after 180 days.  What is exact is the value frozen
+    when the day closed (``close_day`` computes it from the active
+    subscriptions themselves).  Levels of past days are derived as the level
+    now minus the changes since; so where a closed day's derived level differs
+    from its frozen one, the difference goes into ``<level>_corrected`` on
+    the day after it — one pass backwards from today — and every closed value
+    is reproduced, the flows of the days themselves left as counted.
+    """
+    level = {name: int(items.get(LIVE, {}).get(name, 0) or 0) for name in LEVEL_CLOSINGS}
+    days = sorted((d for d in items if not d.startswith("~") and d >= first.isoformat()), reverse=True)
+    kind = "unit" if scope.startswith("unit#") else "subtree"
+    today = date.fromisoformat(max([*days, (last + timedelta(days=1)).isoformat()]))
+    day = today
+    while day >= first:
+        key = day.isoformat()
+        if day <= last:  # ``level`` is the level at the end of ``day``
+            for name, closing in LEVEL_CLOSINGS.items():
+                frozen = (items.get(key) or {}).get(closing)
+                if frozen is not None and int(frozen) != level[name]:
+                    after = items.setdefault((day + timedelta(days=1)).isoformat(), {})
+                    after[CORRECTIONS[name]] = int(after.get(CORRECTIONS[name], 0) or 0) + level[name] - int(frozen)
+                    level[name] = int(frozen)
+        for name, change in series.level_changes(kind, items.get(key) or {}).items():
+            level[name] -= change
+        day -= timedelta(days=1)
 
 
 def _rebuild_memberships(members: dict[str, dict[str, set[str]]]) -> int:
@@ -184,12 +243,11 @@ def close_day(day: date) -> dict[str, int]:
     world = load_world()
     written = 0
     for scope in all_scopes(world):
-        kind, _, unit_id = scope.partition("#")
-        days = series.Days("unit" if kind == "unit" else "subtree", unit_id, "", {}, {})
+        # the levels now minus what was counted since midnight: exact once the consumer (<= 60 s behind) has
+        # counted every change up to midnight, as it has at 00:05; counting the source records instead would
+        # also count the last minute's changes the roll-ups have not reached yet
         items = store.scope_items(scope, day.isoformat())
-        days.live = items.pop(LIVE, {})
-        days.counters = {d: v for d, v in items.items() if not d.startswith("~")}
-        level = series.levels_by_day(days, day, day)[day.isoformat()]
+        level = series.levels_by_day(_days_of(scope, items), day, day)[day.isoformat()]
         store.set_attributes(scope, day.isoformat(), {"fans_eod": level["fans"], "distinct_eod": level["distinct"],
                                                       "screens_eod": level["screens"]})
         written += 1

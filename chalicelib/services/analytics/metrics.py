@@ -23,6 +23,7 @@ LOST_CAUSES: dict[str, tuple[str, ...]] = {
 }
 NET_COUNTERS = ("subs_qr", "subs_menu", "subs_page", "subs_text", "restored")
 LOST_COUNTERS = ("unsubs", "suspended")
+PLANNED_CHANNELS = ("template", "notice", "custom", "unread", "none")  # DailyStat planned_<channel>
 
 # levels: values at the end of a period (not summed over days)
 LEVELS = ("fans", "distinct_fans", "screens")
@@ -34,6 +35,8 @@ FLOWS: dict[str, str] = {
     "lost": "流失", "lost_unsubscribe": "退订流失", "lost_unfollow": "取关流失", "net": "净增",
     "distinct_new": "去重新增", "distinct_lost": "去重流失",
     "plays": "播放次数", "play_seconds": "播放秒数", "online_minutes": "在线分钟",
+    "pushes_planned": "计划推送", "pushes_planned_template": "计划模板消息", "pushes_planned_notice": "计划订阅通知",
+    "pushes_planned_custom": "计划客服消息", "pushes_planned_unread": "计划待读", "pushes_planned_none": "计划无渠道",
     "pushes_sent": "推送成功", "pushes_delivered": "推送送达", "pushes_failed": "推送失败",
     "pushes_stopped": "推送停止", "pushes_suppressed": "推送抑制", "pushes_unread": "待读",
     "pushes_template": "模板消息", "pushes_notice": "订阅通知", "pushes_custom": "客服消息", "pushes_digest": "摘要",
@@ -78,6 +81,9 @@ def flows(counters: Mapping[str, float]) -> dict[str, int]:
     out["net"] = out["new"] - out["lost"]
     for name in _PASSTHROUGH:
         out[name] = int(counters.get(name, 0) or 0)
+    for channel in PLANNED_CHANNELS:
+        out[f"pushes_planned_{channel}"] = int(counters.get(f"planned_{channel}", 0) or 0)
+    out["pushes_planned"] = sum(out[f"pushes_planned_{channel}"] for channel in PLANNED_CHANNELS)
     out["pushes_delivered"] = int(counters.get("receipts_success", 0) or 0)
     out["online_minutes"] = int(counters.get("online_seconds", 0) or 0) // 60
     out["reads"] = sum(out[f"reads_{s}"] for s in ("push", "mirror", "menu", "link"))

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from chalicelib.models.rollups import LIVE, scope_key
 from chalicelib.models.stats import COUNTERS, DailyStat, china_day
 from chalicelib.services.access import READ, Principal
-from chalicelib.services.analytics import metrics, store
+from chalicelib.services.analytics import first_reads, metrics, store
 from chalicelib.services.errors import BadRequest, NotFound
 
 MAX_DAYS = 366
@@ -80,7 +80,7 @@ def load(principal: Principal, kind: str, ident: str, first: str) -> Days:
         from chalicelib.services.content import get as get_content
 
         content = get_content(principal, ident)
-        days = _stat_days(f"content#{content.content_id}", first)
+        days = store.stat_items(f"content#{content.content_id}", first)  # low-level: the first-read buckets too
         extras = store.scope_items(f"content#{content.content_id}", first)
         live = extras.pop(LIVE, {})
         for day, extra in extras.items():
@@ -90,14 +90,25 @@ def load(principal: Principal, kind: str, ident: str, first: str) -> Days:
     raise NotFound()
 
 
-def _level_changes(kind: str, counters: Mapping[str, Any]) -> dict[str, int]:
-    """How a day's counters changed each level (fans, distinct, screens)."""
+def level_changes(kind: str, counters: Mapping[str, Any]) -> dict[str, int]:
+    """How a day's counters changed each level (fans, distinct, screens).
+
+    ``*_corrected``: what a rebuild found the counted changes missed, so that
+    every closed day's level is the one frozen at its close (closing.py).
+    """
     net = metrics.net_of(counters)
+
+    def n(name: str) -> int:
+        return int(counters.get(name, 0) or 0)
+
     if kind in ("unit", "subtree"):
-        return {"fans": net + int(counters.get("fans_moved", 0) or 0),
-                "distinct": int(counters.get("distinct_new", 0) or 0) - int(counters.get("distinct_lost", 0) or 0),
-                "screens": int(counters.get("screens_added", 0) or 0)}
+        return {"fans": net + n("fans_moved") + n("fans_corrected"),
+                "distinct": n("distinct_new") - n("distinct_lost") + n("distinct_corrected"),
+                "screens": n("screens_added") + n("screens_corrected")}
     return {"fans": net, "distinct": net, "screens": 0}
+
+
+_level_changes = level_changes
 
 
 def levels_by_day(days: Days, first: date, last: date) -> dict[str, dict[str, int]]:
@@ -137,6 +148,7 @@ def _values(kind: str, counters: Mapping[str, Any], level: Mapping[str, int]) ->
     values.update(metrics.flows(counters))
     if kind == "content":
         values["reads_by_hour"] = [int(counters.get(f"reads_h{h:02d}", 0) or 0) for h in range(24)]
+        values.update(first_reads.summary(counters))
     return values
 
 

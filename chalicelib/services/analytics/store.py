@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws
 from chalicelib.models.rollups import LIVE, AnalyticsRollup, FanScope
+from chalicelib.models.stats import DailyStat
 
 logger = logging.getLogger(__name__)
 MAX_ITEMS = 100
@@ -159,19 +160,28 @@ def membership_write(scope: str, person: str, old: dict[str, Any] | None, screen
 
 def scope_items(scope: str, first_day: str, last_day: str = LIVE) -> dict[str, dict[str, Any]]:
     """One scope's day items from ``first_day`` through ``last_day`` (default: up to and including the levels)."""
+    return _days(AnalyticsRollup.Meta.table_name, "scope", scope, first_day, last_day)
+
+
+def stat_items(subject: str, first_day: str) -> dict[str, dict[str, Any]]:
+    """One subject's ``DailyStat`` days from ``first_day`` on, every numeric attribute (dynamic names included)."""
+    return _days(DailyStat.Meta.table_name, "subject", subject, first_day, "~")
+
+
+def _days(table: str, hash_name: str, ident: str, first_day: str, last_day: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {
-        "TableName": AnalyticsRollup.Meta.table_name,
+        "TableName": table,
         "KeyConditionExpression": "#s = :s AND #d BETWEEN :a AND :b",
-        "ExpressionAttributeNames": {"#s": "scope", "#d": "day"},
-        "ExpressionAttributeValues": {":s": {"S": scope}, ":a": {"S": first_day}, ":b": {"S": last_day}},
+        "ExpressionAttributeNames": {"#s": hash_name, "#d": "day"},
+        "ExpressionAttributeValues": {":s": {"S": ident}, ":a": {"S": first_day}, ":b": {"S": last_day}},
     }
     while True:
         response = _ddb().query(**kwargs)
         for item in response.get("Items", []):
             plain = _plain(item)
             out[plain.pop("day")] = plain
-            plain.pop("scope", None)
+            plain.pop(hash_name, None)
         if "LastEvaluatedKey" not in response:
             return out
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
