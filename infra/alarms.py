@@ -80,6 +80,12 @@ def add(template: dict[str, Any], target: Target) -> None:
             f"{spec.dlq_name} holds messages that kept failing: look, fix, replay (README: DLQ replay)",
             "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": {"Fn::GetAtt": [dlq, "QueueName"]}},
             statistic="Maximum")
+    if "StreamFailuresDlq" in resources:
+        resources["StreamFailuresDlqNotEmptyAlarm"] = _metric_alarm(
+            "A roll-up stream batch kept failing and was set aside: fix the cause, then rebuild the days it covers "
+            "(docs/analytics.md: stream failures)",
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+            {"QueueName": {"Fn::GetAtt": ["StreamFailuresDlq", "QueueName"]}}, statistic="Maximum")
     for lid, function in functions(template).items():
         name = function["Properties"]["FunctionName"]
         for metric in ("Errors", "Throttles"):

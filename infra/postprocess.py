@@ -32,6 +32,11 @@ from infra import access, alarms, data, domains, event_entries, network, operati
 from infra.stage import APP_NAME, Target
 
 STREAM_TABLE_RE = re.compile(r":table/(?P<table>[^/]+)/stream/")
+STREAM_FAILURES = "StreamFailuresDlq"
+# A roll-up batch that keeps failing must not block its shard for the stream's 24 h and then vanish:
+# after these retries (halving the batch each time to isolate a bad record) its shard and sequence range
+# go to the stream-failures DLQ, which alarms; the roll-ups are then rebuilt from the source records.
+STREAM_RETRY = {"MaximumRetryAttempts": 8, "BisectBatchOnFunctionError": True, "MaximumRecordAgeInSeconds": 21600}
 STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 SQS_ARN_RE = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
 FUNCTION_SETTINGS = {"lambda_memory_size": "MemorySize", "lambda_timeout": "Timeout",
@@ -145,6 +150,10 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "DynamoDB":
                 streams.append(_stream_of(event, models, name, settings.table_prefix))
+                event["Properties"].update(STREAM_RETRY)
+                event["Properties"]["DestinationConfig"] = {"OnFailure": {
+                    "Type": "SQS", "Destination": {"Fn::GetAtt": [STREAM_FAILURES, "Arn"]}}}
+                resources.setdefault(STREAM_FAILURES, _stream_failures_queue(target.stage))
                 continue
             if event["Type"] != "SQS":
                 continue
@@ -192,6 +201,9 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             role["Policies"][0]["PolicyDocument"]["Statement"].append({
                 "Sid": "ReadOwnStreams", "Effect": "Allow", "Action": STREAM_READ,
                 "Resource": [{"Fn::GetAtt": [lid_, "StreamArn"]} for lid_ in streams]})
+            role["Policies"][0]["PolicyDocument"]["Statement"].append({
+                "Sid": "StreamFailuresToDlq", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+                "Resource": [{"Fn::GetAtt": [STREAM_FAILURES, "Arn"]}]})
         if name in public_names:
             public.restrict_tables(role["Policies"][0]["PolicyDocument"],
                                    [data.table_suffix(m) for m in grants.models], name)
@@ -248,6 +260,13 @@ def _queue_of(event: dict[str, Any], by_name: dict[str, Any], function: str) -> 
                          "add the queue there so it is created with its dead-letter queue")
     return by_name[match["name"]]
 
+
+
+def _stream_failures_queue(stage: str) -> dict[str, Any]:
+    """Where Lambda puts a stream batch it gave up on (shard and sequence range; records stay in the stream 24 h)."""
+    return {"Type": "AWS::SQS::Queue", "Properties": {
+        "QueueName": f"{APP_NAME}-{stage}-stream-failures", "MessageRetentionPeriod": 1209600,
+        "SqsManagedSseEnabled": True}}
 
 
 def _stream_of(event: dict[str, Any], models: list[Any], function: str, table_prefix: str) -> str:

@@ -133,3 +133,24 @@ def test_event_functions_run_their_thin_entries_and_keep_their_own_roles(package
         sender_role = built.template["Resources"][functions["PushSender"]["Properties"]["Role"]["Fn::GetAtt"][0]]
         modules = sender_role["Metadata"]["kepuscreen"]["modules"]
         assert "chalicelib.services.push_sender" in modules and "chalicelib.services.push_planner" not in modules
+
+
+def test_a_stream_batch_that_keeps_failing_is_set_aside_in_an_alarmed_queue_not_lost(packaged):
+    """Formerly a bad roll-up record blocked its shard for the stream's 24 h and was then dropped unseen."""
+    for built in packaged.values():
+        resources = built.template["Resources"]
+        sources = [(lid, event["Properties"]) for lid, fn in resources.items()
+                   if fn["Type"] == "AWS::Serverless::Function"
+                   for event in (fn["Properties"].get("Events") or {}).values() if event["Type"] == "DynamoDB"]
+        assert len(sources) >= 3
+        for lid, props in sources:
+            assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+                "Fn::GetAtt": ["StreamFailuresDlq", "Arn"]}, lid
+            assert props["BisectBatchOnFunctionError"] is True and 0 < props["MaximumRetryAttempts"] <= 10
+            role = resources[resources[lid]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+            statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+            assert any(st["Action"] == ["sqs:SendMessage"]
+                       and st["Resource"] == [{"Fn::GetAtt": ["StreamFailuresDlq", "Arn"]}] for st in statements), lid
+        watching = [a for a in _alarms(built.template) if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                    and _dims(a).get("QueueName") == {"Fn::GetAtt": ["StreamFailuresDlq", "QueueName"]}]
+        assert len(watching) == 1 and watching[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
