@@ -3,8 +3,8 @@
 Each test publishes to 300 fans of a service account (four batches), breaks
 something on the way, drains the queues and asserts from the WeChat
 stand-in's inboxes: nobody lost, and duplicates within the in-flight bound
--- at most ``CONCURRENCY`` (20) sends of the failing invocation, never a
-batch or an invocation.  Job totals count every recipient exactly once.
+-- at most ``PUSH_SENDS_IN_FLIGHT`` (default ``CONCURRENCY`` = 20) sends of
+the failing invocation, never a batch or an invocation.  Job totals count every recipient exactly once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
 from chalicelib.services import push_planner, push_sender
+from chalicelib.services.push.pacing import sends_in_flight
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump, faults
 from tests.push.conftest import TEMPLATE_PATH, seed_fans
@@ -92,7 +93,13 @@ def _dlq_empty(push) -> bool:
     return True
 
 
-def test_killed_mid_run_resends_at_most_the_sends_in_flight(push, fans):
+@pytest.mark.parametrize("in_flight", [None, 7, 50], ids=["default", "7-in-flight", "50-in-flight"])
+def test_killed_mid_run_resends_at_most_the_sends_in_flight(push, fans, monkeypatch, in_flight):
+    """The bound is the configured PUSH_SENDS_IN_FLIGHT (default 20), whatever it is set to."""
+    if in_flight:
+        monkeypatch.setenv("PUSH_SENDS_IN_FLIGHT", str(in_flight))
+    bound = sends_in_flight()
+    assert bound == (in_flight or push_sender.CONCURRENCY)
     sends = itertools.count(1)
     killed = []
 
@@ -106,7 +113,7 @@ def test_killed_mid_run_resends_at_most_the_sends_in_flight(push, fans):
     job_id = push.publish(["NJ001"])
     push.drain(timeout=60)
     assert killed and faults.killed == 1
-    duplicates = assert_exactly_once_within_bound(push, job_id, fans)
+    duplicates = assert_exactly_once_within_bound(push, job_id, fans, bound=bound)
     assert duplicates > 0  # the wave in flight really was re-sent: the bound is tight, not vacuous
     assert _dlq_empty(push)
 
