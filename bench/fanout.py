@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 from bench.harness import AwsRequestCounter, provision_local_aws, push_request_kind, start_local_aws
@@ -121,6 +122,7 @@ def run_pipeline(app, fans, counter, lambdas: int) -> tuple[float, dict, str]:
     counts[("dynamodb", "GetItem")] -= polls
     kinds["ddb planner job GetItem"] -= polls
     counts.kinds = kinds  # type: ignore[attr-defined]
+    counts.kind_seconds = Counter(counter.kind_seconds)  # type: ignore[attr-defined]
     return elapsed, counts, content_id
 
 
@@ -163,13 +165,18 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
     return elapsed, counts, content_id, sent
 
 
-def print_breakdown(kinds, pushes: int) -> None:
-    """Requests per 1,000 pushes by what they are for (checkpoints, flushes, reads, tokens, SQS...)."""
+def print_breakdown(kinds, pushes: int, seconds=None) -> None:
+    """Requests per 1,000 pushes by what they are for (checkpoints, flushes, reads, tokens, SQS...).
+
+    ``seconds``: wall time spent waiting on the emulator per purpose (summed over threads; long polls
+    included), to show where a local run's time goes.
+    """
     per_k = 1000 / max(1, pushes)
-    print("pipeline requests per 1,000 pushes by purpose:")
+    seconds = seconds or {}
+    print(f"pipeline requests per 1,000 pushes by purpose:{'':13} requests  per 1k  waited s")
     for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
         if n > 0:
-            print(f"  {kind:58} {n:>7,} {n * per_k:>7.2f}")
+            print(f"  {kind:58} {n:>7,} {n * per_k:>7.2f} {seconds.get(kind, 0):>9.1f}")
     print(f"  {'total':58} {sum(kinds.values()):>7,} {sum(kinds.values()) * per_k:>7.2f}")
 
 
@@ -254,7 +261,7 @@ def main() -> None:
           f"(goal <= 30 SQS+DynamoDB+S3)")
     print("pipeline requests by operation: " + ", ".join(
         f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1])))
-    print_breakdown(counts.kinds, delivered)
+    print_breakdown(counts.kinds, delivered, counts.kind_seconds)
     standin.stop()
     if moto_proc is not None:
         moto_proc.terminate()

@@ -47,6 +47,7 @@ class AwsRequestCounter:
     def __init__(self, classify=None) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
         self.kinds: Counter[str] = Counter()  # by ``classify(service, operation, params)``, when given
+        self.kind_seconds: Counter[str] = Counter()  # wall time waiting on AWS, by the same labels
         self._classify = classify
         self.seconds = 0.0  # wall time spent waiting on AWS (the emulator, here)
         self._lock = threading.Lock()
@@ -67,6 +68,7 @@ class AwsRequestCounter:
                     counter.seconds += time.perf_counter() - started
                     if kind:
                         counter.kinds[kind] += 1
+                        counter.kind_seconds[kind] += time.perf_counter() - started
 
         botocore.client.BaseClient._make_api_call = counting
 

@@ -28,7 +28,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
-from bench.harness import AwsRequestCounter
+from bench.harness import AwsRequestCounter, push_request_kind
 
 ACCOUNTS = [f"wxbenchscale{i:04d}" for i in range(10)]
 TEMPLATE_ID = "tmpl-bench"
@@ -117,7 +117,7 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
                 for _ in range(senders)]
     for thread in threads:
         thread.start()
-    polls = 0
+    polls, planned_at = 0, None
     while True:
         time.sleep(2.0)
         polls += 1  # the bench's own progress reads: taken off the count
@@ -125,7 +125,14 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
             job = PushJob.get(job_id)
         except PushJob.DoesNotExist:
             continue
-        if job.status == PLANNED and job.sent_template + job.failed + job.stopped + job.suppressed >= total:
+        finished = job.sent_template + job.failed + job.stopped + job.suppressed
+        if job.status == PLANNED and planned_at is None:
+            planned_at = time.perf_counter() - started
+            print(f"  planner done after {planned_at:.0f}s ({job.batches:,} batches; "
+                  f"{finished:,} pushes recorded by then)", flush=True)
+        if polls % 30 == 0:
+            print(f"  {time.perf_counter() - started:.0f}s: {finished:,} of {total:,} recorded", flush=True)
+        if job.status == PLANNED and finished >= total:
             break
     elapsed = time.perf_counter() - started
     stop.set()
@@ -180,7 +187,9 @@ def on_paper(requests_per_k: dict[str, float], account_rate: float, senders: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000, help="fans (over ten accounts)")
+    parser.add_argument("--fans", "--n", dest="n", type=int, default=100_000, help="fans (over ten accounts)")
+    parser.add_argument("--in-flight", type=int, default=None,
+                        help="PUSH_SENDS_IN_FLIGHT per sender invocation (the duplicate bound; default 20)")
     parser.add_argument("--senders", type=int, default=50, help="concurrent sender invocations emulated")
     parser.add_argument("--conflicts", type=float, default=0.05, help="share of commits cancelled by a conflict")
     parser.add_argument("--throttles", type=float, default=0.02, help="share of commits throttled")
@@ -199,7 +208,9 @@ def main() -> None:
     os.environ.setdefault("PUBLIC_BASE_URL", "https://kepu.example.cn")
     os.environ["PUSH_ACCOUNT_RATE"] = str(args.account_rate)
     os.environ["PUSH_SENDER_CONCURRENCY"] = str(args.senders)
-    from bench.fanout import start_moto_process
+    if args.in_flight:
+        os.environ["PUSH_SENDS_IN_FLIGHT"] = str(args.in_flight)
+    from bench.fanout import print_breakdown, start_moto_process
     from devstack.wechat_standin import WeChatStandIn
 
     standin = WeChatStandIn(seed=3).start()
@@ -217,7 +228,8 @@ def main() -> None:
           f"throttled; account rate {args.account_rate:,.0f}/s")
     seeded = time.perf_counter()
     fans = seed(args.n, standin)
-    print(f"seeded in {time.perf_counter() - seeded:.0f}s")
+    seed_seconds = time.perf_counter() - seeded
+    print(f"seeded in {seed_seconds:.0f}s", flush=True)
     standin.use_random_msgids(seed=5)
     standin.set_latency(args.latency)
     path = "/cgi-bin/message/template/send"
@@ -230,13 +242,15 @@ def main() -> None:
     message = {"type": "publish", "job_id": job_id, "content_id": content_id, "revision": 1, "unit_id": "scale",
                "screen_ids": [f"SCL{k:03d}" for k in range(len(ACCOUNTS))], "title": "规模测试：社区义诊通知",
                "summary": "本周六上午9点", "kind": "notice", "published_at": datetime.now(UTC).isoformat()}
-    counter = AwsRequestCounter()
+    counter = AwsRequestCounter(classify=push_request_kind)
     counter.install()
-    with counter.measure() as counts:
+    with counter.measure() as counts, counter.measure_kinds() as kinds:
         elapsed, polls = run(app, args.senders, args.n, job_id, message)
     counter.uninstall()
     counts[("dynamodb", "GetItem")] -= polls
+    kinds["ddb planner job GetItem"] -= polls
     faults.clear()
+    tallied = time.perf_counter()
 
     delivered = duplicates = lost = 0
     for openids in fans.values():
@@ -259,6 +273,9 @@ def main() -> None:
         f"{appid[-2:]}: {mean:.0f}/{peak}" for appid, (mean, peak) in sorted(rates.items())))
     print("requests by operation: " + ", ".join(
         f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1])[:12]))
+    print_breakdown(kinds, delivered, counter.kind_seconds)
+    print(f"phases: seed {seed_seconds:.0f}s, push {elapsed:.0f}s (AWS emulator busy {counter.seconds:.0f} "
+          f"request-seconds), tally {time.perf_counter() - tallied:.0f}s")
     # On AWS the event source's pollers are not 51 idle threads: about one receive per 5 batches.
     receives = counts.get(("sqs", "ReceiveMessage"), 0) * 1000 / max(1, delivered)
     on_paper({"sqs": per_k["sqs"] - receives + 2.0, "dynamodb": per_k["dynamodb"]}, args.account_rate,
