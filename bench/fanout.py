@@ -177,7 +177,11 @@ def print_breakdown(kinds, pushes: int, seconds=None) -> None:
     for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
         if n > 0:
             print(f"  {kind:58} {n:>7,} {n * per_k:>7.2f} {seconds.get(kind, 0):>9.1f}")
-    print(f"  {'total':58} {sum(kinds.values()):>7,} {sum(kinds.values()) * per_k:>7.2f}")
+    total = sum(kinds.values())
+    idle = sum(n for kind, n in kinds.items() if "idle long poll" in kind)
+    print(f"  {'total':58} {total:>7,} {total * per_k:>7.2f}")
+    print(f"  {'total without idle long polls (a cost per hour, not per push)':58} {total - idle:>7,} "
+          f"{(total - idle) * per_k:>7.2f}")
 
 
 def start_moto_process() -> subprocess.Popen:

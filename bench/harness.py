@@ -58,11 +58,15 @@ class AwsRequestCounter:
 
         def counting(client, operation_name, api_params):
             started = time.perf_counter()
+            result = None
             try:
-                return counter._original(client, operation_name, api_params)
+                result = counter._original(client, operation_name, api_params)
+                return result
             finally:
                 service = client.meta.service_model.service_name
                 kind = counter._classify(service, operation_name, api_params) if counter._classify else None
+                if kind and operation_name == "ReceiveMessage" and not (result or {}).get("Messages"):
+                    kind += ", empty (idle long poll)"
                 with counter._lock:
                     counter.calls[(service, operation_name)] += 1
                     counter.seconds += time.perf_counter() - started
