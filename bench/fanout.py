@@ -214,7 +214,9 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     os.environ.setdefault("PUBLIC_BASE_URL", "https://kepu.example.cn")
     os.environ["PUSH_ACCOUNT_RATE"] = str(args.account_rate)
-    os.environ["PUSH_SENDER_CONCURRENCY"] = str(args.lambdas)
+    # All emulated senders run in this one process and share its per-account token bucket, so the process
+    # is "one sender" holding the account's whole rate (with N it would get rate / N: 4/s per account at 50).
+    os.environ["PUSH_SENDER_CONCURRENCY"] = "1"
     if args.in_flight:
         os.environ["PUSH_SENDS_IN_FLIGHT"] = str(args.in_flight)
     from chalicelib.services.push.pacing import sends_in_flight
