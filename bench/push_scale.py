@@ -100,7 +100,10 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     from devstack.sqs_pump import SqsPump
 
     settings = get_settings()
-    pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage, visibility_override=5, wait_seconds=2)
+    # moto's index Query takes seconds per 1 MB page at 100,000 subscriptions (DynamoDB: milliseconds), so the
+    # planner's runs get Lambda's longest timeout here: emulator slowness must not fail them over and over.
+    pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage, visibility_override=5, wait_seconds=2,
+                   timeouts={settings.push_queue_name: 900})
     by_queue = {c.queue_name: c for c in pump.consumers}
     stop = threading.Event()
 
