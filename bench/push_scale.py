@@ -203,6 +203,12 @@ def on_paper(requests_per_k: dict[str, float], account_rate: float, senders: int
           f"about CNY {total * CN_PRICE_FACTOR:,.1f}")
 
 
+def sends_bound() -> int:
+    from chalicelib.services.push.pacing import sends_in_flight
+
+    return sends_in_flight()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fans", "--n", dest="n", type=int, default=100_000, help="fans (over ten accounts)")
@@ -265,6 +271,17 @@ def main() -> None:
     message = {"type": "publish", "job_id": job_id, "content_id": content_id, "revision": 1, "unit_id": "scale",
                "screen_ids": [f"SCL{k:03d}" for k in range(len(ACCOUNTS))], "title": "规模测试：社区义诊通知",
                "summary": "本周六上午9点", "kind": "notice", "published_at": datetime.now(UTC).isoformat()}
+    from chalicelib.services.push import metrics as push_metrics
+
+    sender_metrics: Counter[str] = Counter()  # what the senders' EMF lines said, summed over invocations
+    emit = push_metrics.flush
+
+    def flush_and_sum() -> dict[str, int]:
+        counted = emit()
+        sender_metrics.update(counted)
+        return counted
+
+    push_metrics.flush = flush_and_sum
     counter = AwsRequestCounter(classify=push_request_kind)
     counter.install()
     with counter.measure() as counts, counter.measure_kinds() as kinds:
@@ -289,6 +306,8 @@ def main() -> None:
           f"duplicates {duplicates}; lost {lost}")
     print(f"WeChat calls {len(calls):,} ({sum(1 for c in calls if c['errcode'] == -1):,} answered -1 and retried)")
     print("injected: " + ", ".join(f"{k} {v}" for k, v in sorted(injected.items())))
+    print("sender metrics: " + ", ".join(f"{k} {v}" for k, v in sorted(sender_metrics.items()))
+          + f"  (duplicates <= PushSendAmbiguous late answers + {sends_bound()} per killed invocation)")
     print(f"AWS requests per 1,000 pushes: {sum(per_k.values()):.1f} "
           f"(SQS {per_k['sqs']:.1f} incl. {args.senders + 1} pollers' receives, DynamoDB {per_k['dynamodb']:.1f}, "
           f"SSM {per_k['ssm']:.1f})")
