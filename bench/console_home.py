@@ -1,14 +1,21 @@
 """What the console's home page costs in DynamoDB requests (issue 14: at most 10 for its API calls in all).
 
 In one process: moto, the WeChat stand-in and the demo world (``devstack.demo``),
-then the exact calls ``console/src/views/Home.vue`` makes for the demo's root
-admin — screens (every page), content waiting for review, the 5 latest
-published items and each one's read (for its push status), accounts, and this
-month's subtree series — through the Chalice app, counting every botocore
-request per route.  The shell's own session read (``GET /auth/session``) is
-counted apart: it is paid once per page load, not by the home page.
+plus ``--screens`` screens (default 1,000, reporting at different ages) and
+``--items`` content items (default 10,000, every status) written in bulk over
+the demo's subtree.  Then, for the demo's root admin, with the console's
+session cookie and with a bearer key, after a warm-up pass each:
 
-    .venv/bin/python -m bench.console_home
+* the old home page's calls — screens (every page), content waiting for
+  review, the 5 latest published items and each one's read (for its push
+  status), accounts, this month's subtree series;
+* the new one — ``GET /api/v1/units/{id}/summary``;
+
+counting every botocore request per route, and printing the ratio of the two
+in the same run.  The shell's own session read (``GET /auth/session``) is paid
+once per page load, not by the home page, and is left out of both.
+
+    .venv/bin/python -m bench.console_home [--screens 1000] [--items 10000]
 """
 
 from __future__ import annotations
@@ -49,7 +56,58 @@ def home_calls(client, headers: dict[str, str], unit_id: str) -> list[tuple[str,
     return calls
 
 
+def summary_calls(client, headers: dict[str, str], unit_id: str) -> list[tuple[str, object]]:
+    """What Home.vue calls now: the unit's summary, one request."""
+    response = client.http.get(f"/api/v1/units/{unit_id}/summary", headers=headers)
+    assert response.status_code == 200, (response.status_code, response.body[:300])
+    return [(f"/api/v1/units/{unit_id}/summary", response.json_body)]
+
+
+def seed_scale(root_unit_id: str, n_screens: int, n_items: int) -> dict[str, int]:
+    """``n_screens`` screens and ``n_items`` content items spread over the demo's subtree, written in bulk.
+
+    Screens report at different ages (most online, some offline, a tenth over
+    an hour); the ``screen_health`` pass marks their presence, the stream pump
+    carries it into the roll-ups, and ``home_feed.rebuild`` writes the feed of
+    the bulk-written content (as the first deploy would).
+    """
+    from chalicelib.handlers.operations import measure_screens
+    from chalicelib.models import Account, Content, Screen, Unit
+    from chalicelib.services import home_feed
+
+    root = Unit.get(root_unit_id)
+    units = list(Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)))
+    appid_of = {a.unit_id: a.appid for a in Account.scan()}
+    fallback = next(iter(appid_of.values()))
+    now = datetime.now(UTC)
+    with Screen.batch_write() as batch:
+        for n in range(n_screens):
+            unit = units[n % len(units)]
+            age = timedelta(seconds=20) if n % 10 < 7 else timedelta(minutes=10) if n % 10 < 9 else timedelta(hours=3)
+            batch.save(Screen(f"BX{n:05d}", unit_id=unit.unit_id, name=f"压测屏 {n}", appid=appid_of.get(
+                unit.unit_id, fallback), last_seen=now - age))
+    statuses = ("draft", "draft", "pending_review", "published", "published", "published", "withdrawn", "rejected",
+                "draft", "published")
+    with Content.batch_write() as batch:
+        for n in range(n_items):
+            unit = units[n % len(units)]
+            status = statuses[n % len(statuses)]
+            at = now - timedelta(minutes=n)
+            batch.save(Content(f"bx{n:06d}", unit_id=unit.unit_id, kind="notice", title=f"压测内容 {n}",
+                               body="这是一条压测内容。" * 20, status=status, push=False, created_at=at,
+                               updated_at=at, published_at=at if status in ("published", "withdrawn") else None,
+                               targets={"units": [unit.unit_id]}))
+    marked = measure_screens()
+    return {"units": len(units), "screens": n_screens, "items": n_items, **marked, **home_feed.rebuild()}
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--screens", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=10000)
+    args = parser.parse_args()
     from devstack.wechat_standin import WeChatStandIn
 
     standin = WeChatStandIn("127.0.0.1", 0).start()
@@ -60,11 +118,20 @@ def main() -> None:
 
     from app import app
     from devstack import demo
+    from devstack.stream_pump import StreamPump
 
     info = demo.seed(standin)
     admin = next(u for u in info["users"] if u["role"] == "root admin")
+    pump = StreamPump(app, stage="bench")
+    pump.drain(timeout=120)
+    if args.screens or args.items:
+        print(f"seeded: {seed_scale(admin['unit_id'], args.screens, args.items)}")
+        pump.drain(timeout=600)
+        from chalicelib.services import home_feed
+        home_feed.rebuild()  # presence counters set from the records once the stream has been applied
     counter = AwsRequestCounter()
     counter.install()
+    totals: dict[str, int] = {}
     try:
         with Client(app) as client:
             login = client.http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
@@ -73,28 +140,38 @@ def main() -> None:
             cookie = login.headers["Set-Cookie"].split(";", 1)[0]
             for label, headers in (("console session cookie", {"Cookie": cookie}),
                                    ("bearer API key", {"Authorization": f"Bearer {admin['api_key']}"})):
-                home_calls(client, headers, admin["unit_id"])  # warm: caches a Lambda keeps between requests
-                per_route: list[tuple[str, Counter]] = []
-                with counter.measure() as everything:
-                    for _path, _body in _each(client, headers, admin["unit_id"], counter, per_route):
-                        pass
-                _report(label, admin, per_route, everything)
+                for name, calls in (("old calls (screens, content lists and reads, accounts, series)", home_calls),
+                                    ("summary", summary_calls)):
+                    calls(client, headers, admin["unit_id"])  # warm: caches a Lambda keeps between requests
+                    per_route: list[tuple[str, Counter]] = []
+                    with counter.measure() as everything:
+                        for _path, _body in _each(client, headers, admin["unit_id"], counter, per_route, calls):
+                            pass
+                    totals[f"{label}/{name}"] = _report(f"{label}, {name}", admin, per_route, everything,
+                                                        args.screens, args.items)
+                old, new = totals[f"{label}/old calls (screens, content lists and reads, accounts, series)"], \
+                    totals[f"{label}/summary"]
+                print(f"=> {label}: summary {new} vs old {old} DynamoDB requests = {new / old:.3f} × "
+                      f"({old / new:.1f} times fewer); budget {BUDGET}: {'met' if new <= BUDGET else 'NOT met'}")
     finally:
         counter.uninstall()
         standin.stop()
 
 
-def _report(label: str, admin: dict, per_route: list[tuple[str, Counter]], everything: Counter) -> None:
+def _report(label: str, admin: dict, per_route: list[tuple[str, Counter]], everything: Counter,
+            n_screens: int = 0, n_items: int = 0) -> int:
     dynamo = AwsRequestCounter.total(everything, "dynamodb")
-    print(f"home page for {admin['unit_name']} (demo data, {label}): {len(per_route)} API calls, "
+    print(f"home page for {admin['unit_name']} (demo + {n_screens} screens + {n_items} items, {label}): "
+          f"{len(per_route)} API calls, "
           f"{dynamo} DynamoDB requests = {dynamo / BUDGET:.1f} × the budget of {BUDGET} "
           f"({AwsRequestCounter.total(everything)} AWS requests in all)")
     for path, counts in per_route:
         ops = ", ".join(f"{op} {n}" for (svc, op), n in sorted(counts.items()) if svc == "dynamodb")
         print(f"  {AwsRequestCounter.total(counts, 'dynamodb'):3d}  {path.split('?')[0]:60s} {ops}")
+    return dynamo
 
 
-def _each(client, headers, unit_id, counter, per_route):
+def _each(client, headers, unit_id, counter, per_route, calls=home_calls):
     """Replays the home calls one by one, recording each call's requests."""
     real_get = client.http.get
 
@@ -106,7 +183,7 @@ def _each(client, headers, unit_id, counter, per_route):
 
     client.http.get = measured
     try:
-        yield from home_calls(client, headers, unit_id)
+        yield from calls(client, headers, unit_id)
     finally:
         client.http.get = real_get
 

@@ -18,9 +18,10 @@
   ``kepuscreen``, dimension ``stage``): ``count`` / ``timing`` emit one
   metric with its own dimensions at once (``single_metric``), so nothing
   waits for a flush that a crash would lose.
-- **Traces**: Powertools Tracer; X-Ray is switched on in the template
-  (``infra.operations``).  Locally (no X-Ray daemon) tracing is disabled by
-  Powertools itself outside Lambda.
+- **Traces**: Powertools Tracer (``chalicelib.tracing``); X-Ray is switched
+  on in the template (``infra.operations``).  Both hooks below open the
+  handler's subsegment; outside Lambda, or with ``POWERTOOLS_TRACE_DISABLED``,
+  that is a no-op and the X-Ray SDK is never imported.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from chalicelib import tracing
 from chalicelib.logs import logger
 
 NAMESPACE = "kepuscreen"
@@ -124,13 +126,14 @@ def instrument_app(app: Any) -> None:
         # API Gateway's request id; the local gateway and test client have none, so one is made up there
         correlate(context.get("requestId") or (event.headers or {}).get("x-amzn-requestid") or uuid.uuid4().hex)
         try:
-            return get_response(event)
+            with tracing.segment(f"{event.method} {context.get('resourcePath') or event.path}"):
+                return get_response(event)
         finally:
             correlate(None)
 
 
 def sqs_handler(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Wrap a Chalice SQS handler: Lambda context keys; correlation cleared between invocations.
+    """Wrap a Chalice SQS handler: Lambda context keys; its trace subsegment; correlation cleared between invocations.
 
     SQS functions run their module's handler without ``app.py`` (so without
     its middleware): this is their hook.  Each handler still calls
@@ -141,11 +144,16 @@ def sqs_handler(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def wrapper(event: Any) -> Any:
         bind_lambda_context(getattr(event, "context", None))
         try:
-            return func(event)
+            with tracing.segment(func.__name__):
+                return func(event)
         finally:
             correlate(None)
 
+    wrapper.traced_as = func.__name__  # type: ignore[attr-defined]
     return wrapper
+
+
+event_handler = sqs_handler  # the same hook for schedules and stream consumers (one ``event`` argument too)
 
 
 # -- metrics ---------------------------------------------------------------------------------------------------

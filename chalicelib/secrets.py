@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters import SSMProvider
+# From their defining modules, not the ``parameters`` package: its ``__init__`` also loads the AppConfig,
+# DynamoDB and Secrets Manager providers, which the callback function defers (chalicelib.entries.callback).
+from aws_lambda_powertools.utilities.parameters.base import clear_caches
+from aws_lambda_powertools.utilities.parameters.ssm import SSMProvider
 
 from chalicelib.aws import client
 from chalicelib.settings import get_settings
@@ -82,7 +84,7 @@ def store_account_secrets(appid: str, **secrets: str | None) -> AccountSecrets:
                 ssm.delete_parameter(Name=path)
         else:
             ssm.put_parameter(Name=path, Value=value, Type="SecureString", Overwrite=True)
-    parameters.clear_caches()
+    clear_caches()
     return load_account_secrets(appid, force_fetch=True)
 
 

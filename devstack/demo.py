@@ -149,6 +149,9 @@ def seed(standin) -> dict[str, Any]:
                    "unit_name": unit_names[unit_ids["community"]], "api_key": _fresh_key(sibling["user_id"]),
                    "username": "community-editor"})
     _set_logins(principal, people)
+    from devstack.demo_history import register_followers  # fans of an earlier run, when the emulator kept them
+
+    register_followers(standin, set(ACCOUNTS))
     screen_list = []
     for code, *_rest in screen_specs:  # player keys are stored hashed too: a fresh one per run
         screen, player_key = screens.rotate_player_key(principal, code)

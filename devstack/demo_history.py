@@ -193,6 +193,27 @@ def wechat_figures(standin, screen_accounts: dict[str, str], days: int = 90, see
             standin.set_user_summary(appid, day, new, cancel, total)
 
 
+def register_followers(standin, appids: set[str]) -> int:
+    """Tell the stand-in who follows each account, as the system's fan records say.
+
+    The history writes its fans through the system's own functions, as if
+    WeChat had sent their follow events, but WeChat (the stand-in) never saw
+    them follow: every template message to them came back 43004 "require
+    subscribe" and the publish showed 计划 29, 被拒收 28.  Real WeChat knows
+    its followers; so must the stand-in.  Each is registered at his follow
+    time, so the one-minute window a follow opens is long closed (as it would
+    be).  Runs on every start: the emulator keeps its tables, the stand-in
+    starts empty.
+    """
+    registered = 0
+    for fan in Fan.scan(Fan.following == True):  # noqa: E712 (a pynamodb condition, not a comparison)
+        if fan.appid in appids:
+            moment = fan.followed_at or fan.created_at or datetime.now(UTC)
+            standin.follow(fan.appid, fan.openid, at=moment.timestamp())
+            registered += 1
+    return registered
+
+
 def seed_history(standin, info: dict, days: int = 90) -> dict[str, int]:
     """Once per emulator: the demo's history, WeChat's figures for it, the data-cube pull and fan attributes."""
     from chalicelib.services.analytics import attributes, wechat_view
@@ -200,6 +221,7 @@ def seed_history(standin, info: dict, days: int = 90) -> dict[str, int]:
 
     accounts = {s["screen_id"]: s["appid"] for s in info["screens"]}
     counts = _once(f"history-{days}d", lambda: build(accounts, sorted(info["content"].values()), days))
+    counts["followers_in_standin"] = register_followers(standin, set(accounts.values()))
     wechat_figures(standin, accounts, days)
     today = date.fromisoformat(china_day())
     for appid in sorted(set(accounts.values())):

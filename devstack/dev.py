@@ -90,6 +90,7 @@ def main() -> None:
         CDN_BASE_URL=cdn_base,
     )
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray here (chalicelib.tracing)
 
     # Only now import the application: table names and endpoints are read from the environment.
     from app import app

@@ -41,7 +41,7 @@ API_ORIGIN = "api-gateway"
 # What the console sends that the API reads (Host must stay the API Gateway's own; Authorization
 # cannot be forwarded without caching, and the console signs in with its cookie instead).
 API_HEADERS = ("Accept", "Content-Type", "If-Match", "Idempotency-Key", "X-CSRF-Token", "User-Agent",
-               "Accept-Language")
+               "Accept-Language", "CloudFront-Viewer-Address")  # the viewer's address: per-client caps (sign-in)
 YEAR = 365 * 24 * 3600
 
 # name -> (min, default, max) TTL in seconds

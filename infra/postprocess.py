@@ -16,6 +16,9 @@
   derives from its code; WeChat-calling functions get the optional VPC.
 - Environment values only the stack knows: the bucket's real name, the CDN
   and API base URLs.
+- A queue, stream or schedule function with a thin entry module
+  (``chalicelib/entries/<function>.py``, ``infra.event_entries``) gets it as
+  its handler, so it loads only its own consumer.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from infra import access, alarms, data, domains, network, operations, player
+from infra import access, alarms, data, domains, event_entries, network, operations, player
 from infra.stage import APP_NAME, Target
 
 STREAM_TABLE_RE = re.compile(r":table/(?P<table>[^/]+)/stream/")
@@ -160,6 +163,12 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
 
         grants = access.derive_grants(target.project_dir, roots, models, specs, queue_settings)
         grants.consume_queue = consumed
+        if props.get("Events") and not handler.endswith(".app"):
+            try:
+                entry = event_entries.entry_handler(target.project_dir, name, handler)
+            except event_entries.EntryError as exc:
+                raise BuildError(str(exc)) from exc
+            props["Handler"] = entry or handler
         props["FunctionName"] = function_name
         variables = props.setdefault("Environment", {}).setdefault("Variables", {})
         variables["PLAYER_BUCKET"] = {"Ref": player.BUCKET}

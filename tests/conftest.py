@@ -16,13 +16,13 @@ os.environ.update(
     AWS_DEFAULT_REGION="cn-north-1",
     PUBLIC_BASE_URL="https://kepu.example.cn",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    POWERTOOLS_TRACE_DISABLED="true",  # no X-Ray daemon here; tests/ops/test_tracing.py turns it on in a subprocess
 )
 os.environ.pop("AWS_PROFILE", None)
 
 import logging
 
 import pytest
-import requests
 
 from tests import support
 
@@ -78,9 +78,7 @@ def wechat(standin_server, demo):
 @pytest.fixture
 def aws(moto_endpoint):
     """A clean emulated AWS with every table, queue and the bucket provisioned."""
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
-    support.reset_process_caches()
-    support.provision()
+    support.reset_emulator(moto_endpoint)
     yield moto_endpoint
 
 

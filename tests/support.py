@@ -27,9 +27,44 @@ def reset_process_caches() -> None:
 
     secrets_module._provider = None
     aws_clients.queue_url.cache_clear()
-    from chalicelib.services import sign_in
+    from chalicelib.handlers import domain_verify
+    from chalicelib.services import phone_identity, push_sender, sign_in, tokens
+    from chalicelib.services.push import metrics as push_metrics
 
     sign_in._ACCOUNT_CACHE.clear()
+    # Each of these outlived a test while each test took long enough for their
+    # 60 s lifetimes to run out; with a fast emulator reset they must be cleared.
+    push_sender.reset_caches()
+    phone_identity.clear()
+    domain_verify._cache.clear()
+    tokens._installed = None
+    push_metrics.flush()
+
+
+_provisioned = None
+
+
+def reset_emulator(endpoint: str) -> None:
+    """A clean emulated AWS: emptied in place when only data changed, else reset and provisioned again.
+
+    The first call in a process (and any call after a test changed the resources
+    themselves) pays for moto's reset and a full provisioning; the others only
+    empty the tables, queues, bucket and parameters (see ``devstack.aws_local.clear_data``).
+    """
+    import requests
+
+    from chalicelib.secrets import ensure_app_signing_key
+    from devstack.aws_local import clear_data, snapshot_resources
+
+    global _provisioned
+    reset_process_caches()
+    if _provisioned is not None and clear_data(_provisioned):
+        ensure_app_signing_key()
+        return
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
+    reset_process_caches()
+    provision()
+    _provisioned = snapshot_resources()
 
 
 def provision() -> None:

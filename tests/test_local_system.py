@@ -29,13 +29,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen, dict, Path]:
+def _start(tmp_path: Path, history_days: int = 0) -> tuple[subprocess.Popen, dict, Path]:
     ports = {name: _free_port() for name in ("MOTO", "WECHAT", "API", "CDN")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({f"KEPU_{name}_PORT": str(port) for name, port in ports.items()})
-    # No analytics history here: it subscribes demo fans in the background for minutes, which would move
+    # No analytics history unless asked: it subscribes demo fans in the background for minutes, which would move
     # the counts this test checks; tests/analytics/test_demo_history.py covers the history.
-    env.update(STAGE="dev", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", KEPU_DEMO_HISTORY_DAYS="0")
+    env.update(STAGE="dev", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", KEPU_DEMO_HISTORY_DAYS=str(history_days))
     for name in ("WECHAT_API_BASE", "WECHAT_OAUTH_BASE", "PUBLIC_BASE_URL", "CDN_BASE_URL"):
         env.pop(name, None)
     log = tmp_path / "dev.log"

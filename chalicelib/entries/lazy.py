@@ -45,3 +45,28 @@ def defer_package_init(name: str) -> None:
 
     module.__getattr__ = __getattr__
     sys.modules[name] = module
+
+
+def defer_modules(*names: str) -> None:
+    """Register modules ``names`` so that importing them costs nothing until one of their names is used.
+
+    For a function whose handler module imports its neighbours' services at
+    the top (``push_queue`` imports the planner, the sender and the digest):
+    the function's entry defers the ones it never runs, with the standard
+    library's ``importlib.util.LazyLoader``.  If anything does use one, it is
+    loaded then, whole -- only the cost moves, never the behaviour.  No-op for
+    a module already imported.
+    """
+    for name in names:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{name} is not importable")
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)  # LazyLoader: runs the module at its first attribute access
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)  # ``from parent import child`` finds it without importing

@@ -1,5 +1,8 @@
 """Scheduled measurements for the operator: how many screens are online (EMF metrics, alarmed in the template).
 
+The same pass marks each screen's ``presence`` (online / offline / offline over an hour) when it changed:
+the console's home page counts those (``services/home_feed.py``) instead of looking at every screen.
+
 A screen counts once it has reported at least once (``last_seen``): one
 still in its box is not "offline".  Online means seen within two heartbeat
 intervals (``screen_reports.screen_status``), as the admin API shows it.
@@ -13,7 +16,8 @@ from chalice import Blueprint, Rate
 
 from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
-from chalicelib.observability import count
+from chalicelib.observability import count, event_handler
+from chalicelib.services import home_feed
 from chalicelib.services.screen_reports import screen_status
 
 bp = Blueprint(__name__)
@@ -22,7 +26,9 @@ bp = Blueprint(__name__)
 def measure_screens(now: datetime | None = None) -> dict[str, float]:
     now = now or datetime.now(UTC)
     online = offline = 0
-    for screen in Screen.scan(attributes_to_get=["screen_id", "last_seen", "heartbeat_interval"]):
+    scanned = list(Screen.scan(attributes_to_get=["screen_id", "last_seen", "heartbeat_interval", "presence"]))
+    home_feed.mark_presence(scanned, now)  # the home page's online / offline counters follow (stream)
+    for screen in scanned:
         status = screen_status(screen, now)
         if status == "online":
             online += 1
@@ -39,6 +45,7 @@ def measure_screens(now: datetime | None = None) -> dict[str, float]:
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="screen_health")
+@event_handler
 def screen_health(event):
     """Every five minutes: screens online / offline, for the dashboard and the offline alarm."""
     return measure_screens()

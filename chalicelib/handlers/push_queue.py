@@ -16,7 +16,7 @@ import json
 from chalice import Blueprint, Cron
 
 from chalicelib.logs import logger
-from chalicelib.observability import correlate, sqs_handler
+from chalicelib.observability import correlate, event_handler, sqs_handler
 from chalicelib.resources import queue_specs
 from chalicelib.services import push_digest, push_planner, push_sender, tokens
 from chalicelib.settings import get_settings
@@ -71,6 +71,7 @@ def send_pushes(event):
 
 
 @bp.schedule(Cron(0, 12, "*", "*", "?", "*"), name="push_digest")
+@event_handler
 def daily_digest(event):
     """20:00 China time: subscription accounts' tag digests of the day's parked items."""
     return push_digest.send_all_digests()

@@ -9,6 +9,7 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.callbacks import CallbackRecord
 from chalicelib.models.content import Content
 from chalicelib.models.fans import Fan
+from chalicelib.models.home import HomeEntry
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.push import PushBatch, PushJob, PushMsgRoute, PushQuota
 from chalicelib.models.reads import ReadMark
@@ -31,5 +32,6 @@ ALL_MODELS += [ScreenContentLink, ScreenReportRecord]  # player and screen API
 ALL_MODELS += [AccessToken, PushJob, PushBatch, PushQuota, PushMsgRoute]  # push pipeline
 ALL_MODELS += [Credential, ConsoleSession, LoginTicket, WechatBinding]  # console sign-in
 ALL_MODELS += [AnalyticsRollup, FanScope]  # analytics roll-ups
+ALL_MODELS += [HomeEntry]  # the console's home page feed
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -74,6 +74,7 @@ class LoginTicket(Model):
     openid = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     expires_at = TTLAttribute()
+    count = NumberAttribute(null=True)  # rate items only (``rate_<ip hash>_<minute>``): scan logins started
 
 
 class WechatBinding(Model):

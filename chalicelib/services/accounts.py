@@ -15,7 +15,7 @@ from chalicelib import links
 from chalicelib.models import Account, Screen
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.secrets import SECRET_NAMES, store_account_secrets
-from chalicelib.services import audit, directory, push_policy
+from chalicelib.services import audit, directory, home_feed, push_policy
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
@@ -55,7 +55,7 @@ def _store_secrets(account: Account, secrets: dict[str, str | None]) -> None:
 
 
 def create(principal: Principal, data: dict[str, Any]) -> Account:
-    principal.unit(data["unit_id"], MANAGE)
+    unit = principal.unit(data["unit_id"], MANAGE)
     secrets = {k: data.pop(k) for k in WRITABLE_SECRETS if data.get(k) is not None}
     for k in WRITABLE_SECRETS:
         data.pop(k, None)
@@ -64,6 +64,7 @@ def create(principal: Principal, data: dict[str, Any]) -> Account:
     uow.put(account, condition=Account.appid.does_not_exist(), tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, "account.create", account.unit_id, "account", account.appid, None,
                  snap(public(account)), note=f"secrets set: {sorted(secrets)}")
+    home_feed.track_account(uow, account, unit.path)
     # the same answer wherever the appid is registered: it names no unit (appids are global, branches private)
     commit(uow, Conflict("appid unavailable: it is already registered", field="appid", code="unavailable"))
     _store_secrets(account, secrets)
@@ -88,8 +89,8 @@ def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: 
     account = _visible(principal, appid, MANAGE)
     check_if_match(if_match, account.revision)
     secrets = {k: changes.pop(k) for k in WRITABLE_SECRETS if k in changes}
-    if "unit_id" in changes:
-        principal.unit(changes["unit_id"], MANAGE)
+    old_path = principal.unit(account.unit_id).path
+    new_path = principal.unit(changes["unit_id"], MANAGE).path if "unit_id" in changes else old_path
     before = snap(public(account))
     if changes:
         for k, v in changes.items():
@@ -101,6 +102,7 @@ def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: 
         account.revision += 1
         audit.record(uow, principal.user_id, "account.update", account.unit_id, "account", appid, before,
                      snap(public(account)), note=f"secrets changed: {sorted(secrets)}" if secrets else None)
+        home_feed.track_account(uow, account, new_path, old_path)
         commit(uow)
     elif secrets:
         uow = UnitOfWork()
@@ -120,6 +122,7 @@ def delete(principal: Principal, appid: str, if_match: int | None) -> None:
         raise Conflict("screens still subscribe through this account", code="in_use")
     delete_with_audit(account, Account.revision == account.revision, principal.user_id, "account.delete",
                       account.unit_id, "account", appid, snap(public(account)))
+    home_feed.forget_account(appid, principal.unit(account.unit_id).path)
     store_account_secrets(appid, **dict.fromkeys(SECRET_NAMES))
     directory.forget_account(appid)
 

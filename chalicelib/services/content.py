@@ -26,7 +26,7 @@ from typing import Any
 from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, URGENT, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, media, outbox, push_outcomes
+from chalicelib.services import audit, home_feed, media, outbox, push_outcomes
 from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from chalicelib.services.pagination import Page, page_by_unit
@@ -213,8 +213,12 @@ def list_content(principal: Principal, cursor: str | None, limit: int, unit_id: 
 
 
 def _write(principal: Principal, content: Content, actions: list, action: str, before: dict, after: dict,
-           messages: list[dict[str, Any]] | None = None, note: str | None = None) -> Content:
-    """Commit ``actions`` (revision-checked) with the audit entry and the outbox, then send the outbox."""
+           messages: list[dict[str, Any]] | None = None, note: str | None = None, *, unit: Unit | None = None,
+           new_status: str | None = None) -> Content:
+    """Commit ``actions`` (revision-checked) with the audit entry and the outbox, then send the outbox.
+
+    The home page's feed entries (pending review, recent publishes) go in the same transaction.
+    """
     all_actions = [*actions, Content.revision.add(1), Content.updated_at.set(now()),
                    Content.updated_by.set(principal.user_id)]
     if messages:
@@ -223,6 +227,8 @@ def _write(principal: Principal, content: Content, actions: list, action: str, b
     uow.update(content, all_actions, condition=Content.revision == content.revision, tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, action, content.unit_id, "content", content.content_id, before, after,
                  note=note)
+    if unit is not None:
+        home_feed.track_content(uow, content, unit.path, new_status or content.status)
     commit(uow)
     content.refresh(consistent_read=True)
     outbox.flush(content)
@@ -253,11 +259,13 @@ def update(principal: Principal, content_id: str, changes: dict[str, Any], if_ma
     messages: list[dict[str, Any]] = []
     note = None
     needs_review = review_required(unit)
+    new_status = status if status in (PENDING, PUBLISHED) else None  # a pending or published title may change
     if status == PUBLISHED and needs_review:
         # back to review: off the screens until approved and published again
         actions += [Content.status.set(PENDING), Content.reviewed_by.remove(), Content.reviewed_at.remove()]
         messages = outbox.manifest_messages(content.screen_ids or (), "content_updated", content_id)
         note = "published content edited: back to review"
+        new_status = PENDING
     elif status == PUBLISHED:
         new_screens = resolve_screens(content)
         actions.append(Content.screen_ids.set(new_screens or None))
@@ -266,10 +274,12 @@ def update(principal: Principal, content_id: str, changes: dict[str, Any], if_ma
     elif status == APPROVED and needs_review:
         actions += [Content.status.set(PENDING), Content.reviewed_by.remove(), Content.reviewed_at.remove()]
         note = "approved content edited: back to review"
+        new_status = PENDING
     elif status == REJECTED:
         actions.append(Content.status.set(DRAFT))
     after = snap(public(content))
-    return _write(principal, content, actions, "content.update", before, after, messages, note)
+    return _write(principal, content, actions, "content.update", before, after, messages, note, unit=unit,
+                  new_status=new_status)
 
 
 def transition(principal: Principal, content_id: str, action: str, if_match: int | None,
@@ -327,13 +337,15 @@ def transition(principal: Principal, content_id: str, action: str, if_match: int
         actions.append(Content.withdrawn_at.set(at))
         messages = outbox.manifest_messages(content.screen_ids or (), "content_withdrawn", content_id)
     after = dict(before, status=target, screen_ids=sorted(content.screen_ids or ()))
-    return _write(principal, content, actions, f"content.{action}", before, after, messages, note=reason)
+    return _write(principal, content, actions, f"content.{action}", before, after, messages, note=reason, unit=unit,
+                  new_status=target)
 
 
 def delete(principal: Principal, content_id: str, if_match: int | None) -> None:
-    content, _unit = _visible(principal, content_id, EDIT)
+    content, unit = _visible(principal, content_id, EDIT)
     check_if_match(if_match, content.revision)
     if content.status not in DELETABLE:
         raise Conflict(f"{content.status} content cannot be deleted; withdraw it first", code="invalid_transition")
     delete_with_audit(content, Content.revision == content.revision, principal.user_id, "content.delete",
                       content.unit_id, "content", content_id, snap(public(content)))
+    home_feed.forget_content(content, unit.path)

@@ -86,6 +86,11 @@ def load(content_id: str, now: datetime | None = None) -> ContentView | Unavaila
         return Unavailable.NOT_FOUND
     if content.valid_until is not None and now >= content.valid_until:
         return Unavailable.GONE
+    return view_of(content)
+
+
+def view_of(content: Content) -> ContentView:
+    """What the content page shows of an item, whatever its status (the console's phone preview uses it too)."""
     view = ContentView(content)
     body = content.body or ""
     if content.kind == "article":

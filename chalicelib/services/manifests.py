@@ -39,6 +39,7 @@ from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
 from chalicelib.services.manifest_store import manifest_key
 from chalicelib.settings import get_settings
+from chalicelib.tracing import capture_method
 
 SCHEMA = 1
 MANIFEST_CACHE_CONTROL = "max-age=5"
@@ -226,6 +227,7 @@ def _canonical(value: Any) -> bytes:
 # ---------------------------------------------------------------- publishing
 
 
+@capture_method
 def rebuild_screen(screen_id: str) -> RebuildResult:
     """Rebuild one screen's manifest; write it only if its version changed."""
     s3 = client("s3")

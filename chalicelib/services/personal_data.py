@@ -42,6 +42,7 @@ from chalicelib.models.rollups import FanScope
 from chalicelib.models.subscriptions import Subscription, fan_key
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork
 from chalicelib.services import subscriptions
+from chalicelib.tracing import capture_method
 
 logger = logging.getLogger(__name__)
 MAX_ROUNDS = 8
@@ -169,6 +170,7 @@ def _erase_fan_and_subscriptions(appid: str, openid: str, now: datetime, result:
     raise RuntimeError("erasure could not be committed after repeated conflicts")
 
 
+@capture_method
 def erase(appid: str, openid: str, now: datetime | None = None) -> ErasureResult:
     """Remove every record keyed by or listing ``openid`` of ``appid``; safe to repeat (see the module docstring)."""
     now = now or datetime.now(UTC)

@@ -22,6 +22,7 @@ from chalicelib.models.push import PushQuota
 from chalicelib.models.stats import bump
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services.push_policy import quota_day
+from chalicelib.tracing import capture_method
 from chalicelib.wechat.client import client_for
 
 MAX_ITEMS = 8
@@ -40,6 +41,7 @@ def clientmsgid(appid: str, day: str) -> str:
     return f"kepu-digest-{appid}-{day}"[:64]
 
 
+@capture_method
 def send_digest(account: Account, now: datetime | None = None) -> str:
     """Send one account's digest for today; returns "sent", "already" or "nothing"."""
     now = now or datetime.now(UTC)

@@ -224,3 +224,42 @@ def publish_actions(content: Content, screen_ids: Iterable[str]) -> list[Any]:
         raise Unprocessable(reason, field="push", code="no_push_channel")
     content.push_job_id, content.push_forecast = f"{content.content_id}:{content.revision + 1}", prediction
     return [Content.push_job_id.set(content.push_job_id), Content.push_forecast.set(prediction)]
+
+
+# ------------------------------------------------------------------ the editor's forecast, before publishing
+
+PREVIEW_EXACT_FANS = FORECAST_FANS  # by the screens' fan counters: up to this many, the preview is the exact forecast
+
+
+def preview(content_unit_id: str, screen_ids: Iterable[str], now: datetime | None = None) -> tuple[dict[str, Any], str]:
+    """The forecast the editor shows before publishing, and how it was made (``exact`` or ``counters``).
+
+    The editor asks again whenever targets change, so its cost must not grow
+    with the audience.  The targeted screens' ``fan_count`` counters decide:
+    up to ``PREVIEW_EXACT_FANS`` followers, this is :func:`forecast` itself
+    (the index pages of those screens and at most 20 BatchGets of fans);
+    beyond, no fan is read: each screen's counter is counted under its
+    account's usual channel (``estimated``, ``complete: false``), which
+    over-counts a fan who follows several of the targeted screens.  Either
+    way the channel decision is ``push_policy``'s, as in publish.
+    """
+    now = now or datetime.now(UTC)
+    screens = list(Screen.batch_get(sorted(set(screen_ids))))
+    if sum(int(s.fan_count or 0) for s in screens) <= PREVIEW_EXACT_FANS:
+        return forecast(content_unit_id, [s.screen_id for s in screens], now), "exact"
+    accounts = JobAccounts(content_unit_id)
+    entries: dict[str, dict[str, Any]] = {}
+    for screen in screens:
+        if screen.appid not in entries:
+            account, reach = accounts.get(screen.appid)
+            entries[screen.appid] = _entry(account, screen.appid, reach)
+        followers = max(0, int(screen.fan_count or 0))
+        entries[screen.appid]["recipients"] += followers
+        entries[screen.appid]["estimated"] += followers
+    for appid, row in entries.items():
+        if row["estimated"]:
+            _classify(row, accounts.get(appid), None, now, row["estimated"])
+    return {
+        "recipients": sum(r["recipients"] for r in entries.values()), "complete": False,
+        "computed_at": now.isoformat(), "accounts": [entries[a] for a in sorted(entries)],
+    }, "counters"

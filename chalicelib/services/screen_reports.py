@@ -125,7 +125,7 @@ def record_heartbeat(screen: Screen, beat: Heartbeat, now: datetime | None = Non
     now = now or utcnow()
     report = {**beat.model_dump(), "received_at": now.isoformat()}
     previous = screen.last_seen
-    screen.update(actions=[Screen.last_seen.set(now), Screen.heartbeat.set(report)],
+    screen.update(actions=[Screen.last_seen.set(now), Screen.heartbeat.set(report), Screen.presence.set("online")],
                   condition=Screen.screen_id.exists())
     online = _online_seconds(previous, now, int(screen.heartbeat_interval or 30)) if beat.online else 0
     if online:

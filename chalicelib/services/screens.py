@@ -10,6 +10,7 @@ the screen is kept and ``create_qrcode`` (``POST .../qrcode``) fills it later.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.logs import logger
@@ -132,11 +133,34 @@ def screens_in(unit: Unit) -> list[Screen]:
     return [s for u in subtree(unit) for s in readable(Screen.by_unit.query(u.unit_id))]
 
 
+LOOSE_ONLINE = timedelta(minutes=10)  # wider than any screen's two heartbeat intervals; the page is then exact
+
+
 def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,
-                 tag: str | None) -> Page:
+                 tag: str | None, status: str | None = None) -> Page:
+    """Screens of the scope, by unit; ``status`` (online / offline / never) filters in the query, then exactly.
+
+    Online is a heartbeat within the screen's own two intervals, which a
+    DynamoDB filter cannot compare: the filter keeps screens seen within
+    ``LOOSE_ONLINE`` (or ever, for offline), and ``screen_status`` decides on
+    the page.  A page may then hold fewer than ``limit`` screens; its cursor
+    still continues where the query stopped.
+    """
     units = scope_units(principal, unit_id)
-    condition = Screen.tags.contains(tag) if tag else None
-    return page_by_unit(Screen.by_unit, [u.unit_id for u in units], cursor, limit, filter_condition=condition)
+    conditions = [Screen.tags.contains(tag)] if tag else []
+    if status == "never":
+        conditions.append(Screen.last_seen.does_not_exist())
+    elif status == "online":
+        conditions.append(Screen.last_seen >= now() - LOOSE_ONLINE)
+    elif status == "offline":
+        conditions.append(Screen.last_seen.exists())
+    condition = None
+    for c in conditions:
+        condition = c if condition is None else condition & c
+    page = page_by_unit(Screen.by_unit, [u.unit_id for u in units], cursor, limit, filter_condition=condition)
+    if status in ("online", "offline"):
+        page.items = [s for s in page.items if screen_status(s) == status]
+    return page
 
 
 def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_match: int | None) -> Screen:

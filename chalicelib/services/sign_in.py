@@ -27,8 +27,10 @@ import hmac
 import os
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
 from chalicelib.services import sessions
@@ -39,6 +41,8 @@ from chalicelib.services.writes import now
 from chalicelib.wechat.client import client_for
 
 TICKET_SECONDS = 300
+STARTS_PER_MINUTE = 10  # anonymous scan-login starts per client address and minute
+RATE_PREFIX = "rate_"  # LoginTicket keys of the per-address counters (never a login_ scene)
 _ACCOUNT_CACHE: dict[str, tuple[float, str | None]] = {}
 
 
@@ -67,8 +71,40 @@ def sign_in_appid() -> str | None:
     return found
 
 
-def start(purpose: str = "login", principal: Principal | None = None) -> tuple[LoginTicket, str, str]:
-    """A new ticket and its QR code: (ticket, poll token, the QR code's content)."""
+class TooManyStarts(ApiError):
+    status, code = 429, "too_many_sign_in_starts"
+
+
+def _count_start(client_ip: str, at: datetime) -> None:
+    """Count one anonymous scan-login start of this address in this minute; 429 once over the cap.
+
+    Each start makes WeChat create a QR code (a daily quota of the sign-in
+    account) and a ticket, and the route is public: without a cap one client
+    could spend the quota.  The address is kept hashed, for two minutes.
+    """
+    key = f"{RATE_PREFIX}{hashlib.sha256(client_ip.encode()).hexdigest()[:32]}_{at:%Y%m%d%H%M}"
+    try:
+        LoginTicket(key).update(
+            actions=[LoginTicket.count.add(1), LoginTicket.poll_hash.set("!"), LoginTicket.appid.set("-"),
+                     LoginTicket.status.set(USED), LoginTicket.expires_at.set(at + timedelta(minutes=2))],
+            condition=LoginTicket.count.does_not_exist() | (LoginTicket.count < STARTS_PER_MINUTE))
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        error = TooManyStarts(f"at most {STARTS_PER_MINUTE} scan sign-ins a minute from one address; "
+                              "wait a minute or sign in with the password")
+        error.retry_after = 60 - at.second  # type: ignore[attr-defined]
+        raise error from None
+
+
+def start(purpose: str = "login", principal: Principal | None = None,
+          client_ip: str | None = None) -> tuple[LoginTicket, str, str]:
+    """A new ticket and its QR code: (ticket, poll token, the QR code's content).
+
+    Anonymous starts (``login``) are capped per client address (``STARTS_PER_MINUTE``).
+    """
+    if purpose == "login":
+        _count_start(client_ip or "unknown", now())
     appid = sign_in_appid()
     if not appid:
         raise NotFound("sign-in account")

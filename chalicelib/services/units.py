@@ -151,7 +151,9 @@ def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, A
             audit.record(uow, principal.user_id, "unit.move", unit.unit_id, "unit", unit.unit_id, before, after,
                          note=f"{len(members)} units moved")
         commit(uow)
-    from chalicelib.services import content_targets  # builds on units
+    from chalicelib.services import content_targets, home_feed  # build on units
+
+    home_feed.move_subtree(unit.unit_id, old_path[: -len(unit.unit_id) - 1], parent.path)
     from chalicelib.services.screens import rebind_account
 
     if rebind_to is not None:

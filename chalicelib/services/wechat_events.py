@@ -42,9 +42,10 @@ from chalicelib.models.stats import bump
 from chalicelib.models.subscriptions import INACTIVE_KEPT
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.replies import render_text, text_reply
-from chalicelib.services import directory, personal_data, push_policy, sign_in_scan, subscriptions
+from chalicelib.services import directory, push_policy, sign_in_scan, subscriptions
 from chalicelib.services.manifest_store import latest_items
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
+from chalicelib.tracing import capture_method
 from chalicelib.wechat.callback import CallbackRejected, InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Context:
 
 # ---------------------------------------------------------------- entry point
 
+@capture_method
 def handle(account: Account, inbound: InboundMessage, now: datetime | None = None) -> str:
     """Process one verified message; returns the plain reply XML ("" for ``success``)."""
     now = now or datetime.now(UTC)
@@ -456,6 +458,8 @@ def _on_erase(ctx: Context) -> Decision:
     him is written afterwards: no interaction is recorded (that would create
     his fan item again), and the de-duplication record keeps no reply.
     """
+    from chalicelib.services import personal_data  # rare; it reaches many tables' models, kept off the cold start
+
     result = personal_data.erase(ctx.appid, ctx.openid, ctx.now)
     decision = Decision(remember_reply=False)
     bump(decision.uow, "account", ctx.appid, {"messages": 1}, ctx.now)

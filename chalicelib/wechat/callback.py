@@ -10,7 +10,10 @@ message is trusted, and answers every hostile or malformed request with a
 Crypto is wechatpy's (its AES cipher, and ``PrpCrypto`` for sealing replies,
 conformant with Tencent's sample); decryption's checks (PKCS#7 padding via
 ``cryptography``, length, appid) and the signature comparison are ours, because
-wechatpy skips the padding check and compares with ``!=``.
+wechatpy skips the padding check and compares with ``!=``.  Those crypto modules
+(and ``cryptography`` under them) are imported by the first encrypted message,
+not at load: a plaintext account's callback never needs them, and the
+callback function's cold start is what WeChat's 5 s include.
 """
 
 from __future__ import annotations
@@ -28,10 +31,7 @@ from typing import Any
 from xml.etree.ElementTree import tostring
 
 import defusedxml.ElementTree as SafeET
-from cryptography.hazmat.primitives import padding
 from defusedxml import DefusedXmlException
-from wechatpy.crypto import PrpCrypto
-from wechatpy.crypto.cryptography import WeChatCipher
 from wechatpy.messages import BaseMessage
 from wechatpy.parser import parse_message
 
@@ -230,6 +230,9 @@ def _unseal(key: str, appid: str, encrypted: str) -> bytes:
     raw = base64.b64decode(encrypted, validate=True)
     if not raw or len(raw) % 32:
         raise ValueError("ciphertext is not whole 32-byte blocks")
+    from cryptography.hazmat.primitives import padding
+    from wechatpy.crypto.cryptography import WeChatCipher
+
     aes_key = base64.b64decode(key + "=")
     decrypted = WeChatCipher(aes_key).decrypt(raw)
     unpadder = padding.PKCS7(256).unpadder()
@@ -325,6 +328,8 @@ def seal_reply(keys: CallbackKeys, inbound: InboundMessage, reply_xml: str) -> s
     """Encrypt a passive reply for safe/compatible mode with the key that worked."""
     if inbound.mode == PLAIN or not reply_xml:
         return reply_xml
+    from wechatpy.crypto import PrpCrypto
+
     key = inbound.aes_key_used or keys.aes_key
     crypto = PrpCrypto(base64.b64decode(key + "="))
     encrypted = crypto.encrypt(reply_xml, inbound.appid)

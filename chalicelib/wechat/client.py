@@ -24,6 +24,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from chalicelib.secrets import load_account_secrets
 from chalicelib.settings import get_settings
+from chalicelib.tracing import capture_method
 
 HTTP_TIMEOUT_SECONDS = 5
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / expired access token
@@ -35,6 +36,7 @@ class TokenProvider(Protocol):
     def invalidate(self, appid: str, bad_token: str) -> str: ...
 
 
+@capture_method
 def fetch_stable_token(appid: str, secret: str, *, force_refresh: bool = False) -> tuple[str, int]:
     """``POST /cgi-bin/stable_token``: the token and its remaining lifetime in seconds."""
     response = requests.post(
@@ -94,6 +96,7 @@ class KepuWeChatClient(WeChatClient):
         token, expires_in = fetch_stable_token(self.appid, self.secret)
         return {"access_token": token, "expires_in": expires_in}
 
+    @capture_method  # every API call (with its one token retry) in one subsegment
     def _request(self, method, url_or_endpoint, **kwargs):
         kwargs.setdefault("timeout", self.timeout)
         if not isinstance(kwargs.get("params"), dict):

@@ -94,6 +94,7 @@ ROUTES = [
         f"{V}/units/{units.create(w.root, {'parent_id': w.unit[u], 'name': '临时'}).unit_id}", None)),
     Route("GET", "/units/{unit_id}/ranking", "read", lambda w, u: (f"{V}/units/{w.unit[u]}/ranking", None)),
     Route("GET", "/units/{unit_id}/audit", "read", lambda w, u: (f"{V}/units/{w.unit[u]}/audit", None)),
+    Route("GET", "/units/{unit_id}/summary", "read", lambda w, u: (f"{V}/units/{w.unit[u]}/summary", None)),
     Route("POST", "/accounts", "manage", lambda w, u: (f"{V}/accounts", {
         "appid": fresh("wxnew00000"), "unit_id": w.unit[u], "name": "号", "original_id": "gh_abcdef",
         "app_secret": SECRET, "token": TOKEN})),
@@ -121,6 +122,10 @@ ROUTES = [
     Route("POST", "/content", "edit", lambda w, u: (f"{V}/content", {
         "unit_id": w.unit[u], "kind": "notice", "title": "通知", "body": "内容", "targets": {"units": [w.unit[u]]}})),
     Route("GET", "/content", "read", lambda w, u: (f"{V}/content?unit_id={w.unit[u]}", None)),
+    Route("POST", "/content/forecast", "read", lambda w, u: (f"{V}/content/forecast", {
+        "unit_id": w.unit[u], "targets": {"units": [w.unit[u]]}})),
+    Route("POST", "/content/phone-preview", "read", lambda w, u: (f"{V}/content/phone-preview", {
+        "unit_id": w.unit[u], "kind": "notice", "title": "通知", "body": "内容", "targets": {"units": [w.unit[u]]}})),
     Route("GET", "/content/{content_id}", "read", lambda w, u: (f"{V}/content/{_content(w, u)}", None)),
     Route("PATCH", "/content/{content_id}", "edit", lambda w, u: (f"{V}/content/{_content(w, u)}", {"title": "新"})),
     Route("DELETE", "/content/{content_id}", "edit", lambda w, u: (f"{V}/content/{_content(w, u)}", None)),

@@ -105,3 +105,22 @@ def test_a_retried_scan_callback_is_answered_once(client, demo, wechat, staff):
     first = client.http.post(url, headers={"Content-Type": "text/xml"}, body=request.body)
     again = client.http.post(url, headers={"Content-Type": "text/xml"}, body=request.body)
     assert first.body == again.body and "已确认登录" in reply_content(demo.plain.open_reply(first.body.decode()))
+
+
+def test_one_address_can_start_only_so_many_scan_sign_ins_a_minute(client, demo, staff):
+    """Each anonymous start makes WeChat create a QR code: capped per client address (429, Retry-After)."""
+    from chalicelib.services.sign_in import STARTS_PER_MINUTE
+
+    here, there = {"CloudFront-Viewer-Address": "198.51.100.7:51234"}, {"CloudFront-Viewer-Address": "203.0.113.9:443"}
+    statuses = [post(client, "/api/v1/auth/wechat", headers=here).status_code for _ in range(STARTS_PER_MINUTE)]
+    assert statuses == [201] * STARTS_PER_MINUTE
+    refused = post(client, "/api/v1/auth/wechat", headers=here)
+    assert refused.status_code == 429
+    assert refused.data["error"]["code"] == "too_many_sign_in_starts"
+    assert 0 < int({k.lower(): v for k, v in refused.headers.items()}["retry-after"]) <= 60
+    assert post(client, "/api/v1/auth/wechat", headers=there).status_code == 201  # another address is not held up
+    # the counter is no ticket: its key cannot be polled into a sign-in, and no address is stored in clear
+    rate_items = [t for t in LoginTicket.scan() if t.scene.startswith("rate_")]
+    assert len(rate_items) == 2 and all("198.51" not in t.scene for t in rate_items)
+    r = post(client, f"/api/v1/auth/wechat/{rate_items[0].scene}/poll", {"poll_token": "x" * 32})
+    assert r.status_code in (400, 410)

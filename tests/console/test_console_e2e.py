@@ -41,6 +41,8 @@ def test_password_sign_in_sets_a_secure_strict_cookie_and_shows_home(browser, sy
 
 
 def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, system, shots):
+    nj001 = next(s for s in system["screens"] if s["screen_id"] == "NJ001")
+    _simulate(system, "o-forecast-fan", nj001["qr_url"])  # a resident follows NJ001: the forecast must count him
     editor_ctx, editor = login(browser, system, "editor")
     editor.goto(f"{system['cdn_base']}/console/#/content/new")
     editor.wait_for_selector("input[name=title]")
@@ -48,8 +50,23 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     editor.wait_for_selector(".el-form >> text=南京市科协")
     editor.fill("input[name=title]", title)
     editor.fill("textarea[name=body]", "本周六上午十点，科技馆报告厅，欢迎居民参加。")
-    editor.wait_for_timeout(600)
+    # before publishing: the API's forecast for these targets, and the item on the phone page's own template
+    _wait_text(editor, "[data-test=forecast-now]", "位居民：模板消息")
+    before = editor.inner_text("[data-test=forecast-now]")
+    assert re.fullmatch(r"将推送给约 \d+ 位居民：模板消息 \d+，客服消息 \d+，未读 \d+(；另有 .*)?", before), before
+    assert int(re.search(r"约 (\d+) 位", before).group(1)) >= 1, before
+    phone = editor.frame_locator("[data-test=preview-phone] iframe")
+    phone.locator("h1", has_text=title).wait_for(timeout=20000)
+    assert "科技馆报告厅" in phone.locator(".body").inner_text()
+    assert phone.locator("body").evaluate("b => b.ownerDocument.defaultView.innerWidth") == 375  # a phone's width
+    editor.wait_for_timeout(1500)  # the players' preview frames settle
+    editor.locator("[data-test=forecast]").scroll_into_view_if_needed()
+    editor.wait_for_timeout(300)
     editor.screenshot(path=str(shots / "content-editor-1366.png"))
+    editor.set_viewport_size({"width": 1920, "height": 1080})
+    editor.wait_for_timeout(1200)
+    editor.screenshot(path=str(shots / "content-editor-1920.png"))
+    editor.set_viewport_size(LAPTOP)
     editor.click("[data-test=save-submit]")
     editor.wait_for_url(re.compile(r"#/content/c"), timeout=20000)
     _wait_text(editor, "[data-test=status]", "待审核")
@@ -67,6 +84,10 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     editor.reload()
     editor.wait_for_selector("[data-test=publish]")
     editor.click("[data-test=publish]")
+    _wait_text(editor, ".el-message-box__message", "将推送给约")  # the confirmation already gives the forecast
+    assert before in editor.inner_text(".el-message-box__message")
+    editor.wait_for_timeout(600)  # the box fades in
+    editor.screenshot(path=str(shots / "content-publish-confirm-1366.png"))
     editor.click(".el-message-box__btns .el-button--primary")
     _wait_text(editor, "[data-test=status]", "已发布")
     _wait_text(editor, "[data-test=delivery]", "起播放", timeout=40)
@@ -76,6 +97,7 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     shown = _api(editor, "GET", f"/api/v1/content/{content_id}")["body"]["push_status"]
     totals = {k: sum(a["channels"][k] for a in shown["forecast"]["accounts"]) for k in ("template", "custom", "unread")}
     assert f"模板消息 {totals['template']}，客服消息 {totals['custom']}，未读 {totals['unread']}" in forecast
+    assert forecast.startswith(f"已发布。{before}")  # what the editor showed before is what publish said
     _wait_text(editor, "[data-test=push-state]", "已完成", timeout=40)
     counts = editor.inner_text("[data-test=push-counts]")
     assert "计划" in counts and "已发" in counts and "送达" in counts and "阅读" in counts and "未读" in counts
@@ -184,6 +206,79 @@ def test_home_and_review_work_on_a_phone(browser, system, shots):
     context.close()
 
 
+def _pending_item(browser, system, title: str) -> str:
+    """An item waiting for review, made by the demo editor through the API (as the console makes calls)."""
+    context, page = login(browser, system, "editor")
+    unit = next(u["unit_id"] for u in system["logins"] if u["username"] == "editor")
+    made = _api(page, "POST", "/api/v1/content", {"unit_id": unit, "kind": "notice", "title": title,
+                                                  "body": "下周一起图书馆闭馆维修三天。", "targets": {"units": [unit]}})
+    assert made["status"] == 201, made
+    done = _api(page, "POST", f"/api/v1/content/{made['body']['content_id']}/submit", None, made["body"]["revision"])
+    assert done["status"] == 200, done
+    context.close()
+    return made["body"]["content_id"]
+
+
+def test_the_review_actions_work_on_a_390_px_phone(browser, system, shots):
+    """A reviewer on his phone: the item, its diff and both actions fit the screen, and rejecting works."""
+    content_id = _pending_item(browser, system, "手机上审核的通知")
+    context, page = login(browser, system, "reviewer", viewport=PHONE)
+    page.goto(f"{system['cdn_base']}/console/#/content/{content_id}")
+    page.wait_for_selector("[data-test=approve]")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(shots / "content-review-390.png"), full_page=True)
+    assert "南京市科协（含下级）" in page.inner_text("[data-test=targets]")  # before publishing: the chosen targets
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    for action in ("approve", "reject"):
+        box = page.locator(f"[data-test={action}]").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 32, (action, box)
+    page.click("[data-test=reject]")
+    page.fill(".el-message-box__input input", "请写明闭馆的具体日期")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "content-reject-390.png"))
+    page.click(".el-message-box__btns .el-button--primary")
+    _wait_text(page, "[data-test=status]", "已驳回")
+    status = _api(page, "GET", f"/api/v1/content/{content_id}")["body"]
+    assert status["status"] == "rejected" and status["reject_reason"] == "请写明闭馆的具体日期"
+    context.close()
+
+
+def test_the_poster_downloads_as_an_a4_pdf_with_the_png_inside(browser, system, shots, tmp_path):
+    """The PDF is one A4 page holding exactly the 300 dpi PNG, whose QR code decodes to the screen's code URL."""
+    import io
+
+    import pypdf
+    import zxingcpp
+    from PIL import Image
+
+    context, page = login(browser, system, "admin")
+    screen = next(s for s in system["screens"] if s["screen_id"] == "NJ001")
+    page.goto(f"{system['cdn_base']}/console/#/screens/NJ001")
+    page.wait_for_selector("[data-test=poster-pdf]:not([disabled])")
+    files = {}
+    for kind in ("pdf", "png"):
+        with page.expect_download() as download:
+            page.click(f"[data-test=poster-{kind}]")
+        files[kind] = tmp_path / download.value.suggested_filename
+        download.value.save_as(files[kind])
+    assert files["pdf"].name == "NJ001-二维码海报-A4.pdf"
+    reader = pypdf.PdfReader(files["pdf"])
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)  # A4 in mm
+    assert screen["name"] in reader.metadata.title and "微信扫码 订阅本屏" in reader.metadata.title
+    [embedded] = reader.pages[0].images
+    inside = embedded.image.convert("RGB")
+    png = Image.open(files["png"])
+    assert png.size == inside.size == (2480, 3508) and round(png.info["dpi"][0]) == 300
+    assert inside.tobytes() == png.convert("RGB").tobytes()  # the very raster of the PNG, not a re-drawing
+    [code] = zxingcpp.read_barcodes(inside.resize((1240, 1754)))
+    assert code.text == screen["qr_url"]
+    Image.open(io.BytesIO(files["png"].read_bytes())).convert("RGB").resize((620, 877)).save(
+        shots / "poster-preview.png")
+    context.close()
+
+
 def test_every_page_at_laptop_size(browser, system, shots):
     """Screenshots of every page at 1366×768 (looked at by a person), and none shows an error."""
     context, page = login(browser, system, "admin")
@@ -220,7 +315,7 @@ def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
     page.wait_for_function("() => /#\\/content\\/c_/.test(location.hash)", timeout=20000)
     content_id = page.url.rsplit("/", 1)[1]
     page.goto(f"{system['cdn_base']}/console/#/content/{content_id}/edit")
-    page.wait_for_function("() => document.querySelector('input[name=title]').value === '冲突测试原标题'")
+    page.wait_for_function("() => document.querySelector('input[name=title]')?.value === '冲突测试原标题'")
     status = page.evaluate("""async (id) => {  // someone else edits meanwhile (here: the same user, another tab)
         const s = await (await fetch('/api/v1/auth/session')).json();
         const c = await (await fetch(`/api/v1/content/${id}`)).json();

@@ -118,3 +118,18 @@ def test_the_api_has_an_optional_custom_domain_mapped_at_api_and_at_the_root(pac
                     if r["Type"] == "AWS::ApiGateway::BasePathMapping"}
         assert mappings == {"api", "/"}  # /api/... as PUBLIC_BASE_URL names it; /MP_verify_*.txt at the root
         assert template["Outputs"]["ApiDomainTarget"]["Condition"] == "HasApiDomain"
+
+
+def test_event_functions_run_their_thin_entries_and_keep_their_own_roles(packaged):
+    """Handlers point at chalicelib/entries/<function>.py (infra.event_entries); roles are still per function."""
+    expected = {"PushPlanner": "push_planner", "PushSender": "push_sender", "PushDigest": "push_digest",
+                "RebuildManifests": "rebuild_manifests", "ScreenHealth": "screen_health"}
+    for built in packaged.values():
+        functions = _functions(built.template)
+        for lid, name in expected.items():
+            assert functions[lid]["Properties"]["Handler"] == f"chalicelib.entries.{name}.handler"
+        for lid in ("ProbeBuilder", "ProbeSender"):  # the probe's consumers have no entry: Chalice's handler
+            assert functions[lid]["Properties"]["Handler"].startswith("chalicelib.handlers.probe_consumer.")
+        sender_role = built.template["Resources"][functions["PushSender"]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        modules = sender_role["Metadata"]["kepuscreen"]["modules"]
+        assert "chalicelib.services.push_sender" in modules and "chalicelib.services.push_planner" not in modules

@@ -70,11 +70,20 @@ def set_password(call: Call, user_id: str):
     return users_service.public(user)
 
 
+def client_ip(call: Call) -> str | None:
+    """The viewer's address: CloudFront's ``CloudFront-Viewer-Address`` (``ip:port``) when it came through the
+    CDN, else the connection's source (API Gateway's ``sourceIp``, which behind the CDN is an edge server)."""
+    viewer = (call.headers.get("cloudfront-viewer-address") or "").strip()
+    if viewer:
+        return viewer.rsplit(":", 1)[0].strip("[]")[:64] or call.source_ip
+    return call.source_ip
+
+
 @operation(bp, "POST", "/auth/wechat", summary="Start a scan-to-sign-in: a temporary QR code (a few minutes, "
            "one use) of the sign-in account; poll it with the poll token", tag=TAG,
            response=s.WechatLoginOut, public=True, status=201, max_body=256)
 def start_wechat_login(call: Call):
-    ticket, poll_token, qr = sign_in.start("login")
+    ticket, poll_token, qr = sign_in.start("login", client_ip=client_ip(call))
     return sign_in.view(ticket, poll_token, qr)
 
 

@@ -8,7 +8,7 @@ from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
 from chalicelib.services import content as service
-from chalicelib.services import media, push_outcomes
+from chalicelib.services import content_preview, media, push_outcomes
 from chalicelib.services.access import EDIT
 from chalicelib.services.errors import BadRequest
 
@@ -75,6 +75,20 @@ for _action, _summary, _body in (
     ("withdraw", "Withdraw from screens (idempotent)", None),
 ):
     _transition(_action, _summary, _body)
+
+
+@operation(bp, "POST", "/content/forecast", summary="Forecast a push before publishing: targets resolved as publish "
+           "does, recipients per account and channel (exact up to 2,000 followers, from counters beyond)", tag=TAG,
+           body=s.ContentForecastIn, response=s.ContentForecastOut)
+def forecast_content(call: Call):
+    return content_preview.forecast(call.principal, call.data)
+
+
+@operation(bp, "POST", "/content/phone-preview", summary="Render a draft with the phone's content page "
+           "(sanitised, with its own CSP; nothing is saved)", tag=TAG, body=s.PhonePreviewIn,
+           response=s.PhonePreviewOut, max_body=MAX_CONTENT_BODY)
+def preview_content_phone(call: Call):
+    return content_preview.phone_page(call.principal, call.data)
 
 
 @operation(bp, "POST", "/media/uploads", summary="Get a pre-signed POST to upload a media file by its sha256",

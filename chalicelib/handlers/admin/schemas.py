@@ -465,6 +465,11 @@ class QrOut(Out):
     ready: bool
 
 
+class NowPlayingOut(Out):
+    content_id: str
+    title: str | None
+
+
 class ScreenOut(Out):
     screen_id: str
     unit_id: str
@@ -484,6 +489,9 @@ class ScreenOut(Out):
     revision: int
     created_at: datetime | None
     updated_at: datetime | None
+    now_playing: NowPlayingOut | None = Field(
+        default=None, description="lists only: the item an online screen's last heartbeat reported playing")
+    plays_today: int | None = Field(default=None, description="lists only: plays counted today (China day)")
 
 
 class ScreenCreated(Out):
@@ -504,6 +512,7 @@ class ScreenList(Out):
 class ScreenListQuery(PageQuery):
     unit_id: Id | None = None
     tag: Annotated[str, StringConstraints(max_length=32)] | None = None
+    status: Literal["online", "offline", "never"] | None = None
 
 
 class StatsQuery(Query):
@@ -787,6 +796,31 @@ class RejectIn(In):
     reason: Text(500, multiline=True)
 
 
+class ContentForecastIn(In):
+    unit_id: Id
+    targets: Targets
+
+
+class ContentForecastOut(Out):
+    screens: int = Field(description="screens the targets resolve to today, as publish would resolve them")
+    method: Literal["exact", "counters"] = Field(
+        description="exact: the publish forecast itself; counters: the screens' fan counters under each account's "
+                    "usual channel (beyond 2,000 followers; a fan following several targeted screens counts for each)")
+    no_push_channel: str | None = Field(description="why publishing with push on would be refused (422), or null")
+    forecast: PushForecastOut
+
+
+class PhonePreviewIn(_ContentFields):
+    unit_id: Id
+    kind: Literal[KINDS]
+
+
+class PhonePreviewOut(Out):
+    html: str = Field(description="the phone's content page for the draft, sanitised, with a CSP meta element; "
+                                  "show it in a sandboxed srcdoc frame")
+    content_security_policy: str
+
+
 class MediaUploadIn(In):
     model_config = ConfigDict(json_schema_extra=_size_limits)
 
@@ -976,3 +1010,109 @@ class ResidentErasureOut(Out):
 
 class ResidentExportOut(Out):
     data: dict[str, Any]
+
+
+# ------------------------------------------------------------------ the console's home page (unit summary)
+
+
+class SummaryScreens(Out):
+    total: int
+    online: int
+    offline: int = Field(description="offline now, including offline_over_1h")
+    offline_over_1h: int
+    never_seen: int = Field(description="screens that never reported a heartbeat")
+
+
+class SummaryFans(Out):
+    total: int = Field(description="distinct people with an active subscription to the subtree's screens")
+    subscriptions: int = Field(description="active subscriptions (one person on three screens counts three)")
+    today: int = Field(description="today's change of the distinct fans (China day)")
+    today_subscriptions: int
+
+
+class SummaryPending(Out):
+    content_id: str
+    unit_id: str | None
+    title: str
+    submitted_at: datetime | None
+
+
+class SummaryPendingList(Out):
+    count: int
+    items: list[SummaryPending]
+
+
+class SummaryPush(Out):
+    state: Literal["queued", "planning", "sending", "done"]
+    planned: int
+    sent: int
+    unread: int
+    delivered: int
+    failed: int
+    stopped: int
+    skipped: int
+
+
+class SummaryPublish(Out):
+    content_id: str
+    unit_id: str | None
+    title: str
+    status: str
+    published_at: datetime | None
+    push: SummaryPush | None = Field(description="null when published without push")
+
+
+class SummaryOfflineScreen(Out):
+    screen_id: str
+    unit_id: str | None
+    name: str
+    last_seen: datetime | None
+
+
+class SummaryOfflineList(Out):
+    count: int
+    items: list[SummaryOfflineScreen]
+
+
+class SummaryPushFailure(Out):
+    content_id: str
+    title: str
+    failed: int
+
+
+class SummaryPushFailures(Out):
+    month: int = Field(description="failed pushes this month in the subtree (analytics roll-up)")
+    items: list[SummaryPushFailure] = Field(description="recent publishes with failed pushes")
+
+
+class SummaryAccount(Out):
+    appid: str
+    unit_id: str | None
+    name: str
+    account_type: str | None
+
+
+class SummaryAccountList(Out):
+    count: int
+    items: list[SummaryAccount]
+
+
+class SummaryAlerts(Out):
+    offline_screens: SummaryOfflineList = Field(description="screens offline for more than an hour")
+    push_failures: SummaryPushFailures
+    no_push_channel: SummaryAccountList = Field(
+        description="service accounts with neither template id (subscription accounts send customer-service "
+                    "messages and need none)")
+
+
+class UnitSummaryOut(Out):
+    unit_id: str
+    as_of: datetime
+    screens: SummaryScreens
+    fans: SummaryFans
+    growth: dict[str, int] = Field(description="this month's new subscriptions by source (analytics metric names)")
+    month_new: int
+    month_lost: int
+    pending_review: SummaryPendingList
+    recent_publishes: list[SummaryPublish]
+    alerts: SummaryAlerts

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
-from chalicelib.services import analytics
+from chalicelib.services import analytics, screen_live
 from chalicelib.services import screens as service
 
 bp = Blueprint(__name__)
@@ -25,11 +25,13 @@ def create_screen(call: Call):
     return {"screen": service.public(screen), "player_key": player_key}
 
 
-@operation(bp, "GET", "/screens", summary="List screens in your scope (filter by unit subtree or tag)", tag=TAG,
-           query=s.ScreenListQuery, response=s.ScreenList)
+@operation(bp, "GET", "/screens", summary="List screens in your scope (filter by unit subtree, tag or status), "
+           "with what each plays now and its plays today", tag=TAG, query=s.ScreenListQuery, response=s.ScreenList)
 def list_screens(call: Call):
     q = call.query
-    return page_body(service.list_screens(call.principal, q.cursor, q.limit, q.unit_id, q.tag), service.public)
+    page = service.list_screens(call.principal, q.cursor, q.limit, q.unit_id, q.tag, q.status)
+    live = screen_live.columns(page.items)
+    return page_body(page, lambda screen: {**service.public(screen), **live.get(screen.screen_id, {})})
 
 
 @operation(bp, "GET", "/screens/{screen_id}", summary="Read a screen", tag=TAG, response=s.ScreenOut)

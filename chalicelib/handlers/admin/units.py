@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.logs import logger
-from chalicelib.services import analytics, audit
+from chalicelib.services import analytics, audit, home
 from chalicelib.services import units as service
 
 bp = Blueprint(__name__)
@@ -60,6 +60,13 @@ def delete_unit(call: Call, unit_id: str):
 def unit_ranking(call: Call, unit_id: str):
     q = call.query
     return analytics.ranking(call.principal, unit_id, q.metric, q.from_, q.to)
+
+
+@operation(bp, "GET", "/units/{unit_id}/summary", summary="The console's home page for the unit's subtree: screens "
+           "online, fans, growth, review queue, recent publishes, alerts (from counters: a fixed few DynamoDB "
+           "requests whatever the subtree's size)", tag=TAG, response=s.UnitSummaryOut)
+def unit_summary(call: Call, unit_id: str):
+    return home.summary(call.principal, unit_id)
 
 
 @operation(bp, "GET", "/units/{unit_id}/audit", summary="The unit's audit log, newest first", tag="audit",

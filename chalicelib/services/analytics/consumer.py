@@ -39,6 +39,7 @@ from chalicelib.models.rollups import LIVE
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import CHINA_TZ, COUNTERS, DailyStat, china_day
 from chalicelib.models.subscriptions import ACTIVE, Subscription
+from chalicelib.services import home_feed
 from chalicelib.services.analytics import scopes, store
 from chalicelib.services.analytics.metrics import net_of
 
@@ -118,6 +119,7 @@ def apply_batch(records: list[dict[str, Any]]) -> BatchResult:
     items = store.rollup_adds(counters)
     result.requests += store.commit(items, f"{token}#counters")
     result.items_updated += len(items)
+    result.requests += home_feed.apply_screen_records(screens, token)  # the home page's presence counters
     transitions = _transitions(subs, placed)
     for key, found in first_plays.items():  # screens played on: a membership that never ends
         transitions[key].extend(found)

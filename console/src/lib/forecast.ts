@@ -60,3 +60,19 @@ export function progressPercent(s: PushStatus | null | undefined): number {
   const finished = s.sent_total + s.unread + s.failed + s.stopped + s.skipped_total
   return Math.min(100, Math.round((finished / s.planned) * 100))
 }
+
+export type DraftForecast = Schemas['ContentForecastOut']
+
+/** The editor's line under the push switch, before publishing (POST /content/forecast's answer). */
+export function draftForecastText(d: DraftForecast | null | undefined): string {
+  if (!d) return '正在计算推送预估…'
+  if (!d.screens) return '投放目标下暂无屏幕，发布后不会推送给任何居民'
+  let text = forecastText(d.forecast)
+  if (d.method === 'counters') text += '（按各屏粉丝数估算，同时订阅多块屏的居民会重复计数）'
+  else if (!d.forecast.complete) text += '（部分为估算）'
+  if (d.no_push_channel) {
+    const names = silentAccounts(d.forecast).map((a) => a.name || a.appid)
+    text += `。注意：${names.join('、') || '所选屏幕的公众号'}没有可用的推送渠道，开启推送将无法发布`
+  }
+  return text
+}

@@ -60,3 +60,25 @@ function crc32(bytes: Uint8Array): number {
   }
   return ~c >>> 0
 }
+
+/** A4 in PDF points (1/72 in): 210 × 297 mm. */
+export const A4_POINTS = { width: 595.28, height: 841.89 }
+
+/**
+ * The same poster as a one-page A4 PDF: the 300 dpi PNG placed edge to edge, so the PDF and the PNG print
+ * identically and the text uses the fonts the browser already drew it with (no CJK font to ship). The screen's
+ * name is the document's title. pdf-lib (pure JS) is loaded only when someone downloads a PDF.
+ */
+export async function posterPdf(png: Blob, screenName: string, qrText: string): Promise<Blob> {
+  const { PDFDocument } = await import('pdf-lib')
+  const doc = await PDFDocument.create()
+  doc.setTitle(`${screenName} · 微信扫码 订阅本屏`)
+  doc.setSubject(qrText)
+  doc.setKeywords([screenName, '微信扫码 订阅本屏'])
+  doc.setCreator('kepuscreen console')
+  const page = doc.addPage([A4_POINTS.width, A4_POINTS.height])
+  const image = await doc.embedPng(new Uint8Array(await png.arrayBuffer()))
+  page.drawImage(image, { x: 0, y: 0, width: A4_POINTS.width, height: A4_POINTS.height })
+  const bytes = await doc.save()
+  return new Blob([bytes as BlobPart], { type: 'application/pdf' })
+}

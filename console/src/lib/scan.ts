@@ -12,8 +12,19 @@ async function post<T>(path: string, body: unknown): Promise<{ status: number; d
   return { status: r.status, data: r.ok ? ((await r.json()) as T) : null }
 }
 
+/** Thrown when the API refuses a start: its message is for the person at the login page (Chinese). */
+export class ScanRefused extends Error {}
+
+export function startRefusal(status: number): string | null {
+  if (status === 429) return '扫码登录请求过于频繁（同一网络每分钟最多 10 次），请稍候一分钟再试，或使用密码登录'
+  if (status === 502 || status === 503) return '微信暂时无法生成二维码，请稍后重试或使用密码登录'
+  return null
+}
+
 export async function startScan(purpose: 'login' | 'bind'): Promise<ScanTicket | null> {
   const r = await post<ScanTicket>(purpose === 'bind' ? '/api/v1/auth/wechat/bind' : '/api/v1/auth/wechat', {})
+  const refusal = startRefusal(r.status)
+  if (refusal) throw new ScanRefused(refusal)
   return r.data
 }
 

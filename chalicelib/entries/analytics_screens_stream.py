@@ -1,0 +1,15 @@
+"""The ``analytics_screens_stream`` function: the screens stream's roll-up consumer.
+
+Its handler module imports the other consumers' services too; they are deferred here (``defer_modules``).
+"""
+
+from chalicelib.entries.lazy import defer_modules, defer_package_init
+
+defer_package_init("chalicelib.models")  # every table's model; see chalicelib.entries.callback
+defer_modules(
+    "chalicelib.services.analytics.attributes",
+    "chalicelib.services.analytics.closing",
+    "chalicelib.services.analytics.wechat_view",
+)
+
+from chalicelib.handlers.analytics_stream import analytics_screens_stream as handler  # noqa: E402, F401 -- the Lambda handler

@@ -1,0 +1,14 @@
+"""The ``analytics_wechat_datacube`` function: the nightly pull of WeChat's own figures.
+
+Its handler module imports the other consumers' services too; they are deferred here (``defer_modules``).
+"""
+
+from chalicelib.entries.lazy import defer_modules, defer_package_init
+
+defer_package_init("chalicelib.models")  # every table's model; see chalicelib.entries.callback
+defer_modules(
+    "chalicelib.services.analytics.attributes",
+    "chalicelib.services.analytics.closing",
+)
+
+from chalicelib.handlers.analytics_stream import analytics_wechat_datacube as handler  # noqa: E402, F401 -- the Lambda handler

@@ -1,0 +1,331 @@
+"""Keeps the home page's feed (``models/home.py``) in step with screens, content and accounts.
+
+The home page must cost a handful of DynamoDB requests whatever the subtree
+holds (issue 14: at most 10 for 1,000 screens and 10,000 items), so nothing
+it shows may be found by querying every unit or screen.  Instead each fact it
+lists is mirrored, when it changes, into every ancestor's scope:
+
+* content: ``track_content`` adds to the content write's own transaction
+  (pending review entries, publish entries), so an entry exists exactly when
+  the record says so;
+* accounts: ``track_account`` adds to the account write's transaction (the
+  "no push channel" alert, decided by ``push_policy.has_channel``: a
+  subscription account needs no template, it sends customer-service messages);
+* screens: ``presence`` is set by heartbeats and by the ``screen_health``
+  schedule (``mark_presence``: going offline is the absence of an event, so
+  a schedule must notice it); ``apply_screen_records`` turns the screens
+  stream's old/new images into counter changes and ``lo#`` entries, so moves
+  and deletions are counted too.  Stream batches are retried by Lambda: the
+  counters go out in transactions with a token derived from the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import aws
+from chalicelib.logs import logger
+from chalicelib.models.accounts import Account
+from chalicelib.models.content import PENDING, PUBLISHED, WITHDRAWN, Content
+from chalicelib.models.home import HomeEntry
+from chalicelib.models.screens import Screen
+from chalicelib.models.unit_of_work import UnitOfWork
+from chalicelib.services import push_policy
+
+ONLINE, OFFLINE, LONG_OFFLINE = "online", "offline", "long_offline"
+PRESENCE_STATES = (ONLINE, OFFLINE, LONG_OFFLINE)
+LONG_OFFLINE_AFTER = timedelta(hours=1)
+PUBLISH_ENTRY_DAYS = 180
+PRESENCE_KEY = "presence"
+_deserializer = TypeDeserializer()
+
+
+def tree_scopes(path: str) -> list[str]:
+    """``tree#<id>`` of the unit at ``path`` and of each of its ancestors."""
+    return [f"tree#{part}" for part in path.split("/") if part]
+
+
+def publish_scope(scope: str) -> str:
+    return f"pub#{scope}"
+
+
+# ------------------------------------------------------------------ content and accounts (same transaction)
+
+
+def track_content(uow: UnitOfWork, content: Content, unit_path: str, new_status: str) -> None:
+    """Mirror a content write: its pending-review entry and, when published or withdrawn, its publish entry."""
+    old_status = content.status
+    for scope in tree_scopes(unit_path):
+        review = HomeEntry(scope, f"review#{content.content_id}")
+        if new_status == PENDING:
+            uow.put(HomeEntry(scope, review.key, ident=content.content_id, unit_id=content.unit_id,
+                              name=content.title, at=datetime.now(UTC)))
+        elif old_status == PENDING:
+            uow.delete(review)
+        if (new_status in (PUBLISHED, WITHDRAWN) or old_status == PUBLISHED) and content.published_at is not None:
+            uow.put(_publish_entry(scope, content, new_status))
+
+
+def _publish_entry(scope: str, content: Content, status: str) -> HomeEntry:
+    published = content.published_at
+    return HomeEntry(publish_scope(scope), f"{published.astimezone(UTC).isoformat()}#{content.content_id}",
+                     ident=content.content_id, unit_id=content.unit_id, name=content.title, status=status,
+                     at=published, until=content.valid_until, job_id=content.push_job_id if content.push else None,
+                     expires_at=published + timedelta(days=PUBLISH_ENTRY_DAYS))
+
+
+def forget_content(content: Content, unit_path: str) -> None:
+    """A deleted item leaves the recent publishes (best effort after the delete; ``rebuild`` repairs)."""
+    if content.published_at is None:
+        return
+    for scope in tree_scopes(unit_path):
+        HomeEntry(publish_scope(scope), f"{content.published_at.astimezone(UTC).isoformat()}#{content.content_id}"
+                  ).delete()
+
+
+def lacks_channel(account: Account) -> bool:
+    """The alert's rule: the account cannot push its own unit's content (push_policy decides, as publish does)."""
+    return not push_policy.has_channel(account, push_policy.PUSH)
+
+
+def track_account(uow: UnitOfWork, account: Account, unit_path: str, old_unit_path: str | None = None,
+                  deleted: bool = False) -> None:
+    """Mirror an account write into the "no push channel" alert of every ancestor scope."""
+    new = set() if deleted or not lacks_channel(account) else set(tree_scopes(unit_path))
+    old = set(tree_scopes(old_unit_path if old_unit_path is not None else unit_path))
+    for scope in sorted(old | new):
+        entry = HomeEntry(scope, f"nochan#{account.appid}")
+        if scope in new:
+            uow.put(HomeEntry(scope, entry.key, ident=account.appid, unit_id=account.unit_id, name=account.name,
+                              status=account.account_type))
+        else:
+            uow.delete(entry)
+
+
+def forget_account(appid: str, unit_path: str) -> None:
+    for scope in tree_scopes(unit_path):
+        HomeEntry(scope, f"nochan#{appid}").delete()
+
+
+# ------------------------------------------------------------------ screen presence
+
+
+def presence_of(last_seen: datetime | None, interval: int, now: datetime) -> str | None:
+    """online within two heartbeat intervals (as ``screen_reports.screen_status``), then offline, then long."""
+    if last_seen is None:
+        return None
+    gap = now - last_seen
+    if gap <= timedelta(seconds=2 * (interval or 30)):
+        return ONLINE
+    return OFFLINE if gap <= LONG_OFFLINE_AFTER else LONG_OFFLINE
+
+
+def mark_presence(screens: Iterable[Screen], now: datetime | None = None) -> Counter:
+    """Set each screen's ``presence`` to what its last heartbeat says now (the schedule's half of the job).
+
+    Conditional on ``last_seen`` being what was read, so a heartbeat arriving
+    meanwhile (which sets ``online`` itself) is never overwritten.
+    """
+    now = now or datetime.now(UTC)
+    changed: Counter = Counter()
+    for screen in screens:
+        wanted = presence_of(screen.last_seen, int(screen.heartbeat_interval or 30), now)
+        if wanted is None or wanted == screen.presence:
+            continue
+        try:
+            screen.update(actions=[Screen.presence.set(wanted)],
+                          condition=Screen.last_seen == screen.last_seen)
+            changed[wanted] += 1
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    return changed
+
+
+def _image(record: dict[str, Any], which: str) -> dict[str, Any]:
+    raw = (record.get("dynamodb") or {}).get(which) or {}
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def apply_screen_records(records: list[dict[str, Any]], token_base: str) -> int:
+    """Presence counters and long-offline entries from screens stream records; returns requests made."""
+    from chalicelib.services.analytics import scopes  # the cached unit look-ups the roll-ups use
+
+    sides = []
+    for record in records:
+        old, new = _image(record, "OldImage"), _image(record, "NewImage")
+        before = (old.get("unit_id"), old.get("presence"))
+        after = (new.get("unit_id"), new.get("presence"))
+        if before == after and not (after[1] == LONG_OFFLINE and old.get("name") != new.get("name")):
+            continue
+        sides.append((old, new))
+    if not sides:
+        return 0
+    units = scopes.units({img["unit_id"] for pair in sides for img in pair if img.get("unit_id")})
+
+    def scopes_of(image: dict[str, Any]) -> list[str]:
+        unit = units.get(image.get("unit_id") or "")
+        return tree_scopes(unit.path) if unit else []
+
+    counters: dict[str, Counter] = defaultdict(Counter)
+    entries: dict[tuple[str, str], dict[str, Any] | None] = {}  # (scope, screen) -> the entry, None = delete
+    for old, new in sides:
+        if old.get("presence") in PRESENCE_STATES:
+            for scope in scopes_of(old):
+                counters[scope][old["presence"]] -= 1
+                if old["presence"] == LONG_OFFLINE:
+                    entries[(scope, old["screen_id"])] = None
+        if new.get("presence") in PRESENCE_STATES:
+            for scope in scopes_of(new):
+                counters[scope][new["presence"]] += 1
+                if new["presence"] == LONG_OFFLINE:
+                    entries[(scope, new["screen_id"])] = new
+    table = HomeEntry.Meta.table_name
+    items: list[dict[str, Any]] = []
+    for scope, counts in sorted(counters.items()):
+        nonzero = {k: v for k, v in sorted(counts.items()) if v}
+        if nonzero:
+            items.append({"Update": {
+                "TableName": table, "Key": {"scope": {"S": scope}, "key": {"S": PRESENCE_KEY}},
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
+                "ExpressionAttributeNames": {f"#c{i}": k for i, k in enumerate(nonzero)},
+                "ExpressionAttributeValues": {f":c{i}": {"N": str(v)} for i, v in enumerate(nonzero.values())}}})
+    for (scope, screen_id), image in sorted(entries.items()):
+        key = {"scope": {"S": scope}, "key": {"S": f"lo#{screen_id}"}}
+        if image is None:
+            items.append({"Delete": {"TableName": table, "Key": key}})
+            continue
+        item = {**key, "ident": {"S": screen_id}, "unit_id": {"S": image["unit_id"]},
+                "name": {"S": str(image.get("name") or screen_id)}}
+        if image.get("last_seen"):
+            item["at"] = {"S": str(image["last_seen"])}
+        items.append({"Put": {"TableName": table, "Item": item}})
+    requests = 0
+    for index, start in enumerate(range(0, len(items), 100)):
+        token = hashlib.sha256(f"{token_base}#home#{index}".encode()).hexdigest()[:36]
+        requests += 1
+        try:
+            aws.client("dynamodb").transact_write_items(TransactItems=items[start:start + 100],
+                                                        ClientRequestToken=token)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "IdempotentParameterMismatchException":
+                raise
+            logger.info("home feed chunk already applied by an earlier delivery of this batch")
+    return requests
+
+
+# ------------------------------------------------------------------ unit moves
+
+
+def move_subtree(unit_id: str, old_parent_path: str, new_parent_path: str) -> int:
+    """Carry a moved subtree's entries and presence counts from its old superiors to its new ones.
+
+    Every fact of the subtree is already in its own top scope ``tree#<unit_id>``
+    (and ``pub#tree#<unit_id>``), so one read of those partitions tells what the
+    superiors it leaves must lose and the ones it joins must gain: a cost
+    bounded by the subtree's own entries, never by the old or new ancestry's.
+    The scopes inside the subtree keep their ids and need no change.  Returns
+    the number of entries copied or removed.
+    """
+    leaving = [s for s in tree_scopes(old_parent_path) if s not in tree_scopes(new_parent_path)]
+    joining = [s for s in tree_scopes(new_parent_path) if s not in tree_scopes(old_parent_path)]
+    if not leaving and not joining:
+        return 0
+    own = f"tree#{unit_id}"
+    entries = [e for e in HomeEntry.query(own, consistent_read=True) if e.key != PRESENCE_KEY]
+    publishes = list(HomeEntry.query(publish_scope(own), consistent_read=True))
+    try:
+        counts = HomeEntry.get(own, PRESENCE_KEY, consistent_read=True)
+        presence = {s: int(getattr(counts, s) or 0) for s in PRESENCE_STATES}
+    except HomeEntry.DoesNotExist:
+        presence = {}
+    touched = 0
+    with HomeEntry.batch_write() as batch:
+        for scope, adding in [(s, False) for s in leaving] + [(s, True) for s in joining]:
+            for entry, target in [(e, scope) for e in entries] + [(e, publish_scope(scope)) for e in publishes]:
+                copy = HomeEntry(target, entry.key, **{name: getattr(entry, name) for name in _ENTRY_FIELDS})
+                if adding:
+                    batch.save(copy)
+                else:
+                    batch.delete(copy)
+                touched += 1
+    sign = {False: -1, True: 1}
+    for scope, adding in [(s, False) for s in leaving] + [(s, True) for s in joining]:
+        nonzero = {k: sign[adding] * v for k, v in presence.items() if v}
+        if nonzero:
+            HomeEntry(scope, PRESENCE_KEY).update(actions=[getattr(HomeEntry, k).add(v) for k, v in nonzero.items()])
+    return touched
+
+
+_ENTRY_FIELDS = ("ident", "unit_id", "name", "status", "at", "until", "job_id", "expires_at")
+
+
+# ------------------------------------------------------------------ rebuild (first deploy, repairs)
+
+
+def rebuild(now: datetime | None = None) -> dict[str, int]:
+    """Rewrite every feed entry from the records (scans: an operator's tool, never on a request's path).
+
+    Presence counters are set, not added; entries the records no longer
+    justify are deleted.  ``python -m tools.rebuild_home_feed`` runs it.
+    """
+    from chalicelib.models.units import Unit
+
+    now = now or datetime.now(UTC)
+    paths = {u.unit_id: u.path for u in Unit.scan(attributes_to_get=["unit_id", "path"])}
+    wanted: dict[tuple[str, str], HomeEntry] = {}
+    presence: dict[str, Counter] = defaultdict(Counter)
+    for screen in Screen.scan():
+        state = screen.presence
+        path = paths.get(screen.unit_id)
+        if state not in PRESENCE_STATES or path is None:
+            continue
+        for scope in tree_scopes(path):
+            presence[scope][state] += 1
+            if state == LONG_OFFLINE:
+                wanted[(scope, f"lo#{screen.screen_id}")] = HomeEntry(
+                    scope, f"lo#{screen.screen_id}", ident=screen.screen_id, unit_id=screen.unit_id,
+                    name=screen.name, at=screen.last_seen)
+    for item in Content.scan():
+        path = paths.get(item.unit_id)
+        if path is None:
+            continue
+        for scope in tree_scopes(path):
+            if item.status == PENDING:
+                wanted[(scope, f"review#{item.content_id}")] = HomeEntry(
+                    scope, f"review#{item.content_id}", ident=item.content_id, unit_id=item.unit_id, name=item.title,
+                    at=item.updated_at)
+            if item.status in (PUBLISHED, WITHDRAWN) and item.published_at is not None \
+                    and item.published_at > now - timedelta(days=PUBLISH_ENTRY_DAYS):
+                entry = _publish_entry(scope, item, item.status)
+                wanted[(entry.scope, entry.key)] = entry
+    for account in Account.scan():
+        path = paths.get(account.unit_id)
+        if path is None or not lacks_channel(account):
+            continue
+        for scope in tree_scopes(path):
+            wanted[(scope, f"nochan#{account.appid}")] = HomeEntry(
+                scope, f"nochan#{account.appid}", ident=account.appid, unit_id=account.unit_id, name=account.name,
+                status=account.account_type)
+    for scope in paths.values():
+        for s in tree_scopes(scope):
+            presence.setdefault(s, Counter())
+    removed = 0
+    with HomeEntry.batch_write() as batch:
+        for existing in HomeEntry.scan(attributes_to_get=["scope", "key"]):
+            if existing.key != PRESENCE_KEY and (existing.scope, existing.key) not in wanted:
+                batch.delete(existing)
+                removed += 1
+        for entry in wanted.values():
+            batch.save(entry)
+        for scope, counts in presence.items():
+            batch.save(HomeEntry(scope, PRESENCE_KEY, **{s: counts[s] for s in PRESENCE_STATES}))
+    return {"entries": len(wanted), "removed": removed, "scopes": len(presence)}
