@@ -32,9 +32,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
-from bench.harness import AwsRequestCounter, provision_local_aws, start_local_aws
+from bench.harness import AwsRequestCounter, provision_local_aws, push_request_kind, start_local_aws
 
 APPIDS = ("wxbenchfanout001", "wxbenchfanout002")
 SCREENS = {"wxbenchfanout001": ("FAN001", "FAN002"), "wxbenchfanout002": ("FAN003", "FAN004")}
@@ -97,7 +98,7 @@ def run_pipeline(app, fans, counter, lambdas: int) -> tuple[float, dict, str]:
                "screen_ids": [s for pair in SCREENS.values() for s in pair], "title": "基准测试：社区义诊通知",
                "summary": "本周六上午9点", "kind": "notice", "published_at": datetime.now(UTC).isoformat()}
     stop = threading.Event()
-    with counter.measure() as counts:
+    with counter.measure() as counts, counter.measure_kinds() as kinds:
         started = time.perf_counter()
         send_json(settings.push_queue_name, message)
         # 20-second long polls, as Lambda's event source mapping does
@@ -119,6 +120,9 @@ def run_pipeline(app, fans, counter, lambdas: int) -> tuple[float, dict, str]:
         elapsed = time.perf_counter() - started
         stop.set()
     counts[("dynamodb", "GetItem")] -= polls
+    kinds["ddb planner job GetItem"] -= polls
+    counts.kinds = kinds  # type: ignore[attr-defined]
+    counts.kind_seconds = Counter(counter.kind_seconds)  # type: ignore[attr-defined]
     return elapsed, counts, content_id
 
 
@@ -161,6 +165,25 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
     return elapsed, counts, content_id, sent
 
 
+def print_breakdown(kinds, pushes: int, seconds=None) -> None:
+    """Requests per 1,000 pushes by what they are for (checkpoints, flushes, reads, tokens, SQS...).
+
+    ``seconds``: wall time spent waiting on the emulator per purpose (summed over threads; long polls
+    included), to show where a local run's time goes.
+    """
+    per_k = 1000 / max(1, pushes)
+    seconds = seconds or {}
+    print(f"pipeline requests per 1,000 pushes by purpose:{'':13} requests  per 1k  waited s")
+    for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        if n > 0:
+            print(f"  {kind:58} {n:>7,} {n * per_k:>7.2f} {seconds.get(kind, 0):>9.1f}")
+    total = sum(kinds.values())
+    idle = sum(n for kind, n in kinds.items() if "idle long poll" in kind)
+    print(f"  {'total':58} {total:>7,} {total * per_k:>7.2f}")
+    print(f"  {'total without idle long polls (a cost per hour, not per push)':58} {total - idle:>7,} "
+          f"{(total - idle) * per_k:>7.2f}")
+
+
 def start_moto_process() -> subprocess.Popen:
     """moto server in its own process (AWS is not in our process either), DynamoDB serialised as in tests."""
     code = ("import threading; from devstack.aws_local import start_moto; "
@@ -181,6 +204,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02, help="stand-in latency per WeChat call, seconds")
     parser.add_argument("--account-rate", type=float, default=2000,
                         help="PUSH_ACCOUNT_RATE: sends/s per account, all senders (0 = unlimited)")
+    parser.add_argument("--in-flight", type=int, default=None,
+                        help="PUSH_SENDS_IN_FLIGHT: sends in flight per invocation = the duplicate bound (default 20)")
     parser.add_argument("--moto", choices=["process", "thread"], default="process",
                         help="moto server in its own process (default) or in a thread of this one")
     args = parser.parse_args()
@@ -189,7 +214,12 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     os.environ.setdefault("PUBLIC_BASE_URL", "https://kepu.example.cn")
     os.environ["PUSH_ACCOUNT_RATE"] = str(args.account_rate)
-    os.environ["PUSH_SENDER_CONCURRENCY"] = str(args.lambdas)
+    # All emulated senders run in this one process and share its per-account token bucket, so the process
+    # is "one sender" holding the account's whole rate (with N it would get rate / N: 4/s per account at 50).
+    os.environ["PUSH_SENDER_CONCURRENCY"] = "1"
+    if args.in_flight:
+        os.environ["PUSH_SENDS_IN_FLIGHT"] = str(args.in_flight)
+    from chalicelib.services.push.pacing import sends_in_flight
     from devstack.wechat_standin import WeChatStandIn
 
     standin = WeChatStandIn().start()
@@ -203,14 +233,15 @@ def main() -> None:
     from app import app
 
     print(f"push fan-out: {args.n:,} fans, 4 screens (30 % on two), 2 service accounts, "
-          f"WeChat stand-in at {args.latency * 1000:.0f} ms, moto server on loopback")
+          f"WeChat stand-in at {args.latency * 1000:.0f} ms, moto server on loopback, "
+          f"{sends_in_flight()} sends in flight per invocation (the duplicate bound), {args.lambdas} invocations")
     seeded = time.perf_counter()
     fans = seed(args.n, standin)
     print(f"seeded in {time.perf_counter() - seeded:.0f}s\n")
     standin.set_latency(args.latency)
     standin.use_random_msgids(seed=7)  # WeChat's real msgids: large and not consecutive
 
-    counter = AwsRequestCounter()
+    counter = AwsRequestCounter(classify=push_request_kind)
     counter.install()
     elapsed, counts, content_id = run_pipeline(app, fans, counter, args.lambdas)
     delivered, dups, lost = tally(standin, fans, content_id)
@@ -236,6 +267,7 @@ def main() -> None:
           f"(goal <= 30 SQS+DynamoDB+S3)")
     print("pipeline requests by operation: " + ", ".join(
         f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1])))
+    print_breakdown(counts.kinds, delivered, counts.kind_seconds)
     standin.stop()
     if moto_proc is not None:
         moto_proc.terminate()

@@ -28,7 +28,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
-from bench.harness import AwsRequestCounter
+from bench.harness import AwsRequestCounter, push_request_kind
 
 ACCOUNTS = [f"wxbenchscale{i:04d}" for i in range(10)]
 TEMPLATE_ID = "tmpl-bench"
@@ -39,6 +39,7 @@ PRICE_LAMBDA_REQUEST = 0.20 / 1e6
 PRICE_SQS_REQUEST = 0.40 / 1e6
 PRICE_DDB_WRITE_UNIT = 1.25 / 1e6  # on demand, per write request unit (1 KB)
 PRICE_DDB_READ_UNIT = 0.25 / 1e6  # per read request unit (4 KB, consistent)
+CN_PRICE_FACTOR = 7.5  # aws-cn prices in CNY ~ the USD prices x the exchange rate (approximate; check the price list)
 
 
 def seed(n: int, standin) -> dict[str, list[str]]:
@@ -99,7 +100,10 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     from devstack.sqs_pump import SqsPump
 
     settings = get_settings()
-    pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage, visibility_override=5, wait_seconds=2)
+    # moto's index Query takes seconds per 1 MB page at 100,000 subscriptions (DynamoDB: milliseconds), so the
+    # planner's runs get Lambda's longest timeout here: emulator slowness must not fail them over and over.
+    pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage, visibility_override=5, wait_seconds=2,
+                   timeouts={settings.push_queue_name: 900})
     by_queue = {c.queue_name: c for c in pump.consumers}
     stop = threading.Event()
 
@@ -117,7 +121,7 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
                 for _ in range(senders)]
     for thread in threads:
         thread.start()
-    polls = 0
+    polls, planned_at = 0, None
     while True:
         time.sleep(2.0)
         polls += 1  # the bench's own progress reads: taken off the count
@@ -125,7 +129,14 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
             job = PushJob.get(job_id)
         except PushJob.DoesNotExist:
             continue
-        if job.status == PLANNED and job.sent_template + job.failed + job.stopped + job.suppressed >= total:
+        finished = job.sent_template + job.failed + job.stopped + job.suppressed
+        if job.status == PLANNED and planned_at is None:
+            planned_at = time.perf_counter() - started
+            print(f"  planner done after {planned_at:.0f}s ({job.batches:,} batches; "
+                  f"{finished:,} pushes recorded by then)", flush=True)
+        if polls % 30 == 0:
+            print(f"  {time.perf_counter() - started:.0f}s: {finished:,} of {total:,} recorded", flush=True)
+        if job.status == PLANNED and finished >= total:
             break
     elapsed = time.perf_counter() - started
     stop.set()
@@ -153,13 +164,21 @@ def on_paper(requests_per_k: dict[str, float], account_rate: float, senders: int
     pushes, accounts = 1_000_000, 10
     per_account = pushes // accounts
     wechat_latency = 0.15  # seconds per template call from a China region, typical
-    per_invocation = 20 / wechat_latency  # 20 calls in flight per sender invocation
-    by_wechat = accounts * account_rate
+    from chalicelib.services.push.pacing import sends_in_flight
+
+    in_flight = sends_in_flight()
+    per_invocation = in_flight / wechat_latency  # calls in flight per sender invocation
     by_lambda = senders * per_invocation
+    # Each sender paces each account at account_rate / senders (no coordination), so an account gets its
+    # whole rate only while every sender holds one of its batches.  With 5 batches per invocation drawn
+    # from ten accounts, a sender holds a given account's batch with p = 1 - 0.9 ** 5 = 41 %.
+    holding = 1 - (1 - 1 / accounts) ** 5
+    by_wechat_nominal = accounts * account_rate
+    by_wechat = by_wechat_nominal * holding
     rate = min(by_wechat, by_lambda)
     seconds = pushes / rate
     invocations = pushes / (5 * 98)  # 5 batches of 98 per invocation
-    gb_s = pushes / per_invocation * 0.256 * 1.25  # 256 MB, sends dominate; +25 % for DynamoDB waits
+    gb_s = senders * seconds * 0.256  # 256 MB; every sender runs (mostly waiting on the pacing) the whole time
     sqs = requests_per_k.get("sqs", 0) * pushes / 1000
     ddb = requests_per_k.get("dynamodb", 0) * pushes / 1000
     cost_lambda = gb_s * PRICE_LAMBDA_GB_S + invocations * PRICE_LAMBDA_REQUEST
@@ -168,19 +187,33 @@ def on_paper(requests_per_k: dict[str, float], account_rate: float, senders: int
     print("\n1,000,000 pushes across 10 accounts (100,000 fans each) on real AWS, on paper:")
     print(f"  sender concurrency {senders} (event-source maximum), 20 calls in flight each "
           f"-> {by_lambda:,.0f} calls/s possible at {wechat_latency * 1000:.0f} ms per call")
-    print(f"  account rate {account_rate:,.0f}/s x {accounts} accounts -> {by_wechat:,.0f} calls/s allowed by WeChat")
-    print(f"  time: {seconds / 60:,.1f} min at {rate:,.0f} pushes/s  (planner: ~{pushes / 98 / 200:,.0f} "
-          f"runs of 200 batches, a few seconds each)")
+    print(f"  account rate {account_rate:,.0f}/s x {accounts} accounts -> {by_wechat_nominal:,.0f} calls/s allowed by "
+          f"WeChat; the per-sender split reaches {holding:.0%} of it with batches of ten accounts mixed: "
+          f"{by_wechat:,.0f} calls/s")
+    full = pushes / by_wechat_nominal / 60
+    print(f"  time: {seconds / 60:,.1f} min at {rate:,.0f} pushes/s ({full:,.1f} min if every account ran at its "
+          f"full rate)  (planner: ~{pushes / 98 / 200:,.0f} runs of 200 batches)")
     print(f"  WeChat quota: {per_account:,} template sends per account that day (default daily quota 100,000)")
     print(f"  requests: {sqs:,.0f} SQS + {ddb:,.0f} DynamoDB ({sum(requests_per_k.values()):.1f} per 1,000 pushes, "
           "as measured below)")
-    print(f"  cost: Lambda ${cost_lambda:,.2f} ({gb_s:,.0f} GB-s, {invocations:,.0f} invocations)"
-          f" + SQS ${cost_sqs:,.2f} + DynamoDB ${cost_ddb:,.2f} = ${cost_lambda + cost_sqs + cost_ddb:,.2f}")
+    total = cost_lambda + cost_sqs + cost_ddb
+    print(f"  cost (aws, us-east-1 list prices): Lambda ${cost_lambda:,.2f} ({gb_s:,.0f} GB-s, {invocations:,.0f} "
+          f"invocations) + SQS ${cost_sqs:,.2f} + DynamoDB ${cost_ddb:,.2f} = ${total:,.2f}")
+    print(f"  cost (aws-cn, Beijing/Ningxia list prices are in CNY, roughly {CN_PRICE_FACTOR:.0f}x the USD figures): "
+          f"about CNY {total * CN_PRICE_FACTOR:,.1f}")
+
+
+def sends_bound() -> int:
+    from chalicelib.services.push.pacing import sends_in_flight
+
+    return sends_in_flight()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000, help="fans (over ten accounts)")
+    parser.add_argument("--fans", "--n", dest="n", type=int, default=100_000, help="fans (over ten accounts)")
+    parser.add_argument("--in-flight", type=int, default=None,
+                        help="PUSH_SENDS_IN_FLIGHT per sender invocation (the duplicate bound; default 20)")
     parser.add_argument("--senders", type=int, default=50, help="concurrent sender invocations emulated")
     parser.add_argument("--conflicts", type=float, default=0.05, help="share of commits cancelled by a conflict")
     parser.add_argument("--throttles", type=float, default=0.02, help="share of commits throttled")
@@ -192,14 +225,21 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.paper_only:
-        on_paper({"sqs": 8.0, "dynamodb": 60.0}, args.account_rate, args.senders)
+        from chalicelib.services.push.pacing import sends_in_flight
+
+        writes = -(-98 // sends_in_flight())  # checkpoints + the last write, per batch of 98 (docs/push.md, "Cost")
+        on_paper({"sqs": 6.0, "dynamodb": 1000 / 98 * (1 + writes) + 2.0}, args.account_rate, args.senders)
         return
     os.environ.setdefault("STAGE", "bench")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
     os.environ.setdefault("PUBLIC_BASE_URL", "https://kepu.example.cn")
     os.environ["PUSH_ACCOUNT_RATE"] = str(args.account_rate)
-    os.environ["PUSH_SENDER_CONCURRENCY"] = str(args.senders)
-    from bench.fanout import start_moto_process
+    # All emulated senders run in this one process and share its per-account token bucket, so the process
+    # is "one sender" holding the account's whole rate (with N it would get rate / N: 4/s per account at 50).
+    os.environ["PUSH_SENDER_CONCURRENCY"] = "1"
+    if args.in_flight:
+        os.environ["PUSH_SENDS_IN_FLIGHT"] = str(args.in_flight)
+    from bench.fanout import print_breakdown, start_moto_process
     from devstack.wechat_standin import WeChatStandIn
 
     standin = WeChatStandIn(seed=3).start()
@@ -217,7 +257,8 @@ def main() -> None:
           f"throttled; account rate {args.account_rate:,.0f}/s")
     seeded = time.perf_counter()
     fans = seed(args.n, standin)
-    print(f"seeded in {time.perf_counter() - seeded:.0f}s")
+    seed_seconds = time.perf_counter() - seeded
+    print(f"seeded in {seed_seconds:.0f}s", flush=True)
     standin.use_random_msgids(seed=5)
     standin.set_latency(args.latency)
     path = "/cgi-bin/message/template/send"
@@ -230,13 +271,26 @@ def main() -> None:
     message = {"type": "publish", "job_id": job_id, "content_id": content_id, "revision": 1, "unit_id": "scale",
                "screen_ids": [f"SCL{k:03d}" for k in range(len(ACCOUNTS))], "title": "规模测试：社区义诊通知",
                "summary": "本周六上午9点", "kind": "notice", "published_at": datetime.now(UTC).isoformat()}
-    counter = AwsRequestCounter()
+    from chalicelib.services.push import metrics as push_metrics
+
+    sender_metrics: Counter[str] = Counter()  # what the senders' EMF lines said, summed over invocations
+    emit = push_metrics.flush
+
+    def flush_and_sum() -> dict[str, int]:
+        counted = emit()
+        sender_metrics.update(counted)
+        return counted
+
+    push_metrics.flush = flush_and_sum
+    counter = AwsRequestCounter(classify=push_request_kind)
     counter.install()
-    with counter.measure() as counts:
+    with counter.measure() as counts, counter.measure_kinds() as kinds:
         elapsed, polls = run(app, args.senders, args.n, job_id, message)
     counter.uninstall()
     counts[("dynamodb", "GetItem")] -= polls
+    kinds["ddb planner job GetItem"] -= polls
     faults.clear()
+    tallied = time.perf_counter()
 
     delivered = duplicates = lost = 0
     for openids in fans.values():
@@ -252,6 +306,8 @@ def main() -> None:
           f"duplicates {duplicates}; lost {lost}")
     print(f"WeChat calls {len(calls):,} ({sum(1 for c in calls if c['errcode'] == -1):,} answered -1 and retried)")
     print("injected: " + ", ".join(f"{k} {v}" for k, v in sorted(injected.items())))
+    print("sender metrics: " + ", ".join(f"{k} {v}" for k, v in sorted(sender_metrics.items()))
+          + f"  (duplicates <= PushSendAmbiguous late answers + {sends_bound()} per killed invocation)")
     print(f"AWS requests per 1,000 pushes: {sum(per_k.values()):.1f} "
           f"(SQS {per_k['sqs']:.1f} incl. {args.senders + 1} pollers' receives, DynamoDB {per_k['dynamodb']:.1f}, "
           f"SSM {per_k['ssm']:.1f})")
@@ -259,6 +315,9 @@ def main() -> None:
         f"{appid[-2:]}: {mean:.0f}/{peak}" for appid, (mean, peak) in sorted(rates.items())))
     print("requests by operation: " + ", ".join(
         f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1])[:12]))
+    print_breakdown(kinds, delivered, counter.kind_seconds)
+    print(f"phases: seed {seed_seconds:.0f}s, push {elapsed:.0f}s (AWS emulator busy {counter.seconds:.0f} "
+          f"request-seconds), tally {time.perf_counter() - tallied:.0f}s")
     # On AWS the event source's pollers are not 51 idle threads: about one receive per 5 batches.
     receives = counts.get(("sqs", "ReceiveMessage"), 0) * 1000 / max(1, delivered)
     on_paper({"sqs": per_k["sqs"] - receives + 2.0, "dynamodb": per_k["dynamodb"]}, args.account_rate,

@@ -221,6 +221,60 @@ def bounded_transactions() -> None:
     backend_cls.transact_write_items = transact_write_items
 
 
+class _IndexQueryCount:
+    bounded = 0  # index Queries answered without sorting the whole table
+
+
+index_query_scans = _IndexQueryCount()
+
+
+def bounded_index_queries() -> None:
+    """Make the emulator's Query on an index cost the matching items, not the whole table.  Idempotent.
+
+    Why: moto's ``Table.query`` on an index starts from ``all_items()``, which
+    *sorts every item of the table*, for every page.  The planner pages
+    through ``active_by_screen`` for each targeted screen, so at 100,000
+    subscriptions each page cost seconds and a planner run outlived Lambda's
+    60 s (its cursor was never saved: a livelock only the emulator has).  The
+    shim hands moto, for the duration of one index Query with key equality
+    conditions, only the items that match them, unsorted: moto sorts the
+    matches by the index keys itself, so pages, order and LastEvaluatedKey
+    are unchanged.  Requests are serialised (:func:`serialise_dynamodb`), so
+    the per-call override is safe.  ``KEPU_MOTO_FULL_QUERIES=1`` keeps moto's
+    own behaviour.
+    """
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "_kepuscreen_bounded", False):
+        return
+    original = Table.query
+
+    def query(self, *args, **kwargs):
+        index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+        conditions = kwargs.get("hash_key_conditions") or []
+        if not index_name or not conditions:
+            return original(self, *args, **kwargs)
+
+        def matching() -> list[Any]:
+            found = []
+            for hash_set in self.items.values():
+                for item in (hash_set.values() if self.range_key_attr else (hash_set,)):
+                    attrs = item.attrs
+                    if all(attrs.get(name) is not None and attrs[name] == value for name, value in conditions):
+                        found.append(item)
+            return found
+
+        index_query_scans.bounded += 1
+        self.all_items = matching
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    query._kepuscreen_bounded = True
+    Table.query = query
+
+
 def start_moto(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> tuple[ThreadedMotoServer, str]:
     """Start moto's HTTP server in a daemon thread; returns it and its endpoint URL.
 
@@ -234,6 +288,8 @@ def start_moto(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) ->
     serialise_dynamodb()
     if os.environ.get("KEPU_MOTO_WHOLE_TABLE_COPIES") != "1":  # only to measure moto's own behaviour
         bounded_transactions()
+    if os.environ.get("KEPU_MOTO_FULL_QUERIES") != "1":
+        bounded_index_queries()
     count_table_copies()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=not quiet)
     server.start()

@@ -307,6 +307,7 @@ class _State:
     calls: list[dict[str, Any]] = field(default_factory=list)
     failures: list[_FailureRule] = field(default_factory=list)
     latency: dict[str | None, float] = field(default_factory=dict)
+    answer_delay: dict[str | None, float] = field(default_factory=dict)  # processed at once, answered late
     quotas: dict[tuple[str, str], int] = field(default_factory=dict)
     usage: dict[tuple[str, str, str], int] = field(default_factory=dict)
     window_enforcement: bool = True
@@ -561,6 +562,7 @@ CONTROL_WRITES = {
     "accept_subscribe",
     "tag_user",
     "set_latency",
+    "set_answer_delay",
     "inject_failure",
     "clear_failures",
     "expire_tokens",
@@ -846,6 +848,17 @@ class WeChatStandIn:
         with self._lock:
             self._state.latency[self._norm_path(path)] = float(seconds)
 
+    def set_answer_delay(self, seconds: float, path: str | None = None) -> None:
+        """Process calls at once (a message is sent) but answer ``seconds`` later: WeChat's *late answer*.
+
+        ``set_latency`` delays the processing too, so a client that gave up
+        could look at the inbox before the message lands; here the message is
+        in the inbox before the caller's timeout fires, as when WeChat sent it
+        and only its answer was slow.
+        """
+        with self._lock:
+            self._state.answer_delay[self._norm_path(path)] = float(seconds)
+
     def inject_failure(
         self,
         errcode: int,
@@ -1030,7 +1043,11 @@ class WeChatStandIn:
             if response.errcode == 0 and request.appid:
                 self._count_success(request)
             self._record_call(request, response)
-            return response
+            delays = self._state.answer_delay
+            late = delays.get(request.path, delays.get(None, 0.0))
+        if late:
+            time.sleep(late)
+        return response
 
     @staticmethod
     def _parse_body(request: _Request) -> None:
@@ -1663,6 +1680,9 @@ class StandInClient:
 
     def set_latency(self, seconds: float, path: str | None = None) -> None:
         self._post("set_latency", seconds=seconds, path=path)
+
+    def set_answer_delay(self, seconds: float, path: str | None = None) -> None:
+        self._post("set_answer_delay", seconds=seconds, path=path)
 
     def inject_failure(
         self,

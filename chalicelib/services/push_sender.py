@@ -62,13 +62,20 @@ from chalicelib.secrets import app_signing_key
 from chalicelib.services import push_policy as policy
 from chalicelib.services.push import metrics
 from chalicelib.services.push.ledger import BatchLedger, Entry, LedgerWriteFailed
-from chalicelib.services.push.pacing import SEND_TIMEOUT, AccountRate, Deadline, SendWindow
+from chalicelib.services.push.pacing import (
+    DEFAULT_SENDS_IN_FLIGHT,
+    SEND_TIMEOUT,
+    AccountRate,
+    Deadline,
+    SendWindow,
+    sends_in_flight,
+)
 from chalicelib.services.push_messages import Recipient, SendMessage
 from chalicelib.services.tokens import TokenUnavailable
 from chalicelib.settings import get_settings
 from chalicelib.wechat.client import client_for
 
-CONCURRENCY = 20  # WeChat calls in flight per invocation = the most unrecorded sends = the duplicate bound
+CONCURRENCY = DEFAULT_SENDS_IN_FLIGHT  # PUSH_SENDS_IN_FLIGHT: calls in flight per invocation = the duplicate bound
 BATCHES_IN_PARALLEL = 5
 MAX_TRIES = 6
 BACKOFF_BASE = 5
@@ -90,6 +97,7 @@ JOB_FOR_CHANNEL = {policy.TEMPLATE: "sent_template", policy.NOTICE: "sent_notice
 
 _accounts: TTLCache = TTLCache(maxsize=1024, ttl=60)
 _accounts_lock = threading.Lock()
+_account_loads: dict[str, threading.Lock] = {}
 _rate = AccountRate()
 
 
@@ -140,13 +148,18 @@ def _account(appid: str, min_revision: int = 0) -> Account:
     """The account, cached; re-read when the planner saw a newer revision (an edit applies to the next job)."""
     with _accounts_lock:
         hit = _accounts.get(appid)
+        loading = _account_loads.setdefault(appid, threading.Lock())
     if hit is None or int(hit.revision or 0) < min_revision:
-        try:
-            hit = Account.get(appid, consistent_read=True)
-        except Account.DoesNotExist:
-            raise AccountMissing(appid) from None
-        with _accounts_lock:
-            _accounts[appid] = hit
+        with loading:  # the invocation's parallel batches of one account share one read
+            with _accounts_lock:
+                hit = _accounts.get(appid)
+            if hit is None or int(hit.revision or 0) < min_revision:
+                try:
+                    hit = Account.get(appid, consistent_read=True)
+                except Account.DoesNotExist:
+                    raise AccountMissing(appid) from None
+                with _accounts_lock:
+                    _accounts[appid] = hit
     return hit
 
 
@@ -448,7 +461,7 @@ def process(body: dict[str, Any], *, now: datetime | None = None, slots: SendWin
     """Handle one send-queue message; returns counts by result.  Raises ``RetryLater``/``DeadlineReached``."""
     message = SendMessage.model_validate(body)
     now = now or datetime.now(UTC)
-    window = slots if isinstance(slots, SendWindow) else SendWindow(CONCURRENCY)
+    window = slots if isinstance(slots, SendWindow) else SendWindow(sends_in_flight())
     deadline = deadline or Deadline(None)
     try:
         account = _account(message.appid, message.account_revision)
@@ -499,13 +512,13 @@ def _run_waves(account: Account, message: SendMessage, planned: list[_Planned], 
     correlation = observability.correlation_id()  # the send threads are shared by the invocation's batches
     held = 0
     own_pool = pool is None
-    pool = pool or ThreadPoolExecutor(max_workers=CONCURRENCY)
+    pool = pool or ThreadPoolExecutor(max_workers=window.size)
     try:
         while calls and not paused.is_set():
             if not deadline.can_start_wave():
                 tally.stopped_by_deadline = True
                 break
-            wanted = min(CONCURRENCY, len(calls))
+            wanted = min(window.size, len(calls))
             if held == 0:
                 held = window.take(wanted, timeout=max(0.0, min(5.0, deadline.seconds_left() - 12)))
                 if held == 0:
@@ -620,11 +633,11 @@ def handle_records(records: list[tuple[str, str]], remaining_ms: Callable[[], in
     if not valid:
         return []
 
-    window = SendWindow(CONCURRENCY)  # shared by the invocation's batches
+    window = SendWindow(sends_in_flight())  # shared by the invocation's batches: the duplicate bound
     back: list[tuple[str, dict[str, Any]]] = []
     back_lock = threading.Lock()
 
-    with ThreadPoolExecutor(max_workers=CONCURRENCY) as sends:
+    with ThreadPoolExecutor(max_workers=window.size) as sends:
         def run(message_id: str, body: dict[str, Any]) -> str | None:
             observability.correlate(body)  # this worker thread's batch
             if not deadline.can_start_wave():

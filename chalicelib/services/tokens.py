@@ -106,8 +106,9 @@ class DynamoTokenProvider:
             return self._locks.setdefault(appid, threading.Lock())
 
     def _cached(self, appid: str) -> str | None:
-        with self._guard:
-            hit = self._cache.get(appid)
+        # Read on every WeChat call of every send thread: no lock.  A dict lookup is atomic in CPython and
+        # entries are replaced whole (token, expiry) under ``_guard``, so a reader sees the old or the new pair.
+        hit = self._cache.get(appid)
         if hit and hit[1] - self._clock() > REFRESH_MARGIN:
             return hit[0]
         return None

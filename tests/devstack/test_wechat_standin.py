@@ -550,6 +550,21 @@ def test_latency_injection(standin: WeChatStandIn, http) -> None:
         )
 
 
+def test_a_late_answer_is_sent_before_it_is_answered(standin: WeChatStandIn, http) -> None:
+    """``set_answer_delay``: the message lands at once, only the answer is late (a client timeout then hides a send)."""
+    standin.follow(APPID, "o-late")
+    token = stable_token(http, standin.base_url)["access_token"]
+    standin.set_answer_delay(0.5, path=TEMPLATE)
+    started = time.monotonic()
+    with pytest.raises(requests.Timeout):
+        http.post(f"{standin.base_url}{TEMPLATE}?access_token={token}", json=template_body("o-late"), timeout=0.15)
+    assert len(standin.inbox("o-late")) == 1 and time.monotonic() - started < 0.45  # sent before the answer
+    standin.set_answer_delay(0, path=TEMPLATE)
+    started = time.monotonic()
+    call(http, standin.base_url, TEMPLATE, token, template_body("o-late"))
+    assert time.monotonic() - started < 0.45 and len(standin.inbox("o-late")) == 2
+
+
 def test_daily_quota(standin: WeChatStandIn, http) -> None:
     standin.follow(APPID, "o-reader")
     standin.set_quota(APPID, TEMPLATE, 2)

@@ -3,8 +3,8 @@
 Each test publishes to 300 fans of a service account (four batches), breaks
 something on the way, drains the queues and asserts from the WeChat
 stand-in's inboxes: nobody lost, and duplicates within the in-flight bound
--- at most ``CONCURRENCY`` (20) sends of the failing invocation, never a
-batch or an invocation.  Job totals count every recipient exactly once.
+-- at most ``PUSH_SENDS_IN_FLIGHT`` (default ``CONCURRENCY`` = 20) sends of
+the failing invocation, never a batch or an invocation.  Job totals count every recipient exactly once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
 from chalicelib.services import push_planner, push_sender
+from chalicelib.services.push.pacing import sends_in_flight
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump, faults
 from tests.push.conftest import TEMPLATE_PATH, seed_fans
@@ -37,21 +38,21 @@ def fans(push):
     faults.clear()
 
 
-@pytest.mark.xfail(strict=False, reason="order-dependent: gets one copy, not two, after some earlier push tests in "
-                   "the same process; passes alone. Not yet found; noted on issue 12.")
 def test_a_late_answer_is_retried_and_counted_as_a_possible_duplicate(push, monkeypatch, capsys):
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-late1", "o-late2"])
     monkeypatch.setattr("chalicelib.services.push.pacing.SEND_TIMEOUT", 1)
     monkeypatch.setattr(push_sender, "SEND_TIMEOUT", 1)
     push_sender.reset_caches()
-    push.standin.set_latency(1.5, TEMPLATE_PATH)  # WeChat sends, but answers after our timeout
+    # WeChat sends at once but answers after our timeout.  (With set_latency the stand-in would *process* the
+    # call 1.5 s late: a warm process drained the retry within that 0.5 s gap and saw one copy, not two.)
+    push.standin.set_answer_delay(1.5, TEMPLATE_PATH)
     body = {"type": "send", "job_id": "c_late:1", "batch_id": "b000000", "appid": PLAIN_APPID,
             "content": {"content_id": "c_late", "title": "迟到的回答"},
             "recipients": [{"openid": "o-late1"}, {"openid": "o-late2"}]}
     assert push_sender.handle_records([("m1", json.dumps(body))]) == []
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emitted and emitted[-1]["PushSendAmbiguous"] == [2.0] and emitted[-1]["PushSendRetried"] == [2.0]
-    push.standin.set_latency(0, TEMPLATE_PATH)
+    push.standin.set_answer_delay(0, TEMPLATE_PATH)
     push.drain()  # the delayed retry: the fans get it again -- the documented price of never losing one
     assert [len(push.received(o)) for o in ("o-late1", "o-late2")] == [2, 2]
 
@@ -92,7 +93,13 @@ def _dlq_empty(push) -> bool:
     return True
 
 
-def test_killed_mid_run_resends_at_most_the_sends_in_flight(push, fans):
+@pytest.mark.parametrize("in_flight", [None, 7, 50], ids=["default", "7-in-flight", "50-in-flight"])
+def test_killed_mid_run_resends_at_most_the_sends_in_flight(push, fans, monkeypatch, in_flight):
+    """The bound is the configured PUSH_SENDS_IN_FLIGHT (default 20), whatever it is set to."""
+    if in_flight:
+        monkeypatch.setenv("PUSH_SENDS_IN_FLIGHT", str(in_flight))
+    bound = sends_in_flight()
+    assert bound == (in_flight or push_sender.CONCURRENCY)
     sends = itertools.count(1)
     killed = []
 
@@ -106,7 +113,7 @@ def test_killed_mid_run_resends_at_most_the_sends_in_flight(push, fans):
     job_id = push.publish(["NJ001"])
     push.drain(timeout=60)
     assert killed and faults.killed == 1
-    duplicates = assert_exactly_once_within_bound(push, job_id, fans)
+    duplicates = assert_exactly_once_within_bound(push, job_id, fans, bound=bound)
     assert duplicates > 0  # the wave in flight really was re-sent: the bound is tight, not vacuous
     assert _dlq_empty(push)
 

@@ -68,6 +68,25 @@ class SendWindow:
             return self.size - self._free
 
 
+DEFAULT_SENDS_IN_FLIGHT = 20
+MAX_SENDS_IN_FLIGHT = 200  # a batch holds at most 200 recipients; more places could never be used
+
+
+def sends_in_flight() -> int:
+    """WeChat calls one sender invocation keeps in flight = its ``SendWindow`` = the duplicate bound.
+
+    ``PUSH_SENDS_IN_FLIGHT`` (default 20).  It is the one knob that trades the
+    two: a crash re-sends at most this many, and progress is written once per
+    this many sends (docs/push.md, "Cost").  Read per invocation, so an
+    environment change applies to the next one.
+    """
+    try:
+        value = int(os.environ.get("PUSH_SENDS_IN_FLIGHT", "") or DEFAULT_SENDS_IN_FLIGHT)
+    except ValueError:
+        value = DEFAULT_SENDS_IN_FLIGHT
+    return max(1, min(MAX_SENDS_IN_FLIGHT, value))
+
+
 def account_rate_per_process() -> float:
     """Sends per second one sender process may make per account (0 = unlimited).
 
