@@ -4,9 +4,14 @@ Every Lambda function gets its own role.  Its statements are worked out from
 the *import closure* of its handler's module -- the project modules it
 imports, transitively, read as source (nothing is executed):
 
-- tables: the pynamodb models defined in modules of the closure (item
-  read/write plus ``DescribeTable``, which pynamodb calls, on the table and its
-  indexes; never ``*``);
+- tables: the pynamodb models defined in modules of the closure *and named*
+  by code of the closure outside their own module (item read/write plus
+  ``DescribeTable``, which pynamodb calls, on the table and its indexes; never
+  ``*``): a module that defines several models (``models/sessions.py``) does
+  not hand all of them to a function that uses one.  ``from chalicelib.models
+  import Account`` counts as an import of ``chalicelib.models.accounts``, the
+  module the package re-exports it from, not of the package (whose
+  ``__init__`` imports every model);
 - queues it sends to: ``<key>_queue_name`` settings the closure names
   (``get_settings().push_queue_name``); a consumer names its own queue in its
   decorator, so it may re-enqueue to it (retries with delay);
@@ -41,6 +46,7 @@ from typing import Any
 from chalicelib.resources import QueueSpec
 
 DESCRIPTIVE_MODULES = {"chalicelib.settings", "chalicelib.resources"}
+REEXPORT_PACKAGES = {"chalicelib.models"}  # packages whose __init__ only gathers names from their modules
 WECHAT_CLIENT = "chalicelib.wechat.client"
 WECHAT_CREDENTIALS_MODULE = "chalicelib.services.tokens"  # what every WeChat client asks for its access token
 S3_WRITE_NAMES = {"put_object", "upload_file", "upload_fileobj", "copy_object", "delete_object", "delete_objects",
@@ -126,7 +132,56 @@ def _parse(project_dir: Path, module: str) -> tuple[ast.Module, str]:
     return ast.parse(path.read_text(), filename=str(path)), package
 
 
+@cache
+def _reexports(project_dir: Path, package: str) -> dict[str, str]:
+    """Name -> the module of ``package`` it is imported from in the package's ``__init__``."""
+    tree, _ = _parse(project_dir, package)
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            module = _resolve(package, node)
+            if module.startswith(f"{package}."):
+                found.update({alias.asname or alias.name: module for alias in node.names})
+    return found
+
+
+def _through_reexports(project_dir: Path, imports: set[str]) -> set[str]:
+    """Replace an import of a re-exporting package by the modules the imported names come from.
+
+    The package stays when something is imported from it that none of its
+    modules defines (``ALL_MODELS``): that really needs the whole package.
+    """
+    imports = set(imports)
+    for package in REEXPORT_PACKAGES & imports:
+        table = _reexports(project_dir, package)
+        prefix = f"{package}."
+        named = {m[len(prefix):] for m in imports if m.startswith(prefix) and "." not in m[len(prefix):]}
+        named -= {n for n in named if module_file(project_dir, f"{package}.{n}") is not None}  # ``import pkg.mod``
+        if named and named <= table.keys():
+            imports.discard(package)
+            imports |= {table[n] for n in named}
+    return imports
+
+
+def _used_by_named(project_dir: Path, module: str, outside: frozenset[str]) -> set[str]:
+    """Names used by the top-level functions and classes of ``module`` that ``outside`` names (transitively)."""
+    tree, package = _parse(project_dir, module)
+    definitions = {node.name: node for node in tree.body
+                   if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    used: set[str] = set()
+    todo = [name for name in definitions if name in outside]
+    seen = set(todo)
+    while todo:
+        names = _collect(definitions[todo.pop()], package)[1]
+        used |= names
+        for name in (names & definitions.keys()) - seen:
+            seen.add(name)
+            todo.append(name)
+    return used
+
+
 def _project_only(project_dir: Path, imports: set[str], names: set[str]) -> SourceFacts:
+    imports = _through_reexports(project_dir, imports)
     return SourceFacts(frozenset(m for m in imports if m and module_file(project_dir, m) is not None),
                        frozenset(names))
 
@@ -221,7 +276,15 @@ def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models
     closure |= root_modules
     by_key = {spec.key: spec for spec in queues}
     grants = Grants(modules=closure)
-    grants.models = [m for m in models if m.__module__ in closure - root_modules
+    def named_outside_its_module(model: Any) -> bool:
+        """The model, or a function or class of its module that uses it, is named by other code of the closure."""
+        outside = set(root_names)
+        for other in closure - {model.__module__}:
+            outside |= _facts(project_dir, other).names
+        return model.__name__ in outside or model.__name__ in _used_by_named(project_dir, model.__module__,
+                                                                              frozenset(outside))
+
+    grants.models = [m for m in models if (m.__module__ in closure - root_modules and named_outside_its_module(m))
                      or (m.__module__ in root_modules and m.__name__ in root_names)]
     grants.send_queues = [by_key[key] for attr, key in queue_settings.items() if attr in names]
     grants.bucket_read = "player_bucket" in names
