@@ -42,6 +42,9 @@ from chalicelib.wechat.client import client_for
 
 TICKET_SECONDS = 300
 STARTS_PER_MINUTE = 10  # anonymous scan-login starts per client address and minute
+# ... and from all addresses together: the viewer address comes from a header a client calling API Gateway
+# directly could forge, so one cap must hold whatever it says (the sign-in account's QR quota is ~70/min a day).
+ALL_STARTS_PER_MINUTE = 300
 RATE_PREFIX = "rate_"  # LoginTicket keys of the per-address counters (never a login_ scene)
 _ACCOUNT_CACHE: dict[str, tuple[float, str | None]] = {}
 
@@ -76,23 +79,29 @@ class TooManyStarts(ApiError):
 
 
 def _count_start(client_ip: str, at: datetime) -> None:
-    """Count one anonymous scan-login start of this address in this minute; 429 once over the cap.
+    """Count one anonymous scan-login start of this address, and of all, in this minute; 429 once over a cap.
 
     Each start makes WeChat create a QR code (a daily quota of the sign-in
     account) and a ticket, and the route is public: without a cap one client
     could spend the quota.  The address is kept hashed, for two minutes.
     """
-    key = f"{RATE_PREFIX}{hashlib.sha256(client_ip.encode()).hexdigest()[:32]}_{at:%Y%m%d%H%M}"
+    address = hashlib.sha256(client_ip.encode()).hexdigest()[:32]
+    _count(f"{RATE_PREFIX}{address}_{at:%Y%m%d%H%M}", STARTS_PER_MINUTE, at,
+           f"at most {STARTS_PER_MINUTE} scan sign-ins a minute from one address")
+    _count(f"{RATE_PREFIX}all_{at:%Y%m%d%H%M}", ALL_STARTS_PER_MINUTE, at,
+           "too many scan sign-ins are being started right now")
+
+
+def _count(key: str, cap: int, at: datetime, reason: str) -> None:
     try:
         LoginTicket(key).update(
             actions=[LoginTicket.count.add(1), LoginTicket.poll_hash.set("!"), LoginTicket.appid.set("-"),
                      LoginTicket.status.set(USED), LoginTicket.expires_at.set(at + timedelta(minutes=2))],
-            condition=LoginTicket.count.does_not_exist() | (LoginTicket.count < STARTS_PER_MINUTE))
+            condition=LoginTicket.count.does_not_exist() | (LoginTicket.count < cap))
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-        error = TooManyStarts(f"at most {STARTS_PER_MINUTE} scan sign-ins a minute from one address; "
-                              "wait a minute or sign in with the password")
+        error = TooManyStarts(f"{reason}; wait a minute or sign in with the password")
         error.retry_after = 60 - at.second  # type: ignore[attr-defined]
         raise error from None
 

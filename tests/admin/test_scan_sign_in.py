@@ -121,6 +121,18 @@ def test_one_address_can_start_only_so_many_scan_sign_ins_a_minute(client, demo,
     assert post(client, "/api/v1/auth/wechat", headers=there).status_code == 201  # another address is not held up
     # the counter is no ticket: its key cannot be polled into a sign-in, and no address is stored in clear
     rate_items = [t for t in LoginTicket.scan() if t.scene.startswith("rate_")]
-    assert len(rate_items) == 2 and all("198.51" not in t.scene for t in rate_items)
+    assert len(rate_items) == 3 and all("198.51" not in t.scene for t in rate_items)  # two addresses, and all
     r = post(client, f"/api/v1/auth/wechat/{rate_items[0].scene}/poll", {"poll_token": "x" * 32})
     assert r.status_code in (400, 410)
+
+
+def test_forged_viewer_addresses_still_meet_a_cap_on_all_starts(client, demo, staff, monkeypatch):
+    """The viewer address is a header; formerly a new forged address per request was never capped."""
+    from chalicelib.services import sign_in
+
+    monkeypatch.setattr(sign_in, "ALL_STARTS_PER_MINUTE", 5)
+    minute = sign_in.now().replace(second=1)
+    monkeypatch.setattr(sign_in, "now", lambda: minute)  # all six in one minute, whatever the clock says
+    statuses = [post(client, "/api/v1/auth/wechat", headers={"CloudFront-Viewer-Address": f"192.0.2.{n}:1"}
+                     ).status_code for n in range(6)]
+    assert statuses == [201] * 5 + [429]
