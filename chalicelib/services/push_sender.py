@@ -481,6 +481,7 @@ def process(body: dict[str, Any], *, now: datetime | None = None, slots: SendWin
     if not todo:
         if ledger.unflushed:
             ledger.write([], now, flush=True)
+            _unless_flushed(ledger)
         return {"skipped": len(message.recipients)}
 
     tally = Tally()
@@ -608,7 +609,19 @@ def _finish(message: SendMessage, account: Account, ledger: BatchLedger, fans: d
         raise DeadlineReached(f"{message.job_id}/{message.batch_id}: out of time")
     if give_up:
         raise RetryLater(f"{len(tally.retry)} recipients still failing after {MAX_TRIES} tries")
+    if retry is None:  # a retry message processes the batch again and flushes; without one, SQS must
+        _unless_flushed(ledger)
     return dict(counts)
+
+
+def _unless_flushed(ledger: BatchLedger) -> None:
+    """Leave the message to SQS while the batch still owes counts to the hot items (its flush kept conflicting).
+
+    The redelivery finds every recipient done and only flushes (exactly once: the flush is conditional on the
+    record's version); after the queue's receive limit the message waits in the DLQ, counts still in the record.
+    """
+    if ledger.unflushed:
+        raise RetryLater(f"batch {ledger.job_id}/{ledger.batch_id}: counts not yet flushed to the job and stats")
 
 
 def handle_records(records: list[tuple[str, str]], remaining_ms: Callable[[], int] | None = None) -> list[str]:

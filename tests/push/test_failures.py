@@ -154,6 +154,31 @@ def test_transaction_conflicts_on_commit_are_retried_and_duplicate_nothing(push,
     assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
 
 
+def test_counts_whose_flush_kept_conflicting_are_flushed_later_never_left_behind(push, fans):
+    """Formerly a batch whose last flush gave up (conflicts on the hot items, 3 tries) kept its counts
+    in its record forever: nothing processed the batch again (20 counts were missing in a 100,000-fan run)."""
+    flushes_refused = []
+
+    def refuse_flushes(service, operation, params):
+        tables = {next(iter(op.values()))["TableName"] for op in params.get("TransactItems", [])}
+        if operation != "TransactWriteItems" or not any(t.endswith("push_jobs") for t in tables):
+            return None
+        if len(flushes_refused) >= 12:
+            return None
+        flushes_refused.append(True)
+        items = params.get("TransactItems", [])
+        return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                            "CancellationReasons": [{"Code": "TransactionConflict"} for _ in items]},
+                           "TransactWriteItems")
+
+    faults.on_aws(refuse_flushes)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=180)
+    assert len(flushes_refused) == 12
+    assert assert_exactly_once_within_bound(push, job_id, fans, bound=0) == 0
+    assert _dlq_empty(push)
+
+
 def test_ssm_throttling_mid_run_never_aborts_a_batch(push, fans):
     import chalicelib.secrets as secrets_module
 
