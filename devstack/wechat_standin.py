@@ -308,6 +308,7 @@ class _State:
     failures: list[_FailureRule] = field(default_factory=list)
     latency: dict[str | None, float] = field(default_factory=dict)
     answer_delay: dict[str | None, float] = field(default_factory=dict)  # processed at once, answered late
+    dropped_answers: dict[str | None, int] = field(default_factory=dict)  # processed, connection then closed
     quotas: dict[tuple[str, str], int] = field(default_factory=dict)
     usage: dict[tuple[str, str, str], int] = field(default_factory=dict)
     window_enforcement: bool = True
@@ -338,6 +339,7 @@ class _Response:
     content_type: str = JSON_CONTENT_TYPE
     headers: dict[str, str] = field(default_factory=dict)
     errcode: int | None = None
+    dropped: bool = False  # processed, then the connection closed without an answer
 
 
 # --------------------------------------------------------------------------
@@ -563,6 +565,7 @@ CONTROL_WRITES = {
     "tag_user",
     "set_latency",
     "set_answer_delay",
+    "drop_answers",
     "inject_failure",
     "clear_failures",
     "expire_tokens",
@@ -633,6 +636,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         request = _Request(self.command, parts.path, query, raw, too_large=too_large)
         response = self.server.standin._dispatch(request)
+        if response.dropped:
+            self.close_connection = True
+            return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -859,6 +865,15 @@ class WeChatStandIn:
         with self._lock:
             self._state.answer_delay[self._norm_path(path)] = float(seconds)
 
+    def drop_answers(self, count: int, path: str | None = None) -> None:
+        """Process the next ``count`` calls (a message is sent), then close the connection unanswered.
+
+        What an overloaded gateway or a network reset looks like to the caller:
+        a connection error *after* the request went out, so WeChat may have sent.
+        """
+        with self._lock:
+            self._state.dropped_answers[self._norm_path(path)] = int(count)
+
     def inject_failure(
         self,
         errcode: int,
@@ -1045,6 +1060,12 @@ class WeChatStandIn:
             self._record_call(request, response)
             delays = self._state.answer_delay
             late = delays.get(request.path, delays.get(None, 0.0))
+            drops = self._state.dropped_answers
+            for key in (request.path, None):
+                if drops.get(key, 0) > 0:
+                    drops[key] -= 1
+                    response.dropped = True
+                    break
         if late:
             time.sleep(late)
         return response
@@ -1683,6 +1704,9 @@ class StandInClient:
 
     def set_answer_delay(self, seconds: float, path: str | None = None) -> None:
         self._post("set_answer_delay", seconds=seconds, path=path)
+
+    def drop_answers(self, count: int, path: str | None = None) -> None:
+        self._post("drop_answers", count=count, path=path)
 
     def inject_failure(
         self,

@@ -299,12 +299,31 @@ def _call(appid: str, channel: str, body: dict[str, Any]) -> tuple[str, int | No
         return policy.classify(code, status), code, None, False
     except requests.ReadTimeout:
         return policy.TRANSIENT, None, None, True  # WeChat had the request: it may have sent it
+    except requests.ConnectTimeout:
+        return policy.TRANSIENT, None, None, False  # never connected: nothing was sent
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        return policy.TRANSIENT, None, None, _maybe_sent(exc)
     except (requests.RequestException, TokenUnavailable):
         return policy.TRANSIENT, None, None, False
     finally:
         _clients.release(appid, api)
     msgid = answer.get("msgid") if isinstance(answer, dict) else None
     return policy.SENT, 0, str(msgid) if msgid else None, False
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    """Whether a connection error came after the request went out (a reset or an unanswered close).
+
+    Only a failure to connect proves WeChat never had the request; anything
+    later (``Connection aborted``, a broken answer) may follow a send, so it
+    counts as a late answer (``PushSendAmbiguous``) like a read timeout.
+    """
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
 @dataclass
