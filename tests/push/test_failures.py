@@ -138,8 +138,7 @@ def test_exit_just_before_a_commit_resends_at_most_one_wave(push, fans):
     killed = []
 
     def kill_before_first_flush(service, operation, params):
-        tables = {next(iter(op.values()))["TableName"] for op in params.get("TransactItems", [])}
-        if operation == "TransactWriteItems" and any(t.endswith("push_jobs") for t in tables) and not killed:
+        if operation == "TransactWriteItems" and _writes_table(params, "push_jobs") and not killed:
             killed.append(True)
             return faults.KILL
         return None
@@ -151,6 +150,17 @@ def test_exit_just_before_a_commit_resends_at_most_one_wave(push, fans):
     assert_exactly_once_within_bound(push, job_id, fans)
 
 
+def _writes_table(params, suffix: str) -> bool:
+    return any(next(iter(op.values()))["TableName"].endswith(suffix) for op in params.get("TransactItems", []))
+
+
+def _cancelled_by_conflict(params) -> ClientError:
+    """What DynamoDB answers a transaction that met a concurrent one on its items."""
+    reasons = [{"Code": "TransactionConflict"} for _ in params.get("TransactItems", [])]
+    return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                        "CancellationReasons": reasons}, "TransactWriteItems")
+
+
 def test_transaction_conflicts_on_commit_are_retried_and_duplicate_nothing(push, fans):
     calls, cancelled = itertools.count(), []
 
@@ -158,10 +168,7 @@ def test_transaction_conflicts_on_commit_are_retried_and_duplicate_nothing(push,
         if operation != "TransactWriteItems" or next(calls) % 2:
             return None
         cancelled.append(True)  # every other commit meets a concurrent transaction on one of its items
-        items = params.get("TransactItems", [])
-        return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                            "CancellationReasons": [{"Code": "TransactionConflict"} for _ in items]},
-                           "TransactWriteItems")
+        return _cancelled_by_conflict(params)
 
     faults.on_aws(conflict)
     job_id = push.publish(["NJ001"])
@@ -176,16 +183,10 @@ def test_counts_whose_flush_kept_conflicting_are_flushed_later_never_left_behind
     flushes_refused = []
 
     def refuse_flushes(service, operation, params):
-        tables = {next(iter(op.values()))["TableName"] for op in params.get("TransactItems", [])}
-        if operation != "TransactWriteItems" or not any(t.endswith("push_jobs") for t in tables):
-            return None
-        if len(flushes_refused) >= 12:
+        if operation != "TransactWriteItems" or not _writes_table(params, "push_jobs") or len(flushes_refused) >= 12:
             return None
         flushes_refused.append(True)
-        items = params.get("TransactItems", [])
-        return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                            "CancellationReasons": [{"Code": "TransactionConflict"} for _ in items]},
-                           "TransactWriteItems")
+        return _cancelled_by_conflict(params)
 
     faults.on_aws(refuse_flushes)
     job_id = push.publish(["NJ001"])
