@@ -276,13 +276,16 @@ def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models
     closure |= root_modules
     by_key = {spec.key: spec for spec in queues}
     grants = Grants(modules=closure)
+    outside_of: dict[str, frozenset[str]] = {}  # per model module: the names the rest of the closure uses
+
     def named_outside_its_module(model: Any) -> bool:
         """The model, or a function or class of its module that uses it, is named by other code of the closure."""
-        outside = set(root_names)
-        for other in closure - {model.__module__}:
-            outside |= _facts(project_dir, other).names
-        return model.__name__ in outside or model.__name__ in _used_by_named(project_dir, model.__module__,
-                                                                              frozenset(outside))
+        module = model.__module__
+        if module not in outside_of:
+            outside_of[module] = frozenset(root_names.union(
+                *(_facts(project_dir, other).names for other in closure - {module})))
+        outside = outside_of[module]
+        return model.__name__ in outside or model.__name__ in _used_by_named(project_dir, module, outside)
 
     grants.models = [m for m in models if (m.__module__ in closure - root_modules and named_outside_its_module(m))
                      or (m.__module__ in root_modules and m.__name__ in root_names)]

@@ -8,8 +8,9 @@ figure means.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, StringConstraints, create_model
@@ -140,8 +141,11 @@ class CompareOut(Out):
     items: list[CompareItem]
 
 
-def _download(text: str, name: str) -> Download:
-    return Download(text, f"{name}.csv")
+def _answer(query: Any, result: dict[str, Any], to_csv: Callable[[dict[str, Any]], str], name: str) -> Any:
+    """The result as JSON, or with ``format=csv`` as a download named ``<name>.csv``."""
+    if query.format == "csv":
+        return Download(to_csv(result), f"{name}.csv")
+    return result
 
 
 @operation(bp, "GET", "/analytics/{kind}/{subject_id}/series",
@@ -152,9 +156,7 @@ def analytics_series(call: Call, kind: str, subject_id: str):
         raise NotFound()
     q = call.query
     result = series.series(call.principal, kind, subject_id, q.from_, q.to, q.bucket)
-    if q.format == "csv":
-        return _download(export.series_csv(result), f"{kind}-{result['id']}-{result['from']}-{result['to']}")
-    return result
+    return _answer(q, result, export.series_csv, f"{kind}-{result['id']}-{result['from']}-{result['to']}")
 
 
 @operation(bp, "GET", "/analytics/units/{unit_id}/ranking",
@@ -163,9 +165,7 @@ def analytics_series(call: Call, kind: str, subject_id: str):
 def analytics_ranking(call: Call, unit_id: str):
     q = call.query
     result = rankings.ranking(call.principal, unit_id, q.metric, q.from_, q.to, q.per_screen)
-    if q.format == "csv":
-        return _download(export.ranking_csv(result), f"ranking-{q.metric}-{result['from']}-{result['to']}")
-    return result
+    return _answer(q, result, export.ranking_csv, f"ranking-{q.metric}-{result['from']}-{result['to']}")
 
 
 @operation(bp, "GET", "/analytics/units/{unit_id}/league",
@@ -174,9 +174,7 @@ def analytics_ranking(call: Call, unit_id: str):
 def analytics_league(call: Call, unit_id: str):
     q = call.query
     result = rankings.league(call.principal, unit_id, q.metric, q.from_, q.to, q.per_screen)
-    if q.format == "csv":
-        return _download(export.league_csv(result), f"league-{q.metric}-{result['from']}-{result['to']}")
-    return result
+    return _answer(q, result, export.league_csv, f"league-{q.metric}-{result['from']}-{result['to']}")
 
 
 @operation(bp, "PUT", "/analytics/units/{unit_id}/league-setting",
@@ -197,9 +195,7 @@ def analytics_get_league(call: Call, unit_id: str):
 def analytics_compare(call: Call):
     q = call.query
     result = rankings.compare(call.principal, q.kind, q.ids.split(","), q.from_, q.to)
-    if q.format == "csv":
-        return _download(export.compare_csv(result), f"compare-{q.kind}-{result['from']}-{result['to']}")
-    return result
+    return _answer(q, result, export.compare_csv, f"compare-{q.kind}-{result['from']}-{result['to']}")
 
 
 class Tenure(Out):
@@ -244,9 +240,7 @@ class FanAttributesOut(Out):
            tag=TAG, query=FormatQuery, response=FanAttributesOut)
 def analytics_fan_attributes(call: Call, kind: str, subject_id: str):
     result = attributes.fan_attributes(call.principal, kind, subject_id)
-    if call.query.format == "csv":
-        return _download(export.attributes_csv(result), f"fans-{kind}-{result['id']}")
-    return result
+    return _answer(call.query, result, export.attributes_csv, f"fans-{kind}-{result['id']}")
 
 
 class PeriodQuery(Query):

@@ -10,29 +10,24 @@ re-follow's restored subscriptions count as new.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from chalicelib.models import DailyStat, Screen, Unit
-from chalicelib.models.stats import china_day, subject
+from chalicelib.models.stats import subject
 from chalicelib.services.access import READ, Principal
-from chalicelib.services.errors import BadRequest
+from chalicelib.services.analytics import days
 from chalicelib.services.screens import get as get_screen
 from chalicelib.services.screens import screens_in
 
-MAX_DAYS = 366
 SOURCES = ("qr", "menu", "text", "page")
 METRICS = ("fans", "growth", "plays", "reads")
 
 
 def day_range(start: date | None, end: date | None) -> tuple[str, str]:
-    end = end or date.fromisoformat(china_day())
-    start = start or end - timedelta(days=29)
-    if start > end:
-        raise BadRequest("from must not be after to", field="from")
-    if (end - start).days >= MAX_DAYS:
-        raise BadRequest(f"at most {MAX_DAYS} days", field="from")
-    return start.isoformat(), end.isoformat()
+    """``days.day_range`` as the ISO strings the per-screen queries compare."""
+    first, last = days.day_range(start, end)
+    return first.isoformat(), last.isoformat()
 
 
 def _series(screen_id: str, start: str, end: str) -> list[DailyStat]:

@@ -18,12 +18,12 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from chalicelib.models.rollups import LIVE, scope_key
-from chalicelib.models.stats import COUNTERS, DailyStat, china_day
+from chalicelib.models.stats import COUNTERS, DailyStat
 from chalicelib.services.access import READ, Principal
 from chalicelib.services.analytics import first_reads, metrics, store
-from chalicelib.services.errors import BadRequest, NotFound
+from chalicelib.services.analytics.days import day_range
+from chalicelib.services.errors import NotFound
 
-MAX_DAYS = 366
 Kind = Literal["screen", "unit", "subtree", "account", "content"]
 Bucket = Literal["day", "week", "month"]
 KINDS = ("screen", "unit", "subtree", "account", "content")
@@ -38,16 +38,6 @@ class Days:
     name: str
     counters: dict[str, dict[str, Any]]
     live: dict[str, float]
-
-
-def day_range(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or date.fromisoformat(china_day())
-    start = start or end - timedelta(days=29)
-    if start > end:
-        raise BadRequest("from must not be after to", field="from")
-    if (end - start).days >= MAX_DAYS:
-        raise BadRequest(f"at most {MAX_DAYS} days", field="from")
-    return start, end
 
 
 def _stat_days(subject: str, first: str) -> dict[str, dict[str, Any]]:
