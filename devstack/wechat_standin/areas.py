@@ -13,6 +13,7 @@ from devstack.wechat_standin.controls import CONTROLS
 from devstack.wechat_standin.wire import Route
 
 API_AREAS = (token, message, qrcode, menu, user, datacube, oauth)
+# The modules declaring control operations (their import registered them in CONTROLS).
 CONTROL_AREAS = (accounts, faults, log, token, message, qrcode, menu)
 
 ROUTES: dict[str, Route] = {path: route for area in API_AREAS for path, route in area.ROUTES.items()}
