@@ -64,7 +64,7 @@ class Core:
             found = self.directory(appid)
             if found is not None and account is None:
                 account = self.state.accounts[appid] = Account(appid, found[0], found[1])
-            elif found is not None:
+            elif found is not None and account is not None:
                 account.secret, account.account_type = found
         return account
 
