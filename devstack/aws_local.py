@@ -522,29 +522,50 @@ def clear_data(snapshot: ResourceSnapshot) -> bool:
     """
     if snapshot_resources() != snapshot:
         return False
-    from moto.core.base_backend import BackendDict
-    from moto.dynamodb.models.table import StreamShard
-
     backends = _backend_dicts()
     with _dynamodb_lock:
-        for _a, _r, backend in _regional(backends["dynamodb"]):
-            for table in backend.tables.values():
-                table.items.clear()
-                if table.stream_shard is not None:
-                    table.stream_shard = StreamShard(table.account_id, table)
-    for _a, _r, backend in _regional(backends["sqs"]):
+        _clear_dynamodb(backends["dynamodb"])
+    _clear_sqs(backends["sqs"])
+    _clear_s3(backends["s3"])
+    for _a, _r, backend in _regional(backends["ssm"]):
+        backend._parameters.clear()
+    _reset_other_services(kept={id(d) for d in backends.values()})
+    return True
+
+
+def _clear_dynamodb(backend_dict: Any) -> None:
+    """Drop every item; a table with a stream gets a fresh shard, so no old record is replayed."""
+    from moto.dynamodb.models.table import StreamShard
+
+    for _a, _r, backend in _regional(backend_dict):
+        for table in backend.tables.values():
+            table.items.clear()
+            if table.stream_shard is not None:
+                table.stream_shard = StreamShard(table.account_id, table)
+
+
+def _clear_sqs(backend_dict: Any) -> None:
+    """Empty every queue under its own lock: visible, in-flight and deleted-receipt bookkeeping."""
+    for _a, _r, backend in _regional(backend_dict):
         for queue in backend.queues.values():
             with queue._messages_lock:
                 queue._messages = []
                 queue._pending_messages = set()
                 queue.deleted_messages = set()
-    for _a, _r, backend in _regional(backends["s3"]):
+
+
+def _clear_s3(backend_dict: Any) -> None:
+    """Empty every bucket, unfinished multipart uploads included; the buckets stay."""
+    for _a, _r, backend in _regional(backend_dict):
         for bucket in backend.buckets.values():
             bucket.keys.clear()
             bucket.multiparts.clear()
-    for _a, _r, backend in _regional(backends["ssm"]):
-        backend._parameters.clear()
-    kept = {id(d) for d in backends.values()}
+
+
+def _reset_other_services(kept: set[int]) -> None:
+    """Reset every moto service not provisioned by us, as moto's own reset would."""
+    from moto.core.base_backend import BackendDict
+
     for backend_dict in list(BackendDict._instances):
         # moto_api's own reset resets every service: the provisioned resources too.
         if id(backend_dict) in kept or backend_dict.service_name == "moto_api":
@@ -552,4 +573,3 @@ def clear_data(snapshot: ResourceSnapshot) -> bool:
         for account_backends in list(backend_dict.values()):
             account_backends.reset()
         backend_dict.clear()
-    return True

@@ -7,6 +7,7 @@ against it unchanged apart from the base URL).
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 import urllib.parse
@@ -18,7 +19,7 @@ import requests
 from wechatpy import WeChatClient, WeChatOAuth
 from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
 
-from devstack.wechat_standin import StandInClient, StandInError, WeChatStandIn
+from devstack.wechat_standin import CONTROLS, StandInClient, StandInError, WeChatStandIn
 
 APPID = "wxservice0001"
 SECRET = "service-secret"
@@ -1017,6 +1018,56 @@ def test_standin_client_reports_bad_arguments(standin: WeChatStandIn) -> None:
         remote.qrcode_scene("no-such-ticket")
     resp = requests.post(standin.base_url + "/_standin/launch_rockets", json={})
     assert resp.status_code == 404
+
+
+def test_every_control_is_declared_once_and_reachable_both_ways(standin: WeChatStandIn) -> None:
+    """The in-process methods, the HTTP endpoint and the client all come from one table."""
+    assert {"follow", "inject_failure", "calls", "reset", "set_user_summary", "use_random_msgids"} <= set(CONTROLS)
+    for name, op in CONTROLS.items():
+        local, remote = getattr(WeChatStandIn, name), getattr(StandInClient, name)
+        assert inspect.signature(local) == inspect.signature(remote), name
+        assert local.__doc__ == remote.__doc__ == op.handler.__doc__, name
+        resp = requests.get(standin.base_url + "/_standin/" + name)
+        assert resp.status_code != 404, name
+        # A write is POST-only; a read also answers GET with its arguments in the query.
+        assert (resp.status_code == 405) == (not op.read), name
+
+
+def test_client_checks_arguments_before_sending(standin: WeChatStandIn) -> None:
+    remote = StandInClient(standin.base_url)
+    with pytest.raises(TypeError):
+        remote.follow(APPID)  # no openid
+    with pytest.raises(TypeError):
+        remote.set_latency(0.1, route="/cgi-bin/menu/get")
+    assert standin.calls() == []
+
+
+def test_user_summary_and_random_msgids_over_http(standin: WeChatStandIn, http) -> None:
+    """Once in-process only (the hand-written client had no such methods); now controls like the rest."""
+    remote = StandInClient(standin.base_url)
+    remote.follow(APPID, "o-1")
+    remote.set_user_summary(APPID, "2026-01-05", new_user=7, cancel_user=2, cumulate_user=40)
+    remote.use_random_msgids(seed=3)
+    token = get_token(http, standin.base_url)
+    summary = http.post(
+        standin.base_url + "/datacube/getusersummary",
+        params={"access_token": token},
+        json={"begin_date": "2026-01-05", "end_date": "2026-01-05"},
+    ).json()
+    assert summary["list"] == [{"ref_date": "2026-01-05", "user_source": 0, "new_user": 7, "cancel_user": 2}]
+    cumulate = http.post(
+        standin.base_url + "/datacube/getusercumulate",
+        params={"access_token": token},
+        json={"begin_date": "2026-01-05", "end_date": "2026-01-05"},
+    ).json()
+    assert cumulate["list"] == [{"ref_date": "2026-01-05", "cumulate_user": 40}]
+    sent = http.post(
+        standin.base_url + TEMPLATE,
+        params={"access_token": token},
+        json={"touser": "o-1", "template_id": "tpl", "data": {"thing1": {"value": "v"}}},
+    ).json()
+    assert sent["errcode"] == 0
+    assert sent["msgid"] >= 10**18  # WeChat's real msgid shape, not the consecutive default
 
 
 def test_standalone_main_registers_accounts(capsys) -> None:
