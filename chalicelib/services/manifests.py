@@ -16,7 +16,6 @@ active links and batch-reads those contents.  No table is scanned.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import mimetypes
 import re
@@ -25,12 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import nh3
 import segno
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import PutError
 
 from chalicelib.aws import client
+from chalicelib.contracts import article_html
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, URGENT, Content
@@ -46,8 +45,6 @@ MANIFEST_CACHE_CONTROL = "max-age=5"
 QR_CAPTION = "微信扫码 订阅本屏"
 MAX_ITEMS = 200
 INACTIVE_LINK_DAYS = 35  # longer than the oldest play the screen API accepts (30 days)
-ARTICLE_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "ul", "ol", "li", "blockquote",
-                "span", "small", "sub", "sup"}
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"']{1,2000}$")
 
 
@@ -174,12 +171,12 @@ def _urgent_until(content: Content) -> datetime | None:
 def _sanitise(body: str, kind: str) -> str:
     """Articles keep a small set of text tags; everything else becomes plain text."""
     if kind == "article":
-        return nh3.clean(body, tags=ARTICLE_TAGS, attributes={}, link_rel=None)
+        return article_html.screen(body)
     return _plain(body)
 
 
 def _plain(text: str) -> str:
-    return html.unescape(nh3.clean(text, tags=set(), attributes={}))
+    return article_html.plain_text(text)
 
 
 def _media(entry: dict[str, Any], cdn_base: str) -> dict[str, Any] | None:
