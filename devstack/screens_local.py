@@ -14,16 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.aws import client, send_json
+from chalicelib.contracts import player_keys
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, WITHDRAWN, Content
 from chalicelib.models.screens import Screen
-from chalicelib.services.screen_reports import new_player_key
 from chalicelib.settings import get_settings
 
 
 def enroll_screen(screen_id: str) -> str:
     """Give the screen a fresh player key (stored hashed); returns the key."""
-    key, key_hash = new_player_key()
+    key, key_hash = player_keys.mint()
     Screen(screen_id).update(actions=[Screen.player_key_hash.set(key_hash)])
     return key
 
