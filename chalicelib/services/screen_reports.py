@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.contracts import player_keys
+from chalicelib.contracts import ids, player_keys
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.screen_links import ScreenContentLink
@@ -43,7 +43,7 @@ Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 def authenticate(screen_id: str, key: str | None) -> Screen | None:
     """The screen when ``key`` is its player key, else None (unknown screens look the same)."""
-    if not key or len(key) > player_keys.MAX_LENGTH or len(screen_id) > 32:
+    if not key or len(key) > player_keys.MAX_LENGTH or not ids.is_screen_code(screen_id):
         return None
     try:
         screen = Screen.get(screen_id)

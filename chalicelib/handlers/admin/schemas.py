@@ -29,9 +29,9 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.contracts.ids import OpenId, RegisteredAppId, ScreenCode
 from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
 from chalicelib.models.content import CATEGORIES, KINDS, NORMAL, URGENT
-from chalicelib.models.screens import SCREEN_CODE_RE, normalise_screen_code
 from chalicelib.models.units import UNIT_KINDS
 from chalicelib.models.users import ROLES
 from chalicelib.services.media import TYPES as MEDIA_TYPES
@@ -105,22 +105,8 @@ def _secret(pattern: str, what: str):
                                      "pattern": f"^{pattern}$"})]
 
 
-SCREEN_CODE_PATTERN = "^" + SCREEN_CODE_RE.pattern.strip("^$").replace("A-Z", "A-Za-z") + "$"  # typed in any case
-
-
-def _screen_code(value: Any) -> Any:
-    if isinstance(value, str):
-        code = normalise_screen_code(value)
-        if code is None:
-            raise ValueError("a screen code is 3-16 letters, digits or '-', starting with a letter or digit")
-        return code
-    return value
-
-
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-ScreenCode = Annotated[str, BeforeValidator(_screen_code),
-                       WithJsonSchema({"type": "string", "pattern": SCREEN_CODE_PATTERN})]
-AppId = Annotated[str, StringConstraints(pattern=r"^wx[0-9A-Za-z]{8,30}$")]
+AppId = RegisteredAppId
 OriginalId = Annotated[str, StringConstraints(pattern=r"^gh_[0-9A-Za-z]{6,30}$")]
 # WeChat's domain check file for 网页授权域名 (served at the root of the phone pages' domain): name and content
 MpVerifyFile = Annotated[str, StringConstraints(pattern=r"^MP_verify_[0-9A-Za-z]{1,32}\.txt$")]
@@ -991,8 +977,6 @@ class WechatPollOut(Out):
 
 
 # ---- residents' data (PIPL) ----------------------------------------------------------------------------------
-
-OpenId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class ResidentRequest(In):
