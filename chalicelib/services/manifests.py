@@ -22,14 +22,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import segno
-from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import PutError
 
 from chalicelib.aws import client
 from chalicelib.contracts import article_html
+from chalicelib.contracts import windows as weekly
+from chalicelib.contracts.rebuild import RebuildMessage
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, URGENT, Content
@@ -142,7 +143,7 @@ def _item(content: Content, unit_name: str, cdn_base: str) -> dict[str, Any]:
         "duration": max(3, min(int(content.duration or 15), 3600)),
         "valid_from": _iso(content.valid_from),
         "valid_until": _iso(content.valid_until),
-        "weekly_windows": [_window(dict(w.as_dict() if hasattr(w, "as_dict") else w))
+        "weekly_windows": [weekly.for_manifest(dict(w.as_dict() if hasattr(w, "as_dict") else w))
                            for w in (content.weekly_windows or [])],
         "priority": URGENT if content.priority == URGENT else "normal",
         "urgent_until": _iso(_urgent_until(content)),
@@ -190,12 +191,6 @@ def _media(entry: dict[str, Any], cdn_base: str) -> dict[str, Any] | None:
     if not re.fullmatch(r"[a-z0-9]{1,5}", ext):
         ext = (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
     return {"url": f"{cdn_base}/media/{digest}.{ext}", "type": mime}
-
-
-def _window(window: dict[str, Any]) -> dict[str, Any]:
-    days = sorted({int(d) for d in window.get("days") or range(1, 8) if 1 <= int(d) <= 7})
-    start, end = str(window.get("start") or "00:00")[:5], str(window.get("end") or "24:00")[:5]
-    return {"days": days, "start": start, "end": end}
 
 
 def _qr(url: str | None) -> dict[str, Any] | None:
@@ -261,21 +256,6 @@ def _stored_version(bucket: str, key: str) -> str | None:
 
 
 # ---------------------------------------------------------------- the queue
-
-
-REASONS = ("content_published", "content_updated", "content_withdrawn", "content_expired",
-           "screen_updated", "unit_urgent", "fans_changed")
-
-
-class RebuildMessage(BaseModel):
-    """One manifest-queue message (``docs/messages.md``)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    type: Literal["rebuild"]
-    screen_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,32}$")]] = Field(max_length=1000)
-    reason: str = Field(max_length=40)
-    content_id: str | None = Field(default=None, max_length=64)
 
 
 def rebuild_batch(messages: dict[str, RebuildMessage]) -> set[str]:

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from chalicelib.contracts.ids import OpenId, RegisteredAppId, ScreenCode
+from chalicelib.contracts.windows import WeeklyWindow
 from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
 from chalicelib.models.content import CATEGORIES, KINDS, NORMAL, URGENT
 from chalicelib.models.units import UNIT_KINDS
@@ -124,7 +125,6 @@ Duration = Annotated[int, Field(ge=3, le=600), BeforeValidator(_integral)]
 # A PATCH field that may be left out but not set to null: the stored attribute is required.
 def not_null() -> Any:
     return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
-HHMM = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 
 
 class In(BaseModel):
@@ -547,24 +547,6 @@ class MediaRef(In):
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     size: Size
     type: Literal[tuple(MEDIA_TYPES)]
-
-
-class WeeklyWindow(In):
-    """A daily time range on the listed ISO weekdays, China time.  An ``end`` before ``start``
-    runs past midnight into the next day (22:00-06:00), as the player and the mirror play it."""
-
-    days: Annotated[list[Annotated[int, Field(ge=1, le=7), BeforeValidator(_integral)]],
-                    Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})]
-    start: HHMM
-    end: HHMM
-
-    @model_validator(mode="after")
-    def _ordered(self) -> WeeklyWindow:
-        if self.start == self.end or (self.start == "24:00"):
-            raise ValueError("start and end must differ, and start must be before 24:00")
-        if len(set(self.days)) != len(self.days):
-            raise ValueError("days must not repeat")
-        return self
 
 
 class Targets(In):
