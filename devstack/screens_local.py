@@ -10,20 +10,22 @@ on its own.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from chalicelib.aws import client, send_json
+from chalicelib.contracts import player_keys
+from chalicelib.contracts.rebuild import RebuildMessage
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, WITHDRAWN, Content
 from chalicelib.models.screens import Screen
-from chalicelib.services.screen_reports import new_player_key
 from chalicelib.settings import get_settings
 
 
 def enroll_screen(screen_id: str) -> str:
     """Give the screen a fresh player key (stored hashed); returns the key."""
-    key, key_hash = new_player_key()
+    key, key_hash = player_keys.mint()
     Screen(screen_id).update(actions=[Screen.player_key_hash.set(key_hash)])
     return key
 
@@ -50,14 +52,18 @@ def publish(content_id: str, screen_ids: list[str], *, unit_id: str = "city", ki
         published_at=utcnow(), revision=revision,
     )
     content.save()
-    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": sorted(screen_ids),
-                                                   "reason": "content_published", "content_id": content_id})
+    _rebuild(screen_ids, "content_published", content_id)
     return content
+
+
+def _rebuild(screen_ids: Iterable[str], reason: str, content_id: str) -> None:
+    """Enqueue one rebuild message (the consumer's own contract) for these screens."""
+    message = RebuildMessage(type="rebuild", screen_ids=sorted(set(screen_ids)), reason=reason, content_id=content_id)
+    send_json(get_settings().manifest_queue_name, message.body())
 
 
 def withdraw(content_id: str) -> None:
     """Withdraw content and enqueue the rebuild of the screens it was on."""
     content = Content.get(content_id)
     content.update(actions=[Content.status.set(WITHDRAWN), Content.revision.add(1)])
-    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": sorted(content.screen_ids or []),
-                                                   "reason": "content_withdrawn", "content_id": content_id})
+    _rebuild(content.screen_ids or (), "content_withdrawn", content_id)

@@ -24,6 +24,7 @@ import segno
 from chalice import Blueprint, Response
 
 from chalicelib import links
+from chalicelib.contracts.ids import normalise_screen_code
 from chalicelib.handlers.phone_web import (
     PageError,
     Visit,
@@ -41,7 +42,7 @@ from chalicelib.handlers.phone_web import (
 )
 from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
-from chalicelib.models.screens import Screen, normalise_screen_code
+from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
 from chalicelib.page_tokens import PAGES, verify_link
 from chalicelib.services import content_view, page_subscriptions, personal_data, playlist, reads, screen_catalogue

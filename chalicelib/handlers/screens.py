@@ -19,6 +19,7 @@ from chalice.app import SQSEvent
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
+from chalicelib.contracts.rebuild import RebuildMessage
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, count, since_enqueued_ms, sqs_handler
 from chalicelib.services import manifests, screen_reports
@@ -120,7 +121,7 @@ def plays(screen_id: str) -> Response:
 @sqs_handler
 def rebuild_manifests(event: SQSEvent) -> dict:
     """One rebuild per screen per batch; unparseable messages fail (and reach the DLQ)."""
-    messages: dict[str, manifests.RebuildMessage] = {}
+    messages: dict[str, RebuildMessage] = {}
     waited: dict[str, float | None] = {}
     failed: set[str] = set()
     for record in event.to_dict()["Records"]:
@@ -128,7 +129,7 @@ def rebuild_manifests(event: SQSEvent) -> dict:
         try:
             body = json.loads(record["body"])
             correlate(body)  # one batch may hold several requests' messages: the last one's id tags the batch
-            messages[message_id] = manifests.RebuildMessage.model_validate(body)
+            messages[message_id] = RebuildMessage.model_validate(body)
             waited[message_id] = since_enqueued_ms(body)
         except (ValueError, ValidationError) as exc:
             logger.error("bad manifest message", message_id=message_id, error=str(exc)[:300])

@@ -12,6 +12,7 @@ import time
 
 from chalice import Blueprint, Response
 
+from chalicelib.contracts import ids
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, count, timing
 from chalicelib.services import directory, wechat_events
@@ -35,7 +36,7 @@ def _text(status: int, body: str) -> Response:
 
 
 def _account_or_404(appid: str):
-    if len(appid) > 32 or not appid.isalnum():
+    if not ids.is_appid(appid):
         raise CallbackRejected(404, "unknown account")
     found = directory.callback_account(appid)
     if found is None:

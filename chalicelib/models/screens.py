@@ -8,8 +8,6 @@ changed inside the same DynamoDB transaction as the subscription it counts.
 
 from __future__ import annotations
 
-import re
-
 from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
@@ -20,15 +18,9 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+# the screen code is defined in contracts.ids; re-exported for the modules that import it from here
+from chalicelib.contracts.ids import SCREEN_CODE_RE, normalise_screen_code  # noqa: F401
 from chalicelib.models.base import region, table_name, utcnow
-
-SCREEN_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,15}$")
-
-
-def normalise_screen_code(raw: str) -> str | None:
-    """Upper-case and validate a code typed by a person; None when it cannot be one."""
-    code = (raw or "").strip().upper()
-    return code if SCREEN_CODE_RE.match(code) else None
 
 
 class ScreensByUnitIndex(GlobalSecondaryIndex):

@@ -23,6 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.contracts import article_html
 from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, URGENT, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
@@ -31,7 +32,7 @@ from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal, f
 from chalicelib.services.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.screens import screens_in
-from chalicelib.services.text import article_html, plain, summary_of
+from chalicelib.services.text import plain, summary_of
 from chalicelib.services.units import review_required, scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, snap
 
@@ -156,7 +157,7 @@ def _prepare(data: dict[str, Any]) -> dict[str, Any]:
     """Sanitise and expand request data into model attributes."""
     out = dict(data)
     if out.get("kind") == "article" and out.get("body"):
-        out["body"] = article_html(out["body"])
+        out["body"] = article_html.stored(out["body"])
     elif out.get("body"):
         try:
             plain(out["body"], multiline=True)  # notices and captions are plain text

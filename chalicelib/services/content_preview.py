@@ -11,8 +11,8 @@ nothing, and reuse the code the real thing runs:
 - **Phone page**: the phone's own ``content`` template
   (``chalicelib/templates/phone``) renders the item through
   ``content_view.view_of``, the article body cleaned twice with the same nh3
-  allow-lists as a saved item (``text.article_html`` on write,
-  ``content_view.clean_html`` on the page). The HTML carries its own
+  allow-lists as a saved item (``article_html.stored`` on write,
+  ``article_html.page`` on the page). The HTML carries its own
   Content-Security-Policy (no script, no form, no frames), and the console
   shows it in a sandboxed ``srcdoc`` frame.
 """
@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.contracts import article_html
 from chalicelib.models import Account, Content, Screen, Unit
 from chalicelib.models.content import DRAFT
 from chalicelib.pages import render_page
 from chalicelib.services import content_view, media, push_outcomes
 from chalicelib.services.access import READ, Principal
 from chalicelib.services.content import _check_targets, resolve_screens
-from chalicelib.services.text import article_html, summary_of
+from chalicelib.services.text import summary_of
 from chalicelib.settings import get_settings
 
 
@@ -79,7 +80,7 @@ def phone_page(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     item = _draft(unit.unit_id, data)
     body = data.get("body") or None
     if body and item.kind == "article":
-        body = article_html(body)
+        body = article_html.stored(body)
     item.body, item.category, item.priority = body, data.get("category"), data.get("priority") or "normal"
     item.summary = data.get("summary") or (summary_of(body) if body else None)
     item.link_url = data.get("link_url")

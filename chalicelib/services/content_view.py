@@ -6,7 +6,7 @@ time while it is valid.  Drafts and items under review do not exist for the
 public (404); withdrawn or expired items are gone (410).
 
 The body is stored sanitised by the admin API; it is cleaned once more here
-with the same allow-list, because a page must never trust one writer.
+with the same allow-list (``contracts.article_html``), because a page must never trust one writer.
 """
 
 from __future__ import annotations
@@ -17,17 +17,10 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-import nh3
-
+from chalicelib.contracts import article_html
 from chalicelib.models.content import EXPIRED, PUBLISHED, WITHDRAWN, Content
 from chalicelib.settings import get_settings
 
-ARTICLE_TAGS = {
-    "p", "br", "h2", "h3", "h4", "strong", "b", "em", "i", "u", "s", "blockquote", "ul", "ol", "li",
-    "a", "img", "figure", "figcaption", "table", "thead", "tbody", "tr", "th", "td", "hr", "span", "sub", "sup",
-}
-ARTICLE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan"},
-                      "th": {"colspan", "rowspan"}}
 _CONTENT_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
@@ -66,11 +59,6 @@ def _http(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def clean_html(body: str) -> str:
-    return nh3.clean(body, tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES, url_schemes={"http", "https"},
-                     link_rel="noopener noreferrer nofollow")
-
-
 def load(content_id: str, now: datetime | None = None) -> ContentView | Unavailable:
     """The view of a readable item, or the reason it is not readable."""
     now = now or datetime.now(UTC)
@@ -94,7 +82,7 @@ def view_of(content: Content) -> ContentView:
     view = ContentView(content)
     body = content.body or ""
     if content.kind == "article":
-        view.body_html = clean_html(body)
+        view.body_html = article_html.page(body)
     else:
         view.paragraphs = [line.strip() for line in body.splitlines() if line.strip()]
     for entry in content.media or []:

@@ -1,7 +1,7 @@
 """Where screen manifests live in the player bucket, and reading them back.
 
 A manifest is the complete, public description of what one screen shows
-(see ``docs/messages.md``).  The player fetches it through the CDN; the phone
+(``chalicelib.contracts.manifest``, ``docs/messages.md``).  The player fetches it through the CDN; the phone
 pages and the "latest" menu read the same object, so a phone always mirrors
 exactly what the screen plays.
 """

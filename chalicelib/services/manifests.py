@@ -15,22 +15,28 @@ active links and batch-reads those contents.  No table is scanned.
 
 from __future__ import annotations
 
-import hashlib
-import html
-import json
 import mimetypes
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import datetime, timedelta
+from typing import Any
 
-import nh3
 import segno
-from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import PutError
 
 from chalicelib.aws import client
+from chalicelib.contracts import article_html
+from chalicelib.contracts import windows as weekly
+from chalicelib.contracts.manifest import (
+    Manifest,
+    ManifestItem,
+    ManifestMedia,
+    ManifestQr,
+    ManifestScreen,
+    ManifestWindow,
+)
+from chalicelib.contracts.rebuild import RebuildMessage
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, URGENT, Content
@@ -41,13 +47,10 @@ from chalicelib.services.manifest_store import manifest_key
 from chalicelib.settings import get_settings
 from chalicelib.tracing import capture_method
 
-SCHEMA = 1
 MANIFEST_CACHE_CONTROL = "max-age=5"
 QR_CAPTION = "微信扫码 订阅本屏"
 MAX_ITEMS = 200
 INACTIVE_LINK_DAYS = 35  # longer than the oldest play the screen API accepts (30 days)
-ARTICLE_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "ul", "ol", "li", "blockquote",
-                "span", "small", "sub", "sup"}
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"']{1,2000}$")
 
 
@@ -106,7 +109,7 @@ def active_content_ids(screen_id: str) -> list[str]:
 # ---------------------------------------------------------------- building
 
 
-def build_manifest(screen: Screen, now: datetime | None = None) -> dict[str, Any]:
+def build_manifest(screen: Screen, now: datetime | None = None) -> Manifest:
     """The manifest for one screen, ``version`` included; pure apart from table reads."""
     now = now or utcnow()
     settings = get_settings()
@@ -114,44 +117,45 @@ def build_manifest(screen: Screen, now: datetime | None = None) -> dict[str, Any
     contents = [c for c in Content.batch_get(ids) if c.status == PUBLISHED and not _expired(c, now)]
     units = {u.unit_id: u.name for u in Unit.batch_get({screen.unit_id} | {c.unit_id for c in contents})}
     contents.sort(key=lambda c: (c.priority != URGENT, -_ts(c.published_at), c.content_id))
-    body: dict[str, Any] = {
-        "schema": SCHEMA,
-        "api_base": settings.public_base_url,
-        "poll_seconds": int(screen.poll_seconds or 10),
-        "heartbeat_seconds": int(screen.heartbeat_interval or 30),
-        "screen": {"id": screen.screen_id, "name": screen.name, "unit_name": units.get(screen.unit_id, ""),
-                   "address": screen.address or ""},
-        "qr": _qr(screen.qr_url),
-        "fan_count": int(screen.fan_count or 0),
-        "items": [_item(c, units.get(c.unit_id, ""), settings.cdn_base_url) for c in contents[:MAX_ITEMS]],
-    }
-    version = hashlib.sha256(_canonical(body)).hexdigest()
-    return {**body, "version": version, "generated_at": now.isoformat()}
+    manifest = Manifest(
+        api_base=settings.public_base_url,
+        poll_seconds=int(screen.poll_seconds or 10),
+        heartbeat_seconds=int(screen.heartbeat_interval or 30),
+        screen=ManifestScreen(id=screen.screen_id, name=screen.name, unit_name=units.get(screen.unit_id, ""),
+                              address=screen.address or ""),
+        qr=_qr(screen.qr_url),
+        fan_count=int(screen.fan_count or 0),
+        items=[_item(c, units.get(c.unit_id, ""), settings.cdn_base_url) for c in contents[:MAX_ITEMS]],
+    )
+    return manifest.sealed(now)
 
 
-def _item(content: Content, unit_name: str, cdn_base: str) -> dict[str, Any]:
+def _stored(entry: Any) -> dict[str, Any]:
+    """A map attribute's entry as a plain dict (pynamodb gives MapAttribute or dict)."""
+    return dict(entry.as_dict() if hasattr(entry, "as_dict") else entry)
+
+
+def _item(content: Content, unit_name: str, cdn_base: str) -> ManifestItem:
     kind = content.kind
     link = content.link_url if kind == "link" and content.link_url and _SAFE_URL.match(content.link_url) else None
-    return {
-        "content_id": content.content_id,
-        "kind": kind,
-        "title": content.title,
-        "summary": _plain(content.summary or ""),
-        "body": _sanitise(content.body or "", kind),
-        "category": content.category,
-        "media": [m for m in (_media(dict(x.as_dict() if hasattr(x, "as_dict") else x), cdn_base)
-                              for x in (content.media or [])) if m],
-        "link_url": link,
-        "duration": max(3, min(int(content.duration or 15), 3600)),
-        "valid_from": _iso(content.valid_from),
-        "valid_until": _iso(content.valid_until),
-        "weekly_windows": [_window(dict(w.as_dict() if hasattr(w, "as_dict") else w))
-                           for w in (content.weekly_windows or [])],
-        "priority": URGENT if content.priority == URGENT else "normal",
-        "urgent_until": _iso(_urgent_until(content)),
-        "published_at": _iso(content.published_at),
-        "unit_name": unit_name,
-    }
+    return ManifestItem(
+        content_id=content.content_id,
+        kind=kind,
+        title=content.title,
+        summary=article_html.plain_text(content.summary or ""),
+        body=_sanitise(content.body or "", kind),
+        category=content.category,
+        media=[m for m in (_media(_stored(x), cdn_base) for x in (content.media or [])) if m],
+        link_url=link,
+        duration=max(3, min(int(content.duration or 15), 3600)),
+        valid_from=content.valid_from,
+        valid_until=content.valid_until,
+        weekly_windows=[ManifestWindow(**weekly.for_manifest(_stored(w))) for w in (content.weekly_windows or [])],
+        priority=URGENT if content.priority == URGENT else "normal",
+        urgent_until=_urgent_until(content),
+        published_at=content.published_at,
+        unit_name=unit_name,
+    )
 
 
 URGENT_HOLD = timedelta(hours=24)
@@ -172,17 +176,11 @@ def _urgent_until(content: Content) -> datetime | None:
 
 
 def _sanitise(body: str, kind: str) -> str:
-    """Articles keep a small set of text tags; everything else becomes plain text."""
-    if kind == "article":
-        return nh3.clean(body, tags=ARTICLE_TAGS, attributes={}, link_rel=None)
-    return _plain(body)
+    """Articles keep the screen's subset of the allow-list; everything else becomes plain text."""
+    return article_html.screen(body) if kind == "article" else article_html.plain_text(body)
 
 
-def _plain(text: str) -> str:
-    return html.unescape(nh3.clean(text, tags=set(), attributes={}))
-
-
-def _media(entry: dict[str, Any], cdn_base: str) -> dict[str, Any] | None:
+def _media(entry: dict[str, Any], cdn_base: str) -> ManifestMedia | None:
     """A content-addressed media URL; entries without a sha256 are not playable and are dropped."""
     digest = str(entry.get("sha256") or "").lower()
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
@@ -192,20 +190,14 @@ def _media(entry: dict[str, Any], cdn_base: str) -> dict[str, Any] | None:
     ext = key.rsplit(".", 1)[-1].lower() if "." in key.rsplit("/", 1)[-1] else ""
     if not re.fullmatch(r"[a-z0-9]{1,5}", ext):
         ext = (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
-    return {"url": f"{cdn_base}/media/{digest}.{ext}", "type": mime}
+    return ManifestMedia(url=f"{cdn_base}/media/{digest}.{ext}", type=mime)
 
 
-def _window(window: dict[str, Any]) -> dict[str, Any]:
-    days = sorted({int(d) for d in window.get("days") or range(1, 8) if 1 <= int(d) <= 7})
-    start, end = str(window.get("start") or "00:00")[:5], str(window.get("end") or "24:00")[:5]
-    return {"days": days, "start": start, "end": end}
-
-
-def _qr(url: str | None) -> dict[str, Any] | None:
+def _qr(url: str | None) -> ManifestQr | None:
     if not url:
         return None
     svg = segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True)
-    return {"url": url, "svg": svg, "caption": QR_CAPTION}
+    return ManifestQr(url=url, svg=svg, caption=QR_CAPTION)
 
 
 def _expired(content: Content, now: datetime) -> bool:
@@ -214,14 +206,6 @@ def _expired(content: Content, now: datetime) -> bool:
 
 def _ts(moment: datetime | None) -> float:
     return moment.timestamp() if moment else 0.0
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment else None
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 # ---------------------------------------------------------------- publishing
@@ -239,17 +223,17 @@ def rebuild_screen(screen_id: str) -> RebuildResult:
         s3.delete_object(Bucket=bucket, Key=key)  # a removed screen shows nothing, rather than stale content
         return RebuildResult(screen_id, None, True, 0)
     manifest = build_manifest(screen)
-    version = manifest["version"]
+    version = manifest.version
     if _stored_version(bucket, key) == version:
-        return RebuildResult(screen_id, version, False, len(manifest["items"]))
+        return RebuildResult(screen_id, version, False, len(manifest.items))
     s3.put_object(
-        Bucket=bucket, Key=key, Body=json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode(),
+        Bucket=bucket, Key=key, Body=manifest.document(),
         ContentType="application/json; charset=utf-8", CacheControl=MANIFEST_CACHE_CONTROL,
         Metadata={"version": version},
     )
     if screen.manifest_version != version:
         screen.update(actions=[Screen.manifest_version.set(version)])
-    return RebuildResult(screen_id, version, True, len(manifest["items"]))
+    return RebuildResult(screen_id, version, True, len(manifest.items))
 
 
 def _stored_version(bucket: str, key: str) -> str | None:
@@ -264,21 +248,6 @@ def _stored_version(bucket: str, key: str) -> str | None:
 
 
 # ---------------------------------------------------------------- the queue
-
-
-REASONS = ("content_published", "content_updated", "content_withdrawn", "content_expired",
-           "screen_updated", "unit_urgent", "fans_changed")
-
-
-class RebuildMessage(BaseModel):
-    """One manifest-queue message (``docs/messages.md``)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    type: Literal["rebuild"]
-    screen_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,32}$")]] = Field(max_length=1000)
-    reason: str = Field(max_length=40)
-    content_id: str | None = Field(default=None, max_length=64)
 
 
 def rebuild_batch(messages: dict[str, RebuildMessage]) -> set[str]:

@@ -12,28 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.aws import send_json
+from chalicelib.contracts import rebuild
 from chalicelib.logs import logger
 from chalicelib.models import Content
 from chalicelib.settings import get_settings
 
-MANIFEST_CHUNK = 100
 
-
-def manifest_messages(screen_ids: set[str] | list[str], reason: str,
-                      content_id: str | None = None) -> list[dict[str, Any]]:
-    ids = sorted(set(screen_ids))
-    messages = []
-    for start in range(0, len(ids), MANIFEST_CHUNK):
-        body: dict[str, Any] = {"type": "rebuild", "screen_ids": ids[start:start + MANIFEST_CHUNK], "reason": reason}
-        if content_id:
-            body["content_id"] = content_id
-        messages.append({"queue": "manifest", "body": json.dumps(body, ensure_ascii=False)})
-    return messages
+def manifest_messages(screen_ids: Iterable[str], reason: str, content_id: str | None = None) -> list[dict[str, Any]]:
+    """The outbox entries that rebuild these screens' manifests (``contracts.rebuild``)."""
+    return [{"queue": "manifest", "body": json.dumps(message.body(), ensure_ascii=False)}
+            for message in rebuild.for_screens(screen_ids, reason, content_id or None)]
 
 
 def push_message(content: Content, revision: int) -> dict[str, Any]:

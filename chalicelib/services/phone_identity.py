@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from cachetools import TTLCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from chalicelib.contracts import ids
 from chalicelib.models.accounts import SERVICE, Account
 from chalicelib.secrets import app_signing_key
 from chalicelib.settings import get_settings
@@ -45,7 +46,6 @@ MAX_OAUTH_ATTEMPTS = 2  # a rejected code restarts authorization once; then a fr
 MAX_COOKIE_HEADER = 8192
 _VISITOR_RE = re.compile(r"^[0-9a-f]{32}$")
 _STATE_RE = re.compile(r"^[0-9a-f]{32}$")
-_OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def read_session(appid: str, cookies: dict[str, str]) -> Session | None:
         got_appid, openid, kind, csrf = payload
     except (BadSignature, SignatureExpired, ValueError, TypeError):
         return None
-    if kind not in SESSION_MAX_AGE or got_appid != appid or not _OPENID_RE.match(str(openid)):
+    if kind not in SESSION_MAX_AGE or got_appid != appid or not ids.is_openid(str(openid)):
         return None
     if (datetime.now(UTC) - signed_at).total_seconds() > SESSION_MAX_AGE[kind]:
         return None
@@ -214,12 +214,11 @@ def new_visitor(appid: str) -> tuple[str, str]:
 
 _accounts: TTLCache = TTLCache(maxsize=1024, ttl=60)
 _accounts_lock = threading.Lock()
-_APPID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
 def account(appid: str) -> Account | None:
     """The account whose pages these are (cached a minute); None for a malformed or unknown appid."""
-    if not _APPID_RE.match(appid or ""):
+    if not ids.is_appid(appid):
         return None
     with _accounts_lock:
         if appid in _accounts:

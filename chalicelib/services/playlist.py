@@ -4,15 +4,16 @@ The player evaluates validity and weekly windows on its own clock (see
 ``docs/messages.md``); the phone mirror must agree with it, so the same rules
 live here once: an item is current when ``valid_from <= now < valid_until``
 (either end open when null), an urgent item before its ``urgent_until``, and, if it has weekly windows, ``now`` in China
-Standard Time falls inside one of them.  A window whose end is not after its
-start runs past midnight into the next day.
+Standard Time falls inside one of them (``contracts.windows.contains``: a window whose end is not after its
+start runs past midnight into the next day).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.contracts import windows as weekly
 from chalicelib.models.stats import CHINA_TZ
 
 Item = dict[str, Any]
@@ -29,30 +30,6 @@ def parse_instant(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _clock(value: Any) -> time | None:
-    if not isinstance(value, str):
-        return None
-    if value.strip() == "24:00":
-        return time.max
-    try:
-        return time.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
-def in_window(window: dict[str, Any], local: datetime) -> bool:
-    """True when China-time ``local`` falls inside one weekly window."""
-    days = {int(d) for d in (window.get("days") or range(1, 8)) if str(d).isdigit()}
-    start, end = _clock(window.get("start") or "00:00"), _clock(window.get("end") or "24:00")
-    if start is None or end is None:
-        return False
-    now_t, today = local.time(), local.isoweekday()
-    if start < end:
-        return today in days and start <= now_t < end
-    yesterday = (local - timedelta(days=1)).isoweekday()  # overnight: starts on a listed day, ends the next
-    return (today in days and now_t >= start) or (yesterday in days and now_t < end)
-
-
 def is_current(item: Item, now: datetime) -> bool:
     """Valid now (validity window) and inside a weekly window, if it has any."""
     start, until = parse_instant(item.get("valid_from")), parse_instant(item.get("valid_until"))
@@ -67,7 +44,7 @@ def is_current(item: Item, now: datetime) -> bool:
     if not windows:
         return True
     local = now.astimezone(CHINA_TZ)
-    return any(in_window(w, local) for w in windows if isinstance(w, dict))
+    return any(weekly.contains(w, local) for w in windows if isinstance(w, dict))
 
 
 def _published(item: Item) -> datetime:

@@ -23,8 +23,9 @@ from typing import Any
 from cachetools import TTLCache
 from pynamodb.exceptions import AttributeDeserializationError
 
+from chalicelib.contracts.ids import normalise_screen_code
 from chalicelib.models.accounts import Account
-from chalicelib.models.screens import Screen, normalise_screen_code
+from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
 from chalicelib.services import playlist, push_policy
 from chalicelib.services.manifest_store import load_manifest

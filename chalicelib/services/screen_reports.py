@@ -1,7 +1,7 @@
 """What screens report: heartbeats (online status) and proof of play.
 
-Screens authenticate with their player key; only its sha256 (hex) is stored,
-in ``Screen.player_key_hash``, and compared in constant time.  Every request
+Screens authenticate with their player key (``contracts.player_keys``: only its
+sha256 is stored, in ``Screen.player_key_hash``, compared in constant time).  Every request
 first passes a per-screen, per-minute counter in DynamoDB (conditional
 ``ADD``), so a looping or hijacked player cannot flood the tables.
 
@@ -13,9 +13,6 @@ the same transaction as the daily counters it adds (``DailyStat`` ``plays`` and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -23,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.contracts import ids, player_keys
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.screen_links import ScreenContentLink
@@ -43,29 +41,16 @@ Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 # ---------------------------------------------------------------- keys and status
 
 
-def new_player_key() -> tuple[str, str]:
-    """A fresh player key and the hash to store in ``Screen.player_key_hash``."""
-    key = secrets.token_urlsafe(24)
-    return key, hash_player_key(key)
-
-
-def hash_player_key(key: str) -> str:
-    """sha256 hex of the key: what the admin API stores when it creates a screen."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def authenticate(screen_id: str, key: str | None) -> Screen | None:
     """The screen when ``key`` is its player key, else None (unknown screens look the same)."""
-    if not key or len(key) > 200 or len(screen_id) > 32:
+    if not key or len(key) > player_keys.MAX_LENGTH or not ids.is_screen_code(screen_id):
         return None
     try:
         screen = Screen.get(screen_id)
     except Screen.DoesNotExist:
-        hmac.compare_digest(hash_player_key(key), "0" * 64)  # same work either way
+        player_keys.matches(key, None)  # same work either way
         return None
-    if not screen.player_key_hash or not hmac.compare_digest(hash_player_key(key), screen.player_key_hash):
-        return None
-    return screen
+    return screen if player_keys.matches(key, screen.player_key_hash) else None
 
 
 def screen_status(screen: Screen, now: datetime | None = None) -> Literal["online", "offline", "never"]:

@@ -9,10 +9,10 @@ the screen is kept and ``create_qrcode`` (``POST .../qrcode``) fills it later.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.contracts import player_keys
 from chalicelib.logs import logger
 from chalicelib.models import Account, Screen, Unit
 from chalicelib.models.unit_of_work import UnitOfWork
@@ -20,12 +20,10 @@ from chalicelib.services import audit, content_targets, outbox
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict
 from chalicelib.services.pagination import Page, page_by_unit, readable
-from chalicelib.services.screen_reports import hash_player_key, screen_status
+from chalicelib.services.screen_reports import screen_status
 from chalicelib.services.units import scope_units, subtree
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
 from chalicelib.wechat.client import client_for
-
-PLAYER_KEY_PREFIX = "psk_"
 
 
 def public(screen: Screen) -> dict[str, Any]:
@@ -68,9 +66,9 @@ def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
     """A new screen and its player key (returned once)."""
     unit = principal.unit(data["unit_id"], MANAGE)
     _check_account(data["appid"], unit)
-    player_key = PLAYER_KEY_PREFIX + secrets.token_urlsafe(24)
+    player_key, key_hash = player_keys.mint()
     tags = set(data.pop("tags", None) or ()) or None
-    screen = Screen(data.pop("screen_id"), tags=tags, player_key_hash=hash_player_key(player_key), **data)
+    screen = Screen(data.pop("screen_id"), tags=tags, player_key_hash=key_hash, **data)
     uow = UnitOfWork()
     uow.put(screen, condition=Screen.screen_id.does_not_exist(), tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, "screen.create", screen.unit_id, "screen", screen.screen_id, None,
@@ -113,9 +111,9 @@ def create_qrcode(principal: Principal, screen_id: str) -> tuple[Screen, bool]:
 
 def rotate_player_key(principal: Principal, screen_id: str) -> tuple[Screen, str]:
     screen = _visible(principal, screen_id, MANAGE)
-    player_key = PLAYER_KEY_PREFIX + secrets.token_urlsafe(24)
+    player_key, key_hash = player_keys.mint()
     uow = UnitOfWork()
-    uow.update(screen, [Screen.player_key_hash.set(hash_player_key(player_key)), Screen.updated_at.set(now())],
+    uow.update(screen, [Screen.player_key_hash.set(key_hash), Screen.updated_at.set(now())],
                tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, "screen.player_key", screen.unit_id, "screen", screen_id,
                  note="player key rotated")

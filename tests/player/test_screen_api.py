@@ -140,3 +140,14 @@ def test_key_in_a_text_plain_body_needs_no_preflight_and_stays_out_of_the_report
     assert missing.status_code == 401
     garbage = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"}, body="key=1")
     assert garbage.status_code == 401
+
+
+def test_a_key_issued_before_the_prefix_still_works(client, demo):
+    """Keys minted by the old local enrolment were a bare ``token_urlsafe(24)``: their hash stays valid."""
+    import hashlib
+    import secrets
+
+    legacy = secrets.token_urlsafe(24)
+    Screen("NJ001").update(actions=[Screen.player_key_hash.set(hashlib.sha256(legacy.encode()).hexdigest())])
+    assert _post(client, "/screens/NJ001/heartbeat", {}, key=legacy).status_code == 200
+    assert _post(client, "/screens/NJ001/heartbeat", {}, key="psk_" + legacy).status_code == 401

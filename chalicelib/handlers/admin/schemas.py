@@ -29,9 +29,10 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.contracts.ids import OpenId, RegisteredAppId, ScreenCode
+from chalicelib.contracts.windows import WeeklyWindow
 from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
 from chalicelib.models.content import CATEGORIES, KINDS, NORMAL, URGENT
-from chalicelib.models.screens import SCREEN_CODE_RE, normalise_screen_code
 from chalicelib.models.units import UNIT_KINDS
 from chalicelib.models.users import ROLES
 from chalicelib.services.media import TYPES as MEDIA_TYPES
@@ -105,22 +106,8 @@ def _secret(pattern: str, what: str):
                                      "pattern": f"^{pattern}$"})]
 
 
-SCREEN_CODE_PATTERN = "^" + SCREEN_CODE_RE.pattern.strip("^$").replace("A-Z", "A-Za-z") + "$"  # typed in any case
-
-
-def _screen_code(value: Any) -> Any:
-    if isinstance(value, str):
-        code = normalise_screen_code(value)
-        if code is None:
-            raise ValueError("a screen code is 3-16 letters, digits or '-', starting with a letter or digit")
-        return code
-    return value
-
-
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-ScreenCode = Annotated[str, BeforeValidator(_screen_code),
-                       WithJsonSchema({"type": "string", "pattern": SCREEN_CODE_PATTERN})]
-AppId = Annotated[str, StringConstraints(pattern=r"^wx[0-9A-Za-z]{8,30}$")]
+AppId = RegisteredAppId
 OriginalId = Annotated[str, StringConstraints(pattern=r"^gh_[0-9A-Za-z]{6,30}$")]
 # WeChat's domain check file for 网页授权域名 (served at the root of the phone pages' domain): name and content
 MpVerifyFile = Annotated[str, StringConstraints(pattern=r"^MP_verify_[0-9A-Za-z]{1,32}\.txt$")]
@@ -138,7 +125,6 @@ Duration = Annotated[int, Field(ge=3, le=600), BeforeValidator(_integral)]
 # A PATCH field that may be left out but not set to null: the stored attribute is required.
 def not_null() -> Any:
     return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
-HHMM = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 
 
 class In(BaseModel):
@@ -563,24 +549,6 @@ class MediaRef(In):
     type: Literal[tuple(MEDIA_TYPES)]
 
 
-class WeeklyWindow(In):
-    """A daily time range on the listed ISO weekdays, China time.  An ``end`` before ``start``
-    runs past midnight into the next day (22:00-06:00), as the player and the mirror play it."""
-
-    days: Annotated[list[Annotated[int, Field(ge=1, le=7), BeforeValidator(_integral)]],
-                    Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})]
-    start: HHMM
-    end: HHMM
-
-    @model_validator(mode="after")
-    def _ordered(self) -> WeeklyWindow:
-        if self.start == self.end or (self.start == "24:00"):
-            raise ValueError("start and end must differ, and start must be before 24:00")
-        if len(set(self.days)) != len(self.days):
-            raise ValueError("days must not repeat")
-        return self
-
-
 class Targets(In):
     model_config = ConfigDict(json_schema_extra={"anyOf": [
         {"required": [name], "properties": {name: {"minItems": 1}}} for name in ("screens", "tags", "units")]})
@@ -991,8 +959,6 @@ class WechatPollOut(Out):
 
 
 # ---- residents' data (PIPL) ----------------------------------------------------------------------------------
-
-OpenId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class ResidentRequest(In):
