@@ -97,10 +97,18 @@ def since_enqueued_ms(payload: Any) -> float | None:
 
 # -- Lambda context ------------------------------------------------------------------------------------------
 
+LAMBDA_CONTEXT_KEYS = ("cold_start", "function_name", "function_memory_size", "function_arn", "function_request_id")
+
+
 def bind_lambda_context(context: Any) -> None:
-    """The keys ``Logger.inject_lambda_context`` adds, from whatever context object this invocation has."""
+    """The keys ``Logger.inject_lambda_context`` adds, from whatever context object this invocation has.
+
+    Without a context (a local run, a test client) the keys are removed, so no line carries the last
+    invocation's request id.
+    """
     global _cold_start
     if context is None:
+        logger.remove_keys(list(LAMBDA_CONTEXT_KEYS))
         return
     logger.append_keys(
         cold_start=_cold_start,
