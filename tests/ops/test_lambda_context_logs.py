@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from chalicelib.logs import logger
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -70,7 +77,7 @@ def _sqs_event(body: str) -> dict:
                          "messageAttributes": {}, "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:1:q"}]}
 
 
-def _http_get(path: str, resource: str, params: dict[str, str]) -> dict:
+def http_get(path: str, resource: str, params: dict[str, str]) -> dict:
     return {"resource": resource, "path": path, "httpMethod": "GET", "headers": {"Host": "api.example.cn"},
             "multiValueHeaders": {"Host": ["api.example.cn"]}, "queryStringParameters": None,
             "multiValueQueryStringParameters": None, "pathParameters": params, "stageVariables": None,
@@ -113,13 +120,31 @@ def test_a_stream_invocation_logs_its_lambda_request_id():
     assert any(line["message"] == "roll-ups applied" for line in lines)
 
 
-def test_an_http_invocation_logs_its_lambda_request_id():
-    """The WeChat callback function refuses an appid that cannot exist, before any lookup, and logs it."""
-    from chalicelib.entries.callback import app
+HTTP_SCRIPT = """
+import json, sys
+from {module} import app
+from tests.ops.test_lambda_context_logs import FakeLambdaContext, http_get
+appid = "x" * 40
+event = http_get(f"/wechat/{{appid}}", "/wechat/{{appid}}", {{"appid": appid}})
+response = app(event, FakeLambdaContext(function_name="kepuscreen-test-fn", aws_request_id="req-http-1"))
+print(json.dumps({{"status": response["statusCode"]}}))
+"""
 
-    appid = "x" * 40
-    lines = _invoke(app, _http_get(f"/wechat/{appid}", "/wechat/{appid}", {"appid": appid}),
-                    "kepuscreen-test-wechat_callback", "req-http-1")
-    _assert_context(lines, "kepuscreen-test-wechat_callback", "req-http-1")
-    assert any(line["message"] == "callback verification refused" for line in lines)
+
+@pytest.mark.parametrize("module", ["chalicelib.entries.callback", "app"])
+def test_an_http_invocation_logs_its_lambda_request_id(module):
+    """The WeChat callback refuses an appid that cannot exist, before any lookup, and logs it; through the callback's
+    own function and through the main app.  A fresh interpreter each: a Chalice blueprint registers in one app only."""
+    env = {"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1", "PYTHONDONTWRITEBYTECODE": "1",
+           "POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    result = subprocess.run([sys.executable, "-c", HTTP_SCRIPT.format(module=module)], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert printed[-1] == {"status": 404}
+    lines = printed[:-1]
+    assert any(line["message"] == "callback verification refused" for line in lines), lines
+    _assert_context(lines, "kepuscreen-test-fn", "req-http-1")
     assert all(line["correlation_id"] == "apigw-request-1" for line in lines)
+    assert lines[0]["cold_start"] is True
