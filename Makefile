@@ -40,11 +40,13 @@ dev: $(STAMP) console
 
 test: $(STAMP) browser console
 	$(BIN)/ruff check .
+	$(BIN)/mypy  # chalicelib, with the pydantic plugin ([tool.mypy] in pyproject.toml)
 	cd console && npx vitest run
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile  # two workers, whole files each (module fixtures, test order)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.callback

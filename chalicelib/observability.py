@@ -170,12 +170,12 @@ def _enabled() -> bool:
     return os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() not in ("1", "true")
 
 
-def count(name: str, value: float = 1, unit: str = MetricUnit.Count, **dimensions: Any) -> None:
+def count(name: str, value: float = 1, unit: MetricUnit | str = MetricUnit.Count, **dimensions: Any) -> None:
     """Emit one EMF metric now, with ``stage`` and ``dimensions`` (values cut to 64 chars)."""
     if not _enabled():
         return
     try:
-        with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
+        with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as metric:
             metric.add_dimension(name="stage", value=os.environ.get("STAGE", "dev"))
             for key, dimension in dimensions.items():
                 metric.add_dimension(name=key, value=str(dimension)[:64] or "none")

@@ -76,7 +76,7 @@ def yesterday() -> date:
 def analytics_close_day(event) -> None:
     """Close the China day that just ended: its closing levels on every scope and screen."""
     day = yesterday()
-    logger.info("analytics day closed", day=day.isoformat(), **closing.close_day(day))
+    logger.info("analytics day closed", day=day.isoformat(), extra=closing.close_day(day))
     logger.info("fan attributes refreshed", scopes=attributes.refresh())
 
 
@@ -84,4 +84,4 @@ def analytics_close_day(event) -> None:
 @event_handler
 def analytics_wechat_datacube(event) -> None:
     """Pull WeChat's user figures of the finished days for every account (WeChat has them by then)."""
-    logger.info("datacube pulled", **wechat_view.pull_all())
+    logger.info("datacube pulled", extra=wechat_view.pull_all())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -24,7 +25,7 @@ from chalicelib.settings import get_settings
 MANIFEST_CHUNK = 100
 
 
-def manifest_messages(screen_ids: set[str] | list[str], reason: str,
+def manifest_messages(screen_ids: Iterable[str], reason: str,
                       content_id: str | None = None) -> list[dict[str, Any]]:
     ids = sorted(set(screen_ids))
     messages = []

@@ -13,6 +13,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib.logs import logger
 from chalicelib.models import Account, Screen, Unit
 from chalicelib.models.unit_of_work import UnitOfWork
@@ -147,7 +149,7 @@ def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: 
     still continues where the query stopped.
     """
     units = scope_units(principal, unit_id)
-    conditions = [Screen.tags.contains(tag)] if tag else []
+    conditions: list[Condition] = [Screen.tags.contains(tag)] if tag else []
     if status == "never":
         conditions.append(Screen.last_seen.does_not_exist())
     elif status == "online":
