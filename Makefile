@@ -55,7 +55,7 @@ bench-player: $(STAMP) browser
 	$(BIN)/python -m bench.publish_to_screen
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts console/node_modules console/dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts console/node_modules console/dist
 
 # Deployment (docs/deploy.md).  `make package` needs no AWS credentials; `make deploy` uses yours.
 .PHONY: package deploy lock
