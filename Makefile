@@ -11,7 +11,7 @@ $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+$(STAMP): $(BIN)/python requirements.in requirements-dev.txt
 	$(BIN)/pip install --quiet "pip<26.3"  # chalice 1.34 (packaging) requires pip<26.3
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
@@ -40,11 +40,13 @@ dev: $(STAMP) console
 
 test: $(STAMP) browser console
 	$(BIN)/ruff check .
+	$(BIN)/mypy  # chalicelib, with the pydantic plugin ([tool.mypy] in pyproject.toml)
 	cd console && npx vitest run
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile  # two workers, whole files each (module fixtures, test order)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.callback
@@ -53,10 +55,16 @@ bench-player: $(STAMP) browser
 	$(BIN)/python -m bench.publish_to_screen
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts console/node_modules console/dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts console/node_modules console/dist
 
 # Deployment (docs/deploy.md).  `make package` needs no AWS credentials; `make deploy` uses yours.
-.PHONY: package deploy
+.PHONY: package deploy lock
+# The Lambda dependencies' hashed lock: after editing requirements.in, `make lock` rewrites requirements.txt
+# (every transitive pin and file hash, for the functions' Python and platform); commit both.
+lock: $(STAMP)
+	$(BIN)/uv pip compile requirements.in --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux2014 --custom-compile-command "make lock" --output-file requirements.txt
+
 package: $(STAMP)
 	$(BIN)/python -m infra.build --stage $(or $(STAGE),dev) --partition $(or $(PARTITION),aws-cn) --lint
 

@@ -92,11 +92,21 @@ def inject(faults, rng: random.Random, conflicts: float, throttles: float, ssm_t
     return injected
 
 
-def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[float, int]:
+def _job_or_none(job_id: str):
+    """The job, or None while it does not exist or the emulator, busy serving 50 senders, did not answer in time."""
     from pynamodb.exceptions import GetError
 
+    from chalicelib.models.push import PushJob
+
+    try:
+        return PushJob.get(job_id)
+    except (PushJob.DoesNotExist, GetError):
+        return None
+
+
+def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[float, int]:
     from chalicelib.aws import send_json
-    from chalicelib.models.push import PLANNED, PushJob
+    from chalicelib.models.push import PLANNED
     from chalicelib.resources import queue_specs
     from chalicelib.settings import get_settings
     from devstack.sqs_pump import SqsPump
@@ -127,11 +137,8 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     while True:
         time.sleep(2.0)
         polls += 1  # the bench's own progress reads: taken off the count
-        try:
-            job = PushJob.get(job_id)
-        except PushJob.DoesNotExist:
-            continue
-        except GetError:  # the emulator, busy serving 50 senders, did not answer the bench's read in time
+        job = _job_or_none(job_id)
+        if job is None:
             continue
         finished = job.sent_template + job.failed + job.stopped + job.suppressed
         if job.status == PLANNED and planned_at is None:

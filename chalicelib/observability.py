@@ -97,10 +97,18 @@ def since_enqueued_ms(payload: Any) -> float | None:
 
 # -- Lambda context ------------------------------------------------------------------------------------------
 
+LAMBDA_CONTEXT_KEYS = ("cold_start", "function_name", "function_memory_size", "function_arn", "function_request_id")
+
+
 def bind_lambda_context(context: Any) -> None:
-    """The keys ``Logger.inject_lambda_context`` adds, from whatever context object this invocation has."""
+    """The keys ``Logger.inject_lambda_context`` adds, from whatever context object this invocation has.
+
+    Without a context (a local run, a test client) the keys are removed, so no line carries the last
+    invocation's request id.
+    """
     global _cold_start
     if context is None:
+        logger.remove_keys(list(LAMBDA_CONTEXT_KEYS))
         return
     logger.append_keys(
         cold_start=_cold_start,
@@ -162,12 +170,12 @@ def _enabled() -> bool:
     return os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() not in ("1", "true")
 
 
-def count(name: str, value: float = 1, unit: str = MetricUnit.Count, **dimensions: Any) -> None:
+def count(name: str, value: float = 1, unit: MetricUnit | str = MetricUnit.Count, **dimensions: Any) -> None:
     """Emit one EMF metric now, with ``stage`` and ``dimensions`` (values cut to 64 chars)."""
     if not _enabled():
         return
     try:
-        with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
+        with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as metric:
             metric.add_dimension(name="stage", value=os.environ.get("STAGE", "dev"))
             for key, dimension in dimensions.items():
                 metric.add_dimension(name=key, value=str(dimension)[:64] or "none")

@@ -60,7 +60,12 @@ def load_account_secrets(appid: str, *, force_fetch: bool = False) -> AccountSec
     values = _ssm_provider().get_multiple(
         _path(appid), decrypt=True, max_age=CACHE_SECONDS, force_fetch=force_fetch, raise_on_transform_error=False,
     )
-    return AccountSecrets(**{name: values.get(name) or None for name in SECRET_NAMES})
+    return AccountSecrets(**{name: _text(values.get(name)) for name in SECRET_NAMES})
+
+
+def _text(value: object) -> str | None:
+    """A parameter's value as SSM returns it (a string: no transform is asked for), or None when absent or empty."""
+    return value if isinstance(value, str) and value else None
 
 
 def store_account_secrets(appid: str, **secrets: str | None) -> AccountSecrets:
@@ -91,7 +96,10 @@ def store_account_secrets(appid: str, **secrets: str | None) -> AccountSecrets:
 def app_signing_key() -> str:
     """The key that signs phone-page sessions and push links (one per stage)."""
     path = f"{get_settings().secrets_prefix}/app/signing_key"
-    return _ssm_provider().get(path, decrypt=True, max_age=CACHE_SECONDS)
+    key = _text(_ssm_provider().get(path, decrypt=True, max_age=CACHE_SECONDS))
+    if key is None:
+        raise RuntimeError(f"{path} is empty")
+    return key
 
 
 def ensure_app_signing_key() -> None:

@@ -95,7 +95,7 @@ def capture_method(func: F) -> F:
         if not enabled():
             return func(*args, **kwargs)
         if traced is None:
-            traced = tracer().capture_method(func, capture_response=False)
+            traced = tracer().capture_method(capture_response=False)(func)
         return traced(*args, **kwargs)
 
     wrapper.traced_as = f"{func.__module__}.{func.__qualname__}"  # type: ignore[attr-defined]  # its subsegment

@@ -4,8 +4,9 @@ Steps: write the merge template (``infra.template``), run ``chalice package``
 with it, post-process (``infra.postprocess``), write ``template.json`` next to
 Chalice's ``sam.json`` and ``deployment.zip``, and -- with ``--lint`` -- run
 cfn-lint for the target region.  Needs no AWS credentials and no network
-except the Python package index (Chalice downloads Lambda-compatible wheels
-once and caches them in ``.chalice/deployments/``, keyed by requirements.txt).
+except the Python package index (the lock's Lambda wheels are downloaded once,
+hash-checked, into ``.chalice/wheelhouse/``; Chalice builds from them and
+caches the dependency zip in ``.chalice/deployments/``, keyed by requirements.txt).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra import lockfile
 from infra.stage import PARTITION_REGIONS, PROJECT_DIR, Target
 
 # cfn-lint exit status is a bit mask: 2 errors, 4 warnings, 8 informational.
@@ -52,13 +54,15 @@ def package_env(target: Target) -> dict[str, str]:
 
 
 def chalice_package(target: Target, merge_template: Path, out_dir: Path) -> None:
+    """``chalice package`` with pip limited to the lock's hash-checked wheels (``infra.lockfile``)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
+    wheels = lockfile.fill_wheelhouse(target.project_dir)
     subprocess.run(  # noqa: S603 -- fixed argv, no shell
         [_tool("chalice"), "--project-dir", str(target.project_dir), "package", "--stage", target.stage,
          "--pkg-format", "cloudformation", "--template-format", "json",
          "--merge-template", str(merge_template), str(out_dir)],
-        check=True, env=package_env(target), cwd=target.project_dir,
+        check=True, env={**package_env(target), **lockfile.wheelhouse_env(wheels)}, cwd=target.project_dir,
     )
 
 

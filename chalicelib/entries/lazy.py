@@ -29,6 +29,7 @@ def defer_package_init(name: str) -> None:
     if spec is None or spec.loader is None or not spec.submodule_search_locations:
         raise ImportError(f"{name} is not an importable package")
     module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
     done = False
 
     def __getattr__(attr: str) -> Any:
@@ -37,13 +38,13 @@ def defer_package_init(name: str) -> None:
             if not done:
                 done = True
                 del module.__dict__["__getattr__"]
-                spec.loader.exec_module(module)  # the real __init__, into the same module object
+                loader.exec_module(module)  # the real __init__, into the same module object
         try:
             return module.__dict__[attr]
         except KeyError:
             raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
 
-    module.__getattr__ = __getattr__
+    module.__dict__["__getattr__"] = __getattr__  # PEP 562: the module's attribute fallback
     sys.modules[name] = module
 
 

@@ -21,6 +21,7 @@ from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import DailyStat, china_day
 from chalicelib.models.subscriptions import Subscription
+from chalicelib.observability import event_handler
 from chalicelib.services.analytics import attributes, closing, consumer, wechat_view
 from chalicelib.settings import get_settings
 
@@ -45,6 +46,7 @@ def _apply(event) -> None:
 @bp.on_dynamodb_record(stream_arn=stream_arn(DailyStat.Meta.table_name), batch_size=BATCH_SIZE,
                        starting_position="TRIM_HORIZON", maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
                        name="analytics_stats_stream")
+@event_handler
 def analytics_stats_stream(event) -> None:
     _apply(event)
 
@@ -52,6 +54,7 @@ def analytics_stats_stream(event) -> None:
 @bp.on_dynamodb_record(stream_arn=stream_arn(Subscription.Meta.table_name), batch_size=BATCH_SIZE,
                        starting_position="TRIM_HORIZON", maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
                        name="analytics_subscriptions_stream")
+@event_handler
 def analytics_subscriptions_stream(event) -> None:
     _apply(event)
 
@@ -59,6 +62,7 @@ def analytics_subscriptions_stream(event) -> None:
 @bp.on_dynamodb_record(stream_arn=stream_arn(Screen.Meta.table_name), batch_size=BATCH_SIZE,
                        starting_position="TRIM_HORIZON", maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
                        name="analytics_screens_stream")
+@event_handler
 def analytics_screens_stream(event) -> None:
     _apply(event)
 
@@ -68,14 +72,16 @@ def yesterday() -> date:
 
 
 @bp.schedule(Cron(5, 16, "*", "*", "?", "*"), name="analytics_close_day")  # 00:05 China time
+@event_handler
 def analytics_close_day(event) -> None:
     """Close the China day that just ended: its closing levels on every scope and screen."""
     day = yesterday()
-    logger.info("analytics day closed", day=day.isoformat(), **closing.close_day(day))
+    logger.info("analytics day closed", day=day.isoformat(), extra=closing.close_day(day))
     logger.info("fan attributes refreshed", scopes=attributes.refresh())
 
 
 @bp.schedule(Cron(30, 17, "*", "*", "?", "*"), name="analytics_wechat_datacube")  # 01:30 China time
+@event_handler
 def analytics_wechat_datacube(event) -> None:
     """Pull WeChat's user figures of the finished days for every account (WeChat has them by then)."""
-    logger.info("datacube pulled", **wechat_view.pull_all())
+    logger.info("datacube pulled", extra=wechat_view.pull_all())

@@ -40,7 +40,7 @@ def measure_screens(now: datetime | None = None) -> dict[str, float]:
     count("ScreensOnline", online)
     count("ScreensOffline", offline)
     count("ScreensOfflinePercent", figures["offline_percent"], unit="Percent")
-    logger.info("screens measured", **figures)
+    logger.info("screens measured", extra=figures)
     return figures
 
 

@@ -8,13 +8,14 @@ Chinese error page with its status code, and anything unexpected becomes a
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from chalice import Blueprint, Response
 
+from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
 from chalicelib.pages import render_page
@@ -75,7 +76,7 @@ def visit(bp: Blueprint, appid: str) -> Visit:
     account = identity.account(appid)
     if account is None:
         raise PageError(404, "找不到这个公众号", "链接可能有误，请从公众号菜单重新进入。")
-    headers = bp.current_request.headers or {}
+    headers: Mapping[str, str] = bp.current_request.headers or {}
     cookies = identity.read_cookies(headers.get("cookie"))
     in_wechat = "micromessenger" in (headers.get("user-agent") or "").lower()
     return Visit(appid, account, cookies, identity.read_session(appid, cookies), in_wechat=in_wechat)
@@ -88,7 +89,7 @@ def query(bp: Blueprint) -> dict[str, str]:
 
 def form(bp: Blueprint) -> dict[str, str]:
     """A small urlencoded form body; anything larger or unreadable is refused."""
-    raw = bp.current_request.raw_body or b""
+    raw = body_bytes(bp.current_request)
     if len(raw) > MAX_FORM_BYTES:
         raise PageError(413, "提交的内容太长", "请返回上一页重试。")
     try:
@@ -112,7 +113,8 @@ def return_path(appid: str, candidate: str | None) -> str:
 
 def same_origin(bp: Blueprint) -> bool:
     """A form POST must come from our own pages when the browser says where it came from."""
-    origin = (bp.current_request.headers or {}).get("origin")
+    headers: Mapping[str, str] = bp.current_request.headers or {}
+    origin = headers.get("origin")
     if not origin or origin == "null":
         return origin is None
     ours = urlsplit(get_settings().public_base_url)

@@ -136,8 +136,9 @@ def rebuild_manifests(event: SQSEvent) -> dict:
             failed.add(message_id)
     failed |= manifests.rebuild_batch(messages)
     for message_id, message in messages.items():
-        if message_id not in failed and message.reason == "content_published" and waited.get(message_id) is not None:
-            count("PublishToManifest", waited[message_id], unit="Milliseconds")
+        wait = waited.get(message_id)
+        if message_id not in failed and message.reason == "content_published" and wait is not None:
+            count("PublishToManifest", wait, unit="Milliseconds")
     count("ManifestRebuilds", sum(len(m.screen_ids) for i, m in messages.items() if i not in failed), outcome="ok")
     if failed:
         count("ManifestRebuilds", len(failed), outcome="failed")

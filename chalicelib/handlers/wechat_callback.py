@@ -13,6 +13,7 @@ import time
 from chalice import Blueprint, Response
 
 from chalicelib.contracts import ids
+from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, count, timing
 from chalicelib.services import directory, wechat_events
@@ -49,7 +50,7 @@ def verify_server(appid: str) -> Response:
     """WeChat's server-address check: echo ``echostr`` when the signature is right."""
     try:
         _account, keys = _account_or_404(appid)
-        return _text(200, verify_url(keys, bp.current_request.query_params or {}))
+        return _text(200, verify_url(keys, dict(bp.current_request.query_params or {})))
     except CallbackRejected as rejected:
         logger.info("callback verification refused", appid=appid[:32], status=rejected.status, reason=rejected.reason)
         return _text(rejected.status, rejected.reason)
@@ -61,11 +62,11 @@ def receive_message(appid: str) -> Response:
     request = bp.current_request
     started = time.monotonic()
     try:
-        body = request.raw_body or b""
+        body = body_bytes(request)
         if len(body) > MAX_BODY_BYTES:
             raise CallbackRejected(413, "body too large")
         account, keys = _account_or_404(appid)
-        inbound = open_message(keys, appid, account.original_id, request.query_params or {}, body)
+        inbound = open_message(keys, appid, account.original_id, dict(request.query_params or {}), body)
         correlate(inbound.raw.get("MsgId") or None)  # WeChat's own id, when the message has one
         reply = wechat_events.handle(account, inbound)
     except CallbackRejected as rejected:

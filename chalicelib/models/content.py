@@ -8,6 +8,8 @@ and the push planner never re-derive it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -58,14 +60,16 @@ class Content(Model):
     body = UnicodeAttribute(null=True)  # sanitised HTML for articles, plain text for notices
     summary = UnicodeAttribute(null=True)
     category = UnicodeAttribute(null=True)
-    media = ListAttribute(of=MapAttribute, null=True)  # [{key, type, size, sha256}]
+    # lists of raw maps: written as dicts, read back as MapAttribute (both index by key), hence ``Any``
+    media: ListAttribute[Any] = ListAttribute(of=MapAttribute, null=True)  # [{key, type, size, sha256}]
     link_url = UnicodeAttribute(null=True)
     duration = NumberAttribute(default=15)  # seconds on screen
     valid_from = UTCDateTimeAttribute(null=True)
     valid_until = UTCDateTimeAttribute(null=True)
-    weekly_windows = ListAttribute(of=MapAttribute, null=True)  # [{days:[1..7], start:"08:00", end:"18:00"}]
+    # [{days:[1..7], start:"08:00", end:"18:00"}]
+    weekly_windows: ListAttribute[Any] = ListAttribute(of=MapAttribute, null=True)
     priority = UnicodeAttribute(default=NORMAL)
-    targets = MapAttribute(null=True)  # {screens:[...], tags:[...], units:[...]}
+    targets: MapAttribute[str, Any] = MapAttribute(null=True)  # {screens:[...], tags:[...], units:[...]}
     screen_ids = UnicodeSetAttribute(null=True)  # resolved at publish time
     push = BooleanAttribute(default=True)
     status = UnicodeAttribute(default=DRAFT)
@@ -78,10 +82,11 @@ class Content(Model):
     reviewed_at = UTCDateTimeAttribute(null=True)
     withdrawn_at = UTCDateTimeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
-    outbox = ListAttribute(of=MapAttribute, null=True)  # [{queue, body}] sent after the commit, then cleared
+    # [{queue, body}] sent after the commit, then cleared
+    outbox: ListAttribute[Any] = ListAttribute(of=MapAttribute, null=True)
     # the last publish's push job and its per-account forecast (services/push_outcomes.py)
     push_job_id = UnicodeAttribute(null=True)
-    push_forecast = MapAttribute(null=True)
+    push_forecast: MapAttribute[str, Any] = MapAttribute(null=True)
     revision = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

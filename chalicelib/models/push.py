@@ -23,6 +23,8 @@ Costs drive the shape.  A push to 100,000 fans must not write 100,000 items:
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -59,7 +61,8 @@ class PushJob(Model):
     revision = NumberAttribute(default=1)
     status = UnicodeAttribute(default=PLANNING)
     screen_ids = ListAttribute(of=UnicodeAttribute, default=list)
-    message = MapAttribute(null=True)  # the content fields a push shows (title, summary, unit name, ...)
+    # the content fields a push shows (title, summary, unit name, ...)
+    message: MapAttribute[str, Any] = MapAttribute(null=True)
     cursor = UnicodeAttribute(default="")  # last fan key (appid#openid) planned; the merge resumes after it
     next_seq = NumberAttribute(default=0)
     planned = NumberAttribute(default=0)
@@ -103,8 +106,9 @@ class PushBatch(Model):
     pending = UnicodeSetAttribute(null=True)
     retry_attempt = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
-    counts = MapAttribute(null=True)  # what the batch owes the hot counters: "job.<name>", "stat.<name>", ...
-    flushed = MapAttribute(null=True)  # the part of ``counts`` already added to them
+    # what the batch owes the hot counters: "job.<name>", "stat.<name>", ...
+    counts: MapAttribute[str, Any] = MapAttribute(null=True)
+    flushed: MapAttribute[str, Any] = MapAttribute(null=True)  # the part of ``counts`` already added to them
     routes = UnicodeSetAttribute(null=True)  # "<minute>:<msgid>" receipt routes not yet written
     expires_at = TTLAttribute(null=True)
 

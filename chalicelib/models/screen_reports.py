@@ -21,5 +21,6 @@ class ScreenReportRecord(Model):
         region = region()
 
     key = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(null=True)
+    # stored as ``count``; named ``reports`` here because ``count`` would hide pynamodb's ``Model.count()``
+    reports = NumberAttribute(null=True, attr_name="count")
     expires_at = TTLAttribute()

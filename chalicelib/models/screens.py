@@ -8,6 +8,8 @@ changed inside the same DynamoDB transaction as the subscription it counts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
@@ -64,7 +66,7 @@ class Screen(Model):
     qr_error = UnicodeAttribute(null=True)  # last WeChat error creating the QR code; retried by POST .../qrcode
     fan_count = NumberAttribute(default=0)
     last_seen = UTCDateTimeAttribute(null=True)
-    heartbeat = MapAttribute(null=True)
+    heartbeat: MapAttribute[str, Any] = MapAttribute(null=True)
     # online / offline (up to an hour) / long_offline: set by heartbeats and the screen_health schedule;
     # the home page's counters follow its changes (services/home_feed.py)
     presence = UnicodeAttribute(null=True)

@@ -74,7 +74,9 @@ class LoginTicket(Model):
     openid = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     expires_at = TTLAttribute()
-    count = NumberAttribute(null=True)  # rate items only (``rate_<ip hash>_<minute>``): scan logins started
+    # rate items only (``rate_<ip hash>_<minute>``): scan logins started.  Stored as ``count``; named
+    # ``started`` here because a ``count`` attribute would hide pynamodb's ``Model.count()``
+    started = NumberAttribute(null=True, attr_name="count")
 
 
 class WechatBinding(Model):

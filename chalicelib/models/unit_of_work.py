@@ -11,6 +11,7 @@ where it asked for it (``ReturnValuesOnConditionCheckFailure=ALL_OLD``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -78,7 +79,7 @@ class UnitOfWork:
             raise ValueError(f"item written twice in one unit of work: {key}")
         self._ops[key] = _Op("put", model, tag or str(key), condition=condition, return_old=return_old)
 
-    def update(self, model: Model, actions: list[Action], *, condition: Condition | None = None,
+    def update(self, model: Model, actions: Sequence[Action], *, condition: Condition | None = None,
                tag: str | None = None) -> None:
         """Add update actions for an item; repeated calls on one item merge."""
         key = _key_of(model)

@@ -50,7 +50,9 @@ def _store_secrets(account: Account, secrets: dict[str, str | None]) -> None:
         return
     stored = store_account_secrets(account.appid, **secrets)
     names = stored.names_set()
-    account.update(actions=[Account.secrets_set.set(names or None), Account.updated_at.set(now())])
+    # pynamodb stores None as NULL on a nullable attribute; its stubs leave None out of set()
+    account.update(actions=[Account.secrets_set.set(names or None),  # type: ignore[arg-type]
+                            Account.updated_at.set(now())])
     directory.forget_account(account.appid)
 
 

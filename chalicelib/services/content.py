@@ -269,7 +269,7 @@ def update(principal: Principal, content_id: str, changes: dict[str, Any], if_ma
         new_status = PENDING
     elif status == PUBLISHED:
         new_screens = resolve_screens(content)
-        actions.append(Content.screen_ids.set(new_screens or None))
+        actions.append(Content.screen_ids.set(new_screens or None))  # type: ignore[arg-type]  # pynamodb stores None as NULL; its stubs leave None out
         messages = outbox.manifest_messages(set(content.screen_ids or ()) | new_screens, "content_updated",
                                             content_id)
     elif status == APPROVED and needs_review:
@@ -331,7 +331,7 @@ def transition(principal: Principal, content_id: str, action: str, if_match: int
         messages = outbox.manifest_messages(screens, "content_published", content_id)
         if content.push:  # job_id names the revision this write creates: a retry finds it published
             actions += push_outcomes.publish_actions(content, screens)  # 422 when no channel can carry it
-            messages.insert(0, outbox.push_message(content, content.revision + 1))
+            messages.insert(0, outbox.push_message(content, int(content.revision) + 1))
         else:
             actions += [Content.push_job_id.remove(), Content.push_forecast.remove()]
     elif action == "withdraw":

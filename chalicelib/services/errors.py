@@ -10,6 +10,7 @@ from __future__ import annotations
 class ApiError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds; sent as Retry-After (rate limits)
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
         super().__init__(message)

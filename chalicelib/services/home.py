@@ -87,8 +87,10 @@ def summary(principal: Principal, unit_id: str, now: datetime | None = None) -> 
     path = _unit_path(principal, unit_id)
     scope = home_feed.tree_scopes(path)[-1]
     presence: Counter = Counter()
-    offline, pending, silent = [], [], []
-    counts = Counter()
+    offline: list[HomeEntry] = []
+    pending: list[HomeEntry] = []
+    silent: list[HomeEntry] = []
+    counts: Counter[str] = Counter()
     try:
         feed = list(readable(HomeEntry.query(scope)))
     except AttributeDeserializationError:
@@ -108,7 +110,7 @@ def summary(principal: Principal, unit_id: str, now: datetime | None = None) -> 
     days = store.scope_items(scope_key("tree", unit_id), date.fromisoformat(today).replace(day=1).isoformat(), LIVE)
     live = days.pop(LIVE, {})
     days.pop("~attrs", None)
-    month = Counter()
+    month: Counter[str] = Counter()
     for counters in days.values():
         month.update({k: v for k, v in counters.items() if isinstance(v, (int, float))})
     flows = metrics.flows(month)

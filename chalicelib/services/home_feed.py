@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -271,6 +271,14 @@ _ENTRY_FIELDS = ("ident", "unit_id", "name", "status", "at", "until", "job_id", 
 # ------------------------------------------------------------------ rebuild (first deploy, repairs)
 
 
+def _presence_entry(scope: str, counts: Mapping[str, int]) -> HomeEntry:
+    """A scope's presence counters as one item (pynamodb's keyword constructor is not typed per attribute)."""
+    entry = HomeEntry(scope, PRESENCE_KEY)
+    for state in PRESENCE_STATES:
+        setattr(entry, state, counts[state])
+    return entry
+
+
 def rebuild(now: datetime | None = None) -> dict[str, int]:
     """Rewrite every feed entry from the records (scans: an operator's tool, never on a request's path).
 
@@ -327,5 +335,5 @@ def rebuild(now: datetime | None = None) -> dict[str, int]:
         for entry in wanted.values():
             batch.save(entry)
         for scope, counts in presence.items():
-            batch.save(HomeEntry(scope, PRESENCE_KEY, **{s: counts[s] for s in PRESENCE_STATES}))
+            batch.save(_presence_entry(scope, counts))
     return {"entries": len(wanted), "removed": removed, "scopes": len(presence)}

@@ -151,7 +151,7 @@ def _item(content: Content, unit_name: str, cdn_base: str) -> ManifestItem:
         valid_from=content.valid_from,
         valid_until=content.valid_until,
         weekly_windows=[ManifestWindow(**weekly.for_manifest(_stored(w))) for w in (content.weekly_windows or [])],
-        priority=URGENT if content.priority == URGENT else "normal",
+        priority="urgent" if content.priority == URGENT else "normal",
         urgent_until=_urgent_until(content),
         published_at=content.published_at,
         unit_name=unit_name,

@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, cast
 
 from wechatpy.exceptions import WeChatClientException
 
@@ -27,6 +28,10 @@ from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read
 from chalicelib.services import subscriptions
 from chalicelib.services.subscriptions import FanDelta, Outcome
 from chalicelib.wechat.client import client_for
+
+if TYPE_CHECKING:
+    from chalicelib.models.screens import Screen
+    from chalicelib.models.subscriptions import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +61,9 @@ def change(appid: str, openid: str, screen_id: str, *, subscribe: bool, now: dat
     confirmed_follower = False
     for _attempt in range(MAX_ATTEMPTS):
         moment = now or datetime.now(UTC)
-        fan, screen, existing = read_many(subscriptions.reads_for(appid, openid, screen_id))
+        # read_many answers in the order of its requests: the fan, the screen, the subscription
+        fan, screen, existing = cast("tuple[Fan | None, Screen | None, Subscription | None]",
+                                     tuple(read_many(subscriptions.reads_for(appid, openid, screen_id))))
         uow, delta = UnitOfWork(), FanDelta(appid, openid)
         if subscribe:
             if fan is not None and fan.following is False:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.expressions.update import Action
+
 from chalicelib.models.callbacks import CallbackRecord
 from chalicelib.models.fans import Fan
 from chalicelib.models.push import PushBatch, PushJob
@@ -183,7 +185,7 @@ def erase(appid: str, openid: str, now: datetime | None = None) -> ErasureResult
         receipt.delete()
         result.add("receipts")
     for batch in _batches(appid, openid):
-        actions = []
+        actions: list[Action] = []
         if openid in (batch.done or ()):
             actions.append(PushBatch.done.delete({openid}))
         if openid in (batch.pending or ()):

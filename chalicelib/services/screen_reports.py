@@ -69,7 +69,7 @@ def failures_over_limit(bucket: str, limit: int | None = None, now: datetime | N
         record = ScreenReportRecord.get(f"rate#{bucket}#{now:%Y%m%d%H%M}")
     except ScreenReportRecord.DoesNotExist:
         return False
-    return int(record.count or 0) >= (limit or RATE_LIMIT_PER_MINUTE)
+    return int(record.reports or 0) >= (limit or RATE_LIMIT_PER_MINUTE)
 
 
 def within_rate_limit(screen_id: str, limit: int | None = None, now: datetime | None = None) -> bool:
@@ -79,8 +79,8 @@ def within_rate_limit(screen_id: str, limit: int | None = None, now: datetime | 
     record = ScreenReportRecord(f"rate#{screen_id}#{now:%Y%m%d%H%M}")
     try:
         record.update(
-            actions=[ScreenReportRecord.count.add(1), ScreenReportRecord.expires_at.set(now + timedelta(minutes=5))],
-            condition=ScreenReportRecord.count.does_not_exist() | (ScreenReportRecord.count < limit),
+            actions=[ScreenReportRecord.reports.add(1), ScreenReportRecord.expires_at.set(now + timedelta(minutes=5))],
+            condition=ScreenReportRecord.reports.does_not_exist() | (ScreenReportRecord.reports < limit),
         )
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

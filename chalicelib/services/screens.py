@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib.contracts import player_keys
 from chalicelib.logs import logger
 from chalicelib.models import Account, Screen, Unit
@@ -145,7 +147,7 @@ def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: 
     still continues where the query stopped.
     """
     units = scope_units(principal, unit_id)
-    conditions = [Screen.tags.contains(tag)] if tag else []
+    conditions: list[Condition] = [Screen.tags.contains(tag)] if tag else []
     if status == "never":
         conditions.append(Screen.last_seen.does_not_exist())
     elif status == "online":

@@ -149,7 +149,7 @@ def login(username: str, password: str, user_agent: str | None = None, source_ip
         raise too_many(wait)
     if not passwords.verify(password, cred.password_hash):
         cred.update(actions=[Credential.failures.add(1)])
-        until = backoff(cred.failures, at)
+        until = backoff(int(cred.failures), at)
         if until is not None:
             cred.update(actions=[Credential.blocked_until.set(until)])
         raise wrong
@@ -166,7 +166,7 @@ def login(username: str, password: str, user_agent: str | None = None, source_ip
 
 def too_many(wait: int) -> TooManyAttempts:
     error = TooManyAttempts(f"too many failed attempts: try again in {wait} s")
-    error.retry_after = wait  # type: ignore[attr-defined]
+    error.retry_after = wait
     return error
 
 

@@ -95,14 +95,14 @@ def _count_start(client_ip: str, at: datetime) -> None:
 def _count(key: str, cap: int, at: datetime, reason: str) -> None:
     try:
         LoginTicket(key).update(
-            actions=[LoginTicket.count.add(1), LoginTicket.poll_hash.set("!"), LoginTicket.appid.set("-"),
+            actions=[LoginTicket.started.add(1), LoginTicket.poll_hash.set("!"), LoginTicket.appid.set("-"),
                      LoginTicket.status.set(USED), LoginTicket.expires_at.set(at + timedelta(minutes=2))],
-            condition=LoginTicket.count.does_not_exist() | (LoginTicket.count < cap))
+            condition=LoginTicket.started.does_not_exist() | (LoginTicket.started < cap))
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
         error = TooManyStarts(f"{reason}; wait a minute or sign in with the password")
-        error.retry_after = 60 - at.second  # type: ignore[attr-defined]
+        error.retry_after = 60 - at.second
         raise error from None
 
 

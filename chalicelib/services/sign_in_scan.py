@@ -18,7 +18,7 @@ WAITING, SCANNED, UNKNOWN, BOUND, USED = "waiting", "scanned", "unknown", "bound
 
 
 def is_login_scene(key: str | None) -> bool:
-    return bool(key) and key.removeprefix("qrscene_").startswith(LOGIN_SCENE_PREFIX)
+    return key is not None and key.removeprefix("qrscene_").startswith(LOGIN_SCENE_PREFIX)
 
 
 def scene_of(event_key: str | None) -> str:

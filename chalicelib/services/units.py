@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.expressions.update import Action
+
 from chalicelib.models import Account, Content, Screen, Unit, User
 from chalicelib.models.unit_of_work import MAX_TRANSACTION_ITEMS, UnitOfWork
 from chalicelib.services import audit
@@ -139,7 +141,8 @@ def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, A
     for n, chunk in enumerate(chunks):  # one transaction when the subtree fits (< 98 units), else several
         uow = UnitOfWork()
         for member in chunk:
-            actions = [Unit.path.set(new_path + member.path[len(old_path):]), Unit.root_id.set(parent.root_id)]
+            actions: list[Action] = [Unit.path.set(new_path + member.path[len(old_path):]),
+                                     Unit.root_id.set(parent.root_id)]
             if member.unit_id == unit.unit_id:
                 actions += [Unit.parent_id.set(parent.unit_id), Unit.revision.add(1), Unit.updated_at.set(now())]
                 actions += [getattr(Unit, k).set(v) for k, v in changes.items()]

@@ -38,6 +38,15 @@ def key_view(key: ApiKey) -> dict[str, Any]:
             "revoked_at": key.revoked_at, "created_at": key.created_at}
 
 
+def _acting(principal: Principal | None, actor: str | None) -> str:
+    """Who the audit log names: the given actor (a system job), else the calling principal."""
+    if actor:
+        return actor
+    if principal is None:
+        raise ValueError("a call without a principal must name its actor")
+    return principal.user_id
+
+
 def _visible(principal: Principal, user_id: str, permission: str = READ) -> User:
     try:
         user = User.get(user_id)
@@ -57,7 +66,7 @@ def create(principal: Principal | None, data: dict[str, Any], actor: str | None 
     user = User(new_id("usr"), **data)
     uow = UnitOfWork()
     uow.put(user, condition=User.user_id.does_not_exist(), tag=OBJECT_TAG)
-    audit.record(uow, actor or principal.user_id, "user.create", user.unit_id, "user", user.user_id, None,
+    audit.record(uow, _acting(principal, actor), "user.create", user.unit_id, "user", user.user_id, None,
                  snap({k: v for k, v in public(user).items() if k != "grants"}))
     commit(uow)
     return user
@@ -93,7 +102,7 @@ def grant(principal: Principal | None, user_id: str, unit_id: str, role: str, ac
     """Give ``role`` on ``unit_id`` (replacing any other role the user had on that unit)."""
     user = _visible(principal, user_id, MANAGE) if principal else User.get(user_id)
     unit = principal.unit(unit_id, MANAGE) if principal else units_service.resolve(unit_id)
-    actor = actor or principal.user_id
+    actor = _acting(principal, actor)
     uow = UnitOfWork()
     uow.put(RoleGrant(user_id, unit.unit_id, role=role, granted_by=actor))
     audit.record(uow, actor, "user.grant", unit.unit_id, "user", user_id, None, {"unit_id": unit_id, "role": role})

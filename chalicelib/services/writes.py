@@ -39,7 +39,7 @@ def snap(view: dict) -> dict:
     return out
 
 
-def check_if_match(if_match: int | None, current: int) -> None:
+def check_if_match(if_match: int | None, current: float) -> None:  # a NumberAttribute
     """412 when the client's ETag names another revision than the stored one."""
     if if_match is not None and if_match != current:
         raise PreconditionFailed(f"revision {if_match} is not current (now {current})", field="If-Match")

@@ -59,8 +59,8 @@ class LeagueIn(In):
     enabled: bool
 
 
-_number = (int | float | None, None)
-_content_only = {  # content series: reads by hour of day and the time from push to first read
+_number: Any = (int | float | None, None)
+_content_only: dict[str, Any] = {  # content series: reads by hour of day and the time from push to first read
     "reads_by_hour": (list[int] | None, None),
     "first_reads": (int | None, Field(None, description="first opens of a push by the fan it was sent to")),
     "median_first_read_seconds": (int | None, Field(

@@ -17,15 +17,16 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
 from chalicelib.services import idempotency
 from chalicelib.services.access import Principal
-from chalicelib.services.errors import ApiError, BadRequest, NotFound, PreconditionRequired
+from chalicelib.services.errors import ApiError, BadRequest, NotFound, PreconditionRequired, Unauthorized
 from chalicelib.services.sessions import authenticate_request
 
 PREFIX = "/api/v1"
@@ -66,12 +67,19 @@ REGISTRY: list[Operation] = []
 class Call:
     """What a view gets: the caller, the validated body and query, the If-Match revision."""
 
-    principal: Principal | None
+    caller: Principal | None  # None only for a public operation
     body: Any
     query: Any
     if_match: int | None
     headers: dict[str, str]
     source_ip: str | None = None
+
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller; a public operation has none, and asking for it there is a 401."""
+        if self.caller is None:
+            raise Unauthorized("this call needs a signed-in caller")
+        return self.caller
 
     @property
     def data(self) -> dict[str, Any]:
@@ -141,7 +149,7 @@ def _shape(op: Operation, payload: Any) -> Any:
         if items is None or not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
             raise
     # one malformed stored item must not break a list: leave it out (and say so in the log)
-    item_model = items.annotation.__args__[0]
+    item_model = get_args(items.annotation)[0]  # list[Item]
     kept = []
     for item in payload["items"]:
         try:
@@ -185,7 +193,7 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
             if not PATH_PARAM.match(value or ""):
                 raise NotFound()
         principal = None if op.public else authenticate_request(headers, op.method)
-        raw = request.raw_body or b""
+        raw = body_bytes(request)
         if len(raw) > op.max_body:
             raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
         source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")
@@ -207,7 +215,7 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
         if op.idempotent and key is not None:
             context = getattr(request, "lambda_context", None)
             remaining = context.get_remaining_time_in_millis() if context is not None else None
-            status, payload, replayed = idempotency.run(principal.user_id, op.name, key, raw, run, op.redact,
+            status, payload, replayed = idempotency.run(call.principal.user_id, op.name, key, raw, run, op.redact,
                                                         path_params=params, remaining_ms=remaining)
             extra = {"Idempotency-Replayed": "true"} if replayed else {}
         else:
@@ -223,7 +231,7 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
         if error.status >= 500:
             logger.warning("admin call failed upstream", route=op.name, code=error.code)
         extra = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-        if getattr(error, "retry_after", None):
+        if error.retry_after:
             extra["Retry-After"] = str(error.retry_after)
         return error_response(error, extra or None)
     except Exception:

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from chalice import Blueprint
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.handlers.admin import schemas as s
@@ -34,7 +35,7 @@ def _query_parameters(model) -> list[dict[str, Any]]:
 
 @cache
 def document() -> dict[str, Any]:
-    models = {s.ErrorOut}
+    models: set[type[BaseModel]] = {s.ErrorOut}
     for op in REGISTRY:
         models |= {m for m in (op.body, op.response) if m is not None}
     ordered = sorted(models, key=lambda m: m.__name__)

@@ -91,7 +91,8 @@ def batch_id(records: list[dict[str, Any]]) -> str:
 def apply_batch(records: list[dict[str, Any]]) -> BatchResult:
     """Apply one stream batch (any mix of the three tables); see the module docstring."""
     result = BatchResult(records=len(records))
-    tables = {DailyStat.Meta.table_name: [], Subscription.Meta.table_name: [], Screen.Meta.table_name: []}
+    tables: dict[str, list[dict[str, Any]]] = {
+        DailyStat.Meta.table_name: [], Subscription.Meta.table_name: [], Screen.Meta.table_name: []}
     for record in records:
         bucket = tables.get(_table(record))
         if bucket is None:
@@ -245,7 +246,8 @@ def _apply_memberships(transitions: dict[tuple[str, str], list[Transition]], tok
         for attempt in range(MAX_MEMBERSHIP_ATTEMPTS):
             current = store.memberships(keys)
             requests += 1 + len(keys) // store.MAX_READ
-            writes, distinct = [], defaultdict(Counter)
+            writes: list[Any] = []
+            distinct: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)
             for key in keys:
                 scope, person = key
                 old = current.get(key)

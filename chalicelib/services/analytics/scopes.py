@@ -51,7 +51,7 @@ def units(unit_ids: set[str]) -> dict[str, Unit]:
         found = {u.unit_id: u for u in Unit.batch_get(missing)}
         for uid in missing:
             _units[uid] = (now + CACHE_SECONDS, found.get(uid))
-    return {u: _units[u][1] for u in unit_ids if _units.get(u, (0, None))[1] is not None}
+    return {u: unit for u in unit_ids if (unit := _units.get(u, (0, None))[1]) is not None}
 
 
 def placements(screen_ids: set[str]) -> dict[str, Placement]:
@@ -65,6 +65,6 @@ def placements(screen_ids: set[str]) -> dict[str, Placement]:
         for sid in missing:
             screen = found.get(sid)
             unit = by_unit.get(screen.unit_id) if screen else None
-            placement = Placement(sid, unit.unit_id, unit.path, screen.appid) if unit else None
+            placement = Placement(sid, unit.unit_id, unit.path, screen.appid) if unit and screen else None
             _screens[sid] = (now + CACHE_SECONDS, placement)
-    return {s: _screens[s][1] for s in screen_ids if _screens.get(s, (0, None))[1] is not None}
+    return {s: placed for s in screen_ids if (placed := _screens.get(s, (0, None))[1]) is not None}

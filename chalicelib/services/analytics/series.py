@@ -150,7 +150,8 @@ def _content_extras(days: Days, values: dict[str, Any], counters: Mapping[str, A
 def summarise(days: Days, first: date, last: date, bucket: str = "day") -> dict[str, Any]:
     """Points per bucket and the period's totals with rates."""
     levels = levels_by_day(days, first - timedelta(days=1), last)
-    points, order = {}, []
+    points: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
     day = first
     while day <= last:
         label, start, end = _period(day, bucket)
@@ -161,7 +162,7 @@ def summarise(days: Days, first: date, last: date, bucket: str = "day") -> dict[
                                           if isinstance(v, (int, float))})
         day += timedelta(days=1)
     out_points = []
-    total = Counter()
+    total: Counter[str] = Counter()
     for label in order:
         p = points[label]
         total.update(p["counters"])

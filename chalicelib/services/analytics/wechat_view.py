@@ -58,8 +58,8 @@ def pull(appid: str, first: date, last: date) -> int:
     for row in cumulate:
         days.setdefault(row["ref_date"], {"new_user": 0, "cancel_user": 0})["cumulate_user"] = int(
             row.get("cumulate_user", 0))
-    for day, values in days.items():
-        store.set_attributes(_scope(appid), day, values)
+    for day_key, values in days.items():
+        store.set_attributes(_scope(appid), day_key, values)
     store.set_attributes(_scope(appid), LIVE, {"pulled_through": int(last.strftime("%Y%m%d"))})
     return len(days)
 
@@ -105,7 +105,7 @@ def view(principal: Principal, appid: str, start: date | None, end: date | None)
     cube = {d: v for d, v in store.scope_items(_scope(account.appid), first.isoformat(), last.isoformat()).items()}
     ours = {stat.day: stat for stat in DailyStat.query(f"account#{account.appid}",
                                                         DailyStat.day.between(first.isoformat(), last.isoformat()))}
-    days = []
+    days: list[dict[str, Any]] = []
     for day in sorted(set(cube) | set(ours)):
         reported = cube.get(day, {})
         stat = ours.get(day)
