@@ -18,7 +18,10 @@ from chalice import Blueprint, Cron
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, event_handler, sqs_handler
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_digest, push_planner, push_sender, tokens
+from chalicelib.services import tokens
+from chalicelib.services.push import digest as push_digest
+from chalicelib.services.push import planner as push_planner
+from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)

@@ -24,9 +24,10 @@ from typing import Any
 from chalicelib.models import Account, Content, Screen, Unit
 from chalicelib.models.content import DRAFT
 from chalicelib.pages import render_page
-from chalicelib.services import content_view, media, push_outcomes
+from chalicelib.services import content_view, media
 from chalicelib.services.access import READ, Principal
 from chalicelib.services.content import _check_targets, resolve_screens
+from chalicelib.services.push import outcomes as push_outcomes
 from chalicelib.services.text import article_html, summary_of
 from chalicelib.settings import get_settings
 

@@ -20,7 +20,8 @@ from chalicelib.models import Subscription
 from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_planner, push_sender
+from chalicelib.services.push import planner as push_planner
+from chalicelib.services.push import sender as push_sender
 from chalicelib.services.push.pacing import sends_in_flight
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump, faults

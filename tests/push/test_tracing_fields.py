@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.aws import client, queue_url
-from chalicelib.services import push_sender
+from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 from tests.push.conftest import TEMPLATE_PATH, seed_fans
 from tests.support import PLAIN_APPID

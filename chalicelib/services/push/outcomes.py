@@ -34,8 +34,8 @@ from chalicelib.models import Account, Fan, Screen, Unit
 from chalicelib.models.content import Content
 from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.stats import DailyStat, china_day, subject
-from chalicelib.services import push_policy as policy
 from chalicelib.services.errors import Unprocessable
+from chalicelib.services.push import policy
 
 FORECAST_FANS = 2000  # fans classified one by one at publish (20 BatchGets of 100)
 FORECAST_COUNT = 50_000  # fans counted at publish at most (a few index pages); beyond, complete is false
@@ -90,7 +90,7 @@ def _entry(account: Account | None, appid: str, reach: str) -> dict[str, Any]:
 
 def forecast(content_unit_id: str, screen_ids: Iterable[str], now: datetime | None = None) -> dict[str, Any]:
     """Per account and channel: what a push of this content to these screens would do now."""
-    from chalicelib.services.push_planner import merged_fans  # the planner's own de-duplication
+    from chalicelib.services.push.planner import merged_fans  # the planner's own de-duplication
 
     now = now or datetime.now(UTC)
     screens = sorted(set(screen_ids))

@@ -49,8 +49,8 @@ from chalicelib.models.push import PLANNED, PLANNING, PushJob
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.units import Unit
 from chalicelib.resources import CONSUMER_TIMEOUT_SECONDS
-from chalicelib.services.push_messages import MAX_RECIPIENTS, PublishMessage
-from chalicelib.services.push_outcomes import JobAccounts
+from chalicelib.services.push.messages import MAX_RECIPIENTS, PublishMessage
+from chalicelib.services.push.outcomes import JobAccounts
 from chalicelib.settings import get_settings
 
 SERVICE_BATCH = 98  # + the batch record + the quota day = 100 items: one TransactGetItems in the sender

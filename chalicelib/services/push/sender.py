@@ -59,9 +59,9 @@ from chalicelib.models.fans import Fan
 from chalicelib.models.push import PushBatch, PushQuota
 from chalicelib.page_tokens import sign_link
 from chalicelib.secrets import app_signing_key
-from chalicelib.services import push_policy as policy
-from chalicelib.services.push import metrics
+from chalicelib.services.push import metrics, policy
 from chalicelib.services.push.ledger import BatchLedger, Entry, LedgerWriteFailed
+from chalicelib.services.push.messages import Recipient, SendMessage
 from chalicelib.services.push.pacing import (
     DEFAULT_SENDS_IN_FLIGHT,
     SEND_TIMEOUT,
@@ -70,7 +70,6 @@ from chalicelib.services.push.pacing import (
     SendWindow,
     sends_in_flight,
 )
-from chalicelib.services.push_messages import Recipient, SendMessage
 from chalicelib.services.tokens import TokenUnavailable
 from chalicelib.settings import get_settings
 from chalicelib.wechat.client import client_for
