@@ -49,7 +49,7 @@ from chalicelib.models.push import PLANNED, PLANNING, PushJob
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.units import Unit
 from chalicelib.resources import CONSUMER_TIMEOUT_SECONDS
-from chalicelib.services.push.messages import MAX_RECIPIENTS, PublishMessage
+from chalicelib.services.push.messages import MAX_RECIPIENTS, PublishMessage, Recipient, SendMessage
 from chalicelib.services.push.outcomes import JobAccounts
 from chalicelib.settings import get_settings
 
@@ -152,12 +152,12 @@ def _plain(value: Any) -> dict[str, Any]:
 def _send_payload(job: PushJob, seq: int, batch: _Batch, accounts: JobAccounts) -> dict[str, Any]:
     screens = sorted({s for _openid, ss in batch.recipients for s in ss})
     position = {s: i for i, s in enumerate(screens)}
-    return {
-        "type": "send", "job_id": job.job_id, "batch_id": f"b{seq:06d}", "appid": batch.appid,
-        "attempt": 0, "tries": 0, "screens": screens, "content": _plain(job.message),
-        "recipients": [{"openid": openid, "screens": [position[s] for s in ss]} for openid, ss in batch.recipients],
+    return SendMessage(
+        type="send", job_id=job.job_id, batch_id=f"b{seq:06d}", appid=batch.appid,
+        attempt=0, tries=0, screens=screens, content=_plain(job.message),
+        recipients=[Recipient(openid=openid, screens=[position[s] for s in ss]) for openid, ss in batch.recipients],
         **accounts.send_fields(batch.appid),  # this run's fresh view of the account and the content's reach
-    }
+    ).wire()
 
 
 def _content_unit(job: PushJob) -> str | None:
@@ -228,7 +228,7 @@ def _release_lease(job: PushJob) -> None:
 def _come_back_later(job: PushJob) -> None:
     """Busy: another planner holds the lease.  If it died, this message must not be the job's last."""
     wait = int(float(job.lease_until or 0) - time.time()) + 1
-    send_json(get_settings().push_queue_name, {"type": "plan", "job_id": job.job_id},
+    send_json(get_settings().push_queue_name, PublishMessage.plan(job.job_id).wire(),
               delay_seconds=min(900, max(1, wait)))
 
 
@@ -300,7 +300,7 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
     logger.info("push planned", job_id=job.job_id, recipients=planned, batches=len(payloads), finished=finished)
     if finished:
         return PlanResult("planned", planned, len(payloads))
-    send_json(settings.push_queue_name, {"type": "plan", "job_id": job.job_id})
+    send_json(settings.push_queue_name, PublishMessage.plan(job.job_id).wire())
     return PlanResult("continued", planned, len(payloads))
 
 
