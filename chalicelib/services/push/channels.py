@@ -1,12 +1,17 @@
 """One recipient's send on its channel: the prepared body, the WeChat call, and what its answer means.
 
 The push channel *rules* (which channel a fan gets, the bodies, error-code
-classes) are ``policy``'s; this module carries them out.  Why the call is
-written against wechatpy's generic ``post`` and not its ``message.send_*``
-helpers: the answer must tell apart a connection that never opened (nothing
-sent: retry freely) from one that broke after the request went out (it may
-have been sent: counted as ``PushSendAmbiguous``), and the helpers would not
-change that -- they end in the same ``post`` with the same session.
+classes) are ``policy``'s; this module carries them out with wechatpy's send
+calls (``message.send_template``, ``message.send_subscribe_message``).  They
+keep our semantics exactly: each is a thin wrapper over the client's
+``_request`` (our token retry included), with the client's timeout, and
+lets ``requests``' own exceptions through -- so a connection that never
+opened (nothing sent: retry freely) is still told apart from one that broke
+after the request went out (it may have been sent: ``PushSendAmbiguous``),
+and WeChat's error codes still arrive as ``WeChatClientException``.  The
+customer-service card stays a plain ``post`` of its body: wechatpy's
+``send_articles`` adds ``"picurl": null`` to every article, a change of the
+wire format we have no way to check against WeChat here.
 
 Everything that can fail before a send (the link key from SSM, the fan's
 window, the body) happens in ``prepare``, before any wave starts, so nothing
@@ -186,7 +191,7 @@ def call(appid: str, channel: str, body: dict[str, Any]) -> tuple[str, int | Non
         logger.warning("no WeChat client for this send; retried later", appid=appid)
         return policy.TRANSIENT, None, None, False  # nothing was sent
     try:
-        answer = api.post(PATHS[channel], data=body)
+        answer = _SENDS[channel](api, body)
     except WeChatClientException as exc:
         status = getattr(getattr(exc, "response", None), "status_code", None)
         code = exc.errcode if exc.errcode is not None else None
@@ -204,6 +209,24 @@ def call(appid: str, channel: str, body: dict[str, Any]) -> tuple[str, int | Non
         _clients.release(appid, api)
     msgid = answer.get("msgid") if isinstance(answer, dict) else None
     return policy.SENT, 0, str(msgid) if msgid else None, False
+
+
+def _send_template(api: Any, body: dict[str, Any]) -> Any:
+    return api.message.send_template(body["touser"], body["template_id"], body["data"], url=body.get("url"))
+
+
+def _send_notice(api: Any, body: dict[str, Any]) -> Any:
+    return api.message.send_subscribe_message(body["touser"], body["template_id"], body["data"],
+                                              page=body.get("page"))
+
+
+def _send_custom(api: Any, body: dict[str, Any]) -> Any:
+    return api.post(PATHS[policy.CUSTOM], data=body)
+
+
+_SENDS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    policy.TEMPLATE: _send_template, policy.NOTICE: _send_notice, policy.CUSTOM: _send_custom,
+}
 
 
 def maybe_sent(exc: Exception) -> bool:
