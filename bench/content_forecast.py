@@ -46,7 +46,7 @@ def main(sizes: list[int]) -> None:
 
     from app import app
     from chalicelib.models import Screen, Unit
-    from chalicelib.services import push_outcomes
+    from chalicelib.services.push import outcomes as push_outcomes
     from devstack import demo
 
     info = demo.seed(standin)

@@ -132,7 +132,7 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
     from chalicelib.models.accounts import Account
     from chalicelib.models.push import PushBatch
     from chalicelib.models.subscriptions import Subscription
-    from chalicelib.services import push_policy
+    from chalicelib.services.push import policy as push_policy
     from chalicelib.wechat.client import client_for
 
     content_id = "c_benchnaive"

@@ -28,8 +28,9 @@ def reset_process_caches() -> None:
     secrets_module._provider = None
     aws_clients.queue_url.cache_clear()
     from chalicelib.handlers import domain_verify
-    from chalicelib.services import phone_identity, push_sender, sign_in, tokens
+    from chalicelib.services import phone_identity, sign_in, tokens
     from chalicelib.services.push import metrics as push_metrics
+    from chalicelib.services.push import sender as push_sender
 
     sign_in._ACCOUNT_CACHE.clear()
     # Each of these outlived a test while each test took long enough for their

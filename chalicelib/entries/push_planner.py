@@ -4,8 +4,8 @@ from chalicelib.entries.lazy import defer_modules, defer_package_init
 
 defer_package_init("chalicelib.models")  # every table's model; see chalicelib.entries.callback
 defer_modules(
-    "chalicelib.services.push_sender",
-    "chalicelib.services.push_digest",
+    "chalicelib.services.push.sender",
+    "chalicelib.services.push.digest",
 )
 
 from chalicelib.handlers.push_queue import plan_pushes as handler  # noqa: E402, F401 -- the Lambda handler

@@ -1,8 +1,10 @@
 """SQS consumers of the push pipeline and the daily digest schedule.
 
-Thin: parse the Lambda event, call ``push_planner`` / ``push_sender`` /
-``push_digest``, and answer SQS with ``batchItemFailures`` so only the failed
-messages come back (the event source mapping needs
+Thin: the records go through ``chalicelib.sqs_batch`` (Powertools'
+BatchProcessor, one poison-message policy: a message that fails its contract
+or its processing is reported in ``batchItemFailures`` and reaches the DLQ
+after the queue's receive limit), each to ``push.planner`` / ``push.sender``;
+the schedule calls ``push.digest`` (the event source mapping needs
 ``FunctionResponseTypes: [ReportBatchItemFailures]``; see docs/push.md).
 Importing this module installs the shared DynamoDB token provider for the
 whole app: every function of the app is built from ``app.py``, which imports
@@ -11,24 +13,24 @@ every blueprint.
 
 from __future__ import annotations
 
-import json
-
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint, Cron
 
+from chalicelib import sqs_batch
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, event_handler, sqs_handler
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_digest, push_planner, push_sender, tokens
+from chalicelib.services import tokens
+from chalicelib.services.push import digest as push_digest
+from chalicelib.services.push import planner as push_planner
+from chalicelib.services.push import sender as push_sender
+from chalicelib.services.push.messages import PublishMessage
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 tokens.install_shared_provider()
 
 _specs = {spec.key: spec for spec in queue_specs(get_settings())}
-
-
-def _records(event) -> list[tuple[str, str]]:
-    return [(record.to_dict()["messageId"], record.body) for record in event]
 
 
 def _remaining(event):
@@ -43,31 +45,26 @@ def _remaining(event):
 def plan_pushes(event):
     """Publish jobs and plan continuations: pages subscribers, emits send batches."""
     remaining = _remaining(event) or (lambda: 60_000)
-    failures = []
-    for message_id, body in _records(event):
+
+    def plan_one(record: SQSRecord) -> None:
+        message, body = sqs_batch.contract(record, PublishMessage)
+        correlate(body)
         try:
-            payload = json.loads(body)
-        except ValueError:
-            logger.error("push message is not JSON; dropped", message_id=message_id)
-            continue
-        correlate(payload)
-        try:
-            result = push_planner.plan(payload, remaining)
-            logger.info("push planner", job_id=payload.get("job_id"), status=result.status)
-        except ValueError as exc:
-            logger.error("invalid push message dropped", error=str(exc)[:300])
+            result = push_planner.plan(body, remaining)
         except Exception:
-            logger.exception("push planning failed; SQS will redeliver", message_id=message_id)
-            failures.append({"itemIdentifier": message_id})
-    return {"batchItemFailures": failures}
+            logger.exception("push planning failed; SQS will redeliver", message_id=record.message_id,
+                             job_id=message.job_id)
+            raise
+        logger.info("push planner", job_id=message.job_id, status=result.status)
+
+    return sqs_batch.consume(event.to_dict(), plan_one, getattr(event, "context", None))
 
 
 @bp.on_sqs_message(queue=_specs["send"].name, batch_size=_specs["send"].batch_size, name="push_sender")
 @sqs_handler
 def send_pushes(event):
     """Send batches: ≤ 100 recipients of one account each."""
-    failed = push_sender.handle_records(_records(event), _remaining(event))
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+    return push_sender.handle_records(event.to_dict(), _remaining(event), getattr(event, "context", None))
 
 
 @bp.schedule(Cron(0, 12, "*", "*", "?", "*"), name="push_digest")

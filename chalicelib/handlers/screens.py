@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint, CORSConfig, Response
 from chalice.app import SQSEvent
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
+from chalicelib import sqs_batch
 from chalicelib.contracts.rebuild import RebuildMessage
-from chalicelib.logs import logger
 from chalicelib.observability import correlate, count, since_enqueued_ms, sqs_handler
 from chalicelib.services import manifests, screen_reports
 from chalicelib.settings import get_settings
@@ -120,26 +121,24 @@ def plays(screen_id: str) -> Response:
 @bp.on_sqs_message(queue=get_settings().manifest_queue_name, batch_size=10)
 @sqs_handler
 def rebuild_manifests(event: SQSEvent) -> dict:
-    """One rebuild per screen per batch; unparseable messages fail (and reach the DLQ)."""
+    """One rebuild per screen per batch; a message that fails its contract is reported failed (→ the DLQ)."""
     messages: dict[str, RebuildMessage] = {}
     waited: dict[str, float | None] = {}
-    failed: set[str] = set()
-    for record in event.to_dict()["Records"]:
-        message_id = record["messageId"]
-        try:
-            body = json.loads(record["body"])
-            correlate(body)  # one batch may hold several requests' messages: the last one's id tags the batch
-            messages[message_id] = RebuildMessage.model_validate(body)
-            waited[message_id] = since_enqueued_ms(body)
-        except (ValueError, ValidationError) as exc:
-            logger.error("bad manifest message", message_id=message_id, error=str(exc)[:300])
-            failed.add(message_id)
-    failed |= manifests.rebuild_batch(messages)
+
+    def read(record: SQSRecord) -> None:  # the per-record pass; the rebuild itself is batch-wide
+        message, body = sqs_batch.contract(record, RebuildMessage)
+        correlate(body)  # one batch may hold several requests' messages: the last one's id tags the batch
+        messages[record.message_id] = message
+        waited[record.message_id] = since_enqueued_ms(body)
+
+    response = sqs_batch.consume(event.to_dict(), read, getattr(event, "context", None))
+    failed = manifests.rebuild_batch(messages)
     for message_id, message in messages.items():
         wait = waited.get(message_id)
         if message_id not in failed and message.reason == "content_published" and wait is not None:
             count("PublishToManifest", wait, unit="Milliseconds")
     count("ManifestRebuilds", sum(len(m.screen_ids) for i, m in messages.items() if i not in failed), outcome="ok")
-    if failed:
-        count("ManifestRebuilds", len(failed), outcome="failed")
-    return {"batchItemFailures": [{"itemIdentifier": mid} for mid in sorted(failed)]}
+    response = sqs_batch.with_failures(response, failed)
+    if response["batchItemFailures"]:
+        count("ManifestRebuilds", len(response["batchItemFailures"]), outcome="failed")
+    return response

@@ -15,10 +15,11 @@ from chalicelib import links
 from chalicelib.models import Account, Screen
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.secrets import SECRET_NAMES, store_account_secrets
-from chalicelib.services import audit, directory, home_feed, push_policy
+from chalicelib.services import audit, directory, home_feed
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.push import policy as push_policy
 from chalicelib.services.units import scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
 from chalicelib.wechat.client import client_for

@@ -27,10 +27,11 @@ from chalicelib.contracts import article_html
 from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, URGENT, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, home_feed, media, outbox, push_outcomes
+from chalicelib.services import audit, home_feed, media, outbox
 from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.push import outcomes as push_outcomes
 from chalicelib.services.screens import screens_in
 from chalicelib.services.text import plain, summary_of
 from chalicelib.services.units import review_required, scope_units

@@ -25,9 +25,10 @@ from chalicelib.contracts import article_html
 from chalicelib.models import Account, Content, Screen, Unit
 from chalicelib.models.content import DRAFT
 from chalicelib.pages import render_page
-from chalicelib.services import content_view, media, push_outcomes
+from chalicelib.services import content_view, media
 from chalicelib.services.access import READ, Principal
 from chalicelib.services.content import _check_targets, resolve_screens
+from chalicelib.services.push import outcomes as push_outcomes
 from chalicelib.services.text import summary_of
 from chalicelib.settings import get_settings
 

@@ -38,7 +38,7 @@ from chalicelib.models.content import PENDING, PUBLISHED, WITHDRAWN, Content
 from chalicelib.models.home import HomeEntry
 from chalicelib.models.screens import Screen
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import push_policy
+from chalicelib.services.push import policy as push_policy
 
 ONLINE, OFFLINE, LONG_OFFLINE = "online", "offline", "long_offline"
 PRESENCE_STATES = (ONLINE, OFFLINE, LONG_OFFLINE)

@@ -21,6 +21,7 @@ from chalicelib.aws import send_json
 from chalicelib.contracts import rebuild
 from chalicelib.logs import logger
 from chalicelib.models import Content
+from chalicelib.services.push.messages import PublishMessage
 from chalicelib.settings import get_settings
 
 
@@ -31,21 +32,22 @@ def manifest_messages(screen_ids: Iterable[str], reason: str, content_id: str | 
 
 
 def push_message(content: Content, revision: int) -> dict[str, Any]:
-    body = {
-        "type": "publish",
-        "job_id": f"{content.content_id}:{revision}",
-        "content_id": content.content_id,
-        "revision": revision,
-        "unit_id": content.unit_id,
-        "screen_ids": sorted(content.screen_ids or ()),
-        "title": content.title,
-        "summary": content.summary or "",
-        "kind": content.kind,
-        "category": content.category,
-        "priority": content.priority,
-        "published_at": content.published_at.isoformat() if content.published_at else None,
-    }
-    return {"queue": "push", "body": json.dumps(body, ensure_ascii=False)}
+    """The publish message, built with the planner's own contract (``push.messages.PublishMessage``)."""
+    message = PublishMessage(
+        type="publish",
+        job_id=f"{content.content_id}:{revision}",
+        content_id=content.content_id,
+        revision=revision,
+        unit_id=content.unit_id,
+        screen_ids=sorted(content.screen_ids or ()),
+        title=content.title,
+        summary=content.summary or "",
+        kind=content.kind,
+        category=content.category,
+        priority=content.priority,
+        published_at=content.published_at.isoformat() if content.published_at else None,
+    )
+    return {"queue": "push", "body": json.dumps(message.wire(), ensure_ascii=False)}
 
 
 def _queue_name(queue: str) -> str:

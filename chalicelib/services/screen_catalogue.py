@@ -27,9 +27,10 @@ from chalicelib.contracts.ids import normalise_screen_code
 from chalicelib.models.accounts import Account
 from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
-from chalicelib.services import playlist, push_policy
+from chalicelib.services import playlist
 from chalicelib.services.manifest_store import load_manifest
 from chalicelib.services.pagination import readable
+from chalicelib.services.push import policy as push_policy
 
 CATALOGUE_SECONDS = 30
 MANIFEST_SECONDS = 10

@@ -42,8 +42,9 @@ from chalicelib.models.stats import bump
 from chalicelib.models.subscriptions import INACTIVE_KEPT
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.replies import render_text, text_reply
-from chalicelib.services import directory, push_policy, sign_in_scan, subscriptions
+from chalicelib.services import directory, sign_in_scan, subscriptions
 from chalicelib.services.manifest_store import latest_items
+from chalicelib.services.push import policy as push_policy
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
 from chalicelib.tracing import capture_method
 from chalicelib.wechat.callback import CallbackRejected, InboundMessage

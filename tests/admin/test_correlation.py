@@ -19,7 +19,8 @@ from app import app
 from chalicelib.logs import logger
 from chalicelib.models import Account
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_sender, tokens
+from chalicelib.services import tokens
+from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.admin.test_content_workflow import V, make

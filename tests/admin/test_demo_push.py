@@ -13,7 +13,9 @@ from __future__ import annotations
 from app import app
 from chalicelib.models import Content, Fan
 from chalicelib.resources import queue_specs
-from chalicelib.services import content, push_outcomes, push_sender, tokens, users
+from chalicelib.services import content, tokens, users
+from chalicelib.services.push import outcomes as push_outcomes
+from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 from devstack import demo, demo_history
 from devstack.sqs_pump import SqsPump

@@ -166,7 +166,7 @@ def test_openapi_documents_the_push_default_the_status_and_the_policy(api):
 
 
 def test_a_large_audience_is_forecast_partly_and_says_so(api, world, standin_server, monkeypatch):
-    from chalicelib.services import push_outcomes
+    from chalicelib.services.push import outcomes as push_outcomes
 
     monkeypatch.setattr(push_outcomes, "FORECAST_FANS", 1)  # scaled down: 2,000 classified, 50,000 counted
     monkeypatch.setattr(push_outcomes, "FORECAST_COUNT", 3)

@@ -132,7 +132,7 @@ def test_event_functions_run_their_thin_entries_and_keep_their_own_roles(package
             assert functions[lid]["Properties"]["Handler"].startswith("chalicelib.handlers.probe_consumer.")
         sender_role = built.template["Resources"][functions["PushSender"]["Properties"]["Role"]["Fn::GetAtt"][0]]
         modules = sender_role["Metadata"]["kepuscreen"]["modules"]
-        assert "chalicelib.services.push_sender" in modules and "chalicelib.services.push_planner" not in modules
+        assert "chalicelib.services.push.sender" in modules and "chalicelib.services.push.planner" not in modules
 
 
 def test_a_stream_batch_that_keeps_failing_is_set_aside_in_an_alarmed_queue_not_lost(packaged):

@@ -33,7 +33,7 @@ CALLBACK_MUST_NOT_LOAD = (
     "chalicelib.handlers.screens", "chalicelib.services.users", "chalicelib.services.access",
     "chalicelib.services.sessions", "chalicelib.services.audit", "chalicelib.services.units",
     "chalicelib.services.content", "chalicelib.services.idempotency", "chalicelib.services.personal_data",
-    "chalicelib.services.push_planner", "chalicelib.services.push_sender", "chalicelib.services.analytics",
+    "chalicelib.services.push.planner", "chalicelib.services.push.sender", "chalicelib.services.analytics",
     "chalicelib.models.users", "chalicelib.models.audit", "chalicelib.models.idempotency",
     "chalicelib.models.rollups", "chalicelib.models.units", "chalicelib.models.screen_reports",
     "chalicelib.models.screen_links", "chalicelib.models.tokens", "chalicelib.models.reads",

@@ -22,10 +22,10 @@ ENV = {"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-
        "POWERTOOLS_LOG_LEVEL": "ERROR"}
 # function -> services of its handler module's *other* functions, which it must not run at load
 NOT_MINE = {
-    "push_planner": ["chalicelib.services.push_sender", "chalicelib.services.push_digest"],
-    "push_sender": ["chalicelib.services.push_planner", "chalicelib.services.push_digest",
-                    "chalicelib.services.push_outcomes"],
-    "push_digest": ["chalicelib.services.push_planner", "chalicelib.services.push_sender"],
+    "push_planner": ["chalicelib.services.push.sender", "chalicelib.services.push.digest"],
+    "push_sender": ["chalicelib.services.push.planner", "chalicelib.services.push.digest",
+                    "chalicelib.services.push.outcomes"],
+    "push_digest": ["chalicelib.services.push.planner", "chalicelib.services.push.sender"],
     "rebuild_manifests": ["chalicelib.services.screen_reports"],
     "analytics_stats_stream": ["chalicelib.services.analytics.closing", "chalicelib.services.analytics.wechat_view",
                                "chalicelib.services.analytics.attributes"],
@@ -80,10 +80,10 @@ def test_an_entry_loads_its_consumer_and_not_its_neighbours(function):
 def test_a_deferred_neighbour_still_loads_whole_when_something_uses_it():
     loaded, printed = _executed_after(
         "from chalicelib.entries.push_sender import handler\n"
-        "from chalicelib.services import push_planner\n"
+        "from chalicelib.services.push import planner as push_planner\n"
         "print(json.dumps({'plan': callable(push_planner.plan)}))")
     assert printed == {"plan": True}
-    assert {"chalicelib.services.push_planner", "chalicelib.services.push_outcomes"} <= loaded
+    assert {"chalicelib.services.push.planner", "chalicelib.services.push.outcomes"} <= loaded
 
 
 def test_the_planner_entry_handles_a_message_without_loading_the_sender():
@@ -92,13 +92,14 @@ def test_the_planner_entry_handles_a_message_without_loading_the_sender():
         "event = {'Records': [{'messageId': 'm-1', 'body': 'not json', 'receiptHandle': 'r', 'attributes': {},"
         " 'messageAttributes': {}, 'eventSourceARN': 'arn:aws-cn:sqs:cn-north-1:1:q'}]}\n"
         "print(json.dumps(handler(event, None)))")
-    assert printed == {"batchItemFailures": []}
-    assert "chalicelib.services.push_sender" not in loaded
+    assert printed == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}  # not a publish message: for the DLQ
+    assert "chalicelib.services.push.sender" not in loaded
 
 
 @pytest.mark.parametrize("source, problem", [
     ("import os\nfrom chalicelib.handlers.push_queue import send_pushes as handler\n", "import os"),
-    ("from chalicelib.services import push_sender\nfrom chalicelib.handlers.push_queue import send_pushes as handler\n",
+    ("from chalicelib.services.push import sender as push_sender\n"
+     "from chalicelib.handlers.push_queue import send_pushes as handler\n",
      "chalicelib.services"),
     ("from chalicelib.handlers.push_queue import send_pushes, plan_pushes as handler\n", "neither"),
     ("from chalicelib.entries.lazy import defer_modules\n", "does not bind"),

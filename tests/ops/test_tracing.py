@@ -23,7 +23,7 @@ BASE_ENV = {"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-n
             "PYTHONDONTWRITEBYTECODE": "1", "POWERTOOLS_LOG_LEVEL": "ERROR", "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing"}
 
-# A real SQS handler through Chalice's event-source wrapper (an unparseable message: dropped, no AWS call),
+# A real SQS handler through Chalice's event-source wrapper (an unparseable message: reported failed, no AWS call),
 # a WeChat API call through the project's client, and a traced function that raises.
 SCRIPT = """
 import json, sys
@@ -37,7 +37,7 @@ class Tokens:
 
 event = {"Records": [{"messageId": "m-1", "body": "not json", "receiptHandle": "r", "attributes": {},
                       "messageAttributes": {}, "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:1:q"}]}
-assert plan_pushes(event, None) == {"batchItemFailures": []}
+assert plan_pushes(event, None) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
 menu = KepuWeChatClient("wx0000000000000001", "secret", Tokens()).menu.get()
 assert menu["menu"] == {"button": []}, menu
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,8 @@ from chalicelib.aws import send_json
 from chalicelib.models import Account, Fan, Screen, Subscription
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_sender, tokens
+from chalicelib.services import tokens
+from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.gateway.conftest import Gateway
@@ -26,6 +28,15 @@ CUSTOM_PATH = "/cgi-bin/message/custom/send"
 NOTICE_PATH = "/cgi-bin/message/subscribe/bizsend"
 
 _jobs = itertools.count(1)
+
+
+def sqs_event(*bodies: dict | str) -> dict:
+    """A Lambda SQS event of these bodies (message ids m1, m2, ...), as the send queue's mapping delivers it."""
+    records = [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": b if isinstance(b, str) else json.dumps(b),
+                "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:send", "awsRegion": "cn-north-1"}
+               for i, b in enumerate(bodies, start=1)]
+    return {"Records": records}
 
 
 @pytest.fixture

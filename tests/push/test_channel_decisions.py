@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.models import Account, Fan
-from chalicelib.services import push_policy as policy
+from chalicelib.services.push import policy
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 UNITS = ["p/", "p/a/", "p/a/x/", "p/b/", "p/b/y/", "q/"]

@@ -22,7 +22,7 @@ def dlq_depth(key: str) -> int:
 
 
 def test_failing_batch_goes_to_the_dlq_and_replay_delivers_it_once(push, monkeypatch, capsys):
-    from chalicelib.services import push_sender
+    from chalicelib.services.push import sender as push_sender
 
     monkeypatch.setattr(push_sender, "MAX_TRIES", 1)
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-ok", "o-down"])

@@ -20,11 +20,13 @@ from chalicelib.models import Subscription
 from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
-from chalicelib.services import push_planner, push_sender
+from chalicelib.services.push import channels as push_channels
+from chalicelib.services.push import planner as push_planner
+from chalicelib.services.push import sender as push_sender
 from chalicelib.services.push.pacing import sends_in_flight
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump, faults
-from tests.push.conftest import TEMPLATE_PATH, seed_fans
+from tests.push.conftest import TEMPLATE_PATH, seed_fans, sqs_event
 from tests.support import PLAIN_APPID
 
 BOUND = push_sender.CONCURRENCY
@@ -41,7 +43,7 @@ def fans(push):
 def test_a_late_answer_is_retried_and_counted_as_a_possible_duplicate(push, monkeypatch, capsys):
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-late1", "o-late2"])
     monkeypatch.setattr("chalicelib.services.push.pacing.SEND_TIMEOUT", 1)
-    monkeypatch.setattr(push_sender, "SEND_TIMEOUT", 1)
+    monkeypatch.setattr(push_channels, "SEND_TIMEOUT", 1)
     push_sender.reset_caches()
     # WeChat sends at once but answers after our timeout.  (With set_latency the stand-in would *process* the
     # call 1.5 s late: a warm process drained the retry within that 0.5 s gap and saw one copy, not two.)
@@ -49,7 +51,7 @@ def test_a_late_answer_is_retried_and_counted_as_a_possible_duplicate(push, monk
     body = {"type": "send", "job_id": "c_late:1", "batch_id": "b000000", "appid": PLAIN_APPID,
             "content": {"content_id": "c_late", "title": "迟到的回答"},
             "recipients": [{"openid": "o-late1"}, {"openid": "o-late2"}]}
-    assert push_sender.handle_records([("m1", json.dumps(body))]) == []
+    assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emitted and emitted[-1]["PushSendAmbiguous"] == [2.0] and emitted[-1]["PushSendRetried"] == [2.0]
     push.standin.set_answer_delay(0, TEMPLATE_PATH)
@@ -66,7 +68,7 @@ def test_a_connection_reset_after_the_send_counts_as_a_possible_duplicate(push, 
     body = {"type": "send", "job_id": "c_reset:1", "batch_id": "b000000", "appid": PLAIN_APPID,
             "content": {"content_id": "c_reset", "title": "断开的连接"},
             "recipients": [{"openid": "o-reset1"}, {"openid": "o-reset2"}]}
-    assert push_sender.handle_records([("m1", json.dumps(body))]) == []
+    assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emitted and emitted[-1].get("PushSendAmbiguous") == [2.0], emitted[-1]
     push.drain()

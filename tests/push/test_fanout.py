@@ -41,7 +41,8 @@ def test_fan_on_three_targeted_screens_gets_one_push(push):
 
 
 def test_large_audience_is_planned_in_several_runs_and_redelivery_sends_nothing(push, monkeypatch):
-    from chalicelib.services import push_planner, push_sender
+    from chalicelib.services.push import planner as push_planner
+    from chalicelib.services.push import sender as push_sender
 
     monkeypatch.setattr(push_planner, "BATCHES_PER_RUN", 1)  # force the cursor and self re-enqueue path
     fans_a = [f"o-a{i:03d}" for i in range(150)]
@@ -70,7 +71,7 @@ def test_large_audience_is_planned_in_several_runs_and_redelivery_sends_nothing(
 
 
 def test_transient_5xx_and_token_expiry_mid_run_lose_nothing_and_duplicate_nothing(push, monkeypatch):
-    from chalicelib.services import push_sender
+    from chalicelib.services.push import sender as push_sender
 
     openids = [f"o-t{i:03d}" for i in range(300)]
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], openids)

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.models import Account, DailyStat, Fan
 from chalicelib.models.push import PushJob, PushQuota
 from chalicelib.models.stats import china_day
-from chalicelib.services import push_policy
+from chalicelib.services.push import policy as push_policy
 from tests.push.conftest import NOTICE_ID, NOTICE_PATH, TEMPLATE_PATH, seed_fans
 from tests.support import PLAIN_APPID
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.models.push import PushJob, PushMsgRoute, PushQuota
-from chalicelib.services import push_policy, push_sender
+from chalicelib.services.push import policy as push_policy
+from chalicelib.services.push import sender as push_sender
 from chalicelib.services.push.pacing import AccountRate, SendWindow
 from tests.push.conftest import TEMPLATE_PATH, seed_fans
 from tests.support import PLAIN_APPID

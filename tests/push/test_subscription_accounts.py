@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.models import Account, Content, Fan
 from chalicelib.models.content import PUBLISHED
 from chalicelib.models.push import PushJob
-from chalicelib.services import push_digest
+from chalicelib.services.push import digest as push_digest
 from tests.push.conftest import CUSTOM_PATH, seed_fans
 from tests.support import SAFE_APPID
 
@@ -94,7 +94,7 @@ def test_daily_digest_by_tag_is_sent_once(push):
     assert push_digest.send_all_digests() == {SAFE_APPID: "already"}
     # Even if our record were lost, WeChat refuses the same clientmsgid: still one digest
     from chalicelib.models.push import PushQuota
-    from chalicelib.services.push_policy import quota_day
+    from chalicelib.services.push.policy import quota_day
 
     PushQuota(SAFE_APPID, quota_day(datetime.now(UTC))).update(actions=[PushQuota.digest_sent.remove()])
     assert push_digest.send_all_digests() == {SAFE_APPID: "already"}

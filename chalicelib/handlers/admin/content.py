@@ -8,9 +8,10 @@ from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
 from chalicelib.services import content as service
-from chalicelib.services import content_preview, media, push_outcomes
+from chalicelib.services import content_preview, media
 from chalicelib.services.access import EDIT
 from chalicelib.services.errors import BadRequest
+from chalicelib.services.push import outcomes as push_outcomes
 
 bp = Blueprint(__name__)
 TAG = "content"

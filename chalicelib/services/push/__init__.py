@@ -1,5 +1,6 @@
-"""The push sender's parts: pacing (send window, account rate, deadline), the batch ledger, metrics.
+"""The push feature, one package: planning, sending, channel rules, ledger, pacing, outcomes, digest.
 
-``chalicelib.services.push_sender`` puts them together; the planner is
-``push_planner``.  See docs/push.md.
+``sender`` puts them together; ``planner`` pages subscribers into send batches, ``policy`` holds the
+channel rules, ``outcomes`` the forecast and job status, ``digest`` the subscription accounts' daily
+digest, ``messages`` the queue messages.  One package, so the feature is found in one place.  See docs/push.md.
 """

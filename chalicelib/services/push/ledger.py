@@ -29,19 +29,20 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.logs import logger
 from chalicelib.models.fans import Fan
-from chalicelib.models.push import PushBatch, PushJob, PushMsgRoute, PushQuota, route_key
-from chalicelib.models.stats import bump
+from chalicelib.models.push import PushBatch
 from chalicelib.models.unit_of_work import MAX_TRANSACTION_ITEMS, TransactionConflict, UnitOfWork
-from chalicelib.services.push import metrics
+from chalicelib.services.push import metrics, policy
+from chalicelib.services.push.channels import Outcome
+from chalicelib.services.push.flush import RECORD_TTL, BatchIds, flush_into
+from chalicelib.services.push.messages import SendMessage
 
-RECORD_TTL = timedelta(days=30)
 WRITE_ATTEMPTS = 8
 FLUSH_ATTEMPTS = 3  # conflicts on the hot items: after these, progress is written alone
 BACKOFF_START = 0.05
@@ -91,6 +92,7 @@ class BatchLedger:
     def __init__(self, job_id: str, batch_id: str, appid: str, content_id: str, record: PushBatch | None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.job_id, self.batch_id, self.appid, self.content_id = job_id, batch_id, appid, content_id
+        self._ids = BatchIds(job_id, appid, content_id)
         self._sleep = sleep
         self._load(record)
 
@@ -169,7 +171,8 @@ class BatchLedger:
         fans = [(Fan(self.appid, e.openid), e.fan_actions) for e in fresh.values() if e.fan_actions]
         flushed, routes_left = Counter(self.flushed), set(routes)
         if flush:
-            flushed, routes_left = self._flush_into(core, counts, routes, now, room=MAX_TRANSACTION_ITEMS - 1)
+            flushed, routes_left = flush_into(core, self._ids, counts, self.flushed, routes, now,
+                                              room=MAX_TRANSACTION_ITEMS - 1)
         if len(core) + 1 + len(fans) > MAX_TRANSACTION_ITEMS:
             # Fan marks (set ADD, absolute SET) are safe to write twice: sent first, apart.
             for start in range(0, len(fans), MAX_TRANSACTION_ITEMS):
@@ -195,58 +198,88 @@ class BatchLedger:
         self.done, self.pending, self.retry_attempt = done, pending, retry_attempt
         self.counts, self.flushed, self.routes = counts, flushed, routes_left
 
-    def _flush_into(self, uow: UnitOfWork, counts: Counter[str], routes: set[str], now: datetime,
-                    room: int) -> tuple[Counter[str], set[str]]:
-        """Add ``counts - flushed`` to the hot items (as many items as ``room`` allows); returns the new state."""
-        flushed = Counter(self.flushed)
-        owed = {k: counts[k] - flushed[k] for k in counts if counts[k] > flushed[k]}
-        groups: list[tuple[list[str], Callable[[], None]]] = []
-        job = {k: n for k, n in owed.items() if k.startswith("job.")}
-        if job:
-            groups.append((list(job), lambda: uow.update(PushJob(self.job_id), [
-                getattr(PushJob, k[4:]).add(n) for k, n in job.items()])))
-        quota = {k: n for k, n in owed.items() if k.startswith("quota.")}
-        if quota:
-            def quota_write() -> None:
-                for day_key in sorted({k.split(".")[1] for k in quota}):
-                    acts: list[Any] = [PushQuota.expires_at.set(now + timedelta(days=3))]
-                    sent = quota.get(f"quota.{day_key}.template_sent", 0)
-                    if sent:
-                        acts.append(PushQuota.template_sent.add(sent))
-                    if quota.get(f"quota.{day_key}.digest"):
-                        acts.append(PushQuota.digest_content.add({self.content_id}))
-                    uow.update(PushQuota(self.appid, day_key), acts)
-            groups.append((list(quota), quota_write))
-        stats = {k[5:]: n for k, n in owed.items() if k.startswith("stat.")}
-        if stats:
-            def stat_write() -> None:
-                bump(uow, "content", self.content_id, stats, now)
-                bump(uow, "account", self.appid, stats, now)
-            groups.append(([f"stat.{k}" for k in stats], stat_write))
-        for key, n in owed.items():
-            if key.startswith("screen."):
-                groups.append(([key], lambda screen=key[7:], n=n: bump(uow, "screen", screen, {"pushes_sent": n},
-                                                                        now)))
-        by_minute: dict[str, set[str]] = {}
-        for entry in routes:
-            minute = entry.split(":", 1)[0]
-            by_minute.setdefault(minute, set()).add(entry)
-        routes_left = set(routes)
-        for minute, entries in sorted(by_minute.items()):
-            def route_write(minute: str = minute, entries: set[str] = entries) -> None:
-                values = {f"{e.split(':', 1)[1]}>{self.job_id}" for e in entries}
-                uow.update(PushMsgRoute(self.appid, route_key(int(minute))),
-                           [PushMsgRoute.routes.add(values), PushMsgRoute.expires_at.set(now + RECORD_TTL)])
-            groups.append(([f"route:{minute}"], route_write))
-        for keys, write in groups:
-            before = len(uow)
-            if before + (2 if keys and keys[0].startswith("stat.") else 1) > room:
-                break
-            write()
-            for key in keys:
-                if key.startswith("route:"):
-                    minute = key[6:]
-                    routes_left -= by_minute[minute]
-                else:
-                    flushed[key] = counts[key]
-        return flushed, routes_left
+
+# ------------------------------------------------------------ what recording an outcome adds
+
+STAT_FOR_CHANNEL = {policy.TEMPLATE: "pushes_template", policy.NOTICE: "pushes_notice",
+                    policy.CUSTOM: "pushes_custom"}
+PLANNED_FOR_CHANNEL = {policy.TEMPLATE: "template", policy.NOTICE: "notice", policy.CUSTOM: "custom",
+                       policy.UNREAD: "unread"}
+JOB_FOR_CHANNEL = {policy.TEMPLATE: "sent_template", policy.NOTICE: "sent_notice", policy.CUSTOM: "sent_custom"}
+
+
+def entry_for(message: SendMessage, fan: Fan | None, o: Outcome, now: datetime, day: str) -> Entry:
+    """What recording one outcome adds to the batch record (counts, fan marks, routes)."""
+    entry = Entry(o.openid)
+    entry.counts[f"stat.planned_{PLANNED_FOR_CHANNEL.get(o.channel, 'none')}"] += 1  # analytics: planned by channel
+    if o.result == policy.SENT:
+        _record_sent(entry, o, now, day)
+    elif o.result == "queued" or o.fallback_unread:
+        _record_unread(entry, message, fan, o, now, day)
+    else:
+        _record_unreached(entry, o)
+        return entry
+    _count_screens(entry, message, o.openid)  # reached: by the screens he follows
+    return entry
+
+
+def _record_sent(entry: Entry, o: Outcome, now: datetime, day: str) -> None:
+    c = entry.counts
+    c["stat.pushes_sent"] += 1
+    c[f"stat.{STAT_FOR_CHANNEL[o.channel]}"] += 1
+    c[f"job.{JOB_FOR_CHANNEL[o.channel]}"] += 1
+    if o.channel == policy.TEMPLATE:
+        c[f"quota.{day}.template_sent"] += 1
+        if o.msgid and o.msgid.isdigit():
+            entry.routes.add(f"{int((o.sent_at or now.timestamp()) // 60)}:{o.msgid}")
+    if o.channel == policy.CUSTOM and o.window is not None:
+        entry.fan_actions += policy.window_actions(o.window, o.window.used + 1)
+
+
+def _record_unread(entry: Entry, message: SendMessage, fan: Fan | None, o: Outcome, now: datetime,
+                   day: str) -> None:
+    """Listed in his unread list (the channel chosen, or a closed window's fallback)."""
+    added, dropped = policy.unread_update(fan, message.content["content_id"])
+    if added:
+        entry.fan_actions.append(Fan.unread_content.add(added))
+    if dropped:
+        _drop_unread_later(message.appid, o.openid, dropped)
+    if o.fallback_unread and fan is not None:
+        entry.fan_actions += policy.close_window_actions(fan, now)
+    c = entry.counts
+    c["stat.pushes_unread"] += 1
+    c["job.queued_unread"] += 1
+    if o.reason:  # the cross-unit policy: listed, never pushed, so not in this account's digest either
+        c[f"job.unread_{o.reason}"] += 1
+    else:
+        c[f"quota.{day}.digest"] = 1
+
+
+def _record_unreached(entry: Entry, o: Outcome) -> None:
+    c = entry.counts
+    if o.result == policy.STOPPED:
+        entry.fan_actions.append(Fan.stopped_channels.add({policy.stop_entry(o.channel, o.errcode or 0)}))
+        c["stat.pushes_stopped"] += 1
+        c["job.stopped"] += 1
+    elif o.result == "suppressed":
+        c["stat.pushes_suppressed"] += 1
+        c["job.suppressed"] += 1
+        c[f"job.skipped_{o.reason or policy.SKIP_CHANNEL_STOPPED}"] += 1
+    else:
+        c["stat.pushes_failed"] += 1
+        c["job.failed"] += 1
+
+
+def _count_screens(entry: Entry, message: SendMessage, openid: str) -> None:
+    recipient = {r.openid: r for r in message.recipients}.get(openid)
+    for i in recipient.screens if recipient else []:
+        if i < len(message.screens):
+            entry.counts[f"screen.{message.screens[i]}"] += 1
+
+
+def _drop_unread_later(appid: str, openid: str, dropped: set[str]) -> None:
+    """Trim a full unread list (a set cannot be added to and trimmed in one update); best effort."""
+    try:
+        Fan(appid, openid).update(actions=[Fan.unread_content.delete(dropped)])
+    except Exception:  # the cap is a nicety, never a reason to fail a batch
+        logger.warning("could not trim unread list", appid=appid)

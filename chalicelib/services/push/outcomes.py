@@ -34,8 +34,8 @@ from chalicelib.models import Account, Fan, Screen, Unit
 from chalicelib.models.content import Content
 from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.stats import DailyStat, china_day, subject
-from chalicelib.services import push_policy as policy
 from chalicelib.services.errors import Unprocessable
+from chalicelib.services.push import policy
 
 FORECAST_FANS = 2000  # fans classified one by one at publish (20 BatchGets of 100)
 FORECAST_COUNT = 50_000  # fans counted at publish at most (a few index pages); beyond, complete is false
@@ -82,50 +82,64 @@ def _entry(account: Account | None, appid: str, reach: str) -> dict[str, Any]:
     return {
         "appid": appid, "name": account.name if account else "", "account_type": account.account_type if account
         else "", "reach": reach, "own_content": reach == policy.PUSH,
-        "has_channel": bool(account) and policy.has_channel(account, reach),
+        "has_channel": account is not None and policy.has_channel(account, reach),
         "recipients": 0, "estimated": 0, "channels": dict.fromkeys(CHANNELS, 0),
         "skipped": dict.fromkeys(policy.SKIP_REASONS, 0),
     }
 
 
+class _Forecast:
+    """The rows of one forecast, one per account, created as screens and fans name the accounts."""
+
+    def __init__(self, content_unit_id: str, now: datetime) -> None:
+        self.accounts = JobAccounts(content_unit_id)
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.now = now
+
+    def row(self, appid: str) -> dict[str, Any]:
+        if appid not in self.entries:
+            account, reach = self.accounts.get(appid)
+            self.entries[appid] = _entry(account, appid, reach)
+        return self.entries[appid]
+
+    def count(self, fans: Iterable[tuple[str, str, str, list[str]]]) -> tuple[list[tuple[str, str]], bool]:
+        """Count every fan (up to ``FORECAST_COUNT``); (the fans to classify one by one, truncated)."""
+        to_classify: list[tuple[str, str]] = []
+        for counted, (_key, appid, openid, _screens) in enumerate(fans):
+            if counted >= FORECAST_COUNT:  # keep publish fast: the job's status counts the rest exactly
+                return to_classify, True
+            row = self.row(appid)
+            row["recipients"] += 1
+            if len(to_classify) < FORECAST_FANS:
+                to_classify.append((appid, openid))
+            else:
+                row["estimated"] += 1
+        return to_classify, False
+
+    def classify(self, to_classify: list[tuple[str, str]]) -> None:
+        fans: dict[tuple[str, str], Fan] = {}
+        for start in range(0, len(to_classify), 100):
+            for fan in Fan.batch_get(to_classify[start:start + 100]):
+                fans[(fan.appid, fan.openid)] = fan
+        for appid, openid in to_classify:
+            _classify(self.entries[appid], self.accounts.get(appid), fans.get((appid, openid)), self.now)
+        for appid, row in self.entries.items():
+            if row["estimated"]:  # counted under the channel a fan without history would get
+                _classify(row, self.accounts.get(appid), None, self.now, row["estimated"])
+
+
 def forecast(content_unit_id: str, screen_ids: Iterable[str], now: datetime | None = None) -> dict[str, Any]:
     """Per account and channel: what a push of this content to these screens would do now."""
-    from chalicelib.services.push_planner import merged_fans  # the planner's own de-duplication
+    from chalicelib.services.push.planner import merged_fans  # the planner's own de-duplication
 
     now = now or datetime.now(UTC)
     screens = sorted(set(screen_ids))
-    accounts = JobAccounts(content_unit_id)
-    entries: dict[str, dict[str, Any]] = {}
-
-    def entry(appid: str) -> dict[str, Any]:
-        if appid not in entries:
-            account, reach = accounts.get(appid)
-            entries[appid] = _entry(account, appid, reach)
-        return entries[appid]
-
+    rows = _Forecast(content_unit_id, now)
     for screen in Screen.batch_get(screens):
-        entry(screen.appid)
-    to_classify: list[tuple[str, str]] = []
-    truncated = False
-    for counted, (_key, appid, openid, _screens) in enumerate(merged_fans(screens, "")):
-        if counted >= FORECAST_COUNT:  # keep publish fast: the job's status counts the rest exactly
-            truncated = True
-            break
-        row = entry(appid)
-        row["recipients"] += 1
-        if len(to_classify) < FORECAST_FANS:
-            to_classify.append((appid, openid))
-        else:
-            row["estimated"] += 1
-    fans: dict[tuple[str, str], Fan] = {}
-    for start in range(0, len(to_classify), 100):
-        for fan in Fan.batch_get(to_classify[start:start + 100]):
-            fans[(fan.appid, fan.openid)] = fan
-    for appid, openid in to_classify:
-        _classify(entries[appid], accounts.get(appid), fans.get((appid, openid)), now)
-    for appid, row in entries.items():
-        if row["estimated"]:  # counted under the channel a fan without history would get
-            _classify(row, accounts.get(appid), None, now, row["estimated"])
+        rows.row(screen.appid)
+    to_classify, truncated = rows.count(merged_fans(screens, ""))
+    rows.classify(to_classify)
+    entries = rows.entries
     return {
         "recipients": sum(r["recipients"] for r in entries.values()),
         "complete": not truncated and not any(r["estimated"] for r in entries.values()),
@@ -189,7 +203,7 @@ def status(content: Content) -> dict[str, Any] | None:
         job: PushJob | None = PushJob.get(content.push_job_id, consistent_read=True)
     except PushJob.DoesNotExist:
         job = None
-    counts = Counter()
+    counts: Counter[str] = Counter()
     if job is not None:
         counts.update({name: int(getattr(job, name) or 0) for name in (
             "planned", "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed",

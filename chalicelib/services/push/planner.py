@@ -39,6 +39,7 @@ from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.aws import send_json, send_json_batch
 from chalicelib.logs import logger
@@ -49,8 +50,8 @@ from chalicelib.models.push import PLANNED, PLANNING, PushJob
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.units import Unit
 from chalicelib.resources import CONSUMER_TIMEOUT_SECONDS
-from chalicelib.services.push_messages import MAX_RECIPIENTS, PublishMessage
-from chalicelib.services.push_outcomes import JobAccounts
+from chalicelib.services.push.messages import MAX_RECIPIENTS, PublishMessage, Recipient, SendMessage
+from chalicelib.services.push.outcomes import JobAccounts
 from chalicelib.settings import get_settings
 
 SERVICE_BATCH = 98  # + the batch record + the quota day = 100 items: one TransactGetItems in the sender
@@ -139,8 +140,8 @@ def merged_fans(screen_ids: list[str], after: str) -> Iterator[tuple[str, str, s
     streams = [_stream(i, sid, after) for i, sid in enumerate(screen_ids)]
     merged = heapq.merge(*streams, key=lambda row: row[0])
     for key, rows in itertools.groupby(merged, key=lambda row: row[0]):
-        rows = list(rows)
-        yield key, rows[0][2], rows[0][3], [screen_ids[r[1]] for r in rows]
+        group = list(rows)
+        yield key, group[0][2], group[0][3], [screen_ids[r[1]] for r in group]
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -152,12 +153,12 @@ def _plain(value: Any) -> dict[str, Any]:
 def _send_payload(job: PushJob, seq: int, batch: _Batch, accounts: JobAccounts) -> dict[str, Any]:
     screens = sorted({s for _openid, ss in batch.recipients for s in ss})
     position = {s: i for i, s in enumerate(screens)}
-    return {
-        "type": "send", "job_id": job.job_id, "batch_id": f"b{seq:06d}", "appid": batch.appid,
-        "attempt": 0, "tries": 0, "screens": screens, "content": _plain(job.message),
-        "recipients": [{"openid": openid, "screens": [position[s] for s in ss]} for openid, ss in batch.recipients],
+    return SendMessage(
+        type="send", job_id=job.job_id, batch_id=f"b{seq:06d}", appid=batch.appid,
+        attempt=0, tries=0, screens=screens, content=_plain(job.message),
+        recipients=[Recipient(openid=openid, screens=[position[s] for s in ss]) for openid, ss in batch.recipients],
         **accounts.send_fields(batch.appid),  # this run's fresh view of the account and the content's reach
-    }
+    ).wire()
 
 
 def _content_unit(job: PushJob) -> str | None:
@@ -228,7 +229,7 @@ def _release_lease(job: PushJob) -> None:
 def _come_back_later(job: PushJob) -> None:
     """Busy: another planner holds the lease.  If it died, this message must not be the job's last."""
     wait = int(float(job.lease_until or 0) - time.time()) + 1
-    send_json(get_settings().push_queue_name, {"type": "plan", "job_id": job.job_id},
+    send_json(get_settings().push_queue_name, PublishMessage.plan(job.job_id).wire(),
               delay_seconds=min(900, max(1, wait)))
 
 
@@ -252,11 +253,11 @@ def plan(body: dict[str, Any], remaining_ms: Callable[[], int] = lambda: 60_000)
 
 def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
     settings = get_settings()
-    screen_ids, cursor = list(job.screen_ids), job.cursor
+    screen_ids, cursor = [str(s) for s in job.screen_ids], job.cursor
     accounts = JobAccounts(_content_unit(job))  # read once per run: an account edit applies to the next job
     if job.run_seq is not None:
         # A run stored boundaries and did not finish: the same batches again, under the same ids.
-        seq0, ends, finished = int(job.run_seq), list(job.run_ends or []), bool(job.run_final)
+        seq0, ends, finished = int(job.run_seq), [str(e) for e in job.run_ends or []], bool(job.run_final)
         batches = _replay(screen_ids, cursor, ends)
         payloads = [_send_payload(job, seq0 + i, b, accounts) for i, b in enumerate(batches) if b.recipients]
         for start in range(0, len(payloads), SQS_CHUNK):
@@ -272,7 +273,8 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
             if chunk or end_of_run:
                 # Stored before they are enqueued, so a re-run cannot shift a batch's recipients under its id.
                 ends = [b.end for b in chunk]
-                actions = [PushJob.run_seq.set(seq0), PushJob.run_final.set(audience_ended and end_of_run)]
+                actions: list[Action] = [PushJob.run_seq.set(seq0),
+                                         PushJob.run_final.set(audience_ended and end_of_run)]
                 actions.append(PushJob.run_ends.set(PushJob.run_ends.append(ends)) if stored
                                else PushJob.run_ends.set(ends))
                 job.update(actions=actions, condition=(PushJob.lease_owner == _owner) & (PushJob.next_seq == seq0))
@@ -300,7 +302,7 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
     logger.info("push planned", job_id=job.job_id, recipients=planned, batches=len(payloads), finished=finished)
     if finished:
         return PlanResult("planned", planned, len(payloads))
-    send_json(settings.push_queue_name, {"type": "plan", "job_id": job.job_id})
+    send_json(settings.push_queue_name, PublishMessage.plan(job.job_id).wire())
     return PlanResult("continued", planned, len(payloads))
 
 

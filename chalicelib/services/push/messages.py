@@ -1,7 +1,12 @@
-"""The push pipeline's queue messages, validated on the way in (see docs/messages.md).
+"""The push pipeline's queue messages: one typed contract each, used by producer and consumer (docs/messages.md).
 
-SQS bodies come from our own functions, but a DLQ replay or an operator may
-put anything on a queue: everything is size-capped and shaped before use.
+The producers build these models and send ``wire()`` (the admin API's
+publish in ``services/outbox.py``, the planner's send batches and its own
+``plan`` continuations, the sender's retries); the consumers validate with
+the same models (``chalicelib/sqs_batch.py``: a body that fails is reported
+failed and reaches the DLQ).  SQS bodies come from our own functions, but a
+DLQ replay or an operator may put anything on a queue: everything is
+size-capped and shaped before use.
 """
 
 from __future__ import annotations
@@ -56,6 +61,15 @@ class PublishMessage(BaseModel):
 
     _job = field_validator("job_id")(_check_job_id)
     _screens = field_validator("screen_ids")(_check_screens)
+
+    @classmethod
+    def plan(cls, job_id: str) -> PublishMessage:
+        """The planner's continuation of a job: plan the next run from the stored cursor."""
+        return cls(type="plan", job_id=job_id)
+
+    def wire(self) -> dict[str, Any]:
+        """The SQS body: the fields the producer set (a ``plan`` continuation is just its type and job id)."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
     def content_fields(self, unit_name: str | None) -> dict[str, Any]:
         """What every push of this job shows; stored once on the job, copied into each batch."""

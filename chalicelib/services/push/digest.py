@@ -21,7 +21,7 @@ from chalicelib.models.content import Content
 from chalicelib.models.push import PushQuota
 from chalicelib.models.stats import bump
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services.push_policy import quota_day
+from chalicelib.services.push.policy import quota_day
 from chalicelib.tracing import capture_method
 from chalicelib.wechat.client import client_for
 
