@@ -10,8 +10,9 @@
 - ``GET  /m/{appid}/mydata/export``: the same as a JSON download
 - ``POST /m/{appid}/mydata``: erase it (OAuth session + CSRF token + the confirmation field)
 
-Each handler parses, calls a service and shapes HTML; identity rules are in
-``chalicelib.services.phone_identity`` and explained in ``docs/phone.md``.
+Each handler parses, calls a service and shapes HTML: who the reader is is decided in
+``chalicelib.services.phone_visitor`` (cookies and sessions in ``phone_identity``, explained in
+``docs/phone.md``), and the tables are read through ``chalicelib.services.phone_pages``.
 """
 
 from __future__ import annotations
@@ -39,15 +40,16 @@ from chalicelib.handlers.phone_web import (
     same_origin,
     visit,
 )
-from chalicelib.models.content import PUBLISHED, Content
-from chalicelib.models.fans import Fan
-from chalicelib.models.screens import Screen, normalise_screen_code
-from chalicelib.models.units import Unit
-from chalicelib.page_tokens import PAGES, verify_link
+from chalicelib.models.screens import normalise_screen_code
+from chalicelib.page_tokens import verify_link
 from chalicelib.services import content_view, page_subscriptions, personal_data, playlist, reads, screen_catalogue
 from chalicelib.services import phone_identity as identity
+from chalicelib.services import phone_pages as pages
+from chalicelib.services import phone_visitor as visitor
 from chalicelib.services.content_view import Unavailable
 from chalicelib.services.page_subscriptions import Refusal
+from chalicelib.services.phone_pages import FanState
+from chalicelib.services.phone_visitor import PushLinkReader
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, Outcome
 from chalicelib.wechat.oauth import CodeRejected, OAuthUnavailable, exchange_code
 
@@ -63,22 +65,14 @@ NOTICES = {
 }
 
 
-def _fan(v: Visit) -> Fan | None:
-    if v.session is None:
-        return None
-    try:
-        return Fan.get(v.appid, v.session.openid, consistent_read=True)
-    except Fan.DoesNotExist:
-        return None
+def _fan(v: Visit) -> FanState:
+    return pages.fan_state(v.appid, v.session.openid if v.session else None)
 
 
 def _follow_qr(screen_id: str) -> str | None:
     """The screen's own WeChat QR code as an image: long-pressing it in WeChat follows the account and
     subscribes to this screen in one step.  An <img> (not inline SVG), because WeChat only recognises images."""
-    try:
-        url = Screen.get(screen_id).qr_url
-    except Screen.DoesNotExist:
-        return None
+    url = pages.follow_qr_url(screen_id)
     return segno.make(url, error="m").png_data_uri(scale=6, border=2) if url else None
 
 
@@ -88,28 +82,21 @@ def _page_link(v: Visit, path: str, params: dict[str, str]) -> Response:
     A fan signed in through OAuth stays himself; a bad or expired token just falls back to anonymous."""
     claims = verify_link(params.get("t", ""))
     clean = {k: val for k, val in params.items() if k != "t"}
-    usable = claims is not None and claims.appid == v.appid and claims.content_id == PAGES
-    if usable and (v.session is None or (v.session.kind != identity.OAUTH and v.session.openid != claims.openid)):
+    if visitor.takes_page_link(v.appid, v.session, claims):
         v.session, cookie = identity.new_session(v.appid, claims.openid, identity.LINK)
         v.set_cookies.append(cookie)
     return redirect(absolute(current_path(v.appid, path, clean)), v.set_cookies)
 
 
 def _needs_authorization(v: Visit) -> bool:
-    """Pages about the fan himself want a proven identity wherever WeChat can give one."""
-    return v.oauth_capable and not v.may_change
+    return visitor.wants_proof(v.oauth_capable, v.session)
 
 
 def _notice(params: dict[str, str]) -> str | None:
     template = NOTICES.get(params.get("done", ""))
     if template is None:
         return None
-    code = normalise_screen_code(params.get("sid", "")) or ""
-    try:
-        name = Screen.get(code).name if code else code
-    except Screen.DoesNotExist:
-        name = code
-    return template.format(name=name)
+    return template.format(name=pages.screen_name(normalise_screen_code(params.get("sid", "")) or ""))
 
 
 def _page_number(raw: str | None) -> int:
@@ -126,8 +113,7 @@ def subscription_centre(appid: str) -> Response:
         return _page_link(v, "subscribe", params)
     if _needs_authorization(v):
         return authorize(v, current_path(appid, "subscribe", params, drop=("done", "sid")))
-    fan = _fan(v)
-    active = set(fan.active_screens or ()) if fan else set()
+    active = set(_fan(v).active_screens)
     catalogue = screen_catalogue.catalogue_page(
         v.account, query=params.get("q", ""), page=_page_number(params.get("page")), active=active,
     )
@@ -174,22 +160,11 @@ def my_screens(appid: str) -> Response:
     if _needs_authorization(v):
         return authorize(v, current_path(appid, "mine"))
     fan = _fan(v)
-    active = sorted(fan.active_screens or ()) if fan else []
+    active = sorted(fan.active_screens)
     cards = screen_catalogue.cards_for(active, active=set(active), account=v.account)
-    unread = _unread_items(fan)
+    unread = pages.unread_items(fan)
     return html("mine", v, cards=cards, unread=unread, notice=_notice(params), tab="mine",
                 next_path=current_path(appid, "mine"))
-
-
-def _unread_items(fan: Fan | None) -> list:
-    """The fan's waiting items that are still readable, newest first (subscription accounts)."""
-    ids = sorted(fan.unread_content or ())[:50] if fan else []
-    if not ids:
-        return []
-    now = datetime.now(UTC)
-    items = [c for c in Content.batch_get(ids)
-             if c.status == PUBLISHED and (c.valid_until is None or c.valid_until > now)]
-    return sorted(items, key=lambda c: c.published_at or c.created_at, reverse=True)
 
 
 # ------------------------------------------------------------------ screen mirror
@@ -203,10 +178,7 @@ def screen_mirror(appid: str, screen_id: str) -> Response:
         return _page_link(v, f"screens/{code}", params)
     if v.silent_authorization and code:
         return authorize(v, current_path(appid, f"screens/{code}"))
-    try:
-        screen = Screen.get(code) if code else None
-    except Screen.DoesNotExist:
-        screen = None
+    screen = pages.screen(code)
     if screen is None:
         raise PageError(404, "找不到这块大屏", "编号可能有误，或这块大屏已下线。", links.subscription_centre(appid),
                         "去订阅中心看看")
@@ -215,14 +187,9 @@ def screen_mirror(appid: str, screen_id: str) -> Response:
     items = playlist.current_items(manifest, now)
     playing = playlist.now_playing(manifest, now, screen_catalogue.reported_content(screen, now))
     fan = _fan(v)
-    try:
-        unit_name = Unit.get(screen.unit_id).name
-    except Unit.DoesNotExist:
-        unit_name = ""
     return html(
-        "mirror", v, screen=screen, unit_name=unit_name, items=items, playing=playing, tab="",
-        subscribed=bool(fan and screen.screen_id in (fan.active_screens or ())),
-        unread=set(fan.unread_content or ()) if fan else set(),
+        "mirror", v, screen=screen, unit_name=pages.unit_name(screen.unit_id), items=items, playing=playing, tab="",
+        subscribed=screen.screen_id in fan.active_screens, unread=set(fan.unread_content),
         next_path=current_path(appid, f"screens/{screen.screen_id}"), generated_at=(manifest or {}).get("generated_at"),
     )
 
@@ -247,28 +214,19 @@ def content_page(appid: str, content_id: str) -> Response:
         raise PageError(410, "内容已下线", "这条内容已过有效期或已被撤回，去看看大屏上的最新内容吧。",
                         links.my_screens(appid), "我的大屏")
     fan = _fan(v)
-    fan_screens = set(fan.active_screens or ()) if fan else set()
-    screen_id = content_view.source_screen(view.content, normalise_screen_code(params.get("s", "")), fan_screens)
-    if v.session is not None:
-        reader = v.session.openid
-    else:
-        visitor = identity.visitor_id(v.cookies)
-        if visitor is None:
-            visitor, cookie = identity.new_visitor(appid)
-            v.set_cookies.append(cookie)
-        reader = f"v:{visitor}"
+    screen_id = content_view.source_screen(
+        view.content, normalise_screen_code(params.get("s", "")), set(fan.active_screens)
+    )
+    reader, cookie = visitor.reader(appid, v.session, v.cookies)
+    if cookie is not None:
+        v.set_cookies.append(cookie)
     reads.record_read(appid=appid, reader=reader, content_id=view.content.content_id, screen_id=screen_id,
                       source=source)
-    is_unread = bool(fan and view.content.content_id in (fan.unread_content or ()))
+    is_unread = view.content.content_id in fan.unread_content
     if is_unread:
         reads.mark_seen(appid, fan.openid, view.content.content_id)
-    screen = _screen_or_none(screen_id)
-    try:
-        unit_name = Unit.get(view.content.unit_id).name
-    except Unit.DoesNotExist:
-        unit_name = ""
-    return html("content", v, view=view, content=view.content, screen=screen, unit_name=unit_name,
-                was_unread=is_unread, tab="")
+    return html("content", v, view=view, content=view.content, screen=pages.screen(screen_id),
+                unit_name=pages.unit_name(view.content.unit_id), was_unread=is_unread, tab="")
 
 
 def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str], source: str) -> Response:
@@ -280,21 +238,18 @@ def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str
     shared link.
     """
     claims = verify_link(token)
-    valid = claims is not None and claims.appid == v.appid and claims.content_id == content_id
     clean = {k: val for k, val in params.items() if k != "t"}
-    if not valid:
+    if not visitor.push_link_valid(v.appid, content_id, claims):
         if v.session is not None:
             return redirect(absolute(current_path(v.appid, f"content/{content_id}", clean)))
         if v.oauth_capable:
             return authorize(v, current_path(v.appid, f"content/{content_id}", clean))
         raise PageError(403, "链接已失效", "这个链接已过期或不完整。您仍可以直接阅读这条内容。",
                         absolute(current_path(v.appid, f"content/{content_id}", dict(clean, src="link"))), "继续阅读")
-    if v.session is not None and v.session.openid != claims.openid:
-        if v.session.kind == identity.OAUTH:
-            clean["src"] = "link"  # a forwarded push: the reader is who OAuth says, not who it was sent to
-        else:
-            v.session = None
-    if v.session is None:
+    who = visitor.push_link_reader(v.session, claims)
+    if who is PushLinkReader.FORWARDED:
+        clean["src"] = "link"  # a forwarded push: the reader is who OAuth says, not who it was sent to
+    if who is PushLinkReader.ADOPT:
         v.session, cookie = identity.new_session(v.appid, claims.openid, identity.LINK)
         v.set_cookies.append(cookie)
     clean.setdefault("src", source)
@@ -302,15 +257,6 @@ def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str
         reads.record_first_push_read(appid=v.appid, openid=claims.openid, content_id=content_id,
                                      pushed_at=claims.issued_at)
     return redirect(absolute(current_path(v.appid, f"content/{content_id}", clean)), v.set_cookies)
-
-
-def _screen_or_none(screen_id: str | None) -> Screen | None:
-    if not screen_id:
-        return None
-    try:
-        return Screen.get(screen_id)
-    except Screen.DoesNotExist:
-        return None
 
 
 # ------------------------------------------------------------------ OAuth callback
