@@ -1,9 +1,11 @@
 """The admin API's request and response models (pydantic v2), which are also the OpenAPI schemas.
 
 One module per resource (units, accounts, menus, screens, media, push, content, users, audit,
-auth, residents, summary) on top of ``common`` (base models, ``Page``, ``update_of``) and
+auth, residents, summary, analytics) on top of ``common`` (base models, ``Page``, ``update_of``) and
 ``fields`` (ids, plain text, secrets).  This package re-exports every model, so a handler
 imports ``schemas as s`` and names ``s.UnitCreate`` without knowing which module holds it.
+``analytics`` is the exception: its ranking models share names with the units' ranking, so its
+handler imports the module itself.
 """
 
 from __future__ import annotations
@@ -150,12 +152,12 @@ from chalicelib.handlers.admin.schemas.summary import (
 )
 from chalicelib.handlers.admin.schemas.units import (
     RankingItem,
-    RankingOut,
     RankingQuery,
     UnitCreate,
     UnitList,
     UnitListQuery,
     UnitOut,
+    UnitRankingOut,
     UnitUpdate,
 )
 from chalicelib.handlers.admin.schemas.users import (
@@ -245,7 +247,6 @@ __all__ = [
     "QrOut",
     "Query",
     "RankingItem",
-    "RankingOut",
     "RankingQuery",
     "Region",
     "RejectIn",
@@ -291,6 +292,7 @@ __all__ = [
     "UnitList",
     "UnitListQuery",
     "UnitOut",
+    "UnitRankingOut",
     "UnitSummaryOut",
     "UnitUpdate",
     "UploadForm",

@@ -78,7 +78,7 @@ class RankingItem(Out):
     value: int
 
 
-class RankingOut(Out):
+class UnitRankingOut(Out):
     unit_id: str
     metric: str
     from_: str = Field(alias="from")
