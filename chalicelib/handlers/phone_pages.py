@@ -6,9 +6,8 @@
 - ``GET  /m/{appid}/screens/{screen_id}``: the screen mirror, from the player's own manifest
 - ``GET  /m/{appid}/content/{content_id}``: one article or notice; counts the read
 - ``GET  /m/{appid}/oauth``: WeChat's OAuth redirect target
-- ``GET  /m/{appid}/mydata``: 我的数据 — what is stored about the fan (PIPL); ``?confirm=1`` asks before deleting
-- ``GET  /m/{appid}/mydata/export``: the same as a JSON download
-- ``POST /m/{appid}/mydata``: erase it (OAuth session + CSRF token + the confirmation field)
+
+我的数据 (PIPL, ``/m/{appid}/mydata``) has its own module, ``phone_mydata``.
 
 Each handler parses, calls a service and shapes HTML: who the reader is is decided in
 ``chalicelib.services.phone_visitor`` (cookies and sessions in ``phone_identity``, explained in
@@ -17,7 +16,6 @@ Each handler parses, calls a service and shapes HTML: who the reader is is decid
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -26,6 +24,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import links
 from chalicelib.handlers.phone_web import (
+    FORM_TYPES,
     PageError,
     Visit,
     absolute,
@@ -33,7 +32,9 @@ from chalicelib.handlers.phone_web import (
     current_path,
     form,
     html,
+    needs_authorization,
     page,
+    page_link,
     query,
     redirect,
     return_path,
@@ -42,7 +43,7 @@ from chalicelib.handlers.phone_web import (
 )
 from chalicelib.models.screens import normalise_screen_code
 from chalicelib.page_tokens import verify_link
-from chalicelib.services import content_view, page_subscriptions, personal_data, playlist, reads, screen_catalogue
+from chalicelib.services import content_view, page_subscriptions, playlist, reads, screen_catalogue
 from chalicelib.services import phone_identity as identity
 from chalicelib.services import phone_pages as pages
 from chalicelib.services import phone_visitor as visitor
@@ -55,7 +56,6 @@ from chalicelib.wechat.oauth import CodeRejected, OAuthUnavailable, exchange_cod
 
 bp = Blueprint(__name__)
 
-FORM_TYPES = ["application/x-www-form-urlencoded"]
 NOTICES = {
     Outcome.SUBSCRIBED.value: "已订阅「{name}」，大屏有新内容会推送给您。",
     Outcome.ALREADY_SUBSCRIBED.value: "您已经订阅了「{name}」。",
@@ -76,22 +76,6 @@ def _follow_qr(screen_id: str) -> str | None:
     return segno.make(url, error="m").png_data_uri(scale=6, border=2) if url else None
 
 
-def _page_link(v: Visit, path: str, params: dict[str, str]) -> Response:
-    """A signed link from one of the account's replies (subscription accounts, ``links.for_fan``): read as
-    that fan (a link session: his state, never changes), then show the page without the token in the URL.
-    A fan signed in through OAuth stays himself; a bad or expired token just falls back to anonymous."""
-    claims = verify_link(params.get("t", ""))
-    clean = {k: val for k, val in params.items() if k != "t"}
-    if visitor.takes_page_link(v.appid, v.session, claims):
-        v.session, cookie = identity.new_session(v.appid, claims.openid, identity.LINK)
-        v.set_cookies.append(cookie)
-    return redirect(absolute(current_path(v.appid, path, clean)), v.set_cookies)
-
-
-def _needs_authorization(v: Visit) -> bool:
-    return visitor.wants_proof(v.oauth_capable, v.session)
-
-
 def _notice(params: dict[str, str]) -> str | None:
     template = NOTICES.get(params.get("done", ""))
     if template is None:
@@ -110,8 +94,8 @@ def _page_number(raw: str | None) -> int:
 def subscription_centre(appid: str) -> Response:
     v, params = visit(bp, appid), query(bp)
     if "t" in params:
-        return _page_link(v, "subscribe", params)
-    if _needs_authorization(v):
+        return page_link(v, "subscribe", params)
+    if needs_authorization(v):
         return authorize(v, current_path(appid, "subscribe", params, drop=("done", "sid")))
     active = set(_fan(v).active_screens)
     catalogue = screen_catalogue.catalogue_page(
@@ -156,8 +140,8 @@ def change_subscription(appid: str) -> Response:
 def my_screens(appid: str) -> Response:
     v, params = visit(bp, appid), query(bp)
     if "t" in params:
-        return _page_link(v, "mine", params)
-    if _needs_authorization(v):
+        return page_link(v, "mine", params)
+    if needs_authorization(v):
         return authorize(v, current_path(appid, "mine"))
     fan = _fan(v)
     active = sorted(fan.active_screens)
@@ -175,7 +159,7 @@ def screen_mirror(appid: str, screen_id: str) -> Response:
     v, params = visit(bp, appid), query(bp)
     code = normalise_screen_code(screen_id)
     if "t" in params and code:
-        return _page_link(v, f"screens/{code}", params)
+        return page_link(v, f"screens/{code}", params)
     if v.silent_authorization and code:
         return authorize(v, current_path(appid, f"screens/{code}"))
     screen = pages.screen(code)
@@ -287,54 +271,3 @@ def oauth_callback(appid: str) -> Response:
     _session, cookie = identity.new_session(appid, openid, identity.OAUTH)
     v.set_cookies += [identity.clear_pre_auth(appid), cookie]
     return redirect(absolute(pre.next_path), v.set_cookies)
-
-
-# ------------------------------------------------------------------ 我的数据 (PIPL)
-
-ERASE_CONFIRMATION = "erase"
-
-
-@bp.route("/m/{appid}/mydata", methods=["GET"])
-@page(bp)
-def my_data(appid: str) -> Response:
-    """What is stored about him.  Reading needs a session; deleting needs the OAuth-proven one (a forwarded
-    push link must not let its reader erase the sender), so subscription accounts delete by the WeChat
-    command 删除我的数据 instead, which WeChat itself vouches for."""
-    v, params = visit(bp, appid), query(bp)
-    if "t" in params:
-        return _page_link(v, "mydata", params)
-    if _needs_authorization(v):
-        return authorize(v, current_path(appid, "mydata", params, drop=("done",)))
-    data = personal_data.collect(appid, v.session.openid) if v.session else None
-    return html("mydata", v, data=data, counts=personal_data.summary(data) if data else None, tab="mine",
-                confirm=params.get("confirm") == "1" and v.may_change, erased=params.get("done") == "erased",
-                confirmation=ERASE_CONFIRMATION)
-
-
-@bp.route("/m/{appid}/mydata/export", methods=["GET"])
-@page(bp)
-def my_data_export(appid: str) -> Response:
-    v = visit(bp, appid)
-    if v.session is None:
-        raise PageError(403, "请重新打开页面", "请从公众号菜单进入「我的大屏」后再下载您的数据。",
-                        links.my_screens(appid), "重新进入")
-    body = json.dumps(personal_data.collect(appid, v.session.openid), ensure_ascii=False, indent=2)
-    return Response(body, status_code=200, headers={
-        "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
-        "Content-Disposition": 'attachment; filename="my-data.json"', "X-Content-Type-Options": "nosniff"})
-
-
-@bp.route("/m/{appid}/mydata", methods=["POST"], content_types=FORM_TYPES)
-@page(bp)
-def erase_my_data(appid: str) -> Response:
-    v, data = visit(bp, appid), form(bp)
-    if not v.may_change:
-        raise PageError(403, "请重新打开页面", "登录状态已失效，请从公众号菜单重新进入后再删除，"
-                        "或在公众号对话框回复「删除我的数据」。", links.my_data(appid), "重新进入")
-    if not same_origin(bp) or not identity.csrf_ok(v.session, data.get("csrf")):
-        raise PageError(403, "请求已过期", "为保护您的账号，这次操作没有执行。请刷新页面后重试。",
-                        links.my_data(appid), "返回我的数据")
-    if data.get("confirm") != ERASE_CONFIRMATION:
-        raise PageError(400, "没有确认删除", "删除前需要您再确认一次。", f"{links.my_data(appid)}?confirm=1", "去确认")
-    personal_data.erase(appid, v.session.openid)
-    return redirect(f"{links.my_data(appid)}?done=erased", status=303)
