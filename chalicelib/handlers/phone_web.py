@@ -18,12 +18,15 @@ from chalice import Blueprint, Response
 from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
+from chalicelib.page_tokens import verify_link
 from chalicelib.pages import render_page
 from chalicelib.services import phone_identity as identity
+from chalicelib.services import phone_visitor as visitor
 from chalicelib.services.phone_identity import Session
 from chalicelib.settings import get_settings
 
 MAX_FORM_BYTES = 4096
+FORM_TYPES = ["application/x-www-form-urlencoded"]
 
 
 @dataclass
@@ -172,6 +175,23 @@ def authorize(v: Visit, next_path: str, attempt: int = 1) -> Response:
     """Send the browser to WeChat's authorization, remembering where to come back to."""
     location, cookie = identity.begin_oauth(v.appid, next_path, attempt)
     return redirect(location, [*v.set_cookies, cookie])
+
+
+def page_link(v: Visit, path: str, params: dict[str, str]) -> Response:
+    """A signed link from one of the account's replies (subscription accounts, ``links.for_fan``): read as
+    that fan (a link session: his state, never changes), then show the page without the token in the URL.
+    A fan signed in through OAuth stays himself; a bad or expired token just falls back to anonymous."""
+    claims = verify_link(params.get("t", ""))
+    clean = {k: val for k, val in params.items() if k != "t"}
+    if claims is not None and visitor.takes_page_link(v.appid, v.session, claims):
+        v.session, cookie = identity.new_session(v.appid, claims.openid, identity.LINK)
+        v.set_cookies.append(cookie)
+    return redirect(absolute(current_path(v.appid, path, clean)), v.set_cookies)
+
+
+def needs_authorization(v: Visit) -> bool:
+    """Pages about the fan himself ask WeChat for proof wherever it can give one (``phone_visitor``)."""
+    return visitor.wants_proof(v.oauth_capable, v.session)
 
 
 def error_page(error: PageError, v: Visit | None) -> Response:

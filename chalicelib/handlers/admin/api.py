@@ -185,55 +185,76 @@ def _parse_query(op: Operation, params: dict[str, str]) -> Any:
         raise _validation_error(exc) from None
 
 
+def _call(op: Operation, request: Any, headers: dict[str, str], params: dict[str, str]) -> Call:
+    """The request's checks up to the view, in order: path, caller, size, body, query, If-Match."""
+    for value in params.values():
+        if not PATH_PARAM.match(value or ""):
+            raise NotFound()
+    principal = None if op.public else authenticate_request(headers, op.method)
+    raw = body_bytes(request)
+    if len(raw) > op.max_body:
+        raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
+    source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")
+    call = Call(principal, _parse_body(op, raw), _parse_query(op, dict(request.query_params or {})),
+                _if_match(headers), headers, source_ip)
+    if op.if_match_required and call.if_match is None:
+        raise PreconditionRequired("send If-Match with the ETag of the revision you read", field="If-Match")
+    return call
+
+
+def _run(op: Operation, request: Any, call: Call, view: Callable[..., Any], params: dict[str, str],
+         reply_headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+    """Run the view (once per Idempotency-Key on idempotent calls): status, shaped payload, extra headers."""
+
+    def run() -> tuple[int, Any]:
+        result = view(call, **params)
+        if isinstance(result, Download):
+            return 200, result
+        reply = result if isinstance(result, Reply) else Reply(result)
+        reply_headers.update(reply.headers)
+        return reply.status or op.status, _shape(op, reply.body)
+
+    key = call.headers.get("idempotency-key")
+    if not op.idempotent or key is None:
+        return *run(), {}
+    context = getattr(request, "lambda_context", None)
+    remaining = context.get_remaining_time_in_millis() if context is not None else None
+    status, payload, replayed = idempotency.run(call.principal.user_id, op.name, key, body_bytes(request), run,
+                                                op.redact, path_params=params, remaining_ms=remaining)
+    return status, payload, {"Idempotency-Replayed": "true"} if replayed else {}
+
+
+def _respond(status: int, payload: Any, headers: dict[str, str]) -> Response:
+    """The JSON answer (with the ETag of a revisioned object), or a file download as it is."""
+    if isinstance(payload, Download):
+        return Response(body=payload.body, status_code=200, headers={
+            "Content-Type": payload.content_type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'attachment; filename="{payload.filename}"'})
+    etag = {"ETag": f'"{payload["revision"]}"'} if isinstance(payload, dict) and "revision" in payload else {}
+    body = "" if status == 204 else json.dumps(payload, ensure_ascii=False)
+    return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **headers})
+
+
+def _refusal(op: Operation, error: ApiError) -> Response:
+    """An ApiError as the uniform error body, with the headers its status calls for."""
+    if error.status >= 500:
+        logger.warning("admin call failed upstream", route=op.name, code=error.code)
+    extra = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if error.retry_after:
+        extra["Retry-After"] = str(error.retry_after)
+    return error_response(error, extra or None)
+
+
 def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict[str, str]) -> Response:
     request = bp.current_request
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
     try:
-        for value in params.values():
-            if not PATH_PARAM.match(value or ""):
-                raise NotFound()
-        principal = None if op.public else authenticate_request(headers, op.method)
-        raw = body_bytes(request)
-        if len(raw) > op.max_body:
-            raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
-        source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")
-        call = Call(principal, _parse_body(op, raw), _parse_query(op, dict(request.query_params or {})),
-                    _if_match(headers), headers, source_ip)
-        if op.if_match_required and call.if_match is None:
-            raise PreconditionRequired("send If-Match with the ETag of the revision you read", field="If-Match")
+        call = _call(op, request, headers, params)
         reply_headers: dict[str, str] = {}
-
-        def run() -> tuple[int, Any]:
-            result = view(call, **params)
-            if isinstance(result, Download):
-                return 200, result
-            reply = result if isinstance(result, Reply) else Reply(result)
-            reply_headers.update(reply.headers)
-            return reply.status or op.status, _shape(op, reply.body)
-
-        key = headers.get("idempotency-key")
-        if op.idempotent and key is not None:
-            context = getattr(request, "lambda_context", None)
-            remaining = context.get_remaining_time_in_millis() if context is not None else None
-            status, payload, replayed = idempotency.run(call.principal.user_id, op.name, key, raw, run, op.redact,
-                                                        path_params=params, remaining_ms=remaining)
-            extra = {"Idempotency-Replayed": "true"} if replayed else {}
-        else:
-            (status, payload), extra = run(), {}
-        if isinstance(payload, Download):
-            return Response(body=payload.body, status_code=200, headers={
-                "Content-Type": payload.content_type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": f'attachment; filename="{payload.filename}"'})
-        etag = {"ETag": f'"{payload["revision"]}"'} if isinstance(payload, dict) and "revision" in payload else {}
-        body = "" if status == 204 else json.dumps(payload, ensure_ascii=False)
-        return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **extra, **reply_headers})
+        status, payload, extra = _run(op, request, call, view, params, reply_headers)
+        return _respond(status, payload, {**extra, **reply_headers})
     except ApiError as error:
-        if error.status >= 500:
-            logger.warning("admin call failed upstream", route=op.name, code=error.code)
-        extra = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-        if error.retry_after:
-            extra["Retry-After"] = str(error.retry_after)
-        return error_response(error, extra or None)
+        return _refusal(op, error)
     except Exception:
         logger.exception("admin call failed", route=op.name)
         return error_response(_Internal())

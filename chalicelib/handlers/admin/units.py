@@ -56,7 +56,7 @@ def delete_unit(call: Call, unit_id: str):
 
 
 @operation(bp, "GET", "/units/{unit_id}/ranking", summary="Rank the unit's direct subordinates by a metric",
-           tag=TAG, query=s.RankingQuery, response=s.RankingOut)
+           tag=TAG, query=s.RankingQuery, response=s.UnitRankingOut)
 def unit_ranking(call: Call, unit_id: str):
     q = call.query
     return analytics.ranking(call.principal, unit_id, q.metric, q.from_, q.to)
