@@ -2,7 +2,9 @@
 
 Each id has a pattern (as JSON-schema/pydantic text, anchored with ``^...$``),
 a check for code that reads raw strings (``fullmatch``, so a trailing newline
-never passes) and an annotated type for pydantic models.  The admin API, the
+never passes); the annotated types for pydantic models are in ``id_types`` (kept
+apart so that the WeChat callback, which checks ids but has no pydantic model,
+does not import pydantic at cold start).  The admin API, the
 WeChat callback, the phone pages, the screen API and the queue messages all
 use these, so an id one of them accepts is never refused by another.
 
@@ -18,9 +20,6 @@ use these, so an id one of them accepts is never refused by another.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 
 APPID_PATTERN = r"^[A-Za-z0-9]{1,32}$"
 REGISTERED_APPID_PATTERN = r"^wx[0-9A-Za-z]{8,30}$"
@@ -52,25 +51,3 @@ def normalise_screen_code(raw: str | None) -> str | None:
     """Upper-case and validate a code typed by a person; None when it cannot be one."""
     code = (raw or "").strip().upper()
     return code if is_screen_code(code) else None
-
-
-def _typed_screen_code(value: Any) -> Any:
-    if isinstance(value, str):
-        code = normalise_screen_code(value)
-        if code is None:
-            raise ValueError("a screen code is 3-16 letters, digits or '-', starting with a letter or digit")
-        return code
-    return value
-
-
-AppId = Annotated[str, StringConstraints(pattern=APPID_PATTERN)]
-RegisteredAppId = Annotated[str, StringConstraints(pattern=REGISTERED_APPID_PATTERN)]
-OpenId = Annotated[str, StringConstraints(pattern=OPENID_PATTERN)]
-ScreenId = Annotated[str, StringConstraints(pattern=SCREEN_CODE_RE.pattern)]
-"""A screen code exactly as stored: what machine-made messages carry."""
-ScreenCode = Annotated[
-    str,
-    BeforeValidator(_typed_screen_code),
-    WithJsonSchema({"type": "string", "pattern": TYPED_SCREEN_CODE_PATTERN}),
-]
-"""A screen code as a person types it: trimmed and upper-cased, then checked."""

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.contracts.ids import ScreenId
+from chalicelib.contracts.id_types import ScreenId
 
 # why a rebuild was asked for: logged and counted, never branched on (a new reason needs no consumer change)
 REASONS = ("content_published", "content_updated", "content_withdrawn", "content_expired",

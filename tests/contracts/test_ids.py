@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from chalicelib.contracts import ids
+from chalicelib.contracts import id_types, ids
 
 ALPHABET = st.sampled_from(list("wxghAZaz09_-. \n中"))
 
@@ -23,7 +23,7 @@ def test_appid(value, ok):
 
 
 def test_registering_an_appid_needs_wechats_shape():
-    registered = TypeAdapter(ids.RegisteredAppId)
+    registered = TypeAdapter(id_types.RegisteredAppId)
     assert registered.validate_python("wxdemoservice0001") == "wxdemoservice0001"
     for bad in ("wxa", "gh_123456789", "wx" + "a" * 31):
         with pytest.raises(ValidationError):
@@ -40,19 +40,19 @@ def test_openid(value, ok):
 def test_typed_screen_codes_are_trimmed_and_upper_cased():
     assert ids.normalise_screen_code("  nj001 ") == "NJ001"
     assert ids.normalise_screen_code("-NJ") is None and ids.normalise_screen_code(None) is None
-    assert TypeAdapter(ids.ScreenCode).validate_python(" rb-1 ") == "RB-1"
+    assert TypeAdapter(id_types.ScreenCode).validate_python(" rb-1 ") == "RB-1"
     with pytest.raises(ValidationError):
-        TypeAdapter(ids.ScreenCode).validate_python("x")
+        TypeAdapter(id_types.ScreenCode).validate_python("x")
     with pytest.raises(ValidationError):
-        TypeAdapter(ids.ScreenId).validate_python("nj001")  # machine-made messages carry the stored code
+        TypeAdapter(id_types.ScreenId).validate_python("nj001")  # machine-made messages carry the stored code
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(st.text(alphabet=ALPHABET, max_size=70))
 def test_each_type_accepts_exactly_what_its_check_accepts(value):
     """pydantic's (Rust) patterns and the Python checks must agree, trailing newlines included."""
-    for adapter, check in ((TypeAdapter(ids.AppId), ids.is_appid), (TypeAdapter(ids.OpenId), ids.is_openid),
-                           (TypeAdapter(ids.ScreenId), ids.is_screen_code)):
+    for adapter, check in ((TypeAdapter(id_types.AppId), ids.is_appid), (TypeAdapter(id_types.OpenId), ids.is_openid),
+                           (TypeAdapter(id_types.ScreenId), ids.is_screen_code)):
         try:
             adapter.validate_python(value)
             accepted = True

@@ -65,7 +65,6 @@ from chalicelib.handlers.admin.schemas.content import (
 )
 from chalicelib.handlers.admin.schemas.fields import (
     CONTROLS,
-    HHMM,
     AesKey,
     AppId,
     AppSecret,
@@ -175,7 +174,6 @@ from chalicelib.handlers.admin.schemas.users import (
 
 __all__ = [
     "CONTROLS",
-    "HHMM",
     "KIND_REQUIRES",
     "MENU_KEYS",
     "STATUSES",

@@ -24,7 +24,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from chalicelib.contracts.ids import RegisteredAppId
+from chalicelib.contracts.id_types import OpenId, RegisteredAppId, ScreenCode  # noqa: F401 - re-exported
 from chalicelib.services.text import MARKUP, plain
 
 
