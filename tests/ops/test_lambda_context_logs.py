@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -46,14 +47,16 @@ def captured_lines() -> Iterator[list[dict[str, Any]]]:
     stream = io.StringIO()
     lines: list[dict[str, Any]] = []
     previous_level = logger.log_level
-    previous_streams = [handler.setStream(stream) for handler in logger.handlers]  # type: ignore[attr-defined]
+    # Only the Logger's own stream handler: pytest's live-logging handler may sit beside it in a full run.
+    streams = [handler for handler in logger.handlers if isinstance(handler, logging.StreamHandler)]
+    previous_streams = [handler.setStream(stream) for handler in streams]
     logger.setLevel("INFO")
     try:
         yield lines
     finally:
         logger.setLevel(previous_level)
-        for handler, previous in zip(logger.handlers, previous_streams, strict=True):
-            handler.setStream(previous)  # type: ignore[attr-defined]
+        for handler, previous in zip(streams, previous_streams, strict=True):
+            handler.setStream(previous)
         lines.extend(json.loads(line) for line in stream.getvalue().splitlines() if line.strip())
 
 
