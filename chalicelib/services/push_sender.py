@@ -74,6 +74,7 @@ from chalicelib.services.push_messages import Recipient, SendMessage
 from chalicelib.services.tokens import TokenUnavailable
 from chalicelib.settings import get_settings
 from chalicelib.wechat.client import client_for
+from chalicelib.wechat.errors import Errcode
 
 CONCURRENCY = DEFAULT_SENDS_IN_FLIGHT  # PUSH_SENDS_IN_FLIGHT: calls in flight per invocation = the duplicate bound
 BATCHES_IN_PARALLEL = 5
@@ -368,7 +369,7 @@ def _send(account: Account, planned: _Planned, paused: threading.Event, budget: 
     if channel == policy.TEMPLATE:
         with budget_lock:
             if budget[0] <= 0:
-                return Outcome(openid, channel, policy.PAUSED, errcode=45009)
+                return Outcome(openid, channel, policy.PAUSED, errcode=Errcode.DAILY_QUOTA)
             budget[0] -= 1
     sent_at = time.time()
     result, code, msgid, ambiguous = _call(account.appid, channel, planned.body or {})
@@ -396,7 +397,7 @@ def _backoff(tries: int) -> int:
 
 def pause_until(code: int | None, now: datetime) -> float:
     """How long a pause answer stops the account: 45011 about a minute, 45009 until China midnight."""
-    if code == 45011:
+    if code == Errcode.MINUTE_QUOTA:
         return now.timestamp() + MINUTE_PAUSE
     return policy.next_quota_reset(now).timestamp()
 

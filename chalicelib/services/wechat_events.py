@@ -47,12 +47,12 @@ from chalicelib.services.manifest_store import latest_items
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, FanDelta, Outcome
 from chalicelib.tracing import capture_method
 from chalicelib.wechat.callback import CallbackRejected, InboundMessage
+from chalicelib.wechat.menu import MenuKey
 
 logger = logging.getLogger(__name__)
 
 RECORD_TTL = timedelta(days=2)  # WeChat retries within seconds; two days also covers the nonce window
 MAX_ATTEMPTS = 3
-MENU_MY_SCREENS, MENU_LATEST, MENU_HOW_TO = "MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE"
 LATEST_SHOWN = 5  # items in the "latest" reply: it must stay short (WeChat's 5-second budget, a phone screen)
 UNREAD_LOOKUP = 10  # unread items not in any manifest, looked up in one BatchGetItem
 
@@ -439,9 +439,9 @@ def _on_click(ctx: Context) -> Decision:
     _touch(delta, ctx)
     delta.flush(decision.uow)
     key = ctx.inbound.raw.get("EventKey") or ""
-    if key == MENU_MY_SCREENS:
+    if key == MenuKey.MY_SCREENS:
         decision.reply = _my_screens_reply(ctx)
-    elif key == MENU_LATEST:
+    elif key == MenuKey.LATEST:
         decision.reply = _latest_reply(ctx, decision.uow)
     else:
         decision.reply = _help_reply(ctx)

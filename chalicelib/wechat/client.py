@@ -25,9 +25,9 @@ from wechatpy.exceptions import WeChatClientException
 from chalicelib.secrets import load_account_secrets
 from chalicelib.settings import get_settings
 from chalicelib.tracing import capture_method
+from chalicelib.wechat.errors import TOKEN_ERRORS
 
 HTTP_TIMEOUT_SECONDS = 5
-TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / expired access token
 
 
 class TokenProvider(Protocol):

@@ -14,8 +14,7 @@ from wechatpy.exceptions import WeChatOAuthException
 
 from chalicelib.secrets import load_account_secrets
 from chalicelib.wechat.client import HTTP_TIMEOUT_SECONDS, KepuWeChatOAuth
-
-AUTHORIZE_AGAIN = {40029, 40163}
+from chalicelib.wechat.errors import AUTHORIZE_AGAIN
 
 
 class CodeRejected(Exception):

@@ -36,6 +36,7 @@ from chalicelib.models.units import UNIT_KINDS
 from chalicelib.models.users import ROLES
 from chalicelib.services.media import TYPES as MEDIA_TYPES
 from chalicelib.services.text import MARKUP, plain
+from chalicelib.wechat.menu import MENU_KEYS  # the click keys the callback answers
 
 STATUSES = ("draft", "pending_review", "approved", "rejected", "published", "withdrawn", "expired")
 
@@ -377,7 +378,6 @@ class MenuOut(Out):
     menu: dict[str, Any]
 
 
-MENU_KEYS = ("MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE")  # the click keys the callback answers (wechat_events)
 MenuUrl = Annotated[str, StringConstraints(max_length=1024, pattern=r"^https?://[^\s<>\"']+$")]
 
 
