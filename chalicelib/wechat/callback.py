@@ -7,7 +7,7 @@ EncodingAESKey.  This module checks all of that before a single byte of the
 message is trusted, and answers every hostile or malformed request with a
 ``CallbackRejected`` carrying a 4xx status: a 5xx would make WeChat retry.
 
-Crypto is wechatpy's (its AES cipher, and ``PrpCrypto`` for sealing replies,
+Crypto is wechatpy's (its AES cipher, and ``WeChatCrypto`` for sealing replies,
 conformant with Tencent's sample); decryption's checks (PKCS#7 padding via
 ``cryptography``, length, appid) and the signature comparison are ours, because
 wechatpy skips the padding check and compares with ``!=``.  Those crypto modules
@@ -273,6 +273,63 @@ def _decrypt(keys: CallbackKeys, appid: str, encrypted: str) -> tuple[bytes, str
     raise CallbackRejected(400, "message could not be decrypted with the account's keys")
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """A callback body once opened: its fields, the mode it came in, the XML wechatpy parses, the key used."""
+
+    fields: dict[str, str]
+    mode: str
+    xml: bytes
+    aes_key_used: str | None = None
+
+
+def _open_encrypted(keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str,
+                    outer: dict[str, str]) -> _Opened:
+    """Safe or compatible mode: check ``msg_signature`` over the ciphertext, then decrypt it strictly."""
+    if not keys.aes_key:
+        raise CallbackRejected(400, "account has no EncodingAESKey for an encrypted message")
+    encrypted = outer.get("Encrypt")
+    if not encrypted or len(encrypted) > MAX_BODY_BYTES:
+        raise CallbackRejected(400, "encrypted message without Encrypt")
+    msg_signature = _require(query, "msg_signature")
+    if not hmac.compare_digest(signature_of(keys.token, timestamp, nonce, encrypted), msg_signature.lower()):
+        raise CallbackRejected(403, "msg_signature mismatch")
+    plain, aes_key_used = _decrypt(keys, appid, encrypted)
+    mode = COMPATIBLE if "MsgType" in outer else SAFE
+    return _Opened(_parse_xml(plain), mode, plain, aes_key_used)
+
+
+def _open_body(keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str,
+               body: bytes) -> _Opened:
+    """The message inside the body, as ``encrypt_type`` says it travels (``aes`` or ``raw``)."""
+    encrypt_type = (query.get("encrypt_type") or "raw").lower()
+    outer = _parse_xml(body)
+    if encrypt_type == "aes":
+        return _open_encrypted(keys, appid, query, timestamp, nonce, outer)
+    if encrypt_type != "raw":
+        raise CallbackRejected(400, "unknown encrypt_type")
+    if not keys.accepts_plaintext():
+        raise CallbackRejected(403, "this account is in safe mode: unencrypted messages are refused")
+    return _Opened(outer, PLAIN, body)
+
+
+def _check_message(fields: dict[str, str], original_id: str) -> None:
+    """Addressed to this account, from someone, of some type, every field within WeChat's limits."""
+    if fields.get("ToUserName") != original_id:
+        raise CallbackRejected(403, "message is addressed to another account")
+    if not fields.get("FromUserName") or not fields.get("MsgType"):
+        raise CallbackRejected(400, "message without FromUserName or MsgType")
+    _check_fields(fields)
+
+
+def _typed(xml: bytes) -> BaseMessage:
+    """wechatpy's typed message (``TextMessage``, ``ClickEvent``, ...) for checked XML."""
+    try:
+        return parse_message(xml)
+    except Exception as exc:  # xmltodict/wechatpy errors on odd but well-formed XML
+        raise CallbackRejected(400, "message could not be parsed") from exc
+
+
 def open_message(
     keys: CallbackKeys,
     appid: str,
@@ -287,61 +344,26 @@ def open_message(
     if not body:
         raise CallbackRejected(400, "empty body")
     timestamp, nonce = verify_signature(keys.token, query, now)
-    encrypt_type = (query.get("encrypt_type") or "raw").lower()
-    outer = _parse_xml(body)
-    aes_key_used = None
-    if encrypt_type == "aes":
-        if not keys.aes_key:
-            raise CallbackRejected(400, "account has no EncodingAESKey for an encrypted message")
-        encrypted = outer.get("Encrypt")
-        if not encrypted or len(encrypted) > MAX_BODY_BYTES:
-            raise CallbackRejected(400, "encrypted message without Encrypt")
-        msg_signature = _require(query, "msg_signature")
-        if not hmac.compare_digest(signature_of(keys.token, timestamp, nonce, encrypted), msg_signature.lower()):
-            raise CallbackRejected(403, "msg_signature mismatch")
-        plain, aes_key_used = _decrypt(keys, appid, encrypted)
-        fields = _parse_xml(plain)
-        mode = COMPATIBLE if "MsgType" in outer else SAFE
-        xml_for_parser = plain
-    elif encrypt_type == "raw":
-        if not keys.accepts_plaintext():
-            raise CallbackRejected(403, "this account is in safe mode: unencrypted messages are refused")
-        fields, mode, xml_for_parser = outer, PLAIN, body
-    else:
-        raise CallbackRejected(400, "unknown encrypt_type")
-    if fields.get("ToUserName") != original_id:
-        raise CallbackRejected(403, "message is addressed to another account")
-    if not fields.get("FromUserName") or not fields.get("MsgType"):
-        raise CallbackRejected(400, "message without FromUserName or MsgType")
-    _check_fields(fields)
-    try:
-        message = parse_message(xml_for_parser)
-    except Exception as exc:  # xmltodict/wechatpy errors on odd but well-formed XML
-        raise CallbackRejected(400, "message could not be parsed") from exc
+    opened = _open_body(keys, appid, query, timestamp, nonce, body)
+    _check_message(opened.fields, original_id)
     return InboundMessage(
-        appid=appid, mode=mode, message=message, raw=fields, nonce=nonce, timestamp=timestamp,
-        fingerprint=_fingerprint(query, body), aes_key_used=aes_key_used,
+        appid=appid, mode=opened.mode, message=_typed(opened.xml), raw=opened.fields, nonce=nonce,
+        timestamp=timestamp, fingerprint=_fingerprint(query, body), aes_key_used=opened.aes_key_used,
     )
 
 
 def seal_reply(keys: CallbackKeys, inbound: InboundMessage, reply_xml: str) -> str:
-    """Encrypt a passive reply for safe/compatible mode with the key that worked."""
+    """Encrypt a passive reply for safe/compatible mode with the key that worked.
+
+    wechatpy's ``WeChatCrypto`` seals it and signs the envelope (Tencent's
+    sample format): sealing has none of decryption's laxness to guard against.
+    """
     if inbound.mode == PLAIN or not reply_xml:
         return reply_xml
-    from wechatpy.crypto import PrpCrypto
+    from wechatpy.crypto import WeChatCrypto
 
-    key = inbound.aes_key_used or keys.aes_key
-    crypto = PrpCrypto(base64.b64decode(key + "="))
-    encrypted = crypto.encrypt(reply_xml, inbound.appid)
-    encrypted = encrypted.decode() if isinstance(encrypted, bytes) else encrypted
-    timestamp = str(int(time.time()))
-    nonce = secrets.token_hex(8)
-    signature = signature_of(keys.token, timestamp, nonce, encrypted)
-    return (
-        f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
-        f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
-        f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
-    )
+    crypto = WeChatCrypto(keys.token, inbound.aes_key_used or keys.aes_key, inbound.appid)
+    return crypto.encrypt_message(reply_xml, secrets.token_hex(8), str(int(time.time())))
 
 
 def message_fields(inbound: InboundMessage) -> dict[str, Any]:
