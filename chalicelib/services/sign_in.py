@@ -4,7 +4,7 @@
    temporary ``QR_STR_SCENE`` code (``TICKET_SECONDS``) of the sign-in account,
    and a poll token only that page holds (the table keeps its SHA-256).
 2. The staff member scans it in WeChat.  The account's callback
-   (``wechat_events``) sees the login scene and calls
+   (``services/gateway``) sees the login scene and calls
    ``sign_in_scan.on_scan``: the openid bound to a user marks the ticket
    ``scanned`` for that user; an unbound one marks it ``unknown``.  A ``bind``
    ticket (made by a signed-in user) binds the openid to him instead.  That

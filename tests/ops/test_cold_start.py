@@ -57,7 +57,7 @@ def test_what_the_callback_defers_is_there_when_a_message_needs_it():
     loaded = _loaded_after(
         "import chalicelib.entries.callback; from chalicelib.models import ALL_MODELS; "
         "from chalicelib.wechat.callback import _unseal; "
-        "from chalicelib.services import wechat_events; import chalicelib.services.personal_data; "
+        "from chalicelib.services.gateway import engine; import chalicelib.services.personal_data; "
         "assert len(ALL_MODELS) > 20; "
         "from aws_lambda_powertools.utilities import parameters; assert parameters.SSMProvider\n"
         "try:\n    _unseal('a' * 43, 'wx1', 'A' * 43 + '=')\nexcept ValueError:\n    pass")
