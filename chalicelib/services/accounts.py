@@ -19,9 +19,9 @@ from chalicelib.services import audit, directory, home_feed, push_policy
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.tokens import client_for
 from chalicelib.services.units import scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
-from chalicelib.wechat.client import client_for
 from chalicelib.wechat.menu import MenuKey
 
 WRITABLE_SECRETS = ("app_secret", "token", "aes_key")

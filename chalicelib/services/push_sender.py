@@ -71,9 +71,8 @@ from chalicelib.services.push.pacing import (
     sends_in_flight,
 )
 from chalicelib.services.push_messages import Recipient, SendMessage
-from chalicelib.services.tokens import TokenUnavailable
+from chalicelib.services.tokens import TokenUnavailable, client_for
 from chalicelib.settings import get_settings
-from chalicelib.wechat.client import client_for
 from chalicelib.wechat.errors import Errcode
 
 CONCURRENCY = DEFAULT_SENDS_IN_FLIGHT  # PUSH_SENDS_IN_FLIGHT: calls in flight per invocation = the duplicate bound

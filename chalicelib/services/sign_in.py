@@ -37,8 +37,8 @@ from chalicelib.services import sessions
 from chalicelib.services.access import Principal
 from chalicelib.services.errors import ApiError, NotFound, Unauthorized, UpstreamError
 from chalicelib.services.sign_in_scan import BOUND, LOGIN_SCENE_PREFIX, SCANNED, USED, binding_key
+from chalicelib.services.tokens import client_for
 from chalicelib.services.writes import now
-from chalicelib.wechat.client import client_for
 
 TICKET_SECONDS = 300
 STARTS_PER_MINUTE = 10  # anonymous scan-login starts per client address and minute
