@@ -50,7 +50,7 @@ def _subscribe_by_qr(ctx: Context, decision: Decision, delta: FanDelta, restored
         decision.uow, delta, fan=ctx.fan, screen=screen, existing=ctx.snapshot.get("subscription"),
         source="qr", now=ctx.now,
     )
-    if outcome == Outcome.SUBSCRIBED:  # this scan also won the account a follower (analytics: qr_follow)
+    if outcome == Outcome.SUBSCRIBED and screen is not None:  # this scan also won a follower (analytics: qr_follow)
         bump(decision.uow, "screen", screen.screen_id, {"subs_qr_follow": 1}, ctx.now)
     return outcome
 
