@@ -133,7 +133,7 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
     from chalicelib.models.push import PushBatch
     from chalicelib.models.subscriptions import Subscription
     from chalicelib.services.push import policy as push_policy
-    from chalicelib.wechat.client import client_for
+    from chalicelib.services.tokens import client_for
 
     content_id = "c_benchnaive"
     job_id = f"{content_id}:1"

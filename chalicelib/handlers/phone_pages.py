@@ -52,6 +52,7 @@ from chalicelib.services.page_subscriptions import Refusal
 from chalicelib.services.phone_pages import FanState
 from chalicelib.services.phone_visitor import PushLinkReader
 from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, Outcome
+from chalicelib.services.tokens import app_secret
 from chalicelib.wechat.oauth import CodeRejected, OAuthUnavailable, exchange_code
 
 bp = Blueprint(__name__)
@@ -260,7 +261,7 @@ def oauth_callback(appid: str) -> Response:
     if not code or len(code) > 128:
         raise PageError(403, "未能完成授权", "需要您的授权才能订阅大屏。", links.subscription_centre(appid), "重新授权")
     try:
-        openid = exchange_code(appid, code, identity.oauth_redirect_uri(appid))
+        openid = exchange_code(appid, app_secret(appid), code, identity.oauth_redirect_uri(appid))
     except CodeRejected:
         if pre.attempt < identity.MAX_OAUTH_ATTEMPTS:
             return authorize(v, pre.next_path, pre.attempt + 1)

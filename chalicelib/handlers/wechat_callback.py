@@ -1,7 +1,7 @@
 """``GET`` and ``POST /wechat/{appid}``: the callback URL pasted into the WeChat console.
 
 All protocol checks live in ``chalicelib.wechat.callback`` and all decisions in
-``chalicelib.services.wechat_events``; this handler maps their outcomes to
+``chalicelib.services.gateway``; this handler maps their outcomes to
 HTTP.  Refusals are 4xx with a short plain-text reason and no stack trace:
 WeChat retries a 5xx, and a hostile sender learns nothing useful.
 """
@@ -16,7 +16,8 @@ from chalicelib.contracts import ids
 from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, count, timing
-from chalicelib.services import directory, wechat_events
+from chalicelib.services import directory
+from chalicelib.services.gateway import engine
 from chalicelib.wechat.callback import (
     MAX_BODY_BYTES,
     CallbackRejected,
@@ -68,7 +69,7 @@ def receive_message(appid: str) -> Response:
         account, keys = _account_or_404(appid)
         inbound = open_message(keys, appid, account.original_id, dict(request.query_params or {}), body)
         correlate(inbound.raw.get("MsgId") or None)  # WeChat's own id, when the message has one
-        reply = wechat_events.handle(account, inbound)
+        reply = engine.handle(account, inbound)
     except CallbackRejected as rejected:
         logger.info("callback refused", appid=appid[:32], status=rejected.status, reason=rejected.reason)
         count("Callbacks", outcome=f"refused_{rejected.status}")

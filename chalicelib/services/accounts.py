@@ -20,12 +20,12 @@ from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.push import policy as push_policy
+from chalicelib.services.tokens import client_for
 from chalicelib.services.units import scope_units
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
-from chalicelib.wechat.client import client_for
+from chalicelib.wechat.menu import MenuKey
 
 WRITABLE_SECRETS = ("app_secret", "token", "aes_key")
-MENU_MY_SCREENS, MENU_LATEST, MENU_HOW_TO = "MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE"
 
 
 def public(account: Account) -> dict[str, Any]:
@@ -134,10 +134,10 @@ def menu_for(appid: str) -> dict[str, Any]:
     """The account's custom menu: subscribe (H5 page), latest, and 'mine' with my screens and help."""
     return {"button": [
         {"type": "view", "name": "订阅大屏", "url": links.subscription_centre(appid)},
-        {"type": "click", "name": "最新内容", "key": MENU_LATEST},
+        {"type": "click", "name": "最新内容", "key": MenuKey.LATEST.value},
         {"name": "我的", "sub_button": [
-            {"type": "click", "name": "我的大屏", "key": MENU_MY_SCREENS},
-            {"type": "click", "name": "如何订阅", "key": MENU_HOW_TO},
+            {"type": "click", "name": "我的大屏", "key": MenuKey.MY_SCREENS.value},
+            {"type": "click", "name": "如何订阅", "key": MenuKey.HOW_TO_SUBSCRIBE.value},
         ]},
     ]}
 

@@ -27,7 +27,7 @@ from chalicelib.models.fans import Fan
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
 from chalicelib.services import subscriptions
 from chalicelib.services.subscriptions import FanDelta, Outcome
-from chalicelib.wechat.client import client_for
+from chalicelib.services.tokens import client_for
 
 if TYPE_CHECKING:
     from chalicelib.models.screens import Screen

@@ -23,9 +23,9 @@ from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import BadRequest, Conflict
 from chalicelib.services.pagination import Page, page_by_unit, readable
 from chalicelib.services.screen_reports import screen_status
+from chalicelib.services.tokens import client_for
 from chalicelib.services.units import scope_units, subtree
 from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
-from chalicelib.wechat.client import client_for
 
 
 def public(screen: Screen) -> dict[str, Any]:

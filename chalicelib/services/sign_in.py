@@ -4,7 +4,7 @@
    temporary ``QR_STR_SCENE`` code (``TICKET_SECONDS``) of the sign-in account,
    and a poll token only that page holds (the table keeps its SHA-256).
 2. The staff member scans it in WeChat.  The account's callback
-   (``wechat_events``) sees the login scene and calls
+   (``services/gateway``) sees the login scene and calls
    ``sign_in_scan.on_scan``: the openid bound to a user marks the ticket
    ``scanned`` for that user; an unbound one marks it ``unknown``.  A ``bind``
    ticket (made by a signed-in user) binds the openid to him instead.  That
@@ -37,8 +37,8 @@ from chalicelib.services import sessions
 from chalicelib.services.access import Principal
 from chalicelib.services.errors import ApiError, NotFound, Unauthorized, UpstreamError
 from chalicelib.services.sign_in_scan import BOUND, LOGIN_SCENE_PREFIX, SCANNED, USED, binding_key
+from chalicelib.services.tokens import client_for
 from chalicelib.services.writes import now
-from chalicelib.wechat.client import client_for
 
 TICKET_SECONDS = 300
 STARTS_PER_MINUTE = 10  # anonymous scan-login starts per client address and minute

@@ -14,15 +14,8 @@ from chalicelib.models.sessions import LoginTicket, WechatBinding  # the definin
 from chalicelib.models.unit_of_work import UnitOfWork
 
 LOGIN_SCENE_PREFIX = "login_"
+MAX_SCENE = 64  # WeChat's longest QR scene string
 WAITING, SCANNED, UNKNOWN, BOUND, USED = "waiting", "scanned", "unknown", "bound", "used"
-
-
-def is_login_scene(key: str | None) -> bool:
-    return key is not None and key.removeprefix("qrscene_").startswith(LOGIN_SCENE_PREFIX)
-
-
-def scene_of(event_key: str | None) -> str:
-    return (event_key or "").removeprefix("qrscene_")[:64]
 
 
 def binding_key(appid: str, openid: str) -> str:

@@ -26,6 +26,10 @@ every worker follows the same protocol:
 
 Waits are bounded (``WAIT_SECONDS``) and end in ``TokenUnavailable``, which
 the push sender treats as a transient failure.
+
+``client_for`` is where a WeChat client gets its inputs: the app secret
+(SSM) and the process's token provider; ``chalicelib.wechat.client`` itself
+reads no secrets.
 """
 
 from __future__ import annotations
@@ -124,12 +128,12 @@ class DynamoTokenProvider:
         while True:
             now = self._clock()
             item = self._read(appid)
-            good = item is not None and item.token and item.token != bad_token
-            if good and item.expires_at - now > REFRESH_MARGIN:
+            good = item is not None and bool(item.token) and item.token != bad_token
+            if good and item is not None and item.expires_at - now > REFRESH_MARGIN:
                 return self._remember(appid, item.token, item.expires_at)
             if self._take_lease(appid, item, bad_token, now):
                 return self._refresh(appid, item, bad_token)
-            if good and item.expires_at - now > MIN_USABLE:
+            if good and item is not None and item.expires_at - now > MIN_USABLE:
                 # Inside the refresh margin while someone else refreshes: the old token still works.
                 return item.token
             if now >= deadline:
@@ -165,7 +169,7 @@ class DynamoTokenProvider:
             raise
 
     def _refresh(self, appid: str, item: AccessToken | None, bad_token: str | None) -> str:
-        secret = load_account_secrets(appid).app_secret or ""
+        secret = app_secret(appid) or ""
         try:
             token, ttl = self._fetch(appid, secret)
             if bad_token and token == bad_token:
@@ -193,6 +197,26 @@ class DynamoTokenProvider:
 
 
 _installed: DynamoTokenProvider | None = None
+_current: wechat_client.TokenProvider | None = None  # what ``client_for`` hands to clients in this process
+
+
+def app_secret(appid: str) -> str | None:
+    """The account's app secret, read from SSM (cached by ``chalicelib.secrets``)."""
+    return load_account_secrets(appid).app_secret
+
+
+def use_provider(provider: wechat_client.TokenProvider) -> None:
+    """Make ``provider`` the one ``client_for`` gives every client of this process."""
+    global _current
+    _current = provider
+
+
+def current_provider() -> wechat_client.TokenProvider:
+    """The installed provider; a process-local one until a handler installs the shared one."""
+    if _current is None:
+        use_provider(wechat_client.ProcessTokenProvider(app_secret))
+    assert _current is not None
+    return _current
 
 
 def install_shared_provider() -> DynamoTokenProvider:
@@ -200,5 +224,10 @@ def install_shared_provider() -> DynamoTokenProvider:
     global _installed
     if _installed is None:
         _installed = DynamoTokenProvider()
-    wechat_client.set_token_provider(_installed)
+    use_provider(_installed)
     return _installed
+
+
+def client_for(appid: str) -> wechat_client.KepuWeChatClient:
+    """A WeChat API client for one official account: its app secret (SSM) and this process's token provider."""
+    return wechat_client.KepuWeChatClient(appid, app_secret(appid), current_provider())

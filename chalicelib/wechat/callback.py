@@ -7,24 +7,15 @@ EncodingAESKey.  This module checks all of that before a single byte of the
 message is trusted, and answers every hostile or malformed request with a
 ``CallbackRejected`` carrying a 4xx status: a 5xx would make WeChat retry.
 
-Crypto is wechatpy's (its AES cipher, and ``PrpCrypto`` for sealing replies,
-conformant with Tencent's sample); decryption's checks (PKCS#7 padding via
-``cryptography``, length, appid) and the signature comparison are ours, because
-wechatpy skips the padding check and compares with ``!=``.  Those crypto modules
-(and ``cryptography`` under them) are imported by the first encrypted message,
-not at load: a plaintext account's callback never needs them, and the
-callback function's cold start is what WeChat's 5 s include.
+The signature comparisons are ours (constant-time; wechatpy compares with
+``!=``); decryption and sealing are in ``chalicelib.wechat.crypto``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
-import secrets
-import struct
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +25,8 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from wechatpy.messages import BaseMessage
 from wechatpy.parser import parse_message
+
+from chalicelib.wechat import crypto
 
 MAX_BODY_BYTES = 32 * 1024  # WeChat's own messages are well under 4 KiB
 TIMESTAMP_WINDOW_SECONDS = 300
@@ -215,41 +208,6 @@ def _fingerprint(query: dict[str, str], body: bytes) -> str:
     return hashlib.sha256(canonical.encode() + b"\n" + body).hexdigest()
 
 
-class _WrongAppId(Exception):
-    """Decrypted cleanly (padding and length hold) but sealed for another appid."""
-
-
-def _unseal(key: str, appid: str, encrypted: str) -> bytes:
-    """One key's strict decryption: AES-CBC, PKCS#7 (32-byte blocks), length and appid all checked.
-
-    wechatpy's ``PrpCrypto.decrypt`` ignores the padding and slices on an unchecked
-    length, so a *wrong* key's garbage sometimes comes out as an empty message
-    that fails only the appid check: that must count as "wrong key", not as a
-    message for another account.  Its cipher is used, the checks are ours.
-    """
-    raw = base64.b64decode(encrypted, validate=True)
-    if not raw or len(raw) % 32:
-        raise ValueError("ciphertext is not whole 32-byte blocks")
-    from cryptography.hazmat.primitives import padding
-    from wechatpy.crypto.cryptography import WeChatCipher
-
-    aes_key = base64.b64decode(key + "=")
-    decrypted = WeChatCipher(aes_key).decrypt(raw)
-    unpadder = padding.PKCS7(256).unpadder()
-    plain = unpadder.update(decrypted) + unpadder.finalize()  # ValueError on bad padding
-    body = plain[16:]  # 16 random bytes first
-    if len(body) < 4:
-        raise ValueError("too short")
-    (length,) = struct.unpack("!I", body[:4])
-    if 4 + length > len(body):
-        raise ValueError("length field past the end")
-    xml, sealed_for = body[4:4 + length], body[4 + length:]
-    xml.decode("utf-8")  # UnicodeDecodeError is a ValueError
-    if not hmac.compare_digest(sealed_for, appid.encode("utf-8")):
-        raise _WrongAppId()
-    return xml
-
-
 def _decrypt(keys: CallbackKeys, appid: str, encrypted: str) -> tuple[bytes, str]:
     """Decrypt with the current key, then the previous one (rotation window).
 
@@ -258,19 +216,69 @@ def _decrypt(keys: CallbackKeys, appid: str, encrypted: str) -> tuple[bytes, str
     key opens the message is it refused — 403 if one opened it cleanly for
     another appid, else 400.
     """
-    wrong_appid = False
-    for key in (keys.aes_key, keys.aes_key_previous):
-        if not key:
-            continue
-        try:
-            return _unseal(key, appid, encrypted), key
-        except _WrongAppId:
-            wrong_appid = True
-        except (ValueError, binascii.Error, struct.error):
-            continue
-    if wrong_appid:
-        raise CallbackRejected(403, "appid inside the message does not match the account")
-    raise CallbackRejected(400, "message could not be decrypted with the account's keys")
+    try:
+        return crypto.open_with((keys.aes_key, keys.aes_key_previous), appid, encrypted)
+    except crypto.WrongAppId as exc:
+        raise CallbackRejected(403, "appid inside the message does not match the account") from exc
+    except crypto.Undecryptable as exc:
+        raise CallbackRejected(400, "message could not be decrypted with the account's keys") from exc
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A callback body once opened: its fields, the mode it came in, the XML wechatpy parses, the key used."""
+
+    fields: dict[str, str]
+    mode: str
+    xml: bytes
+    aes_key_used: str | None = None
+
+
+def _open_encrypted(keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str,
+                    outer: dict[str, str]) -> _Opened:
+    """Safe or compatible mode: check ``msg_signature`` over the ciphertext, then decrypt it strictly."""
+    if not keys.aes_key:
+        raise CallbackRejected(400, "account has no EncodingAESKey for an encrypted message")
+    encrypted = outer.get("Encrypt")
+    if not encrypted or len(encrypted) > MAX_BODY_BYTES:
+        raise CallbackRejected(400, "encrypted message without Encrypt")
+    msg_signature = _require(query, "msg_signature")
+    if not hmac.compare_digest(signature_of(keys.token, timestamp, nonce, encrypted), msg_signature.lower()):
+        raise CallbackRejected(403, "msg_signature mismatch")
+    plain, aes_key_used = _decrypt(keys, appid, encrypted)
+    mode = COMPATIBLE if "MsgType" in outer else SAFE
+    return _Opened(_parse_xml(plain), mode, plain, aes_key_used)
+
+
+def _open_body(keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str,
+               body: bytes) -> _Opened:
+    """The message inside the body, as ``encrypt_type`` says it travels (``aes`` or ``raw``)."""
+    encrypt_type = (query.get("encrypt_type") or "raw").lower()
+    outer = _parse_xml(body)
+    if encrypt_type == "aes":
+        return _open_encrypted(keys, appid, query, timestamp, nonce, outer)
+    if encrypt_type != "raw":
+        raise CallbackRejected(400, "unknown encrypt_type")
+    if not keys.accepts_plaintext():
+        raise CallbackRejected(403, "this account is in safe mode: unencrypted messages are refused")
+    return _Opened(outer, PLAIN, body)
+
+
+def _check_message(fields: dict[str, str], original_id: str) -> None:
+    """Addressed to this account, from someone, of some type, every field within WeChat's limits."""
+    if fields.get("ToUserName") != original_id:
+        raise CallbackRejected(403, "message is addressed to another account")
+    if not fields.get("FromUserName") or not fields.get("MsgType"):
+        raise CallbackRejected(400, "message without FromUserName or MsgType")
+    _check_fields(fields)
+
+
+def _typed(xml: bytes) -> BaseMessage:
+    """wechatpy's typed message (``TextMessage``, ``ClickEvent``, ...) for checked XML."""
+    try:
+        return parse_message(xml)
+    except Exception as exc:  # xmltodict/wechatpy errors on odd but well-formed XML
+        raise CallbackRejected(400, "message could not be parsed") from exc
 
 
 def open_message(
@@ -287,40 +295,11 @@ def open_message(
     if not body:
         raise CallbackRejected(400, "empty body")
     timestamp, nonce = verify_signature(keys.token, query, now)
-    encrypt_type = (query.get("encrypt_type") or "raw").lower()
-    outer = _parse_xml(body)
-    aes_key_used = None
-    if encrypt_type == "aes":
-        if not keys.aes_key:
-            raise CallbackRejected(400, "account has no EncodingAESKey for an encrypted message")
-        encrypted = outer.get("Encrypt")
-        if not encrypted or len(encrypted) > MAX_BODY_BYTES:
-            raise CallbackRejected(400, "encrypted message without Encrypt")
-        msg_signature = _require(query, "msg_signature")
-        if not hmac.compare_digest(signature_of(keys.token, timestamp, nonce, encrypted), msg_signature.lower()):
-            raise CallbackRejected(403, "msg_signature mismatch")
-        plain, aes_key_used = _decrypt(keys, appid, encrypted)
-        fields = _parse_xml(plain)
-        mode = COMPATIBLE if "MsgType" in outer else SAFE
-        xml_for_parser = plain
-    elif encrypt_type == "raw":
-        if not keys.accepts_plaintext():
-            raise CallbackRejected(403, "this account is in safe mode: unencrypted messages are refused")
-        fields, mode, xml_for_parser = outer, PLAIN, body
-    else:
-        raise CallbackRejected(400, "unknown encrypt_type")
-    if fields.get("ToUserName") != original_id:
-        raise CallbackRejected(403, "message is addressed to another account")
-    if not fields.get("FromUserName") or not fields.get("MsgType"):
-        raise CallbackRejected(400, "message without FromUserName or MsgType")
-    _check_fields(fields)
-    try:
-        message = parse_message(xml_for_parser)
-    except Exception as exc:  # xmltodict/wechatpy errors on odd but well-formed XML
-        raise CallbackRejected(400, "message could not be parsed") from exc
+    opened = _open_body(keys, appid, query, timestamp, nonce, body)
+    _check_message(opened.fields, original_id)
     return InboundMessage(
-        appid=appid, mode=mode, message=message, raw=fields, nonce=nonce, timestamp=timestamp,
-        fingerprint=_fingerprint(query, body), aes_key_used=aes_key_used,
+        appid=appid, mode=opened.mode, message=_typed(opened.xml), raw=opened.fields, nonce=nonce,
+        timestamp=timestamp, fingerprint=_fingerprint(query, body), aes_key_used=opened.aes_key_used,
     )
 
 
@@ -328,20 +307,7 @@ def seal_reply(keys: CallbackKeys, inbound: InboundMessage, reply_xml: str) -> s
     """Encrypt a passive reply for safe/compatible mode with the key that worked."""
     if inbound.mode == PLAIN or not reply_xml:
         return reply_xml
-    from wechatpy.crypto import PrpCrypto
-
-    key = inbound.aes_key_used or keys.aes_key
-    crypto = PrpCrypto(base64.b64decode(key + "="))
-    encrypted = crypto.encrypt(reply_xml, inbound.appid)
-    encrypted = encrypted.decode() if isinstance(encrypted, bytes) else encrypted
-    timestamp = str(int(time.time()))
-    nonce = secrets.token_hex(8)
-    signature = signature_of(keys.token, timestamp, nonce, encrypted)
-    return (
-        f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
-        f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
-        f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
-    )
+    return crypto.seal(keys.token, inbound.aes_key_used or keys.aes_key or "", inbound.appid, reply_xml)
 
 
 def message_fields(inbound: InboundMessage) -> dict[str, Any]:

@@ -10,24 +10,28 @@ OAuth) but hard-codes the legacy ``/cgi-bin/token`` URL and lacks the
   (see ``chalicelib.services.tokens``) instead of wechatpy's per-process
   session, because WeChat allows one valid token per account at a time;
 - ``fetch_stable_token`` implements ``POST /cgi-bin/stable_token``.
+
+Secrets are inputs here: the app secret and the token provider are passed in
+by the caller (``chalicelib.services.tokens.client_for`` reads them), so this
+module speaks WeChat's protocol and never reads SSM.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import requests
 from wechatpy import WeChatClient, WeChatOAuth
 from wechatpy.exceptions import WeChatClientException
 
-from chalicelib.secrets import load_account_secrets
 from chalicelib.settings import get_settings
 from chalicelib.tracing import capture_method
+from chalicelib.wechat.errors import TOKEN_ERRORS
 
 HTTP_TIMEOUT_SECONDS = 5
-TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / expired access token
 
 
 class TokenProvider(Protocol):
@@ -51,10 +55,17 @@ def fetch_stable_token(appid: str, secret: str, *, force_refresh: bool = False) 
     return result["access_token"], int(result.get("expires_in", 7200))
 
 
-class ProcessTokenProvider:
-    """Tokens cached in this process only; replaced in Lambda by the shared DynamoDB provider."""
+AppSecretOf = Callable[[str], str | None]  # appid -> the account's app secret
 
-    def __init__(self) -> None:
+
+class ProcessTokenProvider:
+    """Tokens cached in this process only; replaced in Lambda by the shared DynamoDB provider.
+
+    ``app_secret`` gives the secret for an appid when a token must be fetched.
+    """
+
+    def __init__(self, app_secret: AppSecretOf) -> None:
+        self._app_secret = app_secret
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
 
@@ -63,7 +74,7 @@ class ProcessTokenProvider:
             token, expires = self._tokens.get(appid, ("", 0.0))
             if token and expires - time.time() > 300:
                 return token
-            secret = load_account_secrets(appid).app_secret or ""
+            secret = self._app_secret(appid) or ""
             token, ttl = fetch_stable_token(appid, secret)
             self._tokens[appid] = (token, time.time() + ttl)
             return token
@@ -89,7 +100,7 @@ class KepuWeChatClient(WeChatClient):
         self._retried = False
 
     @property
-    def access_token(self) -> str:  # type: ignore[override]
+    def access_token(self) -> str:
         return self._tokens.get(self.appid)
 
     def fetch_access_token(self) -> dict:
@@ -124,17 +135,3 @@ class KepuWeChatOAuth(WeChatOAuth):
         settings = get_settings()
         self.API_BASE_URL = f"{settings.wechat_api_base}/"
         self.OAUTH_BASE_URL = f"{settings.wechat_oauth_base}/connect/"
-
-
-_default_tokens: TokenProvider = ProcessTokenProvider()
-
-
-def set_token_provider(provider: TokenProvider) -> None:
-    """Install the process-wide token provider (the push pipeline installs the shared one)."""
-    global _default_tokens
-    _default_tokens = provider
-
-
-def client_for(appid: str) -> KepuWeChatClient:
-    """A client for one official account, its secret read from SSM (cached)."""
-    return KepuWeChatClient(appid, load_account_secrets(appid).app_secret, _default_tokens)

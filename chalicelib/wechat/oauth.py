@@ -12,10 +12,8 @@ from __future__ import annotations
 import requests
 from wechatpy.exceptions import WeChatOAuthException
 
-from chalicelib.secrets import load_account_secrets
 from chalicelib.wechat.client import HTTP_TIMEOUT_SECONDS, KepuWeChatOAuth
-
-AUTHORIZE_AGAIN = {40029, 40163}
+from chalicelib.wechat.errors import AUTHORIZE_AGAIN
 
 
 class CodeRejected(Exception):
@@ -31,9 +29,8 @@ def authorize_url(appid: str, redirect_uri: str, state: str) -> str:
     return KepuWeChatOAuth(appid, "", redirect_uri, scope="snsapi_base", state=state).authorize_url
 
 
-def exchange_code(appid: str, code: str, redirect_uri: str) -> str:
-    """The openid the code stands for."""
-    secret = load_account_secrets(appid).app_secret
+def exchange_code(appid: str, secret: str | None, code: str, redirect_uri: str) -> str:
+    """The openid the code stands for; ``secret`` is the account's app secret (the caller reads it)."""
     if not secret:
         raise OAuthUnavailable("account has no app secret")
     oauth = KepuWeChatOAuth(appid, secret, redirect_uri)

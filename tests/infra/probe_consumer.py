@@ -25,7 +25,7 @@ def probe_builder(event):
 
 @bp.on_sqs_message(queue=get_settings().send_queue_name, batch_size=5)
 def probe_sender(event):
-    from chalicelib.wechat.client import client_for
+    from chalicelib.services.tokens import client_for
 
     for record in event:
         client_for(record.body)

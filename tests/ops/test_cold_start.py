@@ -56,11 +56,11 @@ def test_the_callback_function_loads_nothing_admin_routes_pages_or_the_http_clie
 def test_what_the_callback_defers_is_there_when_a_message_needs_it():
     loaded = _loaded_after(
         "import chalicelib.entries.callback; from chalicelib.models import ALL_MODELS; "
-        "from chalicelib.wechat.callback import _unseal; "
-        "from chalicelib.services import wechat_events; import chalicelib.services.personal_data; "
+        "from chalicelib.wechat.crypto import unseal; "
+        "from chalicelib.services.gateway import engine; import chalicelib.services.personal_data; "
         "assert len(ALL_MODELS) > 20; "
         "from aws_lambda_powertools.utilities import parameters; assert parameters.SSMProvider\n"
-        "try:\n    _unseal('a' * 43, 'wx1', 'A' * 43 + '=')\nexcept ValueError:\n    pass")
+        "try:\n    unseal('a' * 43, 'wx1', 'A' * 43 + '=')\nexcept ValueError:\n    pass")
     assert {"cryptography", "wechatpy.crypto", "chalicelib.models.users", "chalicelib.services.personal_data",
             "aws_lambda_powertools.utilities.parameters.appconfig"} <= loaded
 

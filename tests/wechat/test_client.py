@@ -5,19 +5,20 @@ from __future__ import annotations
 import pytest
 from wechatpy.exceptions import WeChatClientException
 
+from chalicelib.services import tokens
 from chalicelib.wechat import client as wechat_client
 from tests.support import PLAIN_APPID
 
 
 @pytest.fixture
 def fresh_tokens():
-    provider = wechat_client.ProcessTokenProvider()
-    wechat_client.set_token_provider(provider)
+    provider = wechat_client.ProcessTokenProvider(tokens.app_secret)
+    tokens.use_provider(provider)
     return provider
 
 
 def test_permanent_qr_code_through_the_stand_in(wechat, fresh_tokens):
-    api = wechat_client.client_for(PLAIN_APPID)
+    api = tokens.client_for(PLAIN_APPID)
     first = api.qrcode.create({"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": "NJ001"}}})
     again = api.qrcode.create({"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": "NJ001"}}})
     assert first["url"] == again["url"]
@@ -26,7 +27,7 @@ def test_permanent_qr_code_through_the_stand_in(wechat, fresh_tokens):
 
 
 def test_expired_token_is_refreshed_once_and_the_call_retried(wechat, fresh_tokens):
-    api = wechat_client.client_for(PLAIN_APPID)
+    api = tokens.client_for(PLAIN_APPID)
     api.menu.create({"button": [{"type": "click", "name": "我的大屏", "key": "MY_SCREENS"}]})
     wechat.expire_tokens(PLAIN_APPID)
     api.menu.create({"button": [{"type": "click", "name": "最新内容", "key": "LATEST"}]})
@@ -36,7 +37,7 @@ def test_expired_token_is_refreshed_once_and_the_call_retried(wechat, fresh_toke
 
 
 def test_token_error_twice_gives_up_after_one_retry(wechat, fresh_tokens):
-    api = wechat_client.client_for(PLAIN_APPID)
+    api = tokens.client_for(PLAIN_APPID)
     wechat.inject_failure(40001, path="/cgi-bin/menu/create", count=5)
     with pytest.raises(WeChatClientException) as raised:
         api.menu.create({"button": [{"type": "click", "name": "我的大屏", "key": "MY_SCREENS"}]})

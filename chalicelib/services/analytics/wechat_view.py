@@ -26,8 +26,8 @@ from chalicelib.models.rollups import LIVE
 from chalicelib.models.stats import DailyStat, china_day
 from chalicelib.services.access import Principal
 from chalicelib.services.analytics import series, store
+from chalicelib.services.tokens import client_for
 from chalicelib.settings import get_settings
-from chalicelib.wechat.client import client_for
 
 logger = logging.getLogger(__name__)
 MAX_SPAN_DAYS = 7  # WeChat's limit for the user analysis endpoints

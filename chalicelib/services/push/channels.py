@@ -41,8 +41,8 @@ from chalicelib.secrets import app_signing_key
 from chalicelib.services.push import policy
 from chalicelib.services.push.messages import Recipient, SendMessage
 from chalicelib.services.push.pacing import SEND_TIMEOUT, AccountRate
-from chalicelib.services.tokens import TokenUnavailable
-from chalicelib.wechat.client import client_for
+from chalicelib.services.tokens import TokenUnavailable, client_for
+from chalicelib.wechat.errors import Errcode
 
 KEY_ATTEMPTS = 6
 PATHS = {
@@ -273,7 +273,7 @@ def send(appid: str, planned: Planned, paused: threading.Event, budget: Template
     if paused.is_set():
         return Outcome(openid, channel, policy.PAUSED)
     if channel == policy.TEMPLATE and not budget.take():
-        return Outcome(openid, channel, policy.PAUSED, errcode=45009)
+        return Outcome(openid, channel, policy.PAUSED, errcode=Errcode.DAILY_QUOTA)
     sent_at = time.time()
     result, code, msgid, ambiguous = call(appid, channel, planned.body or {})
     if result == policy.PAUSED:

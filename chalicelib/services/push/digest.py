@@ -22,8 +22,8 @@ from chalicelib.models.push import PushQuota
 from chalicelib.models.stats import bump
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services.push.policy import quota_day
+from chalicelib.services.tokens import client_for
 from chalicelib.tracing import capture_method
-from chalicelib.wechat.client import client_for
 
 MAX_ITEMS = 8
 DUPLICATE_CLIENTMSGID = 45065

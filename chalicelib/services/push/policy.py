@@ -50,6 +50,7 @@ from typing import Any
 from chalicelib.models.accounts import Account
 from chalicelib.models.fans import Fan
 from chalicelib.models.stats import CHINA_TZ
+from chalicelib.wechat import errors
 
 TEMPLATE, NOTICE, CUSTOM = "template", "subscribe", "custom"  # channel names as stored in Fan.stopped_channels
 UNREAD, NONE = "unread", "none"
@@ -62,10 +63,10 @@ SKIP_NOT_FOLLOWING, SKIP_NO_CHANNEL, SKIP_CHANNEL_STOPPED, SKIP_CROSS_UNIT = (
 SKIP_REASONS = (SKIP_NOT_FOLLOWING, SKIP_NO_CHANNEL, SKIP_CHANNEL_STOPPED, SKIP_CROSS_UNIT)
 UNFOLLOWED_SUFFIX = ":unfollowed"  # a stop caused by 43004; the gateway clears it on follow
 
-STOP_CODES = frozenset({43004, 43019, 43101, 40003, 45015, 45047})
-WINDOW_CODES = frozenset({45015, 45047})
-PAUSE_CODES = frozenset({45009, 45011})
-TRANSIENT_CODES = frozenset({-1, 45033})  # system busy; 45033 = too many concurrent calls
+STOP_CODES = errors.FAN_UNREACHABLE
+WINDOW_CODES = errors.WINDOW_ERRORS
+PAUSE_CODES = errors.QUOTA_ERRORS
+TRANSIENT_CODES = errors.BUSY_ERRORS
 RECEIPT_BLOCK = "failed:user block"
 
 TEMPLATE_FIELD_MAX = 20
@@ -92,14 +93,14 @@ def classify(errcode: int | None, http_status: int | None = None) -> str:
         return PAUSED
     if errcode in STOP_CODES:
         return STOPPED
-    if errcode in (40001, 40014, 42001):
+    if errcode in errors.TOKEN_ERRORS:
         return TRANSIENT  # the client already refreshed once; the next attempt gets a fresh token
     return FAILED
 
 
 def stop_entry(channel: str, errcode: int) -> str:
     """The ``Fan.stopped_channels`` value a stop code leaves behind."""
-    return f"{channel}{UNFOLLOWED_SUFFIX}" if errcode == 43004 else channel
+    return f"{channel}{UNFOLLOWED_SUFFIX}" if errcode == errors.Errcode.REQUIRE_SUBSCRIBE else channel
 
 
 def unfollow_stops() -> set[str]:

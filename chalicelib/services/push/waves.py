@@ -22,6 +22,7 @@ from chalicelib.services.push.channels import Outcome, Planned, TemplateBudget
 from chalicelib.services.push.ledger import BatchLedger, Entry, entry_for
 from chalicelib.services.push.messages import Recipient, SendMessage
 from chalicelib.services.push.pacing import Deadline, SendWindow
+from chalicelib.wechat.errors import Errcode
 
 MINUTE_PAUSE = 65  # 45011: WeChat's per-minute frequency limit; a little over a minute
 
@@ -43,7 +44,7 @@ class Tally:
 
 def pause_until(code: int | None, now: datetime) -> float:
     """How long a pause answer stops the account: 45011 about a minute, 45009 until China midnight."""
-    if code == 45011:
+    if code == Errcode.MINUTE_QUOTA:
         return now.timestamp() + MINUTE_PAUSE
     return policy.next_quota_reset(now).timestamp()
 

@@ -9,8 +9,8 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from chalicelib.handlers.admin.schemas.common import In, Out
 from chalicelib.handlers.admin.schemas.fields import Text
+from chalicelib.wechat.menu import MENU_KEYS  # the click keys the callback answers
 
-MENU_KEYS = ("MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE")  # the click keys the callback answers (wechat_events)
 MenuUrl = Annotated[str, StringConstraints(max_length=1024, pattern=r"^https?://[^\s<>\"']+$")]
 
 
