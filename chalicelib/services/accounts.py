@@ -2,7 +2,7 @@
 
 Secrets go to SSM SecureString through ``chalicelib.secrets`` only; the table
 records just which are set, and views show booleans.  After any change the
-callback gateway's process cache is told to forget the account.
+accounts repository's process cache is told to forget the account.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Any
 from wechatpy.exceptions import WeChatClientException
 
 from chalicelib import links
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account, Screen
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.secrets import SECRET_NAMES, store_account_secrets
-from chalicelib.services import audit, directory, home_feed, push_policy
+from chalicelib.services import audit, home_feed, push_policy
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
@@ -51,7 +52,7 @@ def _store_secrets(account: Account, secrets: dict[str, str | None]) -> None:
     stored = store_account_secrets(account.appid, **secrets)
     names = stored.names_set()
     account.update(actions=[Account.secrets_set.set(names or None), Account.updated_at.set(now())])
-    directory.forget_account(account.appid)
+    account_repo.forget(account.appid)
 
 
 def create(principal: Principal, data: dict[str, Any]) -> Account:
@@ -110,7 +111,7 @@ def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: 
                      note=f"secrets changed: {sorted(secrets)}")
         commit(uow)
     _store_secrets(account, secrets)
-    directory.forget_account(appid)
+    account_repo.forget(appid)
     account.refresh(consistent_read=True)
     return account
 
@@ -124,7 +125,7 @@ def delete(principal: Principal, appid: str, if_match: int | None) -> None:
                       account.unit_id, "account", appid, snap(public(account)))
     home_feed.forget_account(appid, principal.unit(account.unit_id).path)
     store_account_secrets(appid, **dict.fromkeys(SECRET_NAMES))
-    directory.forget_account(appid)
+    account_repo.forget(appid)
 
 
 def menu_for(appid: str) -> dict[str, Any]:

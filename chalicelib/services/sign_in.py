@@ -26,12 +26,12 @@ import hashlib
 import hmac
 import os
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
 from chalicelib.services import sessions
 from chalicelib.services.access import Principal
@@ -46,7 +46,7 @@ STARTS_PER_MINUTE = 10  # anonymous scan-login starts per client address and min
 # directly could forge, so one cap must hold whatever it says (the sign-in account's QR quota is ~70/min a day).
 ALL_STARTS_PER_MINUTE = 300
 RATE_PREFIX = "rate_"  # LoginTicket keys of the per-address counters (never a login_ scene)
-_ACCOUNT_CACHE: dict[str, tuple[float, str | None]] = {}
+SIGN_IN_ACCOUNT_SECONDS = 600
 
 
 class Gone(ApiError):
@@ -54,24 +54,23 @@ class Gone(ApiError):
 
 
 def sign_in_appid() -> str | None:
-    """The account whose QR codes sign in (cached ten minutes per process)."""
+    """The account whose QR codes sign in (kept ten minutes per process, with the accounts)."""
     configured = os.environ.get("LOGIN_APPID", "").strip()
     if configured:
         return configured
-    cached = _ACCOUNT_CACHE.get("appid")
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    found = None
+    return account_repo.remembered("sign_in_appid", _find_sign_in_appid, max_age=SIGN_IN_ACCOUNT_SECONDS)
+
+
+def _find_sign_in_appid() -> str | None:
+    """The first service account of the root unit, else of the nearest unit below it that has one."""
     roots = sorted(Unit.scan(Unit.parent_id.does_not_exist()), key=lambda u: u.created_at)
     for root in roots[:1]:
         for unit in sorted(Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)),
                            key=lambda u: (u.path.count("/"), u.created_at)):
             services = [a for a in Account.by_unit.query(unit.unit_id) if a.is_service]
             if services:
-                found = sorted(services, key=lambda a: a.appid)[0].appid
-                break
-    _ACCOUNT_CACHE["appid"] = (time.monotonic() + 600, found)
-    return found
+                return sorted(services, key=lambda a: a.appid)[0].appid
+    return None
 
 
 class TooManyStarts(ApiError):
