@@ -48,6 +48,11 @@ def find(appid: str, *, max_age: float = CACHE_SECONDS, min_revision: int = 0,
                       max_age=max_age, accept=_at_least(min_revision))
 
 
+def read(appid: str, *, consistent: bool = False) -> Account | None:
+    """The account as stored now (no cache: admin paths check what they are about to change)."""
+    return items.find(Account, appid, consistent=consistent)
+
+
 def remembered(name: str, load: Callable[[], T], *, max_age: float) -> T:
     """A value derived from accounts, kept like an account (``forget`` drops it with any account)."""
     return _cache.get(("derived", name), load, max_age=min(max_age, LONGEST_SECONDS))

@@ -25,6 +25,7 @@ from typing import Any
 
 from pynamodb.exceptions import AttributeDeserializationError
 
+from chalicelib.dal import units as unit_repo
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
 from chalicelib.services.errors import Forbidden, NotFound, Unauthorized
 
@@ -84,10 +85,9 @@ class Principal:
         if found is None:
             if not isinstance(unit_id, str) or not unit_id or len(unit_id) > 64:
                 raise NotFound("unit")
-            try:
-                found = Unit.get(unit_id)
-            except Unit.DoesNotExist:
-                raise NotFound("unit") from None
+            found = unit_repo.find(unit_id)
+            if found is None:
+                raise NotFound("unit")
             self._units[unit_id] = found
         return self.require(permission, found)
 

@@ -21,7 +21,7 @@ from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.units import scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, revise, snap
 from chalicelib.wechat.client import client_for
 
 WRITABLE_SECRETS = ("app_secret", "token", "aes_key")
@@ -97,9 +97,7 @@ def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: 
         for k, v in changes.items():
             setattr(account, k, v)
         uow = UnitOfWork()
-        uow.update(account, [getattr(Account, k).set(v) for k, v in changes.items()]
-                   + [Account.revision.add(1), Account.updated_at.set(now())],
-                   condition=Account.revision == account.revision, tag=OBJECT_TAG)
+        revise(uow, account, [getattr(Account, k).set(v) for k, v in changes.items()])
         account.revision += 1
         audit.record(uow, principal.user_id, "account.update", account.unit_id, "account", appid, before,
                      snap(public(account)), note=f"secrets changed: {sorted(secrets)}" if secrets else None)
@@ -121,9 +119,10 @@ def delete(principal: Principal, appid: str, if_match: int | None) -> None:
     check_if_match(if_match, account.revision)
     if next(iter(Screen.by_account.query(appid, limit=1)), None) is not None:
         raise Conflict("screens still subscribe through this account", code="in_use")
-    delete_with_audit(account, Account.revision == account.revision, principal.user_id, "account.delete",
-                      account.unit_id, "account", appid, snap(public(account)))
-    home_feed.forget_account(appid, principal.unit(account.unit_id).path)
+    unit_path = principal.unit(account.unit_id).path
+    delete_with_audit(account, principal.user_id, "account.delete", account.unit_id, "account", appid,
+                      snap(public(account)),
+                      also=lambda uow: home_feed.track_account(uow, account, unit_path, deleted=True))
     store_account_secrets(appid, **dict.fromkeys(SECRET_NAMES))
     account_repo.forget(appid)
 

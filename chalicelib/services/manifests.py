@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import PutError
 
 from chalicelib.aws import client
+from chalicelib.dal import screens as screen_repo
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, URGENT, Content
@@ -233,9 +234,8 @@ def rebuild_screen(screen_id: str) -> RebuildResult:
     s3 = client("s3")
     bucket = get_settings().player_bucket
     key = manifest_key(screen_id)
-    try:
-        screen = Screen.get(screen_id)
-    except Screen.DoesNotExist:
+    screen = screen_repo.find(screen_id)
+    if screen is None:
         s3.delete_object(Bucket=bucket, Key=key)  # a removed screen shows nothing, rather than stale content
         return RebuildResult(screen_id, None, True, 0)
     manifest = build_manifest(screen)

@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.dal import screens as screen_repo
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.screen_links import ScreenContentLink
@@ -58,9 +59,8 @@ def authenticate(screen_id: str, key: str | None) -> Screen | None:
     """The screen when ``key`` is its player key, else None (unknown screens look the same)."""
     if not key or len(key) > 200 or len(screen_id) > 32:
         return None
-    try:
-        screen = Screen.get(screen_id)
-    except Screen.DoesNotExist:
+    screen = screen_repo.find(screen_id)
+    if screen is None:
         hmac.compare_digest(hash_player_key(key), "0" * 64)  # same work either way
         return None
     if not screen.player_key_hash or not hmac.compare_digest(hash_player_key(key), screen.player_key_hash):

@@ -20,7 +20,7 @@ from chalicelib.services.access import KEY_PREFIX, MANAGE, READ, Principal, hash
 from chalicelib.services.errors import NotFound
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.units import scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, new_id, now, snap
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, new_id, now, revise, snap
 
 
 def public(user: User) -> dict[str, Any]:
@@ -79,9 +79,8 @@ def update(principal: Principal, user_id: str, changes: dict[str, Any], if_match
     for k, v in changes.items():
         setattr(user, k, v)
     uow = UnitOfWork()
-    uow.update(user, [getattr(User, k).set(v) if v is not None else getattr(User, k).remove()
-                      for k, v in changes.items()] + [User.revision.add(1), User.updated_at.set(now())],
-               condition=User.revision == user.revision, tag=OBJECT_TAG)
+    revise(uow, user, [getattr(User, k).set(v) if v is not None else getattr(User, k).remove()
+                       for k, v in changes.items()])
     audit.record(uow, principal.user_id, "user.update", user.unit_id, "user", user_id, before,
                  snap({k: v for k, v in public(user).items() if k != "grants"}))
     commit(uow)
@@ -108,8 +107,8 @@ def revoke_grant(principal: Principal, user_id: str, unit_id: str) -> User:
         existing = RoleGrant.get(user_id, unit_id)
     except RoleGrant.DoesNotExist:
         raise NotFound("grant") from None
-    existing.delete()
     uow = UnitOfWork()
+    uow.delete(existing)
     audit.record(uow, principal.user_id, "user.revoke", unit_id, "user", user_id,
                  {"unit_id": unit_id, "role": existing.role}, None)
     commit(uow)
