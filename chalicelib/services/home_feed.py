@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import aws
+from chalicelib.dal.items import find
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
 from chalicelib.models.content import PENDING, PUBLISHED, WITHDRAWN, Content
@@ -261,11 +262,8 @@ def move_subtree(unit_id: str, old_parent_path: str, new_parent_path: str) -> in
     own = f"tree#{unit_id}"
     entries = [e for e in HomeEntry.query(own, consistent_read=True) if e.key != PRESENCE_KEY]
     publishes = list(HomeEntry.query(publish_scope(own), consistent_read=True))
-    try:
-        counts = HomeEntry.get(own, PRESENCE_KEY, consistent_read=True)
-        presence = {s: int(getattr(counts, s) or 0) for s in PRESENCE_STATES}
-    except HomeEntry.DoesNotExist:
-        presence = {}
+    counts = find(HomeEntry, own, PRESENCE_KEY, consistent=True)
+    presence = {s: int(getattr(counts, s) or 0) for s in PRESENCE_STATES} if counts is not None else {}
     touched = 0
     with HomeEntry.batch_write() as batch:
         for scope, adding in [(s, False) for s in leaving] + [(s, True) for s in joining]:

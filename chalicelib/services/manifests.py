@@ -32,6 +32,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.aws import client
 from chalicelib.dal import screens as screen_repo
+from chalicelib.dal.items import find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, URGENT, Content
@@ -71,10 +72,7 @@ def sync_links(content_id: str, screen_ids: Iterable[str]) -> set[str]:
     Returns every screen whose manifest may have changed.  A write never moves
     a link to an older revision of the content (conditional on ``revision``).
     """
-    try:
-        content: Content | None = Content.get(content_id)
-    except Content.DoesNotExist:
-        content = None
+    content = find(Content, content_id)
     targets = set(content.screen_ids or ()) if content is not None else set()
     live = content is not None and content.status == PUBLISHED and not _expired(content, utcnow())
     affected = set(screen_ids) | (targets if live else set())

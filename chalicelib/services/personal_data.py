@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.dal.items import find
 from chalicelib.models.callbacks import CallbackRecord
 from chalicelib.models.fans import Fan
 from chalicelib.models.push import PushBatch, PushJob
@@ -76,10 +77,7 @@ def _subscription_rows(appid: str, openid: str) -> list[Subscription]:
 
 
 def _fan(appid: str, openid: str) -> Fan | None:
-    try:
-        return Fan.get(appid, openid, consistent_read=True)
-    except Fan.DoesNotExist:
-        return None
+    return find(Fan, appid, openid, consistent=True)
 
 
 def _read_marks(appid: str, openid: str) -> list[ReadMark]:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.dal import screens as screen_repo
+from chalicelib.dal.items import find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.screen_links import ScreenContentLink
@@ -80,9 +81,8 @@ def screen_status(screen: Screen, now: datetime | None = None) -> Literal["onlin
 def failures_over_limit(bucket: str, limit: int | None = None, now: datetime | None = None) -> bool:
     """True when ``bucket`` already used up this minute's ``limit`` (read only: nothing is counted)."""
     now = now or utcnow()
-    try:
-        record = ScreenReportRecord.get(f"rate#{bucket}#{now:%Y%m%d%H%M}")
-    except ScreenReportRecord.DoesNotExist:
+    record = find(ScreenReportRecord, f"rate#{bucket}#{now:%Y%m%d%H%M}")
+    if record is None:
         return False
     return int(record.count or 0) >= (limit or RATE_LIMIT_PER_MINUTE)
 

@@ -32,6 +32,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.dal import accounts as account_repo
+from chalicelib.dal.items import find
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
 from chalicelib.services import sessions
 from chalicelib.services.access import Principal
@@ -142,10 +143,9 @@ def view(ticket: LoginTicket, poll_token: str | None, qr: str) -> dict[str, Any]
 def poll(scene: str, poll_token: str, user_agent: str | None = None,
          source_ip: str | None = None) -> tuple[str, sessions.SignedIn | None]:
     """The ticket's status for the page that holds it; signs in once after a matched scan."""
-    try:
-        ticket = LoginTicket.get(scene, consistent_read=True)
-    except LoginTicket.DoesNotExist:
-        raise Gone("the QR code has expired") from None
+    ticket = find(LoginTicket, scene, consistent=True)
+    if ticket is None:
+        raise Gone("the QR code has expired")
     if not hmac.compare_digest(ticket.poll_hash, hashlib.sha256(poll_token.encode()).hexdigest()):
         raise Gone("the QR code has expired")
     if ticket.expires_at <= now() or ticket.status == USED:
@@ -158,10 +158,9 @@ def poll(scene: str, poll_token: str, user_agent: str | None = None,
         ticket.update(actions=[LoginTicket.status.set(USED)], condition=LoginTicket.status == SCANNED)
     except Exception:
         raise Gone("the QR code was used") from None
-    try:
-        user = User.get(ticket.user_id)
-    except User.DoesNotExist:
-        raise Unauthorized("unknown user") from None
+    user = find(User, ticket.user_id)
+    if user is None:
+        raise Unauthorized("unknown user")
     if user.disabled:
         raise Unauthorized("user disabled")
     return "signed_in", sessions.start_session(user, "wechat", user_agent, source_ip)
@@ -172,9 +171,8 @@ def _record_binding(ticket: LoginTicket) -> None:
     if not ticket.user_id or not ticket.openid:
         return
     key = binding_key(ticket.appid, ticket.openid)
-    try:
-        user = User.get(ticket.user_id)
-    except User.DoesNotExist:
+    user = find(User, ticket.user_id)
+    if user is None:
         return
     if user.wechat_login == key:
         return

@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.dal.items import find
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit
@@ -39,10 +40,9 @@ def key_view(key: ApiKey) -> dict[str, Any]:
 
 
 def _visible(principal: Principal, user_id: str, permission: str = READ) -> User:
-    try:
-        user = User.get(user_id)
-    except User.DoesNotExist:
-        raise NotFound("user") from None
+    user = find(User, user_id)
+    if user is None:
+        raise NotFound("user")
     if user_id == principal.user_id and permission == READ:
         return user
     if not principal.visible(user.unit_id):
@@ -103,10 +103,9 @@ def grant(principal: Principal | None, user_id: str, unit_id: str, role: str, ac
 def revoke_grant(principal: Principal, user_id: str, unit_id: str) -> User:
     user = _visible(principal, user_id, READ)
     principal.unit(unit_id, MANAGE)
-    try:
-        existing = RoleGrant.get(user_id, unit_id)
-    except RoleGrant.DoesNotExist:
-        raise NotFound("grant") from None
+    existing = find(RoleGrant, user_id, unit_id)
+    if existing is None:
+        raise NotFound("grant")
     uow = UnitOfWork()
     uow.delete(existing)
     audit.record(uow, principal.user_id, "user.revoke", unit_id, "user", user_id,
@@ -144,10 +143,9 @@ def list_keys(principal: Principal, user_id: str) -> list[ApiKey]:
 def revoke_key(principal: Principal | None, user_id: str, key_id: str, actor: str | None = None) -> ApiKey:
     user = User.get(user_id) if principal is None or user_id == principal.user_id else _visible(
         principal, user_id, MANAGE)
-    try:
-        record = ApiKey.get(key_id)
-    except ApiKey.DoesNotExist:
-        raise NotFound("key") from None
+    record = find(ApiKey, key_id)
+    if record is None:
+        raise NotFound("key")
     if record.user_id != user_id:
         raise NotFound("key")
     if record.revoked_at is None:
