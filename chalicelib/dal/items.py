@@ -35,3 +35,8 @@ def next_revision(item: Model, at: datetime) -> list[Action]:
     """The actions every revised write adds: the revision bumped, ``updated_at`` stamped."""
     model_cls: Any = type(item)
     return [model_cls.revision.add(1), model_cls.updated_at.set(at)]
+
+
+def condition_failed(exc: Exception) -> bool:
+    """Whether a pynamodb write error means its condition did not hold (and not throttling or a fault)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -21,6 +21,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.dal import screens as screen_repo
 from chalicelib.dal import units as unit_repo
+from chalicelib.dal.items import condition_failed
 from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import PUBLISHED
 from chalicelib.services import outbox
@@ -71,7 +72,7 @@ def follow_screen(screen_id: str) -> list[str]:
         try:
             content.update(actions=[action], condition=Content.status == PUBLISHED)
         except UpdateError as exc:  # withdrawn meanwhile: its own rebuilds take it off the screens
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
             continue
         changed.append(content.content_id)

@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import aws
-from chalicelib.dal.items import find
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
 from chalicelib.models.content import PENDING, PUBLISHED, WITHDRAWN, Content
@@ -141,7 +141,7 @@ def mark_presence(screens: Iterable[Screen], now: datetime | None = None) -> Cou
                           condition=Screen.last_seen == screen.last_seen)
             changed[wanted] += 1
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
     return changed
 

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
+from chalicelib.dal.items import condition_failed
 from chalicelib.models import IdempotencyRecord
 from chalicelib.models.idempotency import COMPLETED
 from chalicelib.services.errors import BadRequest, Conflict, Unprocessable
@@ -101,7 +102,7 @@ def _conditional(write: Callable[[], object]) -> None:
     try:
         write()
     except (PutError, UpdateError, DeleteError) as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         raise ConditionLost from None
 

@@ -32,7 +32,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.aws import client
 from chalicelib.dal import screens as screen_repo
-from chalicelib.dal.items import find
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, URGENT, Content
@@ -89,7 +89,7 @@ def sync_links(content_id: str, screen_ids: Iterable[str]) -> set[str]:
             link.save(condition=ScreenContentLink.revision.does_not_exist()
                       | (ScreenContentLink.revision <= int(content.revision)))
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
             logger.info("link already at a newer revision", screen_id=screen_id, content_id=content_id)
     return affected

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.dal import screens as screen_repo
-from chalicelib.dal.items import find
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.screen_links import ScreenContentLink
@@ -98,7 +98,7 @@ def within_rate_limit(screen_id: str, limit: int | None = None, now: datetime | 
             condition=ScreenReportRecord.count.does_not_exist() | (ScreenReportRecord.count < limit),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise
     return True

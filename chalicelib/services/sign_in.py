@@ -32,7 +32,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.dal import accounts as account_repo
-from chalicelib.dal.items import find
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
 from chalicelib.services import sessions
 from chalicelib.services.access import Principal
@@ -99,7 +99,7 @@ def _count(key: str, cap: int, at: datetime, reason: str) -> None:
                      LoginTicket.status.set(USED), LoginTicket.expires_at.set(at + timedelta(minutes=2))],
             condition=LoginTicket.count.does_not_exist() | (LoginTicket.count < cap))
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         error = TooManyStarts(f"{reason}; wait a minute or sign in with the password")
         error.retry_after = 60 - at.second  # type: ignore[attr-defined]
