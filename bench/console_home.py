@@ -74,12 +74,12 @@ def seed_scale(root_unit_id: str, n_screens: int, n_items: int) -> dict[str, int
 
     Screens report at different ages (most online, some offline, a tenth over
     an hour); the ``screen_health`` pass marks their presence, the stream pump
-    carries it into the roll-ups, and ``home_feed.rebuild`` writes the feed of
+    carries it into the roll-ups, and ``home_feed_rebuild.rebuild`` writes the feed of
     the bulk-written content (as the first deploy would).
     """
     from chalicelib.handlers.operations import measure_screens
     from chalicelib.models import Account, Content, Screen, Unit
-    from chalicelib.services import home_feed
+    from chalicelib.services import home_feed_rebuild
 
     root = Unit.get(root_unit_id)
     units = list(Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)))
@@ -104,7 +104,7 @@ def seed_scale(root_unit_id: str, n_screens: int, n_items: int) -> dict[str, int
                                updated_at=at, published_at=at if status in ("published", "withdrawn") else None,
                                targets={"units": [unit.unit_id]}))
     marked = measure_screens()
-    return {"units": len(units), "screens": n_screens, "items": n_items, **marked, **home_feed.rebuild()}
+    return {"units": len(units), "screens": n_screens, "items": n_items, **marked, **home_feed_rebuild.rebuild()}
 
 
 def main() -> None:
@@ -134,8 +134,8 @@ def main() -> None:
     if args.screens or args.items:
         print(f"seeded: {seed_scale(admin['unit_id'], args.screens, args.items)}")
         pump.drain(timeout=600)
-        from chalicelib.services import home_feed
-        home_feed.rebuild()  # presence counters set from the records once the stream has been applied
+        from chalicelib.services import home_feed_rebuild
+        home_feed_rebuild.rebuild()  # presence counters set from the records once the stream has been applied
     counter = AwsRequestCounter()
     counter.install()
     totals: dict[str, int] = {}

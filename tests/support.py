@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.utilities import parameters
 
 from chalicelib import aws as aws_clients
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import ALL_MODELS, Account, Screen, Unit
 from chalicelib.resources import queue_specs
 from chalicelib.secrets import store_account_secrets
@@ -21,23 +22,20 @@ AES_KEY_2 = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj"
 
 def reset_process_caches() -> None:
     """Forget clients and cached look-ups made against a previous emulator state."""
+    account_repo.clear()
     directory.clear()
     parameters.clear_caches()
     import chalicelib.secrets as secrets_module
 
     secrets_module._provider = None
     aws_clients.queue_url.cache_clear()
-    from chalicelib.handlers import domain_verify
-    from chalicelib.services import phone_identity, sign_in, tokens
+    from chalicelib.services import tokens
     from chalicelib.services.push import metrics as push_metrics
     from chalicelib.services.push import sender as push_sender
 
-    sign_in._ACCOUNT_CACHE.clear()
     # Each of these outlived a test while each test took long enough for their
     # 60 s lifetimes to run out; with a fast emulator reset they must be cleared.
     push_sender.reset_caches()
-    phone_identity.clear()
-    domain_verify._cache.clear()
     tokens._installed = None
     push_metrics.flush()
 

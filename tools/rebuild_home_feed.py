@@ -9,11 +9,11 @@ credentials otherwise): a batch tool, never a request's path.
 
 from __future__ import annotations
 
-from chalicelib.services import home_feed
+from chalicelib.services import home_feed_rebuild
 
 
 def main() -> int:
-    print(f"home feed rebuilt: {home_feed.rebuild()}")
+    print(f"home feed rebuilt: {home_feed_rebuild.rebuild()}")
     return 0
 
 

@@ -10,31 +10,14 @@ root here (``infra.domains``).  Anything else at the root is a plain 404.
 from __future__ import annotations
 
 import re
-import time
 
 from chalice import Blueprint, Response
 
-from chalicelib.models.accounts import Account
+from chalicelib.dal.accounts import verification_content
 
 bp = Blueprint(__name__)
 
 FILE_RE = re.compile(r"^MP_verify_[0-9A-Za-z]{1,32}\.txt$")
-CACHE_SECONDS = 300
-_cache: dict[str, tuple[float, str | None]] = {}
-
-
-def verification_content(file_name: str) -> str | None:
-    """The content some account registered under ``file_name`` (accounts are few: one filtered scan, cached)."""
-    hit = _cache.get(file_name)
-    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    found = next(iter(Account.scan(Account.mp_verify_file == file_name,
-                                   attributes_to_get=["appid", "mp_verify_file", "mp_verify_content"])), None)
-    content = found.mp_verify_content if found is not None and found.mp_verify_content else None
-    _cache[file_name] = (time.monotonic(), content)
-    return content
-
-
 @bp.route("/{file_name}", methods=["GET"])
 def domain_check_file(file_name: str) -> Response:
     content = verification_content(file_name) if FILE_RE.fullmatch(file_name or "") else None

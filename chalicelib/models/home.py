@@ -16,7 +16,7 @@ Recent publishes live in their own partition per scope (``pub#tree#<id>``,
 sort key ``<published_at ISO>#<content_id>``), read newest first with a
 limit, and expire after ``PUBLISH_ENTRY_DAYS``.  Entries are written in the
 same transaction as the record they mirror (content and accounts) or from the
-stream (screens), so they agree with the records; ``home_feed.rebuild``
+stream (screens), so they agree with the records; ``home_feed_rebuild.rebuild``
 rewrites them from the records (first deploy, repairs).
 """
 

@@ -134,29 +134,42 @@ class UnitOfWork:
         try:
             with TransactWrite(connection=connection) as transaction:
                 for op in ordered:
-                    ret = "ALL_OLD" if op.return_old else None
-                    if op.kind == "put":
-                        transaction.save(op.model, condition=op.condition, return_values=ret)
-                    elif op.kind == "update":
-                        transaction.update(op.model, op.actions, condition=op.condition, return_values=ret)
-                    elif op.kind == "delete":
-                        transaction.delete(op.model, condition=op.condition)
-                    else:
-                        hash_key, range_key = _key_of(op.model)[1:]
-                        transaction.condition_check(type(op.model), hash_key, range_key, condition=op.condition)
+                    _add(transaction, op)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons
-            if not reasons:
+            conflict = _conflict(exc, ordered)
+            if conflict is None:
                 raise
-            failed: dict[str, dict | None] = {}
-            codes: dict[str, str] = {}
-            for op, reason in zip(ordered, reasons, strict=False):
-                if reason is not None and reason.code not in (None, "None"):
-                    codes[op.tag] = reason.code
-                    failed[op.tag] = reason.raw_item
-            if not codes or any(code != "ConditionalCheckFailed" for code in codes.values()):
-                raise
-            raise TransactionConflict(failed, codes) from exc
+            raise conflict from exc
+
+
+def _add(transaction: TransactWrite, op: _Op) -> None:
+    """One operation of the transaction, as pynamodb spells it."""
+    ret = "ALL_OLD" if op.return_old else None
+    if op.kind == "put":
+        transaction.save(op.model, condition=op.condition, return_values=ret)
+    elif op.kind == "update":
+        transaction.update(op.model, op.actions, condition=op.condition, return_values=ret)
+    elif op.kind == "delete":
+        transaction.delete(op.model, condition=op.condition)
+    else:
+        hash_key, range_key = _key_of(op.model)[1:]
+        transaction.condition_check(type(op.model), hash_key, range_key, condition=op.condition)
+
+
+def _conflict(exc: TransactWriteError, ordered: list[_Op]) -> TransactionConflict | None:
+    """The conflict to report when only conditions cancelled the transaction; None for any other failure."""
+    reasons = exc.cancellation_reasons
+    if not reasons:
+        return None
+    failed: dict[str, dict | None] = {}
+    codes: dict[str, str] = {}
+    for op, reason in zip(ordered, reasons, strict=False):
+        if reason is not None and reason.code not in (None, "None"):
+            codes[op.tag] = reason.code
+            failed[op.tag] = reason.raw_item
+    if not codes or any(code != "ConditionalCheckFailed" for code in codes.values()):
+        return None
+    return TransactionConflict(failed, codes)
 
 
 def read_many(requests: list[tuple[type[Model], Any, Any]]) -> list[Model | None]:

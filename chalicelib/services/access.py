@@ -25,6 +25,8 @@ from typing import Any
 
 from pynamodb.exceptions import AttributeDeserializationError
 
+from chalicelib.dal import units as unit_repo
+from chalicelib.dal.items import find
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
 from chalicelib.services.errors import Forbidden, NotFound, Unauthorized
 
@@ -84,10 +86,9 @@ class Principal:
         if found is None:
             if not isinstance(unit_id, str) or not unit_id or len(unit_id) > 64:
                 raise NotFound("unit")
-            try:
-                found = Unit.get(unit_id)
-            except Unit.DoesNotExist:
-                raise NotFound("unit") from None
+            found = unit_repo.find(unit_id)
+            if found is None:
+                raise NotFound("unit")
             self._units[unit_id] = found
         return self.require(permission, found)
 
@@ -140,19 +141,17 @@ def authenticate(authorization: str | None) -> Principal:
     key_id = split_key(key.strip()) if scheme.lower() == "bearer" else None
     if not key_id:
         raise Unauthorized("a bearer API key is required")
-    try:
-        record = ApiKey.get(key_id)
-    except ApiKey.DoesNotExist:
-        raise Unauthorized("invalid API key") from None
+    record = find(ApiKey, key_id)
+    if record is None:
+        raise Unauthorized("invalid API key")
     now = datetime.now(UTC)
     if not hmac.compare_digest(record.key_hash, hash_key(key.strip())):
         raise Unauthorized("invalid API key")
     if record.revoked_at is not None or (record.expires_at is not None and record.expires_at <= now):
         raise Unauthorized("API key revoked or expired")
-    try:
-        user = User.get(record.user_id)
-    except User.DoesNotExist:
-        raise Unauthorized("invalid API key") from None
+    user = find(User, record.user_id)
+    if user is None:
+        raise Unauthorized("invalid API key")
     if user.disabled:
         raise Unauthorized("user disabled")
     return principal_with_units(user.user_id)
@@ -166,9 +165,11 @@ def fetch_in_scope(principal: Principal, model_cls: Any, key: str, what: str, pe
     be probed; visible but not permitted for ``permission`` answers 403.
     """
     try:
-        obj = model_cls.get(key, consistent_read=consistent_read)
-    except (model_cls.DoesNotExist, AttributeDeserializationError):  # a malformed stored item reads as absent
-        raise NotFound(what) from None
+        obj = find(model_cls, key, consistent=consistent_read)
+    except AttributeDeserializationError:  # a malformed stored item reads as absent
+        obj = None
+    if obj is None:
+        raise NotFound(what)
     if not principal.visible(obj.unit_id):
         raise NotFound(what)
     return obj, principal.unit(obj.unit_id, permission)

@@ -2,7 +2,7 @@
 
 Secrets go to SSM SecureString through ``chalicelib.secrets`` only; the table
 records just which are set, and views show booleans.  After any change the
-callback gateway's process cache is told to forget the account.
+accounts repository's process cache is told to forget the account.
 """
 
 from __future__ import annotations
@@ -12,17 +12,18 @@ from typing import Any
 from wechatpy.exceptions import WeChatClientException
 
 from chalicelib import links
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account, Screen
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.secrets import SECRET_NAMES, store_account_secrets
-from chalicelib.services import audit, directory, home_feed
+from chalicelib.services import audit, home_feed
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
 from chalicelib.services.errors import Conflict, UpstreamError
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.push import policy as push_policy
 from chalicelib.services.tokens import client_for
 from chalicelib.services.units import scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, revise, snap
 from chalicelib.wechat.menu import MenuKey
 
 WRITABLE_SECRETS = ("app_secret", "token", "aes_key")
@@ -54,7 +55,7 @@ def _store_secrets(account: Account, secrets: dict[str, str | None]) -> None:
     # pynamodb stores None as NULL on a nullable attribute; its stubs leave None out of set()
     account.update(actions=[Account.secrets_set.set(names or None),  # type: ignore[arg-type]
                             Account.updated_at.set(now())])
-    directory.forget_account(account.appid)
+    account_repo.forget(account.appid)
 
 
 def create(principal: Principal, data: dict[str, Any]) -> Account:
@@ -99,9 +100,7 @@ def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: 
         for k, v in changes.items():
             setattr(account, k, v)
         uow = UnitOfWork()
-        uow.update(account, [getattr(Account, k).set(v) for k, v in changes.items()]
-                   + [Account.revision.add(1), Account.updated_at.set(now())],
-                   condition=Account.revision == account.revision, tag=OBJECT_TAG)
+        revise(uow, account, [getattr(Account, k).set(v) for k, v in changes.items()])
         account.revision += 1
         audit.record(uow, principal.user_id, "account.update", account.unit_id, "account", appid, before,
                      snap(public(account)), note=f"secrets changed: {sorted(secrets)}" if secrets else None)
@@ -113,7 +112,7 @@ def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: 
                      note=f"secrets changed: {sorted(secrets)}")
         commit(uow)
     _store_secrets(account, secrets)
-    directory.forget_account(appid)
+    account_repo.forget(appid)
     account.refresh(consistent_read=True)
     return account
 
@@ -123,11 +122,12 @@ def delete(principal: Principal, appid: str, if_match: int | None) -> None:
     check_if_match(if_match, account.revision)
     if next(iter(Screen.by_account.query(appid, limit=1)), None) is not None:
         raise Conflict("screens still subscribe through this account", code="in_use")
-    delete_with_audit(account, Account.revision == account.revision, principal.user_id, "account.delete",
-                      account.unit_id, "account", appid, snap(public(account)))
-    home_feed.forget_account(appid, principal.unit(account.unit_id).path)
+    unit_path = principal.unit(account.unit_id).path
+    delete_with_audit(account, principal.user_id, "account.delete", account.unit_id, "account", appid,
+                      snap(public(account)),
+                      also=lambda uow: home_feed.track_account(uow, account, unit_path, deleted=True))
     store_account_secrets(appid, **dict.fromkeys(SECRET_NAMES))
-    directory.forget_account(appid)
+    account_repo.forget(appid)
 
 
 def menu_for(appid: str) -> dict[str, Any]:

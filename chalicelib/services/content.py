@@ -24,7 +24,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.contracts import article_html
-from chalicelib.models import Content, Screen, Unit
+from chalicelib.dal import screens as screen_repo
+from chalicelib.dal import units as unit_repo
+from chalicelib.models import Content, Unit
 from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, URGENT, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, home_feed, media, outbox
@@ -35,7 +37,7 @@ from chalicelib.services.push import outcomes as push_outcomes
 from chalicelib.services.screens import screens_in
 from chalicelib.services.text import plain, summary_of
 from chalicelib.services.units import review_required, scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, snap
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, revise, snap
 
 # action -> (from states, to state, permission)
 TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
@@ -113,18 +115,12 @@ def _check_shape(content: Content) -> None:
 def _check_targets(principal: Principal, unit: Unit, targets: dict[str, list[str]]) -> None:
     """Targets must lie in the content's own unit subtree (404-like errors name the field)."""
     for i, screen_id in enumerate(targets.get("screens") or []):
-        try:
-            screen = Screen.get(screen_id)
-            owner = Unit.get(screen.unit_id)
-        except (Screen.DoesNotExist, Unit.DoesNotExist):
-            owner = None
+        screen = screen_repo.find(screen_id)
+        owner = unit_repo.find(screen.unit_id) if screen is not None else None
         if owner is None or not owner.path.startswith(unit.path):
             raise BadRequest(f"no screen {screen_id} in this unit", field=f"targets.screens.{i}")
     for i, unit_id in enumerate(targets.get("units") or []):
-        try:
-            target = Unit.get(unit_id)
-        except Unit.DoesNotExist:
-            target = None
+        target = unit_repo.find(unit_id)
         if target is None or not target.path.startswith(unit.path):
             raise BadRequest(f"no unit {unit_id} under this unit", field=f"targets.units.{i}")
 
@@ -135,16 +131,14 @@ def resolve_screens(content: Content) -> set[str]:
     targets = _targets(content)
     found: set[str] = set()
     for screen_id in targets["screens"]:
-        try:
-            screen = Screen.get(screen_id)
-        except Screen.DoesNotExist:
+        screen = screen_repo.find(screen_id)
+        if screen is None:
             continue
         if Unit.get(screen.unit_id).path.startswith(unit.path):
             found.add(screen_id)
     for unit_id in targets["units"]:
-        try:
-            target = Unit.get(unit_id)
-        except Unit.DoesNotExist:
+        target = unit_repo.find(unit_id)
+        if target is None:
             continue
         if target.path.startswith(unit.path):
             found |= {s.screen_id for s in screens_in(target)}
@@ -221,12 +215,11 @@ def _write(principal: Principal, content: Content, actions: list, action: str, b
 
     The home page's feed entries (pending review, recent publishes) go in the same transaction.
     """
-    all_actions = [*actions, Content.revision.add(1), Content.updated_at.set(now()),
-                   Content.updated_by.set(principal.user_id)]
+    all_actions = [*actions, Content.updated_by.set(principal.user_id)]
     if messages:
         all_actions.append(Content.outbox.set(messages))
     uow = UnitOfWork()
-    uow.update(content, all_actions, condition=Content.revision == content.revision, tag=OBJECT_TAG)
+    revise(uow, content, all_actions)
     audit.record(uow, principal.user_id, action, content.unit_id, "content", content.content_id, before, after,
                  note=note)
     if unit is not None:
@@ -295,52 +288,66 @@ def transition(principal: Principal, content_id: str, action: str, if_match: int
         outbox.flush(content)  # a retry: finish sending what the first attempt owed, enqueue nothing new
         return content
     check_if_match(if_match, content.revision)
-    needs_review = review_required(unit)
+    refuse_transition(principal.user_id, content, action, status, sources, review_required(unit), reason)
+    before = snap(public(content))
+    actions, messages = _transition_writes(principal.user_id, content, action, reason, now())
+    actions.insert(0, Content.status.set(target))
+    after = dict(before, status=target, screen_ids=sorted(content.screen_ids or ()))
+    return _write(principal, content, actions, f"content.{action}", before, after, messages, note=reason, unit=unit,
+                  new_status=target)
+
+
+def refuse_transition(user_id: str, content: Content, action: str, status: str, sources: frozenset[str],
+                      needs_review: bool, reason: str | None) -> None:
+    """Raise the error that forbids ``action`` on content in ``status``; return when it is allowed."""
     if action == "publish" and needs_review and status == DRAFT:
         raise Forbidden("this unit requires review: submit the content and have it approved first",
                         code="review_required")
     if status not in sources:
         raise Conflict(f"cannot {action} content that is {status}", code="invalid_transition")
-    if action == "approve" and principal.user_id in (content.submitted_by, content.created_by,
-                                                     content.updated_by):
+    if action == "approve" and user_id in (content.submitted_by, content.created_by, content.updated_by):
         # the last editor counts as an author: else an admin could rewrite a pending item and approve it himself
         raise Forbidden("content cannot be approved by its author or its last editor", code="own_content")
     if action == "reject" and not reason:
         raise BadRequest("a reason is required", field="reason")
-    before = snap(public(content))
-    actions = [Content.status.set(target)]
-    messages: list[dict[str, Any]] = []
-    at = now()
+
+
+def _transition_writes(user_id: str, content: Content, action: str, reason: str | None,
+                       at: datetime) -> tuple[list, list[dict[str, Any]]]:
+    """The update actions and outbox messages of one allowed action (besides the status itself)."""
     if action == "submit":
-        actions += [Content.submitted_by.set(principal.user_id), Content.reject_reason.remove()]
-    elif action in ("approve", "reject"):
-        actions += [Content.reviewed_by.set(principal.user_id), Content.reviewed_at.set(at)]
-        if reason:
-            actions.append(Content.reject_reason.set(reason))
-    elif action == "publish":
-        if content.valid_until and content.valid_until <= at:
-            raise Conflict("the validity window has ended", code="expired", field="valid_until")
-        screens = resolve_screens(content)
-        if not screens:
-            raise Unprocessable("the targets match no screen", field="targets", code="no_screens")
-        content.screen_ids, content.published_at = screens, at
-        actions += [Content.screen_ids.set(screens), Content.published_at.set(at)]
-        end = urgent_default_end(content, at)
-        if end is not None:
-            content.valid_until = end
-            actions.append(Content.valid_until.set(end))
-        messages = outbox.manifest_messages(screens, "content_published", content_id)
-        if content.push:  # job_id names the revision this write creates: a retry finds it published
-            actions += push_outcomes.publish_actions(content, screens)  # 422 when no channel can carry it
-            messages.insert(0, outbox.push_message(content, int(content.revision) + 1))
-        else:
-            actions += [Content.push_job_id.remove(), Content.push_forecast.remove()]
-    elif action == "withdraw":
-        actions.append(Content.withdrawn_at.set(at))
-        messages = outbox.manifest_messages(content.screen_ids or (), "content_withdrawn", content_id)
-    after = dict(before, status=target, screen_ids=sorted(content.screen_ids or ()))
-    return _write(principal, content, actions, f"content.{action}", before, after, messages, note=reason, unit=unit,
-                  new_status=target)
+        return [Content.submitted_by.set(user_id), Content.reject_reason.remove()], []
+    if action in ("approve", "reject"):
+        actions = [Content.reviewed_by.set(user_id), Content.reviewed_at.set(at)]
+        return actions + ([Content.reject_reason.set(reason)] if reason else []), []
+    if action == "publish":
+        return _publish_writes(content, at)
+    if action == "withdraw":
+        return [Content.withdrawn_at.set(at)], outbox.manifest_messages(content.screen_ids or (), "content_withdrawn",
+                                                                        content.content_id)
+    return [], []
+
+
+def _publish_writes(content: Content, at: datetime) -> tuple[list, list[dict[str, Any]]]:
+    """Publishing: the screens it reaches now, its validity, the manifests and (with ``push``) the push job."""
+    if content.valid_until and content.valid_until <= at:
+        raise Conflict("the validity window has ended", code="expired", field="valid_until")
+    screens = resolve_screens(content)
+    if not screens:
+        raise Unprocessable("the targets match no screen", field="targets", code="no_screens")
+    content.screen_ids, content.published_at = screens, at
+    actions = [Content.screen_ids.set(screens), Content.published_at.set(at)]
+    end = urgent_default_end(content, at)
+    if end is not None:
+        content.valid_until = end
+        actions.append(Content.valid_until.set(end))
+    messages = outbox.manifest_messages(screens, "content_published", content.content_id)
+    if content.push:  # job_id names the revision this write creates: a retry finds it published
+        actions += push_outcomes.publish_actions(content, screens)  # 422 when no channel can carry it
+        messages.insert(0, outbox.push_message(content, int(content.revision) + 1))
+    else:
+        actions += [Content.push_job_id.remove(), Content.push_forecast.remove()]
+    return actions, messages
 
 
 def delete(principal: Principal, content_id: str, if_match: int | None) -> None:
@@ -348,6 +355,5 @@ def delete(principal: Principal, content_id: str, if_match: int | None) -> None:
     check_if_match(if_match, content.revision)
     if content.status not in DELETABLE:
         raise Conflict(f"{content.status} content cannot be deleted; withdraw it first", code="invalid_transition")
-    delete_with_audit(content, Content.revision == content.revision, principal.user_id, "content.delete",
-                      content.unit_id, "content", content_id, snap(public(content)))
-    home_feed.forget_content(content, unit.path)
+    delete_with_audit(content, principal.user_id, "content.delete", content.unit_id, "content", content_id,
+                      snap(public(content)), also=lambda uow: home_feed.forget_content(uow, content, unit.path))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.contracts import article_html
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account, Content, Screen, Unit
 from chalicelib.models.content import DRAFT
 from chalicelib.pages import render_page
@@ -63,10 +64,7 @@ def _account_for(unit: Unit, targets: dict[str, Any]) -> Account | None:
     """Whose phone pages show the item: the first named screen's account, else the unit's or its nearest
     superior's (one GetItem, or one index Query per level; no subtree is listed)."""
     for screen in Screen.batch_get(sorted(targets.get("screens") or [])[:1]):
-        try:
-            return Account.get(screen.appid)
-        except Account.DoesNotExist:
-            return None
+        return account_repo.read(screen.appid)  # its account gone: no phone page to show
     for unit_id in reversed([p for p in unit.path.split("/") if p]):
         for account in Account.by_unit.query(unit_id, limit=1):
             return account

@@ -19,6 +19,9 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.dal import screens as screen_repo
+from chalicelib.dal import units as unit_repo
+from chalicelib.dal.items import condition_failed
 from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import PUBLISHED
 from chalicelib.services import outbox
@@ -52,14 +55,10 @@ def _candidates(screen: Screen, unit: Unit | None) -> set[str]:
 
 def follow_screen(screen_id: str) -> list[str]:
     """Bring published content's ``screen_ids`` in line with the screen as it is now; returns changed ids."""
-    try:
-        screen = Screen.get(screen_id, consistent_read=True)
-    except Screen.DoesNotExist:
+    screen = screen_repo.find(screen_id, consistent=True)
+    if screen is None:
         return []
-    try:
-        unit: Unit | None = Unit.get(screen.unit_id)
-    except Unit.DoesNotExist:
-        unit = None
+    unit = unit_repo.find(screen.unit_id)
     contents = [c for c in Content.batch_get(sorted(_candidates(screen, unit))) if c.status == PUBLISHED]
     unit_ids = {screen.unit_id} | {c.unit_id for c in contents} | {u for c in contents for u in _targets(c)["units"]}
     paths = {u.unit_id: u.path for u in Unit.batch_get(sorted(unit_ids))}
@@ -73,7 +72,7 @@ def follow_screen(screen_id: str) -> list[str]:
         try:
             content.update(actions=[action], condition=Content.status == PUBLISHED)
         except UpdateError as exc:  # withdrawn meanwhile: its own rebuilds take it off the screens
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
             continue
         changed.append(content.content_id)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.contracts import article_html
+from chalicelib.dal.items import find
 from chalicelib.models.content import EXPIRED, PUBLISHED, WITHDRAWN, Content
 from chalicelib.settings import get_settings
 
@@ -64,9 +65,8 @@ def load(content_id: str, now: datetime | None = None) -> ContentView | Unavaila
     now = now or datetime.now(UTC)
     if not valid_content_id(content_id):
         return Unavailable.NOT_FOUND
-    try:
-        content = Content.get(content_id)
-    except Content.DoesNotExist:
+    content = find(Content, content_id)
+    if content is None:
         return Unavailable.NOT_FOUND
     if content.status in (WITHDRAWN, EXPIRED):
         return Unavailable.GONE

@@ -2,9 +2,9 @@
 
 A Lambda process serves many callbacks; reading the account item and its SSM
 secrets for each would add two round trips inside WeChat's 5-second budget.
-They change rarely, so they are cached in the process for a minute (secrets
-are cached by Powertools for five).  Admin changes take effect within that
-time; ``forget_account`` drops an entry at once in the process that made it.
+They change rarely: the account comes from the accounts repository's process
+cache (a minute; ``dal.accounts.forget`` drops it at once in the process that
+changed it), its secrets from Powertools' cache, screens from a cache here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 
+from chalicelib.dal import accounts
 from chalicelib.models.accounts import Account
 from chalicelib.models.screens import Screen
 from chalicelib.secrets import load_account_secrets
@@ -21,7 +22,6 @@ from chalicelib.wechat.callback import CallbackKeys
 
 CACHE_SECONDS = 60
 _lock = threading.Lock()
-_accounts: TTLCache = TTLCache(maxsize=1024, ttl=CACHE_SECONDS)
 _screens: TTLCache = TTLCache(maxsize=4096, ttl=CACHE_SECONDS)
 
 
@@ -37,28 +37,13 @@ class ScreenSummary:
 
 def callback_account(appid: str) -> tuple[Account, CallbackKeys] | None:
     """The account for ``appid`` and its callback keys; None when unknown or not configured."""
-    with _lock:
-        hit = _accounts.get(appid)
-    if hit is not None:
-        return hit or None
-    try:
-        account = Account.get(appid)
-    except Account.DoesNotExist:
-        account = None
-    entry: tuple | tuple[Account, CallbackKeys] = ()
-    if account is not None:
-        secrets = load_account_secrets(appid)
-        if secrets.token:
-            entry = (account, CallbackKeys(secrets.token, secrets.aes_key, secrets.aes_key_previous,
-                                           mode=account.message_mode))
-    with _lock:
-        _accounts[appid] = entry  # negative results are cached too: probing unknown appids costs one read a minute
-    return entry or None
-
-
-def forget_account(appid: str) -> None:
-    with _lock:
-        _accounts.pop(appid, None)
+    account = accounts.find(appid, max_age=CACHE_SECONDS)
+    if account is None:
+        return None
+    secrets = load_account_secrets(appid)
+    if not secrets.token:
+        return None
+    return account, CallbackKeys(secrets.token, secrets.aes_key, secrets.aes_key_previous, mode=account.message_mode)
 
 
 def remember_screen(screen: Screen) -> ScreenSummary:
@@ -84,7 +69,6 @@ def screen_summaries(screen_ids: set[str] | list[str]) -> dict[str, ScreenSummar
 
 
 def clear() -> None:
-    """Drop every cached entry (tests, and after bulk admin changes)."""
+    """Drop every cached screen (tests, and after bulk admin changes)."""
     with _lock:
-        _accounts.clear()
         _screens.clear()

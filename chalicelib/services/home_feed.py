@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import aws
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
 from chalicelib.models.content import PENDING, PUBLISHED, WITHDRAWN, Content
@@ -71,10 +72,10 @@ def track_content(uow: UnitOfWork, content: Content, unit_path: str, new_status:
         elif old_status == PENDING:
             uow.delete(review)
         if (new_status in (PUBLISHED, WITHDRAWN) or old_status == PUBLISHED) and content.published_at is not None:
-            uow.put(_publish_entry(scope, content, new_status))
+            uow.put(publish_entry(scope, content, new_status))
 
 
-def _publish_entry(scope: str, content: Content, status: str) -> HomeEntry:
+def publish_entry(scope: str, content: Content, status: str) -> HomeEntry:
     published = content.published_at
     return HomeEntry(publish_scope(scope), f"{published.astimezone(UTC).isoformat()}#{content.content_id}",
                      ident=content.content_id, unit_id=content.unit_id, name=content.title, status=status,
@@ -82,13 +83,13 @@ def _publish_entry(scope: str, content: Content, status: str) -> HomeEntry:
                      expires_at=published + timedelta(days=PUBLISH_ENTRY_DAYS))
 
 
-def forget_content(content: Content, unit_path: str) -> None:
-    """A deleted item leaves the recent publishes (best effort after the delete; ``rebuild`` repairs)."""
+def forget_content(uow: UnitOfWork, content: Content, unit_path: str) -> None:
+    """A deleted item leaves the recent publishes (in the delete's transaction)."""
     if content.published_at is None:
         return
     for scope in tree_scopes(unit_path):
-        HomeEntry(publish_scope(scope), f"{content.published_at.astimezone(UTC).isoformat()}#{content.content_id}"
-                  ).delete()
+        uow.delete(HomeEntry(publish_scope(scope),
+                             f"{content.published_at.astimezone(UTC).isoformat()}#{content.content_id}"))
 
 
 def lacks_channel(account: Account) -> bool:
@@ -108,11 +109,6 @@ def track_account(uow: UnitOfWork, account: Account, unit_path: str, old_unit_pa
                               status=account.account_type))
         else:
             uow.delete(entry)
-
-
-def forget_account(appid: str, unit_path: str) -> None:
-    for scope in tree_scopes(unit_path):
-        HomeEntry(scope, f"nochan#{appid}").delete()
 
 
 # ------------------------------------------------------------------ screen presence
@@ -145,7 +141,7 @@ def mark_presence(screens: Iterable[Screen], now: datetime | None = None) -> Cou
                           condition=Screen.last_seen == screen.last_seen)
             changed[wanted] += 1
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
     return changed
 
@@ -159,14 +155,7 @@ def apply_screen_records(records: list[dict[str, Any]], token_base: str) -> int:
     """Presence counters and long-offline entries from screens stream records; returns requests made."""
     from chalicelib.services.analytics import scopes  # the cached unit look-ups the roll-ups use
 
-    sides = []
-    for record in records:
-        old, new = _image(record, "OldImage"), _image(record, "NewImage")
-        before = (old.get("unit_id"), old.get("presence"))
-        after = (new.get("unit_id"), new.get("presence"))
-        if before == after and not (after[1] == LONG_OFFLINE and old.get("name") != new.get("name")):
-            continue
-        sides.append((old, new))
+    sides = changed_sides(records)
     if not sides:
         return 0
     units = scopes.units({img["unit_id"] for pair in sides for img in pair if img.get("unit_id")})
@@ -175,20 +164,46 @@ def apply_screen_records(records: list[dict[str, Any]], token_base: str) -> int:
         unit = units.get(image.get("unit_id") or "")
         return tree_scopes(unit.path) if unit else []
 
+    counters, entries = presence_changes(sides, scopes_of)
+    return _transact_in_chunks(presence_writes(counters, entries, HomeEntry.Meta.table_name), token_base)
+
+
+ScreenImage = dict[str, Any]
+LongOffline = dict[tuple[str, str], ScreenImage | None]  # (scope, screen) -> the entry's screen, None = delete
+
+
+def changed_sides(records: list[dict[str, Any]]) -> list[tuple[ScreenImage, ScreenImage]]:
+    """The (old, new) images whose unit or presence changed, or a long-offline screen's name."""
+    sides = []
+    for record in records:
+        old, new = _image(record, "OldImage"), _image(record, "NewImage")
+        before = (old.get("unit_id"), old.get("presence"))
+        after = (new.get("unit_id"), new.get("presence"))
+        if before == after and not (after[1] == LONG_OFFLINE and old.get("name") != new.get("name")):
+            continue
+        sides.append((old, new))
+    return sides
+
+
+def presence_changes(sides: list[tuple[ScreenImage, ScreenImage]], scopes_of: Callable[[ScreenImage], list[str]]
+                     ) -> tuple[dict[str, Counter], LongOffline]:
+    """What the changes mean per scope: counter deltas, and long-offline entries to write or delete."""
     counters: dict[str, Counter] = defaultdict(Counter)
-    entries: dict[tuple[str, str], dict[str, Any] | None] = {}  # (scope, screen) -> the entry, None = delete
+    entries: LongOffline = {}
     for old, new in sides:
-        if old.get("presence") in PRESENCE_STATES:
-            for scope in scopes_of(old):
-                counters[scope][old["presence"]] -= 1
-                if old["presence"] == LONG_OFFLINE:
-                    entries[(scope, old["screen_id"])] = None
-        if new.get("presence") in PRESENCE_STATES:
-            for scope in scopes_of(new):
-                counters[scope][new["presence"]] += 1
-                if new["presence"] == LONG_OFFLINE:
-                    entries[(scope, new["screen_id"])] = new
-    table = HomeEntry.Meta.table_name
+        for image, delta in ((old, -1), (new, 1)):
+            state = image.get("presence")
+            if state not in PRESENCE_STATES:
+                continue
+            for scope in scopes_of(image):
+                counters[scope][state] += delta
+                if state == LONG_OFFLINE:
+                    entries[(scope, image["screen_id"])] = image if delta > 0 else None
+    return counters, entries
+
+
+def presence_writes(counters: dict[str, Counter], entries: LongOffline, table: str) -> list[dict[str, Any]]:
+    """The TransactWriteItems items for those changes (counter ADDs, entry puts and deletes), in a stable order."""
     items: list[dict[str, Any]] = []
     for scope, counts in sorted(counters.items()):
         nonzero = {k: v for k, v in sorted(counts.items()) if v}
@@ -208,6 +223,11 @@ def apply_screen_records(records: list[dict[str, Any]], token_base: str) -> int:
         if image.get("last_seen"):
             item["at"] = {"S": str(image["last_seen"])}
         items.append({"Put": {"TableName": table, "Item": item}})
+    return items
+
+
+def _transact_in_chunks(items: list[dict[str, Any]], token_base: str) -> int:
+    """Write the items 100 per transaction, each with a token derived from the batch (a redelivery is a no-op)."""
     requests = 0
     for index, start in enumerate(range(0, len(items), 100)):
         token = hashlib.sha256(f"{token_base}#home#{index}".encode()).hexdigest()[:36]
@@ -242,11 +262,8 @@ def move_subtree(unit_id: str, old_parent_path: str, new_parent_path: str) -> in
     own = f"tree#{unit_id}"
     entries = [e for e in HomeEntry.query(own, consistent_read=True) if e.key != PRESENCE_KEY]
     publishes = list(HomeEntry.query(publish_scope(own), consistent_read=True))
-    try:
-        counts = HomeEntry.get(own, PRESENCE_KEY, consistent_read=True)
-        presence = {s: int(getattr(counts, s) or 0) for s in PRESENCE_STATES}
-    except HomeEntry.DoesNotExist:
-        presence = {}
+    counts = find(HomeEntry, own, PRESENCE_KEY, consistent=True)
+    presence = {s: int(getattr(counts, s) or 0) for s in PRESENCE_STATES} if counts is not None else {}
     touched = 0
     with HomeEntry.batch_write() as batch:
         for scope, adding in [(s, False) for s in leaving] + [(s, True) for s in joining]:
@@ -266,74 +283,3 @@ def move_subtree(unit_id: str, old_parent_path: str, new_parent_path: str) -> in
 
 
 _ENTRY_FIELDS = ("ident", "unit_id", "name", "status", "at", "until", "job_id", "expires_at")
-
-
-# ------------------------------------------------------------------ rebuild (first deploy, repairs)
-
-
-def _presence_entry(scope: str, counts: Mapping[str, int]) -> HomeEntry:
-    """A scope's presence counters as one item (pynamodb's keyword constructor is not typed per attribute)."""
-    entry = HomeEntry(scope, PRESENCE_KEY)
-    for state in PRESENCE_STATES:
-        setattr(entry, state, counts[state])
-    return entry
-
-
-def rebuild(now: datetime | None = None) -> dict[str, int]:
-    """Rewrite every feed entry from the records (scans: an operator's tool, never on a request's path).
-
-    Presence counters are set, not added; entries the records no longer
-    justify are deleted.  ``python -m tools.rebuild_home_feed`` runs it.
-    """
-    from chalicelib.models.units import Unit
-
-    now = now or datetime.now(UTC)
-    paths = {u.unit_id: u.path for u in Unit.scan(attributes_to_get=["unit_id", "path"])}
-    wanted: dict[tuple[str, str], HomeEntry] = {}
-    presence: dict[str, Counter] = defaultdict(Counter)
-    for screen in Screen.scan():
-        state = screen.presence
-        path = paths.get(screen.unit_id)
-        if state not in PRESENCE_STATES or path is None:
-            continue
-        for scope in tree_scopes(path):
-            presence[scope][state] += 1
-            if state == LONG_OFFLINE:
-                wanted[(scope, f"lo#{screen.screen_id}")] = HomeEntry(
-                    scope, f"lo#{screen.screen_id}", ident=screen.screen_id, unit_id=screen.unit_id,
-                    name=screen.name, at=screen.last_seen)
-    for item in Content.scan():
-        path = paths.get(item.unit_id)
-        if path is None:
-            continue
-        for scope in tree_scopes(path):
-            if item.status == PENDING:
-                wanted[(scope, f"review#{item.content_id}")] = HomeEntry(
-                    scope, f"review#{item.content_id}", ident=item.content_id, unit_id=item.unit_id, name=item.title,
-                    at=item.updated_at)
-            if item.status in (PUBLISHED, WITHDRAWN) and item.published_at is not None \
-                    and item.published_at > now - timedelta(days=PUBLISH_ENTRY_DAYS):
-                entry = _publish_entry(scope, item, item.status)
-                wanted[(entry.scope, entry.key)] = entry
-    for account in Account.scan():
-        path = paths.get(account.unit_id)
-        if path is None or not lacks_channel(account):
-            continue
-        for scope in tree_scopes(path):
-            wanted[(scope, f"nochan#{account.appid}")] = HomeEntry(
-                scope, f"nochan#{account.appid}", ident=account.appid, unit_id=account.unit_id, name=account.name,
-                status=account.account_type)
-    for scope in paths.values():
-        for s in tree_scopes(scope):
-            presence.setdefault(s, Counter())
-    removed = 0
-    with HomeEntry.batch_write() as batch:
-        for existing in HomeEntry.scan(attributes_to_get=["scope", "key"]):
-            if existing.key != PRESENCE_KEY and (existing.scope, existing.key) not in wanted:
-                batch.delete(existing)
-                removed += 1
-        for entry in wanted.values():
-            batch.save(entry)
-        for scope, counts in presence.items():
-            batch.save(_presence_entry(scope, counts))
-    return {"entries": len(wanted), "removed": removed, "scopes": len(presence)}

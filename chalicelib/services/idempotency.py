@@ -24,6 +24,7 @@ and the returned response to differ.  The expiry semantics are the same.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -33,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
+from chalicelib.dal.items import condition_failed
 from chalicelib.models import IdempotencyRecord
 from chalicelib.models.idempotency import COMPLETED
 from chalicelib.services.errors import BadRequest, Conflict, Unprocessable
@@ -71,39 +73,58 @@ def run(actor: str, route: str, key: str, request_body: bytes,
     attempt = secrets.token_hex(8)
     record = IdempotencyRecord(rkey, fingerprint=fingerprint, expires_at=TTL, attempt=attempt,
                                in_progress_expiry=started + int(remaining_ms or DEFAULT_IN_PROGRESS_MS))
-    free = (IdempotencyRecord.key.does_not_exist()
-            | ((IdempotencyRecord.status != COMPLETED) & (IdempotencyRecord.in_progress_expiry < started))
-            | (IdempotencyRecord.expires_at < datetime.fromtimestamp(started / 1000, UTC)))
-    try:
-        record.save(condition=free)
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        existing = IdempotencyRecord.get(rkey, consistent_read=True)
-        if existing.fingerprint != fingerprint:
-            raise Unprocessable("this Idempotency-Key was used with a different request",
-                                field="Idempotency-Key", code="idempotency_key_reused") from None
-        if existing.status != COMPLETED:
-            raise Conflict("a request with this Idempotency-Key is still in progress",
-                           field="Idempotency-Key", code="request_in_progress") from None
-        return int(existing.status_code), json.loads(existing.response), True
+    replay = _claim(record, started)
+    if replay is not None:
+        return replay
     mine = IdempotencyRecord.attempt == attempt
     try:
         status, body = handler()
     except BaseException:
-        try:
-            record.delete(condition=mine)
-        except DeleteError as exc:  # taken over by a retry after our deadline: not ours to release
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        with contextlib.suppress(ConditionLost):  # taken over by a retry after our deadline: not ours to release
+            _conditional(lambda: record.delete(condition=mine))
         raise
-    try:
-        record.update(actions=[IdempotencyRecord.status.set(COMPLETED), IdempotencyRecord.status_code.set(status),
-                               IdempotencyRecord.in_progress_expiry.remove(),
-                               IdempotencyRecord.response.set(
-                                   json.dumps(redact(body) if redact else body, ensure_ascii=False, default=str))],
-                      condition=mine)
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    with contextlib.suppress(ConditionLost):
+        _conditional(lambda: record.update(
+            actions=[IdempotencyRecord.status.set(COMPLETED), IdempotencyRecord.status_code.set(status),
+                     IdempotencyRecord.in_progress_expiry.remove(),
+                     IdempotencyRecord.response.set(
+                         json.dumps(redact(body) if redact else body, ensure_ascii=False, default=str))],
+            condition=mine))
     return status, body, False
+
+
+class ConditionLost(Exception):
+    """A conditional write found the record in another state than it required."""
+
+
+def _conditional(write: Callable[[], object]) -> None:
+    """Run one conditional write; a failed condition becomes ``ConditionLost``, any other error stays."""
+    try:
+        write()
+    except (PutError, UpdateError, DeleteError) as exc:
+        if not condition_failed(exc):
+            raise
+        raise ConditionLost from None
+
+
+def _claim(record: IdempotencyRecord, started: int) -> tuple[int, dict, bool] | None:
+    """Take the key for this attempt (None), or the stored answer of the completed request it repeats.
+
+    A key is free when unused, abandoned (in progress past its deadline) or expired.
+    """
+    free = (IdempotencyRecord.key.does_not_exist()
+            | ((IdempotencyRecord.status != COMPLETED) & (IdempotencyRecord.in_progress_expiry < started))
+            | (IdempotencyRecord.expires_at < datetime.fromtimestamp(started / 1000, UTC)))
+    try:
+        _conditional(lambda: record.save(condition=free))
+        return None
+    except ConditionLost:
+        pass
+    existing = IdempotencyRecord.get(record.key, consistent_read=True)
+    if existing.fingerprint != record.fingerprint:
+        raise Unprocessable("this Idempotency-Key was used with a different request",
+                            field="Idempotency-Key", code="idempotency_key_reused") from None
+    if existing.status != COMPLETED:
+        raise Conflict("a request with this Idempotency-Key is still in progress",
+                       field="Idempotency-Key", code="request_in_progress") from None
+    return int(existing.status_code), json.loads(existing.response), True

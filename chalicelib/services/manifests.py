@@ -37,6 +37,8 @@ from chalicelib.contracts.manifest import (
     ManifestWindow,
 )
 from chalicelib.contracts.rebuild import RebuildMessage
+from chalicelib.dal import screens as screen_repo
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import PUBLISHED, URGENT, Content
@@ -73,10 +75,7 @@ def sync_links(content_id: str, screen_ids: Iterable[str]) -> set[str]:
     Returns every screen whose manifest may have changed.  A write never moves
     a link to an older revision of the content (conditional on ``revision``).
     """
-    try:
-        content: Content | None = Content.get(content_id)
-    except Content.DoesNotExist:
-        content = None
+    content = find(Content, content_id)
     targets = set(content.screen_ids or ()) if content is not None else set()
     live = content is not None and content.status == PUBLISHED and not _expired(content, utcnow())
     affected = set(screen_ids) | (targets if live else set())
@@ -93,7 +92,7 @@ def sync_links(content_id: str, screen_ids: Iterable[str]) -> set[str]:
             link.save(condition=ScreenContentLink.revision.does_not_exist()
                       | (ScreenContentLink.revision <= int(content.revision)))
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
             logger.info("link already at a newer revision", screen_id=screen_id, content_id=content_id)
     return affected
@@ -217,9 +216,8 @@ def rebuild_screen(screen_id: str) -> RebuildResult:
     s3 = client("s3")
     bucket = get_settings().player_bucket
     key = manifest_key(screen_id)
-    try:
-        screen = Screen.get(screen_id)
-    except Screen.DoesNotExist:
+    screen = screen_repo.find(screen_id)
+    if screen is None:
         s3.delete_object(Bucket=bucket, Key=key)  # a removed screen shows nothing, rather than stale content
         return RebuildResult(screen_id, None, True, 0)
     manifest = build_manifest(screen)

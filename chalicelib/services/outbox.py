@@ -19,6 +19,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.aws import send_json
 from chalicelib.contracts import rebuild
+from chalicelib.dal.items import unchanged
 from chalicelib.logs import logger
 from chalicelib.models import Content
 from chalicelib.services.push.messages import PublishMessage
@@ -71,4 +72,4 @@ def flush(content: Content) -> None:
     send([{"queue": m["queue"], "body": m["body"]} for m in pending])
     # a newer revision may own the outbox now: then it stays; what we sent stays sent (consumers are idempotent)
     with contextlib.suppress(UpdateError):
-        content.update(actions=[Content.outbox.remove()], condition=Content.revision == content.revision)
+        content.update(actions=[Content.outbox.remove()], condition=unchanged(content))

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from wechatpy.exceptions import WeChatClientException
 
@@ -64,27 +64,16 @@ def change(appid: str, openid: str, screen_id: str, *, subscribe: bool, now: dat
         # read_many answers in the order of its requests: the fan, the screen, the subscription
         fan, screen, existing = cast("tuple[Fan | None, Screen | None, Subscription | None]",
                                      tuple(read_many(subscriptions.reads_for(appid, openid, screen_id))))
+        if subscribe:
+            refusal, confirmed_follower = _refusal(appid, openid, fan, confirmed_follower)
+            if refusal is not None:
+                return ChangeResult(refusal=refusal)
         uow, delta = UnitOfWork(), FanDelta(appid, openid)
         if subscribe:
-            if fan is not None and fan.following is False:
-                return ChangeResult(refusal=Refusal.NOT_FOLLOWING)
-            if fan is None and not confirmed_follower:
-                try:
-                    confirmed_follower = _follows_on_wechat(appid, openid)
-                except (WeChatClientException, OSError) as exc:
-                    logger.warning("user info lookup failed", extra={"appid": appid, "error": type(exc).__name__})
-                    return ChangeResult(refusal=Refusal.WECHAT_UNAVAILABLE)
-                if not confirmed_follower:
-                    return ChangeResult(refusal=Refusal.NOT_FOLLOWING)
-            outcome = subscriptions.add_subscribe(
-                uow, delta, fan=fan, screen=screen, existing=existing, source=SOURCE, now=moment,
-            )
-            if outcome == Outcome.SUBSCRIBED and fan is None:
-                delta.actions += [Fan.following.set(True), Fan.created_at.set(Fan.created_at | moment),
-                                  Fan.first_source.set(Fan.first_source | "page")]
+            outcome = _plan_subscribe(uow, delta, fan, screen, existing, moment)
+        elif screen is None:
+            return ChangeResult(Outcome.UNKNOWN_SCREEN)
         else:
-            if screen is None:
-                return ChangeResult(Outcome.UNKNOWN_SCREEN)
             outcome = subscriptions.add_unsubscribe(uow, delta, screen_id=screen_id, existing=existing, now=moment)
         if outcome not in (Outcome.SUBSCRIBED, Outcome.UNSUBSCRIBED):
             return ChangeResult(outcome)
@@ -95,3 +84,31 @@ def change(appid: str, openid: str, screen_id: str, *, subscribe: bool, now: dat
         except TransactionConflict as conflict:
             logger.info("subscription changed meanwhile; deciding again", extra={"codes": conflict.codes})
     raise RuntimeError("subscription change could not be committed after repeated conflicts")
+
+
+def _refusal(appid: str, openid: str, fan: Fan | None, confirmed: bool) -> tuple[Refusal | None, bool]:
+    """Why this fan may not subscribe (None: he may), and whether WeChat has confirmed he follows.
+
+    A fan the gateway never saw is asked about once per change; an unfollowed one is refused.
+    """
+    if fan is not None and fan.following is False:
+        return Refusal.NOT_FOLLOWING, confirmed
+    if fan is not None or confirmed:
+        return None, confirmed
+    try:
+        confirmed = _follows_on_wechat(appid, openid)
+    except (WeChatClientException, OSError) as exc:
+        logger.warning("user info lookup failed", extra={"appid": appid, "error": type(exc).__name__})
+        return Refusal.WECHAT_UNAVAILABLE, False
+    return (None if confirmed else Refusal.NOT_FOLLOWING), confirmed
+
+
+def _plan_subscribe(uow: UnitOfWork, delta: FanDelta, fan: Fan | None, screen: Any, existing: Any,
+                    moment: datetime) -> Outcome:
+    """The subscribe's writes; a fan first seen here is recorded as following, from the page."""
+    outcome = subscriptions.add_subscribe(uow, delta, fan=fan, screen=screen, existing=existing, source=SOURCE,
+                                          now=moment)
+    if outcome == Outcome.SUBSCRIBED and fan is None:
+        delta.actions += [Fan.following.set(True), Fan.created_at.set(Fan.created_at | moment),
+                          Fan.first_source.set(Fan.first_source | "page")]
+    return outcome

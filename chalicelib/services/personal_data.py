@@ -35,6 +35,7 @@ from typing import Any
 
 from pynamodb.expressions.update import Action
 
+from chalicelib.dal.items import find
 from chalicelib.models.callbacks import CallbackRecord
 from chalicelib.models.fans import Fan
 from chalicelib.models.push import PushBatch, PushJob
@@ -78,10 +79,7 @@ def _subscription_rows(appid: str, openid: str) -> list[Subscription]:
 
 
 def _fan(appid: str, openid: str) -> Fan | None:
-    try:
-        return Fan.get(appid, openid, consistent_read=True)
-    except Fan.DoesNotExist:
-        return None
+    return find(Fan, appid, openid, consistent=True)
 
 
 def _read_marks(appid: str, openid: str) -> list[ReadMark]:

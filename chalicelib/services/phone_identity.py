@@ -23,16 +23,15 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
-from cachetools import TTLCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from chalicelib.contracts import ids
+from chalicelib.dal import accounts
 from chalicelib.models.accounts import SERVICE, Account
 from chalicelib.secrets import app_signing_key
 from chalicelib.settings import get_settings
@@ -212,26 +211,10 @@ def new_visitor(appid: str) -> tuple[str, str]:
 
 # ------------------------------------------------------------------ accounts
 
-_accounts: TTLCache = TTLCache(maxsize=1024, ttl=60)
-_accounts_lock = threading.Lock()
 
 
 def account(appid: str) -> Account | None:
     """The account whose pages these are (cached a minute); None for a malformed or unknown appid."""
     if not ids.is_appid(appid):
         return None
-    with _accounts_lock:
-        if appid in _accounts:
-            return _accounts[appid]
-    try:
-        found: Account | None = Account.get(appid)
-    except Account.DoesNotExist:
-        found = None
-    with _accounts_lock:
-        _accounts[appid] = found
-    return found
-
-
-def clear() -> None:
-    with _accounts_lock:
-        _accounts.clear()
+    return accounts.find(appid)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.dal.items import condition_failed
 from chalicelib.models.fans import Fan
 from chalicelib.models.reads import ReadMark
 from chalicelib.models.stats import DailyStat, bump, china_day, subject
@@ -93,5 +94,5 @@ def mark_seen(appid: str, openid: str, content_id: str) -> None:
             actions=[Fan.unread_content.delete({content_id})], condition=Fan.openid.exists(),
         )
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":  # no fan item: nothing to mark
+        if not condition_failed(exc):  # no fan item: nothing to mark
             raise

@@ -21,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cachetools import TTLCache
-from pynamodb.exceptions import AttributeDeserializationError
 
 from chalicelib.contracts.ids import normalise_screen_code
+from chalicelib.dal import screens as screen_repo
+from chalicelib.dal import units as unit_repo
 from chalicelib.models.accounts import Account
 from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
@@ -151,10 +152,7 @@ def _matches(card: Card, needle: str) -> bool:
 
 def _ordered_cards(account: Account, query: str) -> list[tuple[tuple[str, str], Card]]:
     """Every card in display order, each with the (title, subtitle) of its group."""
-    try:
-        home = Unit.get(account.unit_id)
-    except Unit.DoesNotExist:
-        home = None
+    home = unit_repo.find(account.unit_id)
     tree = _tree_of(home) if home is not None else _Tree({}, [])
     near_units = {uid for uid, u in tree.units.items() if home is not None and u.is_within(home.path)}
     cards = [_card(s, tree.units, s.unit_id in near_units) for s in tree.screens]
@@ -164,12 +162,9 @@ def _ordered_cards(account: Account, query: str) -> list[tuple[tuple[str, str], 
         cards = [c for c in cards if _matches(c, needle)]
         code = normalise_screen_code(query)
         if code and all(c.screen.screen_id != code for c in cards):
-            try:
-                other = Screen.get(code)
-            except (Screen.DoesNotExist, AttributeDeserializationError):  # malformed reads as absent
-                other = None
+            other = screen_repo.find_code(code)
             if other is not None:
-                unit = tree.units.get(other.unit_id) or _unit_or_none(other.unit_id)
+                unit = tree.units.get(other.unit_id) or unit_repo.find(other.unit_id)
                 found.append(Card(other, unit.name if unit else "", region_of(other, unit)))
 
     def near_key(c: Card) -> tuple:
@@ -185,11 +180,6 @@ def _ordered_cards(account: Account, query: str) -> list[tuple[tuple[str, str], 
     return ordered
 
 
-def _unit_or_none(unit_id: str) -> Unit | None:
-    try:
-        return Unit.get(unit_id)
-    except Unit.DoesNotExist:
-        return None
 
 
 def refresh(cards: list[Card], active: set[str], now: datetime, *, reload: bool = True) -> None:

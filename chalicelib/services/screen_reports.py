@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.contracts import ids, player_keys
+from chalicelib.dal import screens as screen_repo
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.screen_links import ScreenContentLink
@@ -45,9 +47,8 @@ def authenticate(screen_id: str, key: str | None) -> Screen | None:
     """The screen when ``key`` is its player key, else None (unknown screens look the same)."""
     if not key or len(key) > player_keys.MAX_LENGTH or not ids.is_screen_code(screen_id):
         return None
-    try:
-        screen = Screen.get(screen_id)
-    except Screen.DoesNotExist:
+    screen = screen_repo.find(screen_id)
+    if screen is None:
         player_keys.matches(key, None)  # same work either way
         return None
     return screen if player_keys.matches(key, screen.player_key_hash) else None
@@ -65,9 +66,8 @@ def screen_status(screen: Screen, now: datetime | None = None) -> Literal["onlin
 def failures_over_limit(bucket: str, limit: int | None = None, now: datetime | None = None) -> bool:
     """True when ``bucket`` already used up this minute's ``limit`` (read only: nothing is counted)."""
     now = now or utcnow()
-    try:
-        record = ScreenReportRecord.get(f"rate#{bucket}#{now:%Y%m%d%H%M}")
-    except ScreenReportRecord.DoesNotExist:
+    record = find(ScreenReportRecord, f"rate#{bucket}#{now:%Y%m%d%H%M}")
+    if record is None:
         return False
     return int(record.reports or 0) >= (limit or RATE_LIMIT_PER_MINUTE)
 
@@ -83,7 +83,7 @@ def within_rate_limit(screen_id: str, limit: int | None = None, now: datetime | 
             condition=ScreenReportRecord.reports.does_not_exist() | (ScreenReportRecord.reports < limit),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise
     return True

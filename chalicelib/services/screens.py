@@ -15,8 +15,10 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.contracts import player_keys
+from chalicelib.dal import accounts as account_repo
+from chalicelib.dal import units as unit_repo
 from chalicelib.logs import logger
-from chalicelib.models import Account, Screen, Unit
+from chalicelib.models import Screen, Unit
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, content_targets, outbox
 from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
@@ -25,7 +27,7 @@ from chalicelib.services.pagination import Page, page_by_unit, readable
 from chalicelib.services.screen_reports import screen_status
 from chalicelib.services.tokens import client_for
 from chalicelib.services.units import scope_units, subtree
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, snap
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, revise, snap
 
 
 def public(screen: Screen) -> dict[str, Any]:
@@ -51,11 +53,10 @@ def _check_account(appid: str, unit: Unit) -> None:
     An account elsewhere answers exactly like one that does not exist, so appids
     of other branches cannot be probed through this check.
     """
-    try:
-        account = Account.get(appid)
-        owner = Unit.get(account.unit_id)
-    except (Account.DoesNotExist, Unit.DoesNotExist):
-        raise BadRequest(NO_ACCOUNT, field="appid") from None
+    account = account_repo.read(appid)
+    owner = unit_repo.find(account.unit_id) if account is not None else None
+    if account is None or owner is None:
+        raise BadRequest(NO_ACCOUNT, field="appid")
     if not unit.path.startswith(owner.path):
         raise BadRequest(NO_ACCOUNT, field="appid")
 
@@ -180,8 +181,7 @@ def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_mat
     for k, v in changes.items():
         setattr(screen, k, v)
     uow = UnitOfWork()
-    uow.update(screen, [*actions, Screen.revision.add(1), Screen.updated_at.set(now())],
-               condition=Screen.revision == screen.revision, tag=OBJECT_TAG)
+    revise(uow, screen, actions)
     screen.revision += 1
     audit.record(uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen_id, before,
                  snap(public(screen)))
@@ -201,8 +201,7 @@ def rebind_account(principal: Principal, screen: Screen, appid: str, note: str) 
     principal.unit(screen.unit_id, MANAGE)
     before = snap(public(screen))
     uow = UnitOfWork()
-    uow.update(screen, [Screen.appid.set(appid), Screen.qr_ticket.remove(), Screen.qr_url.remove(),
-                        Screen.revision.add(1), Screen.updated_at.set(now())], tag=OBJECT_TAG)
+    revise(uow, screen, [Screen.appid.set(appid), Screen.qr_ticket.remove(), Screen.qr_url.remove()], locked=False)
     screen.appid = appid
     audit.record(uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen.screen_id, before,
                  snap(public(screen)), note=note)
@@ -219,5 +218,5 @@ def delete(principal: Principal, screen_id: str, if_match: int | None) -> None:
     check_if_match(if_match, screen.revision)
     if int(screen.fan_count or 0) > 0:
         raise Conflict("the screen still has subscribers", code="in_use")
-    delete_with_audit(screen, Screen.revision == screen.revision, principal.user_id, "screen.delete",
+    delete_with_audit(screen, principal.user_id, "screen.delete",
                       screen.unit_id, "screen", screen_id, snap(public(screen)))

@@ -22,6 +22,7 @@ from functools import cache
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+from chalicelib.dal.items import find
 from chalicelib.models import ConsoleSession, Credential, User
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit, passwords
@@ -136,11 +137,10 @@ def start_session(user: User, method: str, user_agent: str | None, source_ip: st
 def login(username: str, password: str, user_agent: str | None = None, source_ip: str | None = None) -> SignedIn:
     """A new session for the right password; wrong ones count towards back-off and lock."""
     wrong = Unauthorized("wrong username or password", code="bad_credentials")
-    try:
-        cred = Credential.get(username.strip().lower(), consistent_read=True)
-    except Credential.DoesNotExist:
+    cred = find(Credential, username.strip().lower(), consistent=True)
+    if cred is None:
         passwords.verify(password, _dummy_hash())  # the same cost as a known name
-        raise wrong from None
+        raise wrong
     at = now()
     if cred.blocked_until is not None and cred.blocked_until > at:
         if cred.failures >= LOCK_AFTER:
@@ -153,10 +153,9 @@ def login(username: str, password: str, user_agent: str | None = None, source_ip
         if until is not None:
             cred.update(actions=[Credential.blocked_until.set(until)])
         raise wrong
-    try:
-        user = User.get(cred.user_id)
-    except User.DoesNotExist:
-        raise wrong from None
+    user = find(User, cred.user_id)
+    if user is None:
+        raise wrong
     if user.disabled:
         raise wrong
     if cred.failures or cred.blocked_until:
@@ -172,20 +171,18 @@ def too_many(wait: int) -> TooManyAttempts:
 
 def authenticate_session(token: str, csrf: str | None, write: bool) -> Principal:
     expired = Unauthorized("the session has expired: sign in again", code="session_expired")
-    try:
-        session = ConsoleSession.get(hash_token(token))
-    except ConsoleSession.DoesNotExist:
-        raise expired from None
+    session = find(ConsoleSession, hash_token(token))
+    if session is None:
+        raise expired
     at = now()
     if not is_live(session, at):
         raise expired
     if write and not (csrf and hmac.compare_digest(csrf.strip(), csrf_for(token))):
         raise BadRequest("writes with a session need the X-CSRF-Token header from sign-in", code="csrf",
                          field="X-CSRF-Token")
-    try:
-        user = User.get(session.user_id)
-    except User.DoesNotExist:
-        raise expired from None
+    user = find(User, session.user_id)
+    if user is None:
+        raise expired
     if user.disabled:
         raise Unauthorized("user disabled")
     if at - session.last_seen_at > TOUCH_EVERY:
@@ -209,10 +206,8 @@ def current(headers: dict[str, str]) -> tuple[ConsoleSession, str] | None:
     token = token_from_cookie(headers.get("cookie"))
     if token is None:
         return None
-    try:
-        return ConsoleSession.get(hash_token(token)), token
-    except ConsoleSession.DoesNotExist:
-        return None
+    session = find(ConsoleSession, hash_token(token))
+    return (session, token) if session is not None else None
 
 
 def logout(headers: dict[str, str]) -> None:
@@ -261,10 +256,7 @@ def set_password(principal: Principal, user_id: str, password: str, username: st
     if not USERNAME.match(name):
         raise BadRequest("3–32 lowercase letters, digits, '.', '_' or '-'", field="username")
     if own and user.username:
-        try:
-            old = Credential.get(user.username, consistent_read=True)
-        except Credential.DoesNotExist:
-            old = None
+        old = find(Credential, user.username, consistent=True)
         if old is not None and not (current_password and passwords.verify(current_password, old.password_hash)):
             raise BadRequest("the current password is wrong", field="current_password", code="bad_credentials")
     reason = passwords.weakness(password, name)

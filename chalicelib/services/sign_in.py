@@ -26,12 +26,13 @@ import hashlib
 import hmac
 import os
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.dal import accounts as account_repo
+from chalicelib.dal.items import condition_failed, find
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
 from chalicelib.services import sessions
 from chalicelib.services.access import Principal
@@ -46,7 +47,7 @@ STARTS_PER_MINUTE = 10  # anonymous scan-login starts per client address and min
 # directly could forge, so one cap must hold whatever it says (the sign-in account's QR quota is ~70/min a day).
 ALL_STARTS_PER_MINUTE = 300
 RATE_PREFIX = "rate_"  # LoginTicket keys of the per-address counters (never a login_ scene)
-_ACCOUNT_CACHE: dict[str, tuple[float, str | None]] = {}
+SIGN_IN_ACCOUNT_SECONDS = 600
 
 
 class Gone(ApiError):
@@ -54,24 +55,23 @@ class Gone(ApiError):
 
 
 def sign_in_appid() -> str | None:
-    """The account whose QR codes sign in (cached ten minutes per process)."""
+    """The account whose QR codes sign in (kept ten minutes per process, with the accounts)."""
     configured = os.environ.get("LOGIN_APPID", "").strip()
     if configured:
         return configured
-    cached = _ACCOUNT_CACHE.get("appid")
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    found = None
+    return account_repo.remembered("sign_in_appid", _find_sign_in_appid, max_age=SIGN_IN_ACCOUNT_SECONDS)
+
+
+def _find_sign_in_appid() -> str | None:
+    """The first service account of the root unit, else of the nearest unit below it that has one."""
     roots = sorted(Unit.scan(Unit.parent_id.does_not_exist()), key=lambda u: u.created_at)
     for root in roots[:1]:
         for unit in sorted(Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)),
                            key=lambda u: (u.path.count("/"), u.created_at)):
             services = [a for a in Account.by_unit.query(unit.unit_id) if a.is_service]
             if services:
-                found = sorted(services, key=lambda a: a.appid)[0].appid
-                break
-    _ACCOUNT_CACHE["appid"] = (time.monotonic() + 600, found)
-    return found
+                return sorted(services, key=lambda a: a.appid)[0].appid
+    return None
 
 
 class TooManyStarts(ApiError):
@@ -99,7 +99,7 @@ def _count(key: str, cap: int, at: datetime, reason: str) -> None:
                      LoginTicket.status.set(USED), LoginTicket.expires_at.set(at + timedelta(minutes=2))],
             condition=LoginTicket.started.does_not_exist() | (LoginTicket.started < cap))
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         error = TooManyStarts(f"{reason}; wait a minute or sign in with the password")
         error.retry_after = 60 - at.second
@@ -143,10 +143,9 @@ def view(ticket: LoginTicket, poll_token: str | None, qr: str) -> dict[str, Any]
 def poll(scene: str, poll_token: str, user_agent: str | None = None,
          source_ip: str | None = None) -> tuple[str, sessions.SignedIn | None]:
     """The ticket's status for the page that holds it; signs in once after a matched scan."""
-    try:
-        ticket = LoginTicket.get(scene, consistent_read=True)
-    except LoginTicket.DoesNotExist:
-        raise Gone("the QR code has expired") from None
+    ticket = find(LoginTicket, scene, consistent=True)
+    if ticket is None:
+        raise Gone("the QR code has expired")
     if not hmac.compare_digest(ticket.poll_hash, hashlib.sha256(poll_token.encode()).hexdigest()):
         raise Gone("the QR code has expired")
     if ticket.expires_at <= now() or ticket.status == USED:
@@ -159,10 +158,9 @@ def poll(scene: str, poll_token: str, user_agent: str | None = None,
         ticket.update(actions=[LoginTicket.status.set(USED)], condition=LoginTicket.status == SCANNED)
     except Exception:
         raise Gone("the QR code was used") from None
-    try:
-        user = User.get(ticket.user_id)
-    except User.DoesNotExist:
-        raise Unauthorized("unknown user") from None
+    user = find(User, ticket.user_id)
+    if user is None:
+        raise Unauthorized("unknown user")
     if user.disabled:
         raise Unauthorized("user disabled")
     return "signed_in", sessions.start_session(user, "wechat", user_agent, source_ip)
@@ -173,9 +171,8 @@ def _record_binding(ticket: LoginTicket) -> None:
     if not ticket.user_id or not ticket.openid:
         return
     key = binding_key(ticket.appid, ticket.openid)
-    try:
-        user = User.get(ticket.user_id)
-    except User.DoesNotExist:
+    user = find(User, ticket.user_id)
+    if user is None:
         return
     if user.wechat_login == key:
         return

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.expressions.update import Action
-
+from chalicelib.dal import accounts as account_repo
+from chalicelib.dal import units as unit_repo
 from chalicelib.models import Account, Content, Screen, Unit, User
 from chalicelib.models.unit_of_work import MAX_TRANSACTION_ITEMS, UnitOfWork
 from chalicelib.services import audit
 from chalicelib.services.access import MANAGE, READ, Principal
 from chalicelib.services.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.services.pagination import Page, page_list
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, snap
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, revise, snap
 
 FIELDS = ("name", "kind", "province", "city", "district", "review_required")
 
@@ -107,13 +107,11 @@ def update(principal: Principal, unit_id: str, changes: dict[str, Any], if_match
         return _move(principal, unit, new_parent_id, changes, before, rebind_appid)
     if rebind_appid:
         raise BadRequest("rebind_appid applies only to a move (with a new parent_id)", field="rebind_appid")
-    actions = [getattr(Unit, k).set(v) for k, v in changes.items()]
-    actions += [Unit.revision.add(1), Unit.updated_at.set(now())]
+    uow = UnitOfWork()
+    revise(uow, unit, [getattr(Unit, k).set(v) for k, v in changes.items()])
     for k, v in changes.items():
         setattr(unit, k, v)
     unit.revision += 1
-    uow = UnitOfWork()
-    uow.update(unit, actions, condition=Unit.revision == unit.revision - 1, tag=OBJECT_TAG)
     audit.record(uow, principal.user_id, "unit.update", unit.unit_id, "unit", unit.unit_id, before, _snap(unit))
     commit(uow)
     unit.refresh(consistent_read=True)
@@ -140,31 +138,13 @@ def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, A
     chunks = [members[i:i + MAX_TRANSACTION_ITEMS - 2] for i in range(0, len(members), MAX_TRANSACTION_ITEMS - 2)]
     for n, chunk in enumerate(chunks):  # one transaction when the subtree fits (< 98 units), else several
         uow = UnitOfWork()
-        for member in chunk:
-            actions: list[Action] = [Unit.path.set(new_path + member.path[len(old_path):]),
-                                     Unit.root_id.set(parent.root_id)]
-            if member.unit_id == unit.unit_id:
-                actions += [Unit.parent_id.set(parent.unit_id), Unit.revision.add(1), Unit.updated_at.set(now())]
-                actions += [getattr(Unit, k).set(v) for k, v in changes.items()]
-                uow.update(member, actions, condition=Unit.revision == unit.revision, tag=OBJECT_TAG)
-            else:
-                uow.update(member, actions, condition=Unit.path == member.path, tag=f"member:{member.unit_id}")
+        _move_members(uow, chunk, unit, parent, new_path, changes)
         if n == 0:
             after = dict(before, parent_id=parent.unit_id, path=new_path, root_id=parent.root_id, **changes)
             audit.record(uow, principal.user_id, "unit.move", unit.unit_id, "unit", unit.unit_id, before, after,
                          note=f"{len(members)} units moved")
         commit(uow)
-    from chalicelib.services import content_targets, home_feed  # build on units
-
-    home_feed.move_subtree(unit.unit_id, old_path[: -len(unit.unit_id) - 1], parent.path)
-    from chalicelib.services.screens import rebind_account
-
-    if rebind_to is not None:
-        for screen in stranded:
-            rebind_account(principal, screen, rebind_to.appid, note=f"unit {unit.unit_id} moved")
-    for member in members:  # content of the old superiors leaves, content of the new ones arrives
-        for screen in Screen.by_unit.query(member.unit_id):
-            content_targets.follow_screen(screen.screen_id)
+    _follow_move(principal, unit, parent, old_path, members, stranded, rebind_to)
     unit.refresh(consistent_read=True)
     return unit
 
@@ -182,15 +162,22 @@ def stranded_screens(members: list[Unit], old_path: str, new_path: str) -> list[
     for member in members:
         for screen in Screen.by_unit.query(member.unit_id):
             if screen.appid not in account_paths:
-                try:
-                    owner_id = Account.get(screen.appid).unit_id
-                    account_paths[screen.appid] = moved.get(owner_id) or Unit.get(owner_id).path
-                except (Account.DoesNotExist, Unit.DoesNotExist):
-                    account_paths[screen.appid] = None
+                account_paths[screen.appid] = _account_path(screen.appid, moved)
             owner_path = account_paths[screen.appid]
             if owner_path is None or not moved[member.unit_id].startswith(owner_path):
                 stranded.append(screen)
     return stranded
+
+
+def _account_path(appid: str, moved: dict[str, str]) -> str | None:
+    """The path of the account's unit after the move; None when account or unit is gone."""
+    account = account_repo.read(appid)
+    if account is None:
+        return None
+    if account.unit_id in moved:
+        return moved[account.unit_id]
+    owner = unit_repo.find(account.unit_id)
+    return owner.path if owner is not None else None
 
 
 def _rebind_target(principal: Principal, appid: str | None, stranded: list[Screen], members: list[Unit],
@@ -204,11 +191,10 @@ def _rebind_target(principal: Principal, appid: str | None, stranded: list[Scree
         raise Conflict(f"the move would leave screens bound to an account outside their unit's superiors: "
                        f"{names}{more}. Re-bind them to another account with rebind_appid, or move them first",
                        field="parent_id", code="screens_lose_account")
-    try:
-        account = Account.get(appid)
-        owner = principal.unit(account.unit_id, READ)
-    except Account.DoesNotExist:
-        raise BadRequest("no such official account", field="rebind_appid") from None
+    account = account_repo.read(appid)
+    if account is None:
+        raise BadRequest("no such official account", field="rebind_appid")
+    owner = principal.unit(account.unit_id, READ)
     owner_path = new_path + owner.path[len(old_path):] if owner.path.startswith(old_path) else owner.path
     moved = {m.unit_id: new_path + m.path[len(old_path):] for m in members}
     if not all(moved[s.unit_id].startswith(owner_path) for s in stranded):
@@ -228,12 +214,40 @@ def delete(principal: Principal, unit_id: str, if_match: int | None) -> None:
                         (User.by_unit, "users")):
         if next(iter(index.query(unit.unit_id, limit=1)), None) is not None:
             raise Conflict(f"the unit still has {what}", code="not_empty")
-    delete_with_audit(unit, Unit.revision == unit.revision, principal.user_id, "unit.delete", unit.parent_id,
+    delete_with_audit(unit, principal.user_id, "unit.delete", unit.parent_id,
                       "unit", unit.unit_id, _snap(unit))
 
 
+def _move_members(uow: UnitOfWork, chunk: list[Unit], unit: Unit, parent: Unit, new_path: str,
+                  changes: dict[str, Any]) -> None:
+    """Rewrite path and root of each member; the moved unit itself also gets its parent and the changes."""
+    old_path = unit.path
+    for member in chunk:
+        actions = [Unit.path.set(new_path + member.path[len(old_path):]), Unit.root_id.set(parent.root_id)]
+        if member.unit_id == unit.unit_id:  # the caller's copy: locked on the revision he checked
+            actions += [Unit.parent_id.set(parent.unit_id)]
+            revise(uow, unit, actions + [getattr(Unit, k).set(v) for k, v in changes.items()])
+        else:
+            uow.update(member, actions, condition=Unit.path == member.path, tag=f"member:{member.unit_id}")
+
+
+def _follow_move(principal: Principal, unit: Unit, parent: Unit, old_path: str, members: list[Unit],
+                 stranded: list[Screen], rebind_to: Account | None) -> None:
+    """What follows a committed move: the home feed, re-bound screens, content targets of the members' screens."""
+    from chalicelib.services import content_targets, home_feed  # build on units
+    from chalicelib.services.screens import rebind_account
+
+    home_feed.move_subtree(unit.unit_id, old_path[: -len(unit.unit_id) - 1], parent.path)
+    if rebind_to is not None:
+        for screen in stranded:
+            rebind_account(principal, screen, rebind_to.appid, note=f"unit {unit.unit_id} moved")
+    for member in members:  # content of the old superiors leaves, content of the new ones arrives
+        for screen in Screen.by_unit.query(member.unit_id):
+            content_targets.follow_screen(screen.screen_id)
+
+
 def resolve(unit_id: str) -> Unit:
-    try:
-        return Unit.get(unit_id)
-    except Unit.DoesNotExist:
-        raise NotFound("unit") from None
+    unit = unit_repo.find(unit_id)
+    if unit is None:
+        raise NotFound("unit")
+    return unit

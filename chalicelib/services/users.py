@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.dal.items import find
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services import audit
@@ -20,7 +21,7 @@ from chalicelib.services.access import KEY_PREFIX, MANAGE, READ, Principal, hash
 from chalicelib.services.errors import NotFound
 from chalicelib.services.pagination import Page, page_by_unit
 from chalicelib.services.units import scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, new_id, now, snap
+from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, new_id, now, revise, snap
 
 
 def public(user: User) -> dict[str, Any]:
@@ -48,10 +49,9 @@ def _acting(principal: Principal | None, actor: str | None) -> str:
 
 
 def _visible(principal: Principal, user_id: str, permission: str = READ) -> User:
-    try:
-        user = User.get(user_id)
-    except User.DoesNotExist:
-        raise NotFound("user") from None
+    user = find(User, user_id)
+    if user is None:
+        raise NotFound("user")
     if user_id == principal.user_id and permission == READ:
         return user
     if not principal.visible(user.unit_id):
@@ -88,9 +88,8 @@ def update(principal: Principal, user_id: str, changes: dict[str, Any], if_match
     for k, v in changes.items():
         setattr(user, k, v)
     uow = UnitOfWork()
-    uow.update(user, [getattr(User, k).set(v) if v is not None else getattr(User, k).remove()
-                      for k, v in changes.items()] + [User.revision.add(1), User.updated_at.set(now())],
-               condition=User.revision == user.revision, tag=OBJECT_TAG)
+    revise(uow, user, [getattr(User, k).set(v) if v is not None else getattr(User, k).remove()
+                       for k, v in changes.items()])
     audit.record(uow, principal.user_id, "user.update", user.unit_id, "user", user_id, before,
                  snap({k: v for k, v in public(user).items() if k != "grants"}))
     commit(uow)
@@ -113,12 +112,11 @@ def grant(principal: Principal | None, user_id: str, unit_id: str, role: str, ac
 def revoke_grant(principal: Principal, user_id: str, unit_id: str) -> User:
     user = _visible(principal, user_id, READ)
     principal.unit(unit_id, MANAGE)
-    try:
-        existing = RoleGrant.get(user_id, unit_id)
-    except RoleGrant.DoesNotExist:
-        raise NotFound("grant") from None
-    existing.delete()
+    existing = find(RoleGrant, user_id, unit_id)
+    if existing is None:
+        raise NotFound("grant")
     uow = UnitOfWork()
+    uow.delete(existing)
     audit.record(uow, principal.user_id, "user.revoke", unit_id, "user", user_id,
                  {"unit_id": unit_id, "role": existing.role}, None)
     commit(uow)
@@ -154,10 +152,9 @@ def list_keys(principal: Principal, user_id: str) -> list[ApiKey]:
 def revoke_key(principal: Principal | None, user_id: str, key_id: str, actor: str | None = None) -> ApiKey:
     user = User.get(user_id) if principal is None or user_id == principal.user_id else _visible(
         principal, user_id, MANAGE)
-    try:
-        record = ApiKey.get(key_id)
-    except ApiKey.DoesNotExist:
-        raise NotFound("key") from None
+    record = find(ApiKey, key_id)
+    if record is None:
+        raise NotFound("key")
     if record.user_id != user_id:
         raise NotFound("key")
     if record.revoked_at is None:

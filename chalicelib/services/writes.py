@@ -8,8 +8,13 @@ condition on the object is a concurrent edit (409) or a duplicate (409).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+
+from chalicelib.dal.items import next_revision, unchanged
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork
 from chalicelib.services.errors import ApiError, Conflict, PreconditionFailed
 
@@ -45,6 +50,18 @@ def check_if_match(if_match: int | None, current: float) -> None:  # a NumberAtt
         raise PreconditionFailed(f"revision {if_match} is not current (now {current})", field="If-Match")
 
 
+def revise(uow: UnitOfWork, item: Model, actions: list[Action], *, locked: bool = True) -> None:
+    """Add ``actions`` to ``uow`` as the item's next revision (the optimistic lock of every admin edit).
+
+    The revision is bumped and ``updated_at`` stamped; ``locked`` conditions
+    the write on the revision the caller read, so a concurrent edit fails it
+    (409 ``edit_conflict`` from ``commit``).  The caller's copy keeps the old
+    revision number.
+    """
+    uow.update(item, [*actions, *next_revision(item, now())], condition=unchanged(item) if locked else None,
+               tag=OBJECT_TAG)
+
+
 def commit(uow: UnitOfWork, conflict: ApiError | None = None) -> None:
     try:
         uow.commit()
@@ -55,23 +72,19 @@ def commit(uow: UnitOfWork, conflict: ApiError | None = None) -> None:
         raise Conflict("a related object changed; retry", code="conflict") from None
 
 
-def delete_with_audit(model, condition, actor: str, action: str, unit_id: str, kind: str, ident: str,
-                      before: dict) -> None:
-    """Delete (conditioned on the revision the caller saw) and log it.
+def delete_with_audit(model: Model, actor: str, action: str, unit_id: str, kind: str, ident: str, before: dict,
+                      also: Callable[[UnitOfWork], None] | None = None) -> None:
+    """Delete (conditioned on the revision the caller saw), its audit entry and ``also``'s writes: one transaction.
 
-    ``UnitOfWork`` has no delete operation, so the entry is written right
-    after the delete; a crash between the two loses only the log line.
+    A concurrent edit fails the revision condition (409) and nothing is
+    written; the entry and the derived items (``also``: the home feed's) can
+    no longer be lost or left behind by a crash between separate writes.
     """
-    from pynamodb.exceptions import DeleteError
-
     from chalicelib.services import audit
 
-    try:
-        model.delete(condition=condition)
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict("the object was changed by someone else; reload and retry", code="edit_conflict") from None
-        raise
     uow = UnitOfWork()
+    uow.delete(model, condition=unchanged(model), tag=OBJECT_TAG)
     audit.record(uow, actor, action, unit_id, kind, ident, before, None)
-    uow.commit()
+    if also is not None:
+        also(uow)
+    commit(uow)

@@ -255,7 +255,7 @@ def test_presence_counters_equal_the_records_after_any_history(api, world, pump,
 
 def test_the_rebuild_tool_writes_the_same_feed_from_the_records(api, world, pump):
     from chalicelib.models.home import HomeEntry
-    from chalicelib.services import home_feed
+    from chalicelib.services import home_feed_rebuild
 
     key = _new_screen(world, "district", "RB-1")
     _beat(api, "RB-1", key)
@@ -278,7 +278,7 @@ def test_the_rebuild_tool_writes_the_same_feed_from_the_records(api, world, pump
         for entry in HomeEntry.scan():
             batch.delete(entry)
     assert shown() != before  # nothing left to show
-    home_feed.rebuild()
+    home_feed_rebuild.rebuild()
     after = shown()
     for entries in (before, after):  # "submitted" is when it was submitted; the rebuild knows its last update
         for row in entries["pending_review"]["items"]:

@@ -8,9 +8,9 @@ import time
 import pytest
 from wechatpy.crypto import PrpCrypto
 
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import CallbackRecord, Fan, Screen
 from chalicelib.secrets import store_account_secrets
-from chalicelib.services import directory
 from devstack.wechat_messages import SignedRequest, WeChatSender
 from tests.support import AES_KEY, AES_KEY_2, PLAIN_APPID, SAFE_APPID
 
@@ -127,7 +127,7 @@ def test_true_replay_with_reused_nonce_is_refused(gateway, demo):
 
 def test_aes_key_rotation_accepts_previous_key_and_answers_with_it(gateway, demo):
     store_account_secrets(SAFE_APPID, aes_key=AES_KEY_2)  # AES_KEY becomes the previous key
-    directory.clear()
+    account_repo.clear()
     old = demo.safe  # WeChat may still encrypt with the old key for a while
     reply = gateway.say(old, old.follow("o-rot", scene="SQ001"))
     assert "订阅成功" in reply or "成功订阅" in reply
@@ -206,7 +206,7 @@ def test_plaintext_is_accepted_when_the_account_is_declared_compatible_or_plain(
     from chalicelib.models import Account
 
     Account.get(SAFE_APPID).update(actions=[Account.message_mode.set(message_mode)])
-    directory.clear()
+    account_repo.clear()
     plaintext = WeChatSender(SAFE_APPID, demo.safe.original_id, demo.safe.token, mode="plain", clock=demo.safe.clock)
     assert "订阅" in gateway.say(plaintext, plaintext.follow("o-switch", scene="SQ001"))
     assert Screen.get("SQ001").fan_count == 1

@@ -21,8 +21,9 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.aws import client as aws_client
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Content, Screen, Unit
-from chalicelib.services import phone_identity, screen_catalogue
+from chalicelib.services import screen_catalogue
 from chalicelib.services.manifest_store import manifest_key
 from chalicelib.settings import get_settings
 
@@ -30,10 +31,10 @@ from chalicelib.settings import get_settings
 @pytest.fixture(autouse=True)
 def _fresh_phone_caches():
     screen_catalogue.clear()
-    phone_identity.clear()
+    account_repo.clear()
     yield
     screen_catalogue.clear()
-    phone_identity.clear()
+    account_repo.clear()
 
 
 # ------------------------------------------------------------------ a browser over the test client

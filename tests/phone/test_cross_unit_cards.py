@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account
-from chalicelib.services import phone_identity, screen_catalogue
+from chalicelib.services import screen_catalogue
 from tests.support import PLAIN_APPID
 
 
@@ -23,11 +24,11 @@ def test_cards_of_other_units_say_listed_not_pushed_and_follow_the_policy(browse
     assert "data-reach" not in card_of(body, "NJ001")  # its own unit: pushed as always
 
     Account.get(PLAIN_APPID).update(actions=[Account.cross_unit.set("none")])
-    phone_identity.clear()  # the pages cache an account for a minute
+    account_repo.clear()  # the pages cache an account for a minute
     screen_catalogue.clear()
     body = browser.get(f"/m/{PLAIN_APPID}/subscribe").body.decode()
     assert 'data-reach="none"' in card_of(body, "SQ001")
     Account.get(PLAIN_APPID).update(actions=[Account.cross_unit.set("push")])
-    phone_identity.clear()  # the pages cache an account for a minute
+    account_repo.clear()  # the pages cache an account for a minute
     body = browser.get(f"/m/{PLAIN_APPID}/subscribe").body.decode()
     assert "data-reach" not in card_of(body, "SQ001")

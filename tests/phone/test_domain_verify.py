@@ -6,14 +6,14 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.handlers import domain_verify
+from chalicelib.dal import accounts as account_repo
 from tests.admin.conftest import api, world  # noqa: F401 -- fixtures
 from tests.admin.test_content_workflow import V
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    domain_verify._cache.clear()
+    account_repo.clear()
 
 
 def test_an_account_sets_its_check_file_and_the_domain_root_serves_it(api, world):  # noqa: F811

@@ -1,66 +1,38 @@
 """What the sender reads before it sends: the account (cached per process) and one consistent read per batch.
 
-The account cache is the sender's own until the shared account cache of the
-data layer is wired in; it is re-read when the planner saw a newer revision,
-so an account edit applies to the next job.
+The account comes from the one account cache (``chalicelib.dal.accounts``),
+re-read when the planner saw a newer revision, so an account edit applies to
+the next job.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
-from typing import Any, TypeGuard
+from typing import Any
 
-from cachetools import TTLCache
 from pynamodb.models import Model
 
 from chalicelib.aws import client
+from chalicelib.dal import accounts as account_repo
 from chalicelib.models.accounts import Account
 
 READ_KEYS = 100
-
-_accounts: TTLCache = TTLCache(maxsize=1024, ttl=60)
-_accounts_lock = threading.Lock()
-_account_loads: dict[str, threading.Lock] = {}
-
 
 class AccountMissing(Exception):
     """The batch names an account that does not exist (deleted after planning)."""
 
 
-def _cached(appid: str) -> Account | None:
-    with _accounts_lock:
-        return _accounts.get(appid)
-
-
-def _fresh(hit: Account | None, min_revision: int) -> TypeGuard[Account]:
-    return hit is not None and int(hit.revision or 0) >= min_revision
-
-
 def account(appid: str, min_revision: int = 0) -> Account:
-    """The account, cached; re-read when the planner saw a newer revision (an edit applies to the next job)."""
-    hit = _cached(appid)
-    if _fresh(hit, min_revision):
-        return hit
-    with _accounts_lock:
-        loading = _account_loads.setdefault(appid, threading.Lock())
-    with loading:  # the invocation's parallel batches of one account share one read
-        hit = _cached(appid)
-        if _fresh(hit, min_revision):
-            return hit
-        try:
-            hit = Account.get(appid, consistent_read=True)
-        except Account.DoesNotExist:
-            raise AccountMissing(appid) from None
-        with _accounts_lock:
-            _accounts[appid] = hit
-    return hit
+    """The account, from the one account cache; re-read when the planner saw a newer revision."""
+    found = account_repo.find(appid, min_revision=min_revision, consistent=True)
+    if found is None:
+        raise AccountMissing(appid)
+    return found
 
 
 def forget_accounts() -> None:
-    with _accounts_lock:
-        _accounts.clear()
+    account_repo.clear()
 
 
 def _key_names(model_cls: type[Model]) -> tuple[str, str | None]:
