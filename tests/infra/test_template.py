@@ -115,7 +115,7 @@ def test_grants_follow_what_each_handler_reaches(tmp_path):
             @bp.on_sqs_message(queue=get_settings().send_queue_name)
             def sender(event):
                 from chalicelib.models.tokens import Token
-                from chalicelib.services.tokens import client_for
+                from chalicelib.wechat.client import client_for
                 return Token, client_for
             def admin_upload():
                 from chalicelib.secrets import store_account_secrets

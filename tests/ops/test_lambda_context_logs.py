@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -47,8 +46,8 @@ def captured_lines() -> Iterator[list[dict[str, Any]]]:
     stream = io.StringIO()
     lines: list[dict[str, Any]] = []
     previous_level = logger.log_level
-    # Only the Logger's own stream handler: pytest's live-logging handler may sit beside it in a full run.
-    streams = [handler for handler in logger.handlers if isinstance(handler, logging.StreamHandler)]
+    # Only the Logger's own handler: pytest's capture and live-logging handlers may sit beside it in a full run.
+    streams = [logger.registered_handler]
     previous_streams = [handler.setStream(stream) for handler in streams]
     logger.setLevel("INFO")
     try:
