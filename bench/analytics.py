@@ -271,9 +271,9 @@ def _run(args: argparse.Namespace) -> None:
     from app import app
     from chalicelib.models import Unit
     from chalicelib.models.stats import china_day
-    from chalicelib.services import users
+    from chalicelib.services.access import users
     from chalicelib.services.analytics import per_screen, store
-    from chalicelib.services.screens import screens_in
+    from chalicelib.services.screens.registry import screens_in
     from devstack import demo_history
     from devstack.stream_pump import StreamPump
     from devstack.wechat_messages import WeChatSender

@@ -79,7 +79,7 @@ def seed_scale(root_unit_id: str, n_screens: int, n_items: int) -> dict[str, int
     """
     from chalicelib.handlers.operations import measure_screens
     from chalicelib.models import Account, Content, Screen, Unit
-    from chalicelib.services import home_feed_rebuild
+    from chalicelib.services.analytics import home_feed_rebuild
 
     root = Unit.get(root_unit_id)
     units = list(Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)))
@@ -134,7 +134,7 @@ def main() -> None:
     if args.screens or args.items:
         print(f"seeded: {seed_scale(admin['unit_id'], args.screens, args.items)}")
         pump.drain(timeout=600)
-        from chalicelib.services import home_feed_rebuild
+        from chalicelib.services.analytics import home_feed_rebuild
         home_feed_rebuild.rebuild()  # presence counters set from the records once the stream has been applied
     counter = AwsRequestCounter()
     counter.install()

@@ -132,8 +132,8 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
     from chalicelib.models.accounts import Account
     from chalicelib.models.push import PushBatch
     from chalicelib.models.subscriptions import Subscription
+    from chalicelib.services.gateway.tokens import client_for
     from chalicelib.services.push import policy as push_policy
-    from chalicelib.services.tokens import client_for
 
     content_id = "c_benchnaive"
     job_id = f"{content_id}:1"

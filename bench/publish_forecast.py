@@ -31,7 +31,7 @@ OWN, OTHER = "wxbenchforecast01", "wxbenchforecast02"
 def seed(n: int):
     from chalicelib.models import Account, Fan, Screen, Subscription
     from chalicelib.models.subscriptions import fan_key
-    from chalicelib.services import units, users
+    from chalicelib.services.access import units, users
 
     root_unit, user, _key = users.bootstrap_root_admin("基准省科协", "bench")
     root = users.principal_for(user.user_id)
@@ -53,7 +53,7 @@ def seed(n: int):
 
 
 def publish_once(root, city, push: bool, counter: AwsRequestCounter) -> tuple[float, dict, dict | None]:
-    from chalicelib.services import content
+    from chalicelib.services.content import workflow as content
 
     item = content.create(root, {"unit_id": city.unit_id, "kind": "notice", "title": "基准通知", "body": "正文",
                                  "targets": {"units": [city.unit_id]}, "push": push})

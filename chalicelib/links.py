@@ -49,7 +49,7 @@ def for_fan(url: str, account, openid: str | None) -> str:
     link carries a signed, expiring token (``page_tokens.PAGES``) that lets the page show his state
     (已订阅); service accounts learn who he is through OAuth and get the plain link."""
     from chalicelib.page_tokens import PAGES, sign_link
-    from chalicelib.services.phone_identity import oauth_capable
+    from chalicelib.services.subscriptions.phone_identity import oauth_capable
 
     if not openid or account is None or oauth_capable(account):
         return url

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib.models.stats import CHINA_TZ
-from chalicelib.services.playlist import parse_instant
+from chalicelib.services.screens.playlist import parse_instant
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "phone"
 

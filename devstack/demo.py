@@ -7,7 +7,7 @@ of every main kind (a notice, an article, an image with a generated PNG in the
 bucket, an urgent notice); one user per role with a fresh API key; a fresh player key per screen.
 
 ``seed`` is idempotent: every creation runs under a fixed idempotency key
-(``chalicelib.services.idempotency``), so a second run finds the objects of
+(``chalicelib.services.shared.idempotency``), so a second run finds the objects of
 the first and creates nothing twice.  API keys cannot be read back (only
 their hashes are stored), so each run revokes the previous demo keys and
 issues new ones, which it returns (player keys likewise).
@@ -24,7 +24,12 @@ from typing import Any
 import requests
 
 from chalicelib.models import ApiKey
-from chalicelib.services import accounts, content, idempotency, media, screens, sessions, units, users
+from chalicelib.services.access import sessions, units, users
+from chalicelib.services.content import media
+from chalicelib.services.content import workflow as content
+from chalicelib.services.gateway import accounts
+from chalicelib.services.screens import registry as screens
+from chalicelib.services.shared import idempotency
 
 ACTOR = "devstack-demo"
 SERVICE_APPID, SUBSCRIPTION_APPID = "wxdemoservice0001", "wxdemosubscr00002"

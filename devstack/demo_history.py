@@ -2,7 +2,7 @@
 
 Nothing is written around the system's rules: every subscription, unsubscription,
 unfollow and re-follow goes through the same functions as the WeChat gateway
-and the phone pages (``chalicelib.services.subscriptions``: subscription,
+and the phone pages (``chalicelib.services.subscriptions.subscribing``: subscription,
 fan count, the fan and the day's counters in one transaction), dated in the
 past; plays, online time, pushes and reads are added with the same ``bump``
 the players, the push pipeline and the read counter use.  The roll-ups then
@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from chalicelib.models.fans import Fan
 from chalicelib.models.stats import CHINA_TZ, bump, china_day
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
-from chalicelib.services import subscriptions
-from chalicelib.services.subscriptions import FanDelta, Outcome
+from chalicelib.services.subscriptions import subscribing as subscriptions
+from chalicelib.services.subscriptions.subscribing import FanDelta, Outcome
 
 SCREENS = {"NJ001": 4.0, "NJ002": 2.0, "SQ001": 1.5}  # mean new subscriptions a day
 SOURCES = (("qr", 0.55), ("page", 0.25), ("text", 0.15), ("menu", 0.05))

@@ -25,7 +25,7 @@ imports, transitively, read as source (nothing is executed):
   ``store_account_secrets``; KMS use only through SSM for those parameters;
 - WeChat: a closure with ``chalicelib.wechat.client`` calls WeChat's API, so
   the function goes into the fixed-egress VPC when that option is on; and its
-  access tokens come from the shared provider (``chalicelib.services.tokens``,
+  access tokens come from the shared provider (``chalicelib.services.gateway.tokens``,
   installed at import time by a handler module, not called by the handler), so
   that module's closure (the ``access_tokens`` table) is part of the function's.
 
@@ -48,7 +48,7 @@ from chalicelib.resources import QueueSpec
 DESCRIPTIVE_MODULES = {"chalicelib.settings", "chalicelib.resources"}
 REEXPORT_PACKAGES = {"chalicelib.models"}  # packages whose __init__ only gathers names from their modules
 WECHAT_CLIENT = "chalicelib.wechat.client"
-WECHAT_CREDENTIALS_MODULE = "chalicelib.services.tokens"  # what every WeChat client asks for its access token
+WECHAT_CREDENTIALS_MODULE = "chalicelib.services.gateway.tokens"  # what every WeChat client asks for its access token
 S3_WRITE_NAMES = {"put_object", "upload_file", "upload_fileobj", "copy_object", "delete_object", "delete_objects",
                   "generate_presigned_post"}
 DATA_PREFIXES = ("screens/*", "media/*", "uploads/*")  # uploads/: staged media, never public

@@ -11,7 +11,7 @@ from chalicelib.dal import accounts as account_repo
 from chalicelib.models import ALL_MODELS, Account, Screen, Unit
 from chalicelib.resources import queue_specs
 from chalicelib.secrets import store_account_secrets
-from chalicelib.services import directory
+from chalicelib.services.gateway import directory
 from chalicelib.settings import get_settings
 from devstack.wechat_messages import WeChatSender
 
@@ -29,7 +29,7 @@ def reset_process_caches() -> None:
 
     secrets_module._provider = None
     aws_clients.queue_url.cache_clear()
-    from chalicelib.services import tokens
+    from chalicelib.services.gateway import tokens
     from chalicelib.services.push import metrics as push_metrics
     from chalicelib.services.push import sender as push_sender
 

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
     get_settings.cache_clear()
     from chalicelib.models.units import UNIT_KINDS
-    from chalicelib.services.users import bootstrap_root_admin
+    from chalicelib.services.access.users import bootstrap_root_admin
 
     if args.kind not in UNIT_KINDS:
         parser.error(f"--kind must be one of {', '.join(UNIT_KINDS)}")

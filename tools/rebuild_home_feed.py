@@ -9,7 +9,7 @@ credentials otherwise): a batch tool, never a request's path.
 
 from __future__ import annotations
 
-from chalicelib.services import home_feed_rebuild
+from chalicelib.services.analytics import home_feed_rebuild
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ from chalicelib.handlers.phone_mydata import bp as phone_mydata
 from chalicelib.handlers.phone_pages import bp as phone_pages
 from chalicelib.handlers.screens import bp as screens
 from chalicelib.observability import instrument_app
-from chalicelib.services import tokens
+from chalicelib.services.gateway import tokens
 
 tokens.install_shared_provider()
 

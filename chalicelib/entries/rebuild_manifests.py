@@ -4,7 +4,7 @@ from chalicelib.entries.lazy import defer_modules, defer_package_init
 
 defer_package_init("chalicelib.models")  # every table's model; see chalicelib.entries.callback
 defer_modules(
-    "chalicelib.services.screen_reports",
+    "chalicelib.services.screens.reports",
 )
 
 from chalicelib.handlers.screens import rebuild_manifests as handler  # noqa: E402, F401 -- the Lambda handler

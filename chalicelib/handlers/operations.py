@@ -1,7 +1,7 @@
 """Scheduled measurements for the operator: how many screens are online (EMF metrics, alarmed in the template).
 
 The same pass marks each screen's ``presence`` (online / offline / offline over an hour) when it changed:
-the console's home page counts those (``services/home_feed.py``) instead of looking at every screen.
+the console's home page counts those (``services/analytics/home_feed.py``) instead of looking at every screen.
 
 A screen counts once it has reported at least once (``last_seen``): one
 still in its box is not "offline".  Online means seen within two heartbeat
@@ -17,8 +17,8 @@ from chalice import Blueprint, Rate
 from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
 from chalicelib.observability import count, event_handler
-from chalicelib.services import home_feed
-from chalicelib.services.screen_reports import screen_status
+from chalicelib.services.analytics import home_feed
+from chalicelib.services.screens.reports import screen_status
 
 bp = Blueprint(__name__)
 

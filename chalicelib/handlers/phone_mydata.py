@@ -6,7 +6,7 @@
 
 Its own module because erasing has its own rules (only an OAuth-proven fan,
 an explicit confirmation); the collecting and erasing are in
-``chalicelib.services.personal_data``.
+``chalicelib.services.subscriptions.personal_data``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from chalice import Blueprint, Response
 
 from chalicelib import links
 from chalicelib.handlers import phone_web as web
-from chalicelib.services import personal_data
-from chalicelib.services import phone_identity as identity
+from chalicelib.services.subscriptions import personal_data
+from chalicelib.services.subscriptions import phone_identity as identity
 
 bp = Blueprint(__name__)
 

@@ -10,8 +10,8 @@
 我的数据 (PIPL, ``/m/{appid}/mydata``) has its own module, ``phone_mydata``.
 
 Each handler parses, calls a service and shapes HTML: who the reader is is decided in
-``chalicelib.services.phone_visitor`` (cookies and sessions in ``phone_identity``, explained in
-``docs/phone.md``), and the tables are read through ``chalicelib.services.phone_pages``.
+``chalicelib.services.subscriptions.phone_visitor`` (cookies and sessions in ``phone_identity``, explained in
+``docs/phone.md``), and the tables are read through ``chalicelib.services.subscriptions.phone_pages``.
 """
 
 from __future__ import annotations
@@ -43,16 +43,20 @@ from chalicelib.handlers.phone_web import (
     visit,
 )
 from chalicelib.page_tokens import verify_link
-from chalicelib.services import content_view, page_subscriptions, playlist, reads, screen_catalogue
-from chalicelib.services import phone_identity as identity
-from chalicelib.services import phone_pages as pages
-from chalicelib.services import phone_visitor as visitor
-from chalicelib.services.content_view import Unavailable
-from chalicelib.services.page_subscriptions import Refusal
-from chalicelib.services.phone_pages import FanState
-from chalicelib.services.phone_visitor import PushLinkReader
-from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, Outcome
-from chalicelib.services.tokens import app_secret
+from chalicelib.services.content import reads
+from chalicelib.services.content import view as content_view
+from chalicelib.services.content.view import Unavailable
+from chalicelib.services.gateway.tokens import app_secret
+from chalicelib.services.screens import catalogue as screen_catalogue
+from chalicelib.services.screens import playlist
+from chalicelib.services.subscriptions import pages as page_subscriptions
+from chalicelib.services.subscriptions import phone_identity as identity
+from chalicelib.services.subscriptions import phone_pages as pages
+from chalicelib.services.subscriptions import phone_visitor as visitor
+from chalicelib.services.subscriptions.pages import Refusal
+from chalicelib.services.subscriptions.phone_pages import FanState
+from chalicelib.services.subscriptions.phone_visitor import PushLinkReader
+from chalicelib.services.subscriptions.subscribing import MAX_SCREENS_PER_FAN, Outcome
 from chalicelib.wechat.oauth import CodeRejected, OAuthUnavailable, exchange_code
 
 bp = Blueprint(__name__)

@@ -20,9 +20,9 @@ from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
 from chalicelib.page_tokens import verify_link
 from chalicelib.pages import render_page
-from chalicelib.services import phone_identity as identity
-from chalicelib.services import phone_visitor as visitor
-from chalicelib.services.phone_identity import Session
+from chalicelib.services.subscriptions import phone_identity as identity
+from chalicelib.services.subscriptions import phone_visitor as visitor
+from chalicelib.services.subscriptions.phone_identity import Session
 from chalicelib.settings import get_settings
 
 MAX_FORM_BYTES = 4096

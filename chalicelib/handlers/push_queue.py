@@ -20,7 +20,7 @@ from chalicelib import sqs_batch
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, event_handler, sqs_handler
 from chalicelib.resources import queue_specs
-from chalicelib.services import tokens
+from chalicelib.services.gateway import tokens
 from chalicelib.services.push import digest as push_digest
 from chalicelib.services.push import planner as push_planner
 from chalicelib.services.push import sender as push_sender

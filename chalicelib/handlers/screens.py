@@ -6,8 +6,8 @@ body's ``player_key`` field.  The player sends the last, as ``text/plain`` JSON:
 a CORS simple request, so a screen on the CDN's origin makes no preflights
 (one request per report instead of two).  Preflights are still answered for
 the header forms.
-Rules live in ``chalicelib.services.screen_reports`` and
-``chalicelib.services.manifests``; this module parses and shapes responses.
+Rules live in ``chalicelib.services.screens.reports`` and
+``chalicelib.services.screens.manifests``; this module parses and shapes responses.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from pydantic_core import from_json
 from chalicelib import sqs_batch
 from chalicelib.contracts.rebuild import RebuildMessage
 from chalicelib.observability import correlate, count, since_enqueued_ms, sqs_handler
-from chalicelib.services import manifests, screen_reports
+from chalicelib.services.screens import manifests
+from chalicelib.services.screens import reports as screen_reports
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)

@@ -16,8 +16,7 @@ from chalicelib.contracts import ids
 from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
 from chalicelib.observability import correlate, count, timing
-from chalicelib.services import directory
-from chalicelib.services.gateway import engine
+from chalicelib.services.gateway import directory, engine
 from chalicelib.wechat.callback import (
     MAX_BODY_BYTES,
     CallbackRejected,

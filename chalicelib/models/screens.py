@@ -68,7 +68,7 @@ class Screen(Model):
     last_seen = UTCDateTimeAttribute(null=True)
     heartbeat: MapAttribute[str, Any] = MapAttribute(null=True)
     # online / offline (up to an hour) / long_offline: set by heartbeats and the screen_health schedule;
-    # the home page's counters follow its changes (services/home_feed.py)
+    # the home page's counters follow its changes (services/analytics/home_feed.py)
     presence = UnicodeAttribute(null=True)
     heartbeat_interval = NumberAttribute(default=30)
     poll_seconds = NumberAttribute(default=10)  # how often the player polls its manifest

@@ -5,7 +5,7 @@ against a daily quota, so all Lambda processes share one cached token per
 appid.  The item carries the token with its real expiry, a short refresh
 *lease* (``lease_owner``/``lease_until``, taken with a conditional write so
 exactly one worker calls WeChat) and a ``generation`` that grows with every
-refresh.  See ``chalicelib.services.tokens`` for the protocol.
+refresh.  See ``chalicelib.services.gateway.tokens`` for the protocol.
 """
 
 from __future__ import annotations

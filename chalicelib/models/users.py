@@ -1,7 +1,7 @@
 """Admin users, their API keys and their role grants.
 
 A user holds bearer API keys and roles granted on units.  A role granted on a
-unit reaches the unit's whole subtree (see ``chalicelib.services.access``).
+unit reaches the unit's whole subtree (see ``chalicelib.services.access.grants``).
 
 API keys are ``ks_<key_id>_<secret>``: ``key_id`` is the table's hash key (so
 a request costs one GetItem), and only the SHA-256 of the whole key is stored;

@@ -7,12 +7,12 @@ OAuth) but hard-codes the legacy ``/cgi-bin/token`` URL and lacks the
 - every call goes to ``{WECHAT_API_BASE}/cgi-bin/...`` so the local stand-in
   (or any WeChat-compatible server) can take WeChat's place;
 - the access token comes from a ``TokenProvider`` shared by all functions
-  (see ``chalicelib.services.tokens``) instead of wechatpy's per-process
+  (see ``chalicelib.services.gateway.tokens``) instead of wechatpy's per-process
   session, because WeChat allows one valid token per account at a time;
 - ``fetch_stable_token`` implements ``POST /cgi-bin/stable_token``.
 
 Secrets are inputs here: the app secret and the token provider are passed in
-by the caller (``chalicelib.services.tokens.client_for`` reads them), so this
+by the caller (``chalicelib.services.gateway.tokens.client_for`` reads them), so this
 module speaks WeChat's protocol and never reads SSM.
 """
 

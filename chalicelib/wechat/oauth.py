@@ -1,7 +1,7 @@
 """WeChat OAuth 2 web authorization (``snsapi_base``): the authorize URL and the code exchange.
 
 Only the protocol lives here; sessions and cookies are the phone pages'
-business (``chalicelib.services.phone_identity``).  Codes are single-use and
+business (``chalicelib.services.subscriptions.phone_identity``).  Codes are single-use and
 live five minutes: WeChat answers 40029 (invalid code) or 40163 (code already
 used) when a page is reloaded or a redirect is replayed, and the right answer
 to both is to authorize again.

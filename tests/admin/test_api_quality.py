@@ -12,7 +12,7 @@ import requests
 from app import app
 from chalicelib.models import ApiKey, AuditEntry, Content, DailyStat, Unit
 from chalicelib.models.stats import china_day
-from chalicelib.services import content as content_service
+from chalicelib.services.content import workflow as content_service
 
 V = "/api/v1"
 

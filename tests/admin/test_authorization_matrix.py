@@ -19,9 +19,12 @@ import pytest
 from app import app
 from chalicelib.handlers.admin.api import REGISTRY
 from chalicelib.models import Unit
-from chalicelib.services import accounts, content, screens, units, users
-from chalicelib.services.access import PERMISSIONS
+from chalicelib.services.access import units, users
+from chalicelib.services.access.grants import PERMISSIONS
 from chalicelib.services.analytics import rankings
+from chalicelib.services.content import workflow as content
+from chalicelib.services.gateway import accounts
+from chalicelib.services.screens import registry as screens
 from tests.admin.world import ROLES, SECRET, TOKEN, World, if_match
 
 SCOPES = {"own": "city", "sub": "district", "sibling": "town"}

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.models import ConsoleSession, Credential
-from chalicelib.services import sessions
-from chalicelib.services.writes import now
+from chalicelib.services.access import sessions
+from chalicelib.services.shared.writes import now
 
 PASSWORD = "Kepu-2026-screen"
 

@@ -58,7 +58,7 @@ def test_publish_without_review_enqueues_push_and_manifest_once(api, world, queu
 
 
 def test_retry_after_crash_resends_same_job_id(api, world, queues, monkeypatch):
-    from chalicelib.services import outbox
+    from chalicelib.services.content import outbox
 
     editor = api.as_(world.keys["editor"])
     item = make(editor, world)

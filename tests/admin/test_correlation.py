@@ -19,7 +19,7 @@ from app import app
 from chalicelib.logs import logger
 from chalicelib.models import Account
 from chalicelib.resources import queue_specs
-from chalicelib.services import tokens
+from chalicelib.services.gateway import tokens
 from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump

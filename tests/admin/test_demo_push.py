@@ -13,7 +13,9 @@ from __future__ import annotations
 from app import app
 from chalicelib.models import Content, Fan
 from chalicelib.resources import queue_specs
-from chalicelib.services import content, tokens, users
+from chalicelib.services.access import users
+from chalicelib.services.content import workflow as content
+from chalicelib.services.gateway import tokens
 from chalicelib.services.push import outcomes as push_outcomes
 from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings

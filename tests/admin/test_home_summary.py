@@ -20,8 +20,10 @@ from app import app
 from bench.harness import AwsRequestCounter
 from chalicelib.handlers.operations import measure_screens
 from chalicelib.models import Screen
-from chalicelib.services import accounts, content, screens
 from chalicelib.services.analytics import scopes
+from chalicelib.services.content import workflow as content
+from chalicelib.services.gateway import accounts
+from chalicelib.services.screens import registry as screens
 from devstack.stream_pump import StreamPump
 from tests.admin.world import SECRET, TOKEN
 
@@ -158,7 +160,7 @@ def test_moving_a_unit_carries_its_screens_review_queue_alerts_and_publishes_to_
 
 
 def _viewer_of(world, unit: str) -> str:
-    from chalicelib.services import users
+    from chalicelib.services.access import users
 
     member = users.create(world.root, {"unit_id": world.unit[unit], "name": "旁支"})
     users.grant(world.root, member.user_id, world.unit[unit], "viewer")
@@ -255,7 +257,7 @@ def test_presence_counters_equal_the_records_after_any_history(api, world, pump,
 
 def test_the_rebuild_tool_writes_the_same_feed_from_the_records(api, world, pump):
     from chalicelib.models.home import HomeEntry
-    from chalicelib.services import home_feed_rebuild
+    from chalicelib.services.analytics import home_feed_rebuild
 
     key = _new_screen(world, "district", "RB-1")
     _beat(api, "RB-1", key)

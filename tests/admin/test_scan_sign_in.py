@@ -10,8 +10,8 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.models import LoginTicket
-from chalicelib.services import users
-from chalicelib.services.writes import now
+from chalicelib.services.access import users
+from chalicelib.services.shared.writes import now
 from devstack.wechat_messages import reply_content
 from tests.support import PLAIN_APPID
 
@@ -109,7 +109,7 @@ def test_a_retried_scan_callback_is_answered_once(client, demo, wechat, staff):
 
 def test_one_address_can_start_only_so_many_scan_sign_ins_a_minute(client, demo, staff):
     """Each anonymous start makes WeChat create a QR code: capped per client address (429, Retry-After)."""
-    from chalicelib.services.sign_in import STARTS_PER_MINUTE
+    from chalicelib.services.access.sign_in import STARTS_PER_MINUTE
 
     here, there = {"CloudFront-Viewer-Address": "198.51.100.7:51234"}, {"CloudFront-Viewer-Address": "203.0.113.9:443"}
     statuses = [post(client, "/api/v1/auth/wechat", headers=here).status_code for _ in range(STARTS_PER_MINUTE)]
@@ -128,7 +128,7 @@ def test_one_address_can_start_only_so_many_scan_sign_ins_a_minute(client, demo,
 
 def test_forged_viewer_addresses_still_meet_a_cap_on_all_starts(client, demo, staff, monkeypatch):
     """The viewer address is a header; formerly a new forged address per request was never capped."""
-    from chalicelib.services import sign_in
+    from chalicelib.services.access import sign_in
 
     monkeypatch.setattr(sign_in, "ALL_STARTS_PER_MINUTE", 5)
     minute = sign_in.now().replace(second=1)

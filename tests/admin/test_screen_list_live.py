@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from app import app
 from bench.harness import AwsRequestCounter
 from chalicelib.resources import queue_specs
-from chalicelib.services import content, screens
+from chalicelib.services.content import workflow as content
+from chalicelib.services.screens import registry as screens
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 

@@ -11,7 +11,7 @@ import hashlib
 
 import requests
 
-from chalicelib.services import users
+from chalicelib.services.access import users
 from tests.admin.world import World
 
 V = "/api/v1"
@@ -237,7 +237,7 @@ def test_deeply_nested_json_to_the_screen_api_is_a_400(api, world):
 
 
 def test_wrong_player_keys_are_rate_limited_too(api, world):
-    from chalicelib.services.screen_reports import RATE_LIMIT_PER_MINUTE
+    from chalicelib.services.screens.reports import RATE_LIMIT_PER_MINUTE
 
     code = world.screen["town"]
     statuses = []
@@ -308,7 +308,7 @@ def test_a_timed_out_attempt_does_not_block_its_key(api, world, monkeypatch):
     import threading
     import time
 
-    from chalicelib.services import units as unit_service
+    from chalicelib.services.access import units as unit_service
 
     real_create, started, killed = unit_service.create, threading.Event(), threading.Event()
     calls = []

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from app import app
 from chalicelib.models import Content
 from chalicelib.resources import queue_specs
-from chalicelib.services import content as content_service
+from chalicelib.services.content import workflow as content_service
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.admin.world import if_match

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from chalice.test import Client
 
-from chalicelib.services import accounts, screens, units, users
-from chalicelib.services.access import Principal
+from chalicelib.services.access import units, users
+from chalicelib.services.access.grants import Principal
+from chalicelib.services.gateway import accounts
+from chalicelib.services.screens import registry as screens
 
 ROLES = ("admin", "editor", "reviewer", "viewer")
 SECRET = "s3cr3tAppSecret0000000000000000A"

@@ -8,7 +8,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.services import users
+from chalicelib.services.access import users
 from chalicelib.services.analytics import scopes
 from devstack.stream_pump import StreamPump
 from tests.phone.conftest import PhoneBrowser, csrf_of

@@ -192,7 +192,7 @@ def test_content_counts_the_screens_it_played_on_and_reads_by_hour(client, pump,
 
     from chalicelib.models.base import utcnow
     from chalicelib.resources import queue_specs
-    from chalicelib.services.reads import record_read
+    from chalicelib.services.content.reads import record_read
     from chalicelib.settings import get_settings
     from devstack.screens_local import enroll_screen, publish
     from devstack.sqs_pump import SqsPump

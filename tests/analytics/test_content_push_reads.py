@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from chalicelib.models.push import PushJob
 from chalicelib.models.stats import china_day
 from chalicelib.page_tokens import verify_link
-from chalicelib.services import reads
 from chalicelib.services.analytics import closing, first_reads
+from chalicelib.services.content import reads
 from devstack.screens_local import publish as publish_content
 from tests.analytics.conftest import V
 from tests.phone.conftest import PhoneBrowser

@@ -29,7 +29,7 @@ import pytest
 from chalicelib import aws
 from chalicelib.models import ALL_MODELS, Fan, PushBatch, PushJob, Subscription
 from chalicelib.models.stats import china_day
-from chalicelib.services import users
+from chalicelib.services.access import users
 from devstack.wechat_messages import reply_content
 from tests.analytics.conftest import Admin, V
 from tests.phone.conftest import PhoneBrowser, csrf_of, publish

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.models import AuditEntry, HomeEntry, Screen
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork
-from chalicelib.services import audit
+from chalicelib.services.access import audit
 from tests.admin.conftest import api, world  # noqa: F401 -- fixtures
 from tests.admin.test_content_workflow import V
 

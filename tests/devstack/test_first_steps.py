@@ -76,7 +76,7 @@ def test_create_root_admin_refuses_clearly_without_make_dev_or_without_credentia
 def test_accounts_created_through_the_api_are_known_to_the_standin(aws, standin_server):
     from app import app
     from chalicelib.models import Screen
-    from chalicelib.services.users import bootstrap_root_admin
+    from chalicelib.services.access.users import bootstrap_root_admin
     from devstack.dev import system_account_directory
 
     standin_server.reset()
@@ -159,7 +159,7 @@ def test_the_documented_statistics_example_covers_today(aws):
     from app import app
     from chalicelib.models import Screen
     from chalicelib.models.stats import china_day
-    from chalicelib.services.users import bootstrap_root_admin
+    from chalicelib.services.access.users import bootstrap_root_admin
 
     doc = (REPO / "docs" / "admin-api.md").read_text()
     line = next(ln for ln in doc.splitlines() if ln.startswith("curl") and "/stats" in ln)

@@ -9,7 +9,7 @@ from chalice import Blueprint
 
 from chalicelib.aws import client
 from chalicelib.models.screens import Screen
-from chalicelib.services.manifest_store import manifest_key
+from chalicelib.services.screens.manifest_store import manifest_key
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
@@ -25,7 +25,7 @@ def probe_builder(event):
 
 @bp.on_sqs_message(queue=get_settings().send_queue_name, batch_size=5)
 def probe_sender(event):
-    from chalicelib.services.tokens import client_for
+    from chalicelib.services.gateway.tokens import client_for
 
     for record in event:
         client_for(record.body)

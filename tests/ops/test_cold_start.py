@@ -18,9 +18,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _loaded_after(statement: str) -> set[str]:
     script = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
-                            env={"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-1",
-                                 "PYTHONDONTWRITEBYTECODE": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "STAGE": "dev",
+            "AWS_DEFAULT_REGION": "cn-north-1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+    )
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
@@ -29,26 +39,59 @@ def _loaded_after(statement: str) -> set[str]:
 # encrypted message), the erasure service (its command), the X-Ray SDK (first traced call, in Lambda only), and the
 # Powertools parameter providers it does not use.
 CALLBACK_MUST_NOT_LOAD = (
-    "chalicelib.handlers.admin", "chalicelib.handlers.phone", "chalicelib.handlers.push_queue",
-    "chalicelib.handlers.screens", "chalicelib.services.users", "chalicelib.services.access",
-    "chalicelib.services.sessions", "chalicelib.services.audit", "chalicelib.services.units",
-    "chalicelib.services.content", "chalicelib.services.idempotency", "chalicelib.services.personal_data",
-    "chalicelib.services.push.planner", "chalicelib.services.push.sender", "chalicelib.services.analytics",
-    "chalicelib.models.users", "chalicelib.models.audit", "chalicelib.models.idempotency",
-    "chalicelib.models.rollups", "chalicelib.models.units", "chalicelib.models.screen_reports",
-    "chalicelib.models.screen_links", "chalicelib.models.tokens", "chalicelib.models.reads",
-    "pydantic", "jinja2", "requests", "wechatpy.client", "wechatpy.pay", "wechatpy.crypto", "cryptography",
-    "nh3", "segno", "itsdangerous", "aws_xray_sdk", "wrapt",
-    "aws_lambda_powertools.utilities.parameters.appconfig", "aws_lambda_powertools.utilities.parameters.dynamodb",
+    "chalicelib.handlers.admin",
+    "chalicelib.handlers.phone",
+    "chalicelib.handlers.push_queue",
+    "chalicelib.handlers.screens",
+    "chalicelib.services.access.users",
+    "chalicelib.services.access.grants",
+    "chalicelib.services.access.sessions",
+    "chalicelib.services.access.audit",
+    "chalicelib.services.access.units",
+    "chalicelib.services.content.workflow",
+    "chalicelib.services.shared.idempotency",
+    "chalicelib.services.subscriptions.personal_data",
+    "chalicelib.services.push.planner",
+    "chalicelib.services.push.sender",
+    "chalicelib.services.analytics",
+    "chalicelib.models.users",
+    "chalicelib.models.audit",
+    "chalicelib.models.idempotency",
+    "chalicelib.models.rollups",
+    "chalicelib.models.units",
+    "chalicelib.models.screen_reports",
+    "chalicelib.models.screen_links",
+    "chalicelib.models.tokens",
+    "chalicelib.models.reads",
+    "pydantic",
+    "jinja2",
+    "requests",
+    "wechatpy.client",
+    "wechatpy.pay",
+    "wechatpy.crypto",
+    "cryptography",
+    "nh3",
+    "segno",
+    "itsdangerous",
+    "aws_xray_sdk",
+    "wrapt",
+    "aws_lambda_powertools.utilities.parameters.appconfig",
+    "aws_lambda_powertools.utilities.parameters.dynamodb",
     "aws_lambda_powertools.utilities.parameters.secrets",
 )
 
 
 def test_the_callback_function_loads_nothing_admin_routes_pages_or_the_http_client_need():
-    loaded = _loaded_after("import chalicelib.entries.callback; import chalicelib.models as m; "
-                           "assert 'ALL_MODELS' not in vars(m)")  # the package's __init__ has not run
-    assert {"chalicelib.handlers.wechat_callback", "wechatpy.parser", "chalicelib.models.accounts",
-            "chalicelib.secrets", "aws_lambda_powertools.utilities.parameters.ssm"} <= loaded
+    loaded = _loaded_after(
+        "import chalicelib.entries.callback; import chalicelib.models as m; assert 'ALL_MODELS' not in vars(m)"
+    )  # the package's __init__ has not run
+    assert {
+        "chalicelib.handlers.wechat_callback",
+        "wechatpy.parser",
+        "chalicelib.models.accounts",
+        "chalicelib.secrets",
+        "aws_lambda_powertools.utilities.parameters.ssm",
+    } <= loaded
     unwanted = sorted(m for m in loaded if m.startswith(CALLBACK_MUST_NOT_LOAD))
     assert not unwanted
 
@@ -57,26 +100,38 @@ def test_what_the_callback_defers_is_there_when_a_message_needs_it():
     loaded = _loaded_after(
         "import chalicelib.entries.callback; from chalicelib.models import ALL_MODELS; "
         "from chalicelib.wechat.crypto import unseal; "
-        "from chalicelib.services.gateway import engine; import chalicelib.services.personal_data; "
+        "from chalicelib.services.gateway import engine; import chalicelib.services.subscriptions.personal_data; "
         "assert len(ALL_MODELS) > 20; "
         "from aws_lambda_powertools.utilities import parameters; assert parameters.SSMProvider\n"
-        "try:\n    unseal('a' * 43, 'wx1', 'A' * 43 + '=')\nexcept ValueError:\n    pass")
-    assert {"cryptography", "wechatpy.crypto", "chalicelib.models.users", "chalicelib.services.personal_data",
-            "aws_lambda_powertools.utilities.parameters.appconfig"} <= loaded
+        "try:\n    unseal('a' * 43, 'wx1', 'A' * 43 + '=')\nexcept ValueError:\n    pass"
+    )
+    assert {
+        "cryptography",
+        "wechatpy.crypto",
+        "chalicelib.models.users",
+        "chalicelib.services.subscriptions.personal_data",
+        "aws_lambda_powertools.utilities.parameters.appconfig",
+    } <= loaded
 
 
 def test_a_deferred_package_still_gives_every_name_when_asked():
     loaded = _loaded_after(
         "import chalicelib.entries.callback; from wechatpy import WeChatClient, parse_message; "
-        "from chalicelib.replies import render_text; assert render_text('help', unknown_command='', centre_url='u')")
+        "from chalicelib.replies import render_text; assert render_text('help', unknown_command='', centre_url='u')"
+    )
     assert {"wechatpy.client", "requests", "jinja2"} <= loaded
 
 
 def test_the_public_pages_function_loads_no_admin_code():
     loaded = _loaded_after("import chalicelib.entries.public")
     assert "chalicelib.handlers.phone_pages" in loaded and "chalicelib.handlers.screens" in loaded
-    assert not {m for m in loaded if m.startswith(("chalicelib.handlers.admin", "chalicelib.services.users",
-                                                   "chalicelib.handlers.push_queue"))}
+    assert not {
+        m
+        for m in loaded
+        if m.startswith(
+            ("chalicelib.handlers.admin", "chalicelib.services.access.users", "chalicelib.handlers.push_queue")
+        )
+    }
 
 
 def test_shipped_bytecode_is_what_the_interpreter_runs(tmp_path):
@@ -95,6 +150,12 @@ def test_shipped_bytecode_is_what_the_interpreter_runs(tmp_path):
     root = tmp_path / "task"
     zipfile.ZipFile(package).extractall(root)
     (root / "pkg" / "answer.py").write_text("VALUE = 'source'\n")
-    out = subprocess.run([sys.executable, "-S", "-c", "import pkg.answer; print(pkg.answer.VALUE)"], cwd=root,
-                         capture_output=True, text=True, check=True, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", "import pkg.answer; print(pkg.answer.VALUE)"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
     assert out.stdout.strip() == "compiled"

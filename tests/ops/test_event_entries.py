@@ -26,7 +26,7 @@ NOT_MINE = {
     "push_sender": ["chalicelib.services.push.planner", "chalicelib.services.push.digest",
                     "chalicelib.services.push.outcomes"],
     "push_digest": ["chalicelib.services.push.planner", "chalicelib.services.push.sender"],
-    "rebuild_manifests": ["chalicelib.services.screen_reports"],
+    "rebuild_manifests": ["chalicelib.services.screens.reports"],
     "analytics_stats_stream": ["chalicelib.services.analytics.closing", "chalicelib.services.analytics.wechat_view",
                                "chalicelib.services.analytics.attributes"],
     "analytics_close_day": ["chalicelib.services.analytics.wechat_view"],

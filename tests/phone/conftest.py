@@ -23,8 +23,8 @@ from app import app
 from chalicelib.aws import client as aws_client
 from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Content, Screen, Unit
-from chalicelib.services import screen_catalogue
-from chalicelib.services.manifest_store import manifest_key
+from chalicelib.services.screens import catalogue as screen_catalogue
+from chalicelib.services.screens.manifest_store import manifest_key
 from chalicelib.settings import get_settings
 
 

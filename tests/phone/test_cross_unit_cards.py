@@ -6,7 +6,7 @@ import re
 
 from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account
-from chalicelib.services import screen_catalogue
+from chalicelib.services.screens import catalogue as screen_catalogue
 from tests.support import PLAIN_APPID
 
 

@@ -114,7 +114,7 @@ def test_used_code_cannot_be_replayed(browser):
 
 
 def test_next_cannot_leave_our_pages(browser):
-    from chalicelib.services.phone_identity import safe_next
+    from chalicelib.services.subscriptions.phone_identity import safe_next
 
     for evil in ("https://evil.example/", "//evil.example/x", f"/m/{SAFE_APPID}/mine", "/m/../admin",
                  f"/m/{PLAIN_APPID}//evil", f"/m/{PLAIN_APPID}/oauth", "\\\\evil"):
@@ -162,7 +162,7 @@ def test_push_link_opens_as_the_fan_then_drops_the_token(browser, test_client):
 
 
 def test_link_session_cannot_subscribe(test_client, wechat):
-    from chalicelib.services.phone_identity import LINK, new_session
+    from chalicelib.services.subscriptions.phone_identity import LINK, new_session
 
     session, cookie = new_session(PLAIN_APPID, "o-fwd", LINK)
     browser = PhoneBrowser(test_client)

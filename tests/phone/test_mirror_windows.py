@@ -29,7 +29,7 @@ def _playing(body: str) -> str:
 
 
 def test_an_item_whose_window_opens_later_today_is_not_playing(browser, demo):
-    from chalicelib.services import screen_catalogue
+    from chalicelib.services.screens import catalogue as screen_catalogue
 
     local = NOW.astimezone(CHINA_TZ)
     if local.hour >= 22:  # the window must open later *today* in China time
@@ -49,7 +49,7 @@ def test_an_item_whose_window_opens_later_today_is_not_playing(browser, demo):
 
 
 def test_an_urgent_item_past_its_hold_is_not_playing(browser, demo):
-    from chalicelib.services import screen_catalogue
+    from chalicelib.services.screens import catalogue as screen_catalogue
 
     write_manifest("NJ002", [
         manifest_item("c_u", "昨天的停水通知", published=NOW - timedelta(hours=30), priority="urgent",

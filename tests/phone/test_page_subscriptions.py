@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.models import DailyStat, Fan, Screen, Subscription
 from chalicelib.models.stats import china_day
 from chalicelib.models.subscriptions import ACTIVE, CANCELLED, SUSPENDED, fan_key
-from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN
+from chalicelib.services.subscriptions.subscribing import MAX_SCREENS_PER_FAN
 from tests.phone.conftest import PhoneBrowser, csrf_of
 from tests.support import PLAIN_APPID
 

@@ -11,7 +11,7 @@ from chalicelib.aws import client as aws_client
 from chalicelib.models import DailyStat, Fan, Screen
 from chalicelib.models.content import WITHDRAWN
 from chalicelib.models.stats import CHINA_TZ
-from chalicelib.services.manifest_store import manifest_key
+from chalicelib.services.screens.manifest_store import manifest_key
 from chalicelib.settings import get_settings
 from tests.phone.conftest import PhoneBrowser, add_regions, manifest_item, publish, write_manifest
 from tests.support import PLAIN_APPID, SAFE_APPID
@@ -126,7 +126,7 @@ def test_mirror_urgent_item_and_player_report(browser, demo):
         manifest_item("c_a", "普通内容A", published=NOW - timedelta(hours=3)),
         manifest_item("c_u", "暴雨红色预警", published=NOW - timedelta(hours=5), priority="urgent"),
     ])
-    from chalicelib.services import screen_catalogue
+    from chalicelib.services.screens import catalogue as screen_catalogue
 
     screen_catalogue.clear()
     body = text(browser.get(f"/m/{PLAIN_APPID}/screens/NJ002"))
@@ -222,7 +222,7 @@ def test_pages_carry_security_headers(browser, demo):
 
 def test_centre_and_search_survive_a_malformed_screen(browser, wider_tree):
     """A stored screen lacking its name (or with a mistyped attribute) must not break the public pages."""
-    from chalicelib.services import screen_catalogue
+    from chalicelib.services.screens import catalogue as screen_catalogue
     from tests.support import reset_process_caches
 
     table = Screen.Meta.table_name

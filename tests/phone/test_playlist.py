@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.services.playlist import current_items, is_current, now_playing
+from chalicelib.services.screens.playlist import current_items, is_current, now_playing
 
 # 2026-11-30 is a Monday; 01:30 UTC is 09:30 in China, 17:00 UTC is 01:00 Tuesday in China
 MONDAY_0930_CST = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib import links
 from chalicelib.models import DailyStat, Fan
 from chalicelib.models.stats import china_day
-from chalicelib.services import reads
+from chalicelib.services.content import reads
 from tests.phone.conftest import PhoneBrowser, publish
 from tests.support import PLAIN_APPID
 

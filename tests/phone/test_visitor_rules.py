@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.page_tokens import PAGES, LinkClaims
-from chalicelib.services import phone_identity as identity
-from chalicelib.services.phone_identity import Session
-from chalicelib.services.phone_visitor import (
+from chalicelib.services.subscriptions import phone_identity as identity
+from chalicelib.services.subscriptions.phone_identity import Session
+from chalicelib.services.subscriptions.phone_visitor import (
     PushLinkReader,
     push_link_reader,
     push_link_valid,

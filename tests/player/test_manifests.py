@@ -71,7 +71,7 @@ def test_rebuild_is_idempotent_and_skips_unchanged_versions(demo, pump):
 
 
 def test_one_rebuild_per_screen_per_batch(demo, pump, monkeypatch):
-    from chalicelib.services import manifests
+    from chalicelib.services.screens import manifests
 
     built: list[str] = []
     real = manifests.rebuild_screen

@@ -14,7 +14,7 @@ from app import app
 from chalicelib.models.base import utcnow
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import DailyStat, china_day
-from chalicelib.services import screen_reports
+from chalicelib.services.screens import reports as screen_reports
 from devstack.screens_local import publish
 
 

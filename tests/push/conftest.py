@@ -14,7 +14,7 @@ from chalicelib.aws import send_json
 from chalicelib.models import Account, Fan, Screen, Subscription
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
-from chalicelib.services import tokens
+from chalicelib.services.gateway import tokens
 from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from chalicelib.models.tokens import AccessToken
-from chalicelib.services.tokens import REFRESH_MARGIN, DynamoTokenProvider, TokenUnavailable
+from chalicelib.services.gateway.tokens import REFRESH_MARGIN, DynamoTokenProvider, TokenUnavailable
 from tests.push import token_worker
 from tests.support import PLAIN_APPID
 

@@ -10,7 +10,7 @@ import time
 def run(env: dict[str, str], appid: str, threads: int, start_at: float, call_api: bool) -> list[str]:
     os.environ.update(env)
     from chalicelib.secrets import load_account_secrets
-    from chalicelib.services.tokens import DynamoTokenProvider
+    from chalicelib.services.gateway.tokens import DynamoTokenProvider
     from chalicelib.wechat.client import KepuWeChatClient
 
     secret = load_account_secrets(appid).app_secret

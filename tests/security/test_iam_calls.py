@@ -23,7 +23,7 @@ from chalicelib.aws import send_json
 from chalicelib.models import Account, Content
 from chalicelib.models.content import PUBLISHED
 from chalicelib.resources import queue_specs
-from chalicelib.services import tokens
+from chalicelib.services.gateway import tokens
 from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
 from devstack.screens_local import enroll_screen

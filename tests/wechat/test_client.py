@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from wechatpy.exceptions import WeChatClientException
 
-from chalicelib.services import tokens
+from chalicelib.services.gateway import tokens
 from chalicelib.wechat import client as wechat_client
 from tests.support import PLAIN_APPID
 

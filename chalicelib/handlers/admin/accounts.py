@@ -7,8 +7,8 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
-from chalicelib.services import accounts as service
-from chalicelib.services import resident_requests
+from chalicelib.services.gateway import accounts as service
+from chalicelib.services.subscriptions import resident_requests
 
 bp = Blueprint(__name__)
 TAG = "accounts"

@@ -16,7 +16,7 @@ from chalice import Blueprint
 from chalicelib.handlers.admin.api import Call, Download, operation
 from chalicelib.handlers.admin.schemas import analytics as a
 from chalicelib.services.analytics import attributes, export, rankings, series, wechat_view
-from chalicelib.services.errors import NotFound
+from chalicelib.services.shared.errors import NotFound
 
 bp = Blueprint(__name__)
 TAG = "analytics"

@@ -24,10 +24,10 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
-from chalicelib.services import idempotency
-from chalicelib.services.access import Principal
-from chalicelib.services.errors import ApiError, BadRequest, NotFound, PreconditionRequired, Unauthorized
-from chalicelib.services.sessions import authenticate_request
+from chalicelib.services.access.grants import Principal
+from chalicelib.services.access.sessions import authenticate_request
+from chalicelib.services.shared import idempotency
+from chalicelib.services.shared.errors import ApiError, BadRequest, NotFound, PreconditionRequired, Unauthorized
 
 PREFIX = "/api/v1"
 DEFAULT_MAX_BODY = 16 * 1024

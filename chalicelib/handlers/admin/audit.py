@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, operation
 from chalicelib.handlers.admin.units import audit_view, page_body
-from chalicelib.services import audit
+from chalicelib.services.access import audit
 
 bp = Blueprint(__name__)
 

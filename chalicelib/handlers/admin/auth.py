@@ -6,10 +6,10 @@ from chalice import Blueprint
 
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
-from chalicelib.services import sessions as service
-from chalicelib.services import sign_in
-from chalicelib.services import users as users_service
-from chalicelib.services.errors import BadRequest
+from chalicelib.services.access import sessions as service
+from chalicelib.services.access import sign_in
+from chalicelib.services.access import users as users_service
+from chalicelib.services.shared.errors import BadRequest
 
 bp = Blueprint(__name__)
 TAG = "auth"

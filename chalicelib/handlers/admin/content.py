@@ -7,11 +7,12 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
-from chalicelib.services import content as service
-from chalicelib.services import content_preview, media
-from chalicelib.services.access import EDIT
-from chalicelib.services.errors import BadRequest
+from chalicelib.services.access.grants import EDIT
+from chalicelib.services.content import media
+from chalicelib.services.content import preview as content_preview
+from chalicelib.services.content import workflow as service
 from chalicelib.services.push import outcomes as push_outcomes
+from chalicelib.services.shared.errors import BadRequest
 
 bp = Blueprint(__name__)
 TAG = "content"

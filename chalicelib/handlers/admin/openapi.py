@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import ETAG, PATH_PARAM, REGISTRY, Call, operation
-from chalicelib.services.audit import OBJECT_TYPES
+from chalicelib.services.access.audit import OBJECT_TYPES
 
 bp = Blueprint(__name__)
 REF = "#/components/schemas/{model}"

@@ -7,8 +7,9 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.handlers.admin.units import page_body
-from chalicelib.services import analytics, screen_live
-from chalicelib.services import screens as service
+from chalicelib.services import analytics
+from chalicelib.services.screens import live as screen_live
+from chalicelib.services.screens import registry as service
 
 bp = Blueprint(__name__)
 TAG = "screens"

@@ -7,8 +7,10 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, Reply, operation
 from chalicelib.logs import logger
-from chalicelib.services import analytics, audit, home
-from chalicelib.services import units as service
+from chalicelib.services import analytics
+from chalicelib.services.access import audit
+from chalicelib.services.access import units as service
+from chalicelib.services.analytics import home
 
 bp = Blueprint(__name__)
 TAG = "units"

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, operation
 from chalicelib.handlers.admin.units import page_body
-from chalicelib.services import users as service
+from chalicelib.services.access import users as service
 
 bp = Blueprint(__name__)
 TAG = "users"

@@ -25,9 +25,9 @@ from chalicelib.models.fans import Fan
 from chalicelib.models.rollups import ATTRS
 from chalicelib.models.stats import china_day
 from chalicelib.models.subscriptions import ACTIVE, SOURCES, Subscription
-from chalicelib.services.access import READ, Principal
+from chalicelib.services.access.grants import READ, Principal
 from chalicelib.services.analytics import scopes, store
-from chalicelib.services.errors import NotFound
+from chalicelib.services.shared.errors import NotFound
 
 ACTIVE_DAYS = 30
 
@@ -91,7 +91,7 @@ def refresh(now: datetime | None = None) -> int:
 def fan_attributes(principal: Principal, kind: str, ident: str) -> dict[str, Any]:
     """The stored attributes of a subject the caller may see (else 404)."""
     if kind == "screen":
-        from chalicelib.services.screens import get as get_screen
+        from chalicelib.services.screens.registry import get as get_screen
 
         subject_id = get_screen(principal, ident.upper()).screen_id
         scope = f"screen#{subject_id}"

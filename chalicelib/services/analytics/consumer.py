@@ -39,8 +39,7 @@ from chalicelib.models.rollups import LIVE
 from chalicelib.models.screens import Screen
 from chalicelib.models.stats import CHINA_TZ, COUNTERS, DailyStat, china_day
 from chalicelib.models.subscriptions import ACTIVE, Subscription
-from chalicelib.services import home_feed
-from chalicelib.services.analytics import scopes, store
+from chalicelib.services.analytics import home_feed, scopes, store
 from chalicelib.services.analytics.metrics import net_of
 
 logger = logging.getLogger(__name__)

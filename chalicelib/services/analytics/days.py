@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from chalicelib.models.stats import china_day
-from chalicelib.services.errors import BadRequest
+from chalicelib.services.shared.errors import BadRequest
 
 MAX_DAYS = 366
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from chalicelib.models import DailyStat, Screen, Unit
 from chalicelib.models.stats import subject
-from chalicelib.services.access import READ, Principal
+from chalicelib.services.access.grants import READ, Principal
 from chalicelib.services.analytics import days
-from chalicelib.services.screens import get as get_screen
-from chalicelib.services.screens import screens_in
+from chalicelib.services.screens.registry import get as get_screen
+from chalicelib.services.screens.registry import screens_in
 
 SOURCES = ("qr", "menu", "text", "page")
 METRICS = ("fans", "growth", "plays", "reads")

@@ -12,9 +12,9 @@ from typing import Any
 
 from chalicelib.models.rollups import scope_key
 from chalicelib.models.units import Unit
-from chalicelib.services.access import MANAGE, READ, Principal
+from chalicelib.services.access.grants import MANAGE, READ, Principal
 from chalicelib.services.analytics import metrics, series, store
-from chalicelib.services.errors import BadRequest, NotFound
+from chalicelib.services.shared.errors import BadRequest, NotFound
 
 LEAGUE = "~league"
 MAX_COMPARE = 10

@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 from chalicelib.models.rollups import LIVE, scope_key
 from chalicelib.models.stats import COUNTERS, DailyStat
-from chalicelib.services.access import READ, Principal
+from chalicelib.services.access.grants import READ, Principal
 from chalicelib.services.analytics import first_reads, metrics, store
 from chalicelib.services.analytics.days import day_range
-from chalicelib.services.errors import NotFound
+from chalicelib.services.shared.errors import NotFound
 
 Kind = Literal["screen", "unit", "subtree", "account", "content"]
 Bucket = Literal["day", "week", "month"]
@@ -50,7 +50,7 @@ def _stat_days(subject: str, first: str) -> dict[str, dict[str, Any]]:
 def load(principal: Principal, kind: str, ident: str, first: str) -> Days:
     """The subject's days from ``first`` on, after checking the caller may see it (else 404)."""
     if kind == "screen":
-        from chalicelib.services.screens import get as get_screen
+        from chalicelib.services.screens.registry import get as get_screen
 
         screen = get_screen(principal, ident.upper())
         return Days(kind, screen.screen_id, screen.name, _stat_days(f"screen#{screen.screen_id}", first),
@@ -62,12 +62,12 @@ def load(principal: Principal, kind: str, ident: str, first: str) -> Days:
         items = {d: v for d, v in items.items() if not d.startswith("~")}
         return Days(kind, unit.unit_id, unit.name, items, live)
     if kind == "account":
-        from chalicelib.services.accounts import get as get_account
+        from chalicelib.services.gateway.accounts import get as get_account
 
         account = get_account(principal, ident)
         return Days(kind, account.appid, account.name, _stat_days(f"account#{account.appid}", first), {})
     if kind == "content":
-        from chalicelib.services.content import get as get_content
+        from chalicelib.services.content.workflow import get as get_content
 
         content = get_content(principal, ident)
         days = store.stat_items(f"content#{content.content_id}", first)  # low-level: the first-read buckets too

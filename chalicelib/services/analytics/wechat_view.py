@@ -24,9 +24,9 @@ from wechatpy.exceptions import WeChatClientException
 from chalicelib.models.accounts import Account
 from chalicelib.models.rollups import LIVE
 from chalicelib.models.stats import DailyStat, china_day
-from chalicelib.services.access import Principal
+from chalicelib.services.access.grants import Principal
 from chalicelib.services.analytics import series, store
-from chalicelib.services.tokens import client_for
+from chalicelib.services.gateway.tokens import client_for
 from chalicelib.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _period_words(first: date, last: date) -> str:
 
 def view(principal: Principal, appid: str, start: date | None, end: date | None) -> dict[str, Any]:
     """The account's followers by WeChat's count, and the part its screens' QR codes brought."""
-    from chalicelib.services.accounts import get as get_account
+    from chalicelib.services.gateway.accounts import get as get_account
 
     account = get_account(principal, appid)
     first, last = series.day_range(start, end)

@@ -17,7 +17,7 @@ from wechatpy.messages import BaseMessage
 from chalicelib.models.accounts import Account
 from chalicelib.models.fans import Fan
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services.subscriptions import FanDelta
+from chalicelib.services.subscriptions.subscribing import FanDelta
 from chalicelib.wechat.callback import InboundMessage
 
 

@@ -19,11 +19,11 @@ from chalicelib.models.receipts import DeliveryReceipt
 from chalicelib.models.stats import bump
 from chalicelib.models.subscriptions import INACTIVE_KEPT
 from chalicelib.replies import render_text
-from chalicelib.services import subscriptions
 from chalicelib.services.gateway import commands, replies
 from chalicelib.services.gateway.context import Context, Decision
 from chalicelib.services.push import policy as push_policy
-from chalicelib.services.subscriptions import FanDelta, Outcome
+from chalicelib.services.subscriptions import subscribing as subscriptions
+from chalicelib.services.subscriptions.subscribing import FanDelta, Outcome
 from chalicelib.wechat.menu import MenuKey
 from chalicelib.wechat.messages import as_text
 
@@ -130,7 +130,7 @@ def on_erase(ctx: Context) -> Decision:
     him is written afterwards: no interaction is recorded (that would create
     his fan item again), and the de-duplication record keeps no reply.
     """
-    from chalicelib.services import personal_data  # rare; it reaches many tables' models, kept off the cold start
+    from chalicelib.services.subscriptions import personal_data
 
     result = personal_data.erase(ctx.appid, ctx.openid, ctx.now)
     decision = Decision(remember_reply=False)

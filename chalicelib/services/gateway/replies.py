@@ -12,10 +12,10 @@ from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.replies import render_text
-from chalicelib.services import directory
+from chalicelib.services.gateway import directory
 from chalicelib.services.gateway.context import Context
-from chalicelib.services.manifest_store import latest_items
-from chalicelib.services.subscriptions import MAX_SCREENS_PER_FAN, Outcome
+from chalicelib.services.screens.manifest_store import latest_items
+from chalicelib.services.subscriptions.subscribing import MAX_SCREENS_PER_FAN, Outcome
 
 LATEST_SHOWN = 5  # items in the "latest" reply: it must stay short (WeChat's 5-second budget, a phone screen)
 UNREAD_LOOKUP = 10  # unread items not in any manifest, looked up in one BatchGetItem

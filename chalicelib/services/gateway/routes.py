@@ -27,9 +27,10 @@ from wechatpy.messages import BaseMessage, TextMessage
 
 from chalicelib.models.push import PushMsgRoute, route_block, route_keys_for_receipt
 from chalicelib.models.screens import normalise_screen_code
-from chalicelib.services import sign_in_scan, subscriptions
+from chalicelib.services.access import sign_in_scan
 from chalicelib.services.gateway import commands, decisions
 from chalicelib.services.gateway.context import Context, Decision
+from chalicelib.services.subscriptions import subscribing as subscriptions
 from chalicelib.wechat.callback import InboundMessage
 from chalicelib.wechat.messages import as_text, qr_scene
 

@@ -38,10 +38,10 @@ from chalicelib.models.accounts import Account
 from chalicelib.models.fans import Fan
 from chalicelib.page_tokens import sign_link
 from chalicelib.secrets import app_signing_key
+from chalicelib.services.gateway.tokens import TokenUnavailable, client_for
 from chalicelib.services.push import policy
 from chalicelib.services.push.messages import Recipient, SendMessage
 from chalicelib.services.push.pacing import SEND_TIMEOUT, AccountRate
-from chalicelib.services.tokens import TokenUnavailable, client_for
 from chalicelib.wechat.errors import Errcode
 
 KEY_ATTEMPTS = 6

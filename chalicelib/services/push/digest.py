@@ -21,8 +21,8 @@ from chalicelib.models.content import Content
 from chalicelib.models.push import PushQuota
 from chalicelib.models.stats import bump
 from chalicelib.models.unit_of_work import UnitOfWork
+from chalicelib.services.gateway.tokens import client_for
 from chalicelib.services.push.policy import quota_day
-from chalicelib.services.tokens import client_for
 from chalicelib.tracing import capture_method
 
 MAX_ITEMS = 8

@@ -1,7 +1,7 @@
 """The push pipeline's queue messages: one typed contract each, used by producer and consumer (docs/messages.md).
 
 The producers build these models and send ``wire()`` (the admin API's
-publish in ``services/outbox.py``, the planner's send batches and its own
+publish in ``services/content/outbox.py``, the planner's send batches and its own
 ``plan`` continuations, the sender's retries); the consumers validate with
 the same models (``chalicelib/sqs_batch.py``: a body that fails is reported
 failed and reaches the DLQ).  SQS bodies come from our own functions, but a

@@ -34,8 +34,8 @@ from chalicelib.models import Account, Fan, Screen, Unit
 from chalicelib.models.content import Content
 from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.stats import DailyStat, china_day, subject
-from chalicelib.services.errors import Unprocessable
 from chalicelib.services.push import policy
+from chalicelib.services.shared.errors import Unprocessable
 
 FORECAST_FANS = 2000  # fans classified one by one at publish (20 BatchGets of 100)
 FORECAST_COUNT = 50_000  # fans counted at publish at most (a few index pages); beyond, complete is false

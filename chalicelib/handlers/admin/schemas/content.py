@@ -1,7 +1,7 @@
 """Content items: what they show, where (targets), when (validity and weekly windows), and their review.
 
 A create says per kind which fields it needs (``KIND_REQUIRES``, enforced again by
-services/content.py), and the PATCH body is derived from the create.
+services/content/workflow.py), and the PATCH body is derived from the create.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class _ContentFields(In):
         return value
 
 
-# what each kind needs, as the document says it (services/content.py _check_shape enforces the same)
+# what each kind needs, as the document says it (services/content/workflow.py _check_shape enforces the same)
 KIND_REQUIRES = {
     "notice": ["body"],
     "article": ["body"],

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from chalicelib.contracts.id_types import OpenId, RegisteredAppId, ScreenCode  # noqa: F401 - re-exported
-from chalicelib.services.text import MARKUP, plain
+from chalicelib.services.content.text import MARKUP, plain
 
 
 def _control_class(multiline: bool) -> str:

@@ -8,11 +8,11 @@ from pydantic import ConfigDict
 
 from chalicelib.handlers.admin.schemas.common import In, Out
 from chalicelib.handlers.admin.schemas.fields import Id, Sha256, Size
-from chalicelib.services.media import TYPES as MEDIA_TYPES
+from chalicelib.services.content.media import TYPES as MEDIA_TYPES
 
 
 def _size_limits(schema: dict[str, Any]) -> None:
-    """Each media type's own size cap, in the document as well as in services/media.py."""
+    """Each media type's own size cap, in the document as well as in services/content/media.py."""
     schema["allOf"] = [
         {
             "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},

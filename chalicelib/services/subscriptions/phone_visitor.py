@@ -18,8 +18,8 @@ from __future__ import annotations
 from enum import Enum
 
 from chalicelib.page_tokens import PAGES, LinkClaims
-from chalicelib.services import phone_identity as identity
-from chalicelib.services.phone_identity import Session
+from chalicelib.services.subscriptions import phone_identity as identity
+from chalicelib.services.subscriptions.phone_identity import Session
 
 
 class PushLinkReader(Enum):

@@ -26,11 +26,12 @@ from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account, Content, Screen, Unit
 from chalicelib.models.content import DRAFT
 from chalicelib.pages import render_page
-from chalicelib.services import content_view, media
-from chalicelib.services.access import READ, Principal
-from chalicelib.services.content import _check_targets, resolve_screens
+from chalicelib.services.access.grants import READ, Principal
+from chalicelib.services.content import media
+from chalicelib.services.content import view as content_view
+from chalicelib.services.content.text import summary_of
+from chalicelib.services.content.workflow import _check_targets, resolve_screens
 from chalicelib.services.push import outcomes as push_outcomes
-from chalicelib.services.text import summary_of
 from chalicelib.settings import get_settings
 
 

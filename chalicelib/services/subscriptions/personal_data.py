@@ -44,7 +44,7 @@ from chalicelib.models.receipts import DeliveryReceipt
 from chalicelib.models.rollups import FanScope
 from chalicelib.models.subscriptions import Subscription, fan_key
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork
-from chalicelib.services import subscriptions
+from chalicelib.services.subscriptions import subscribing as subscriptions
 from chalicelib.tracing import capture_method
 
 logger = logging.getLogger(__name__)

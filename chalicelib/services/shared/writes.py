@@ -16,7 +16,7 @@ from pynamodb.models import Model
 
 from chalicelib.dal.items import next_revision, unchanged
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork
-from chalicelib.services.errors import ApiError, Conflict, PreconditionFailed
+from chalicelib.services.shared.errors import ApiError, Conflict, PreconditionFailed
 
 OBJECT_TAG = "object"
 
@@ -80,7 +80,7 @@ def delete_with_audit(model: Model, actor: str, action: str, unit_id: str, kind:
     written; the entry and the derived items (``also``: the home feed's) can
     no longer be lost or left behind by a crash between separate writes.
     """
-    from chalicelib.services import audit
+    from chalicelib.services.access import audit
 
     uow = UnitOfWork()
     uow.delete(model, condition=unchanged(model), tag=OBJECT_TAG)

@@ -34,12 +34,12 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.dal import accounts as account_repo
 from chalicelib.dal.items import condition_failed, find
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
-from chalicelib.services import sessions
-from chalicelib.services.access import Principal
-from chalicelib.services.errors import ApiError, NotFound, Unauthorized, UpstreamError
-from chalicelib.services.sign_in_scan import BOUND, LOGIN_SCENE_PREFIX, SCANNED, USED, binding_key
-from chalicelib.services.tokens import client_for
-from chalicelib.services.writes import now
+from chalicelib.services.access import sessions
+from chalicelib.services.access.grants import Principal
+from chalicelib.services.access.sign_in_scan import BOUND, LOGIN_SCENE_PREFIX, SCANNED, USED, binding_key
+from chalicelib.services.gateway.tokens import client_for
+from chalicelib.services.shared.errors import ApiError, NotFound, Unauthorized, UpstreamError
+from chalicelib.services.shared.writes import now
 
 TICKET_SECONDS = 300
 STARTS_PER_MINUTE = 10  # anonymous scan-login starts per client address and minute

@@ -15,7 +15,7 @@ Publishing, withdrawing and editing published content owe queue messages
 (``docs/messages.md``): a push job when push is on (``job_id`` =
 content_id:revision, the same on every retry) and a manifest rebuild for
 every affected screen, including screens an edit no longer targets.  They go
-through the content's outbox (``chalicelib.services.outbox``).
+through the content's outbox (``chalicelib.services.content.outbox``).
 """
 
 from __future__ import annotations
@@ -29,15 +29,26 @@ from chalicelib.dal import units as unit_repo
 from chalicelib.models import Content, Unit
 from chalicelib.models.content import APPROVED, DRAFT, EXPIRED, PENDING, PUBLISHED, REJECTED, URGENT, WITHDRAWN
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, home_feed, media, outbox
-from chalicelib.services.access import EDIT, PUBLISH, READ, REVIEW, Principal, fetch_in_scope
-from chalicelib.services.errors import BadRequest, Conflict, Forbidden, Unprocessable
-from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.access import audit
+from chalicelib.services.access.grants import EDIT, PUBLISH, READ, REVIEW, Principal, fetch_in_scope
+from chalicelib.services.access.units import review_required, scope_units
+from chalicelib.services.analytics import home_feed
+from chalicelib.services.content import media, outbox
+from chalicelib.services.content.text import plain, summary_of
 from chalicelib.services.push import outcomes as push_outcomes
-from chalicelib.services.screens import screens_in
-from chalicelib.services.text import plain, summary_of
-from chalicelib.services.units import review_required, scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, now, revise, snap
+from chalicelib.services.screens.registry import screens_in
+from chalicelib.services.shared.errors import BadRequest, Conflict, Forbidden, Unprocessable
+from chalicelib.services.shared.pagination import Page, page_by_unit
+from chalicelib.services.shared.writes import (
+    OBJECT_TAG,
+    check_if_match,
+    commit,
+    delete_with_audit,
+    new_id,
+    now,
+    revise,
+    snap,
+)
 
 # action -> (from states, to state, permission)
 TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {

@@ -20,14 +20,16 @@ from chalicelib.dal import units as unit_repo
 from chalicelib.logs import logger
 from chalicelib.models import Screen, Unit
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, content_targets, outbox
-from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
-from chalicelib.services.errors import BadRequest, Conflict
-from chalicelib.services.pagination import Page, page_by_unit, readable
-from chalicelib.services.screen_reports import screen_status
-from chalicelib.services.tokens import client_for
-from chalicelib.services.units import scope_units, subtree
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, revise, snap
+from chalicelib.services.access import audit
+from chalicelib.services.access.grants import MANAGE, READ, Principal, fetch_in_scope
+from chalicelib.services.access.units import scope_units, subtree
+from chalicelib.services.content import outbox
+from chalicelib.services.content import targets as content_targets
+from chalicelib.services.gateway.tokens import client_for
+from chalicelib.services.screens.reports import screen_status
+from chalicelib.services.shared.errors import BadRequest, Conflict
+from chalicelib.services.shared.pagination import Page, page_by_unit, readable
+from chalicelib.services.shared.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, revise, snap
 
 
 def public(screen: Screen) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from chalicelib.models.accounts import Account
 from chalicelib.models.content import PENDING, PUBLISHED, WITHDRAWN, Content
 from chalicelib.models.home import HomeEntry
 from chalicelib.models.screens import Screen
-from chalicelib.services.home_feed import (
+from chalicelib.services.analytics.home_feed import (
     LONG_OFFLINE,
     PRESENCE_KEY,
     PRESENCE_STATES,

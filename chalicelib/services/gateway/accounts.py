@@ -16,14 +16,15 @@ from chalicelib.dal import accounts as account_repo
 from chalicelib.models import Account, Screen
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.secrets import SECRET_NAMES, store_account_secrets
-from chalicelib.services import audit, home_feed
-from chalicelib.services.access import MANAGE, READ, Principal, fetch_in_scope
-from chalicelib.services.errors import Conflict, UpstreamError
-from chalicelib.services.pagination import Page, page_by_unit
+from chalicelib.services.access import audit
+from chalicelib.services.access.grants import MANAGE, READ, Principal, fetch_in_scope
+from chalicelib.services.access.units import scope_units
+from chalicelib.services.analytics import home_feed
+from chalicelib.services.gateway.tokens import client_for
 from chalicelib.services.push import policy as push_policy
-from chalicelib.services.tokens import client_for
-from chalicelib.services.units import scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, revise, snap
+from chalicelib.services.shared.errors import Conflict, UpstreamError
+from chalicelib.services.shared.pagination import Page, page_by_unit
+from chalicelib.services.shared.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, now, revise, snap
 from chalicelib.wechat.menu import MenuKey
 
 WRITABLE_SECRETS = ("app_secret", "token", "aes_key")

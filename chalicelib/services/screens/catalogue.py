@@ -28,10 +28,10 @@ from chalicelib.dal import units as unit_repo
 from chalicelib.models.accounts import Account
 from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
-from chalicelib.services import playlist
-from chalicelib.services.manifest_store import load_manifest
-from chalicelib.services.pagination import readable
 from chalicelib.services.push import policy as push_policy
+from chalicelib.services.screens import playlist
+from chalicelib.services.screens.manifest_store import load_manifest
+from chalicelib.services.shared.pagination import readable
 
 CATALOGUE_SECONDS = 30
 MANIFEST_SECONDS = 10

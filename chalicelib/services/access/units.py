@@ -15,11 +15,19 @@ from chalicelib.dal import accounts as account_repo
 from chalicelib.dal import units as unit_repo
 from chalicelib.models import Account, Content, Screen, Unit, User
 from chalicelib.models.unit_of_work import MAX_TRANSACTION_ITEMS, UnitOfWork
-from chalicelib.services import audit
-from chalicelib.services.access import MANAGE, READ, Principal
-from chalicelib.services.errors import BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.services.pagination import Page, page_list
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, delete_with_audit, new_id, revise, snap
+from chalicelib.services.access import audit
+from chalicelib.services.access.grants import MANAGE, READ, Principal
+from chalicelib.services.shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.services.shared.pagination import Page, page_list
+from chalicelib.services.shared.writes import (
+    OBJECT_TAG,
+    check_if_match,
+    commit,
+    delete_with_audit,
+    new_id,
+    revise,
+    snap,
+)
 
 FIELDS = ("name", "kind", "province", "city", "district", "review_required")
 
@@ -234,8 +242,9 @@ def _move_members(uow: UnitOfWork, chunk: list[Unit], unit: Unit, parent: Unit, 
 def _follow_move(principal: Principal, unit: Unit, parent: Unit, old_path: str, members: list[Unit],
                  stranded: list[Screen], rebind_to: Account | None) -> None:
     """What follows a committed move: the home feed, re-bound screens, content targets of the members' screens."""
-    from chalicelib.services import content_targets, home_feed  # build on units
-    from chalicelib.services.screens import rebind_account
+    from chalicelib.services.analytics import home_feed
+    from chalicelib.services.content import targets as content_targets
+    from chalicelib.services.screens.registry import rebind_account
 
     home_feed.move_subtree(unit.unit_id, old_path[: -len(unit.unit_id) - 1], parent.path)
     if rebind_to is not None:

@@ -45,7 +45,7 @@ from chalicelib.models.content import PUBLISHED, URGENT, Content
 from chalicelib.models.screen_links import ScreenContentLink
 from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
-from chalicelib.services.manifest_store import manifest_key
+from chalicelib.services.screens.manifest_store import manifest_key
 from chalicelib.settings import get_settings
 from chalicelib.tracing import capture_method
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.models import Content, Screen
 from chalicelib.models.stats import DailyStat, china_day, subject
-from chalicelib.services.screen_reports import screen_status
+from chalicelib.services.screens.reports import screen_status
 
 
 def _playing(screen: Screen) -> str | None:

@@ -1,6 +1,6 @@
 """Subscribe and unsubscribe from the phone pages, with the gateway's discipline.
 
-The same functions as the WeChat gateway (``chalicelib.services.subscriptions``)
+The same functions as the WeChat gateway (``chalicelib.services.subscriptions.subscribing``)
 do the work, in the same three steps: one strongly consistent read of fan,
 screen and subscription; a ``UnitOfWork`` holding the subscription, the
 screen's ``fan_count``, the fan's ``active_screens`` and the day's counter;
@@ -25,9 +25,9 @@ from wechatpy.exceptions import WeChatClientException
 
 from chalicelib.models.fans import Fan
 from chalicelib.models.unit_of_work import TransactionConflict, UnitOfWork, read_many
-from chalicelib.services import subscriptions
-from chalicelib.services.subscriptions import FanDelta, Outcome
-from chalicelib.services.tokens import client_for
+from chalicelib.services.gateway.tokens import client_for
+from chalicelib.services.subscriptions import subscribing as subscriptions
+from chalicelib.services.subscriptions.subscribing import FanDelta, Outcome
 
 if TYPE_CHECKING:
     from chalicelib.models.screens import Screen

@@ -27,11 +27,10 @@ from chalicelib.models.home import HomeEntry
 from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.rollups import LIVE, scope_key
 from chalicelib.models.stats import china_day
-from chalicelib.services import home_feed
-from chalicelib.services.access import READ, Principal
-from chalicelib.services.analytics import metrics, store
-from chalicelib.services.errors import NotFound
-from chalicelib.services.pagination import readable
+from chalicelib.services.access.grants import READ, Principal
+from chalicelib.services.analytics import home_feed, metrics, store
+from chalicelib.services.shared.errors import NotFound
+from chalicelib.services.shared.pagination import readable
 
 RECENT_PUBLISHES = 5
 LISTED = 20  # entries listed per kind (counts are complete)

@@ -14,9 +14,9 @@ from typing import Any
 
 from chalicelib.models import AuditEntry
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services.access import Principal
-from chalicelib.services.errors import BadRequest, NotFound
-from chalicelib.services.pagination import Page, decode_cursor, encode_cursor, page_over, readable
+from chalicelib.services.access.grants import Principal
+from chalicelib.services.shared.errors import BadRequest, NotFound
+from chalicelib.services.shared.pagination import Page, decode_cursor, encode_cursor, page_over, readable
 
 OBJECT_TYPES = ("unit", "account", "screen", "content", "user")
 

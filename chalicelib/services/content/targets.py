@@ -24,8 +24,8 @@ from chalicelib.dal import units as unit_repo
 from chalicelib.dal.items import condition_failed
 from chalicelib.models import Content, Screen, Unit
 from chalicelib.models.content import PUBLISHED
-from chalicelib.services import outbox
-from chalicelib.services.manifests import active_content_ids
+from chalicelib.services.content import outbox
+from chalicelib.services.screens.manifests import active_content_ids
 
 
 def _targets(content: Content) -> dict[str, list[str]]:

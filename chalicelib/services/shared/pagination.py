@@ -19,7 +19,7 @@ from pynamodb.exceptions import AttributeDeserializationError
 
 from chalicelib.logs import logger
 from chalicelib.secrets import app_signing_key
-from chalicelib.services.errors import BadRequest
+from chalicelib.services.shared.errors import BadRequest
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 

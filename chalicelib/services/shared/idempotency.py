@@ -37,7 +37,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from chalicelib.dal.items import condition_failed
 from chalicelib.models import IdempotencyRecord
 from chalicelib.models.idempotency import COMPLETED
-from chalicelib.services.errors import BadRequest, Conflict, Unprocessable
+from chalicelib.services.shared.errors import BadRequest, Conflict, Unprocessable
 
 TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 128

@@ -28,7 +28,7 @@ from pynamodb.exceptions import AttributeDeserializationError
 from chalicelib.dal import units as unit_repo
 from chalicelib.dal.items import find
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
-from chalicelib.services.errors import Forbidden, NotFound, Unauthorized
+from chalicelib.services.shared.errors import Forbidden, NotFound, Unauthorized
 
 READ, EDIT, PUBLISH, REVIEW, MANAGE = "read", "edit", "publish", "review", "manage"
 PERMISSIONS: dict[str, frozenset[str]] = {

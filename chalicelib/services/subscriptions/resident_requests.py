@@ -13,8 +13,9 @@ from typing import Any
 
 from chalicelib.models import Account
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, personal_data
-from chalicelib.services.access import MANAGE, Principal, fetch_in_scope
+from chalicelib.services.access import audit
+from chalicelib.services.access.grants import MANAGE, Principal, fetch_in_scope
+from chalicelib.services.subscriptions import personal_data
 
 
 def _note(appid: str, openid: str, reason: str | None) -> str:

@@ -25,10 +25,10 @@ from typing import Any
 from chalicelib.dal.items import find
 from chalicelib.models import ConsoleSession, Credential, User
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit, passwords
-from chalicelib.services.access import MANAGE, Principal, authenticate, principal_with_units
-from chalicelib.services.errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
-from chalicelib.services.writes import OBJECT_TAG, commit, now
+from chalicelib.services.access import audit, passwords
+from chalicelib.services.access.grants import MANAGE, Principal, authenticate, principal_with_units
+from chalicelib.services.shared.errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
+from chalicelib.services.shared.writes import OBJECT_TAG, commit, now
 
 COOKIE = "kepu_session"
 COOKIE_PATH = "/api"
@@ -246,7 +246,7 @@ def set_password(principal: Principal, user_id: str, password: str, username: st
     Changing one's own password needs the current one; an admin's reset also
     lifts a lock.  Every other session of the user ends.
     """
-    from chalicelib.services import users as users_service
+    from chalicelib.services.access import users as users_service
 
     own = user_id == principal.user_id
     user = users_service.get(principal, user_id) if own else users_service._visible(principal, user_id, MANAGE)

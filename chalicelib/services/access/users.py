@@ -15,13 +15,13 @@ from typing import Any
 from chalicelib.dal.items import find
 from chalicelib.models import ApiKey, RoleGrant, Unit, User
 from chalicelib.models.unit_of_work import UnitOfWork
-from chalicelib.services import audit
-from chalicelib.services import units as units_service
-from chalicelib.services.access import KEY_PREFIX, MANAGE, READ, Principal, hash_key, load_grants
-from chalicelib.services.errors import NotFound
-from chalicelib.services.pagination import Page, page_by_unit
-from chalicelib.services.units import scope_units
-from chalicelib.services.writes import OBJECT_TAG, check_if_match, commit, new_id, now, revise, snap
+from chalicelib.services.access import audit
+from chalicelib.services.access import units as units_service
+from chalicelib.services.access.grants import KEY_PREFIX, MANAGE, READ, Principal, hash_key, load_grants
+from chalicelib.services.access.units import scope_units
+from chalicelib.services.shared.errors import NotFound
+from chalicelib.services.shared.pagination import Page, page_by_unit
+from chalicelib.services.shared.writes import OBJECT_TAG, check_if_match, commit, new_id, now, revise, snap
 
 
 def public(user: User) -> dict[str, Any]:
