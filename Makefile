@@ -40,12 +40,14 @@ dev: $(STAMP) console
 
 test: $(STAMP) browser console
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy  # chalicelib, with the pydantic plugin ([tool.mypy] in pyproject.toml)
 	cd console && npx vitest run
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile  # two workers, whole files each (module fixtures, test order)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -31,8 +31,17 @@ app.register_blueprint(wechat_callback)
 app.register_blueprint(phone_pages)
 app.register_blueprint(phone_mydata)
 app.register_blueprint(domain_verify)
-for _admin in (admin_units, admin_accounts, admin_screens, admin_content, admin_users, admin_audit, admin_auth,
-               admin_analytics, admin_openapi):
+for _admin in (
+    admin_units,
+    admin_accounts,
+    admin_screens,
+    admin_content,
+    admin_users,
+    admin_audit,
+    admin_auth,
+    admin_analytics,
+    admin_openapi,
+):
     app.register_blueprint(_admin.bp)
 app.register_blueprint(screens)
 app.register_blueprint(push_queue)

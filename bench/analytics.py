@@ -122,12 +122,20 @@ def fast_item_reads() -> None:
 
 def start_emulator() -> subprocess.Popen:
     """moto (with the project's patches: serialised DynamoDB, bounded transactions) in a child process."""
-    code = ("import sys, time\nfrom bench.analytics import fast_item_reads\nfast_item_reads()\n"
-            "from devstack.aws_local import start_moto\n_s, endpoint = start_moto()\n"
-            "print(endpoint, flush=True)\nsys.stdin.read()\n")  # lives until the bench ends it
+    code = (
+        "import sys, time\nfrom bench.analytics import fast_item_reads\nfast_item_reads()\n"
+        "from devstack.aws_local import start_moto\n_s, endpoint = start_moto()\n"
+        "print(endpoint, flush=True)\nsys.stdin.read()\n"
+    )  # lives until the bench ends it
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                             cwd=root, env={**os.environ, "PYTHONPATH": root})
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+    )
     endpoint = child.stdout.readline().strip()
     if not endpoint.startswith("http"):
         raise RuntimeError("the emulator did not start")
@@ -142,7 +150,7 @@ def _batch_write(table: str, items: list[dict]) -> int:
 
     ddb, requests = client("dynamodb"), 0
     for start in range(0, len(items), 25):
-        request = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+        request = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
         while request:
             requests += 1
             request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
@@ -193,12 +201,29 @@ def write_source_records(openids: list[str], targets: list[str], placed: dict[st
     subs, stats, screens = [], [], []
     for openid, screen in zip(openids, targets, strict=True):
         totals[screen] += 1
-        subs.append({"fan": {"S": f"{appid}#{openid}"}, "screen_id": {"S": screen}, "appid": {"S": appid},
-                     "openid": {"S": openid}, "status": {"S": "active"}, "source": {"S": "qr"},
-                     "subscribed_at": {"S": stamp}, "updated_at": {"S": stamp}, "active_screen_id": {"S": screen}})
+        subs.append(
+            {
+                "fan": {"S": f"{appid}#{openid}"},
+                "screen_id": {"S": screen},
+                "appid": {"S": appid},
+                "openid": {"S": openid},
+                "status": {"S": "active"},
+                "source": {"S": "qr"},
+                "subscribed_at": {"S": stamp},
+                "updated_at": {"S": stamp},
+                "active_screen_id": {"S": screen},
+            }
+        )
         stats.append({"subject": {"S": f"screen#{screen}"}, "day": {"S": day}, "subs_qr": {"N": str(totals[screen])}})
-        screens.append({"screen_id": {"S": screen}, "unit_id": {"S": placed[screen]}, "name": {"S": f"屏{screen}"},
-                        "appid": {"S": appid}, "fan_count": {"N": str(totals[screen])}})
+        screens.append(
+            {
+                "screen_id": {"S": screen},
+                "unit_id": {"S": placed[screen]},
+                "name": {"S": f"屏{screen}"},
+                "appid": {"S": appid},
+                "fan_count": {"N": str(totals[screen])},
+            }
+        )
     _put_in_order(Subscription.Meta.table_name, subs, ("fan", "screen_id"))
     _put_in_order(DailyStat.Meta.table_name, stats, ("subject", "day"))
     _put_in_order(Screen.Meta.table_name, screens, ("screen_id",))
@@ -218,17 +243,34 @@ def seed(args: argparse.Namespace, rng: random.Random, first: date) -> dict[str,
     Account("wxbenchanalytic01", unit_id="root", name="基准", original_id="gh_benchanalyt").save()
     store_account_secrets("wxbenchanalytic01", token="benchtoken", app_secret="s")
     placed = {f"B{n:05d}": children[n % args.units] for n in range(args.screens)}
-    _batch_write(Screen.Meta.table_name, [
-        {"screen_id": {"S": sid}, "unit_id": {"S": uid}, "name": {"S": f"屏{sid}"},
-         "appid": {"S": "wxbenchanalytic01"}, "fan_count": {"N": "0"}} for sid, uid in placed.items()])
+    _batch_write(
+        Screen.Meta.table_name,
+        [
+            {
+                "screen_id": {"S": sid},
+                "unit_id": {"S": uid},
+                "name": {"S": f"屏{sid}"},
+                "appid": {"S": "wxbenchanalytic01"},
+                "fan_count": {"N": "0"},
+            }
+            for sid, uid in placed.items()
+        ],
+    )
     items = []
     per_unit = Counter(placed.values())
     for uid in ["root", *children]:
         screens = args.screens if uid == "root" else per_unit[uid]
         for d in range(args.days):
             items.append(_day_item(f"tree#{uid}", (first + timedelta(days=d)).isoformat(), rng))
-        items.append({"scope": {"S": f"tree#{uid}"}, "day": {"S": LIVE}, "fans": {"N": "5000"},
-                      "screens": {"N": str(screens)}, "distinct": {"N": "4000"}})
+        items.append(
+            {
+                "scope": {"S": f"tree#{uid}"},
+                "day": {"S": LIVE},
+                "fans": {"N": "5000"},
+                "screens": {"N": str(screens)},
+                "distinct": {"N": "4000"},
+            }
+        )
     _batch_write(AnalyticsRollup.Meta.table_name, items)
     return placed
 
@@ -239,13 +281,21 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=10000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--burst", type=int, default=10000)
-    parser.add_argument("--baseline-sample", type=int, default=1,
-                        help="measure the per-screen method on every K-th subordinate and extrapolate (1: all)")
+    parser.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=1,
+        help="measure the per-screen method on every K-th subordinate and extrapolate (1: all)",
+    )
     parser.add_argument("--writers", type=int, default=4, help="threads committing the burst's events (live)")
-    parser.add_argument("--burst-mode", choices=("backlog", "live"), default="backlog",
-                        help="backlog: the burst's records land at once, then the pump works them off (the worst "
-                             "case; fast to set up); live: the subscription service commits them while the pump "
-                             "polls (the emulator commits ~10-20 events/s, so the burst itself takes minutes)")
+    parser.add_argument(
+        "--burst-mode",
+        choices=("backlog", "live"),
+        default="backlog",
+        help="backlog: the burst's records land at once, then the pump works them off (the worst "
+        "case; fast to set up); live: the subscription service commits them while the pump "
+        "polls (the emulator commits ~10-20 events/s, so the burst itself takes minutes)",
+    )
     args = parser.parse_args()
 
     emulator = start_emulator()
@@ -283,8 +333,10 @@ def _run(args: argparse.Namespace) -> None:
     first = today - timedelta(days=args.days - 1)
     t0 = time.perf_counter()
     placed = seed(args, rng, first)
-    print(f"seeded {args.units} subordinates, {args.screens} screens, {args.days} days of roll-ups "
-          f"in {time.perf_counter() - t0:.0f}s")
+    print(
+        f"seeded {args.units} subordinates, {args.screens} screens, {args.days} days of roll-ups "
+        f"in {time.perf_counter() - t0:.0f}s"
+    )
     user = users.create(None, {"unit_id": "root", "name": "bench"}, actor="bench")
     users.grant(None, user.user_id, "root", "admin", actor="bench")
     key = users.issue_key(None, user.user_id, "bench", actor="bench")[1]
@@ -303,8 +355,7 @@ def _run(args: argparse.Namespace) -> None:
         assert response.status_code == 200, response.body
         assert len(response.json_body["items"]) == args.units
         with counter.measure() as series_counts:
-            response = client.http.get(f"/api/v1/analytics/subtree/root/series?{span}&bucket=month",
-                                       headers=headers)
+            response = client.http.get(f"/api/v1/analytics/subtree/root/series?{span}&bucket=month", headers=headers)
         assert response.status_code == 200, response.body
 
     # ---- the original per-screen method, same process, same data
@@ -315,31 +366,45 @@ def _run(args: argparse.Namespace) -> None:
         legacy_requests, legacy_seconds = ddb(legacy_ranking, "dynamodb"), time.perf_counter() - t0
         legacy_note = "measured"
     else:  # every K-th subordinate, exactly as the method treats each, then scaled to all of them
-        children = sorted(Unit.subtree.query("root", Unit.path.startswith("root/"),
-                                             filter_condition=Unit.parent_id == "root"), key=lambda u: u.unit_id)
-        sample = children[::args.baseline_sample]
+        children = sorted(
+            Unit.subtree.query("root", Unit.path.startswith("root/"), filter_condition=Unit.parent_id == "root"),
+            key=lambda u: u.unit_id,
+        )
+        sample = children[:: args.baseline_sample]
         with counter.measure() as legacy_sample:
             for child in sample:
                 per_screen._metric(screens_in(child), "growth", first.isoformat(), today.isoformat())
         scale = len(children) / len(sample)
         legacy_requests = round(2 + ddb(legacy_sample, "dynamodb") * scale)  # + the unit and the children listing
         legacy_seconds = (time.perf_counter() - t0) * scale
-        legacy_note = (f"extrapolated from a deterministic sample of {len(sample)} of {len(children)} subordinates "
-                       f"({ddb(legacy_sample, 'dynamodb')} requests measured, x{scale:.0f})")
+        legacy_note = (
+            f"extrapolated from a deterministic sample of {len(sample)} of {len(children)} subordinates "
+            f"({ddb(legacy_sample, 'dynamodb')} requests measured, x{scale:.0f})"
+        )
     r_new = ddb(rollup_ranking, "dynamodb")
     print(f"ranking of {args.units} subordinates, {args.screens} screens, {args.days} days:")
-    print(f"  roll-ups (admin API, auth included): {r_new} DynamoDB requests  (goal <= 110: "
-          f"{'met' if r_new <= 110 else 'NOT met'})  {rollup_seconds:.1f}s")
+    print(
+        f"  roll-ups (admin API, auth included): {r_new} DynamoDB requests  (goal <= 110: "
+        f"{'met' if r_new <= 110 else 'NOT met'})  {rollup_seconds:.1f}s"
+    )
     print(f"    by operation: {dict(rollup_ranking)}")
-    print(f"  per-screen method (service only):   {legacy_requests} DynamoDB requests  {legacy_seconds:.1f}s "
-          f"({legacy_note})")
-    print(f"  ratio: {legacy_requests / max(r_new, 1):.0f}x fewer requests; times are the emulator's "
-          f"({legacy_seconds / max(rollup_seconds, 1e-9):.1f}x)")
+    print(
+        f"  per-screen method (service only):   {legacy_requests} DynamoDB requests  {legacy_seconds:.1f}s "
+        f"({legacy_note})"
+    )
+    print(
+        f"  ratio: {legacy_requests / max(r_new, 1):.0f}x fewer requests; times are the emulator's "
+        f"({legacy_seconds / max(rollup_seconds, 1e-9):.1f}x)"
+    )
     s_total = ddb(series_counts, "dynamodb")
-    print(f"subtree series over {args.days} days (admin API, auth included): {s_total} DynamoDB requests  "
-          f"(goal <= 5: {'met' if s_total <= 5 else 'NOT met'})")
-    print(f"  by operation: {dict(series_counts)}  (GetItem key, GetItem user, Query grants, BatchGetItem granted "
-          "units -- kept for the call, so the unit is not read again -- and one Query of the series)")
+    print(
+        f"subtree series over {args.days} days (admin API, auth included): {s_total} DynamoDB requests  "
+        f"(goal <= 5: {'met' if s_total <= 5 else 'NOT met'})"
+    )
+    print(
+        f"  by operation: {dict(series_counts)}  (GetItem key, GetItem user, Query grants, BatchGetItem granted "
+        "units -- kept for the call, so the unit is not read again -- and one Query of the series)"
+    )
 
     # ---- write amplification: one real event through the gateway, then the pump
     sender = WeChatSender("wxbenchanalytic01", "gh_benchanalyt", "benchtoken")
@@ -348,10 +413,14 @@ def _run(args: argparse.Namespace) -> None:
     screens = sorted(placed)
     callbacks = 20
     with Client(app) as client:
+
         def follow(openid: str, screen: str) -> None:
             request = sender.follow(openid, scene=screen)
-            reply = client.http.post(f"/wechat/{sender.appid}?{request.query_string}",
-                                     headers={"Content-Type": "text/xml"}, body=request.body)
+            reply = client.http.post(
+                f"/wechat/{sender.appid}?{request.query_string}",
+                headers={"Content-Type": "text/xml"},
+                body=request.body,
+            )
             assert reply.status_code == 200
 
         follow("o-warm", screens[0])  # the first callback of a process reads the account's secrets once
@@ -404,31 +473,49 @@ def _run(args: argparse.Namespace) -> None:
     live = store.get_item("tree#root", "~live") or {}
     burst_seconds = t_committed - t_start
     lag = t_done - t_committed
-    print("write amplification per subscription event (a QR subscription: 1 subscriptions record, "
-          "2 daily_stats records -- screen and account):")
-    print(f"  callback: {ddb(one_callback, 'dynamodb')} DynamoDB requests for one event, "
-          f"{ddb(some_callbacks, 'dynamodb') / callbacks:.2f} per event over {callbacks} (unchanged: 2)")
+    print(
+        "write amplification per subscription event (a QR subscription: 1 subscriptions record, "
+        "2 daily_stats records -- screen and account):"
+    )
+    print(
+        f"  callback: {ddb(one_callback, 'dynamodb')} DynamoDB requests for one event, "
+        f"{ddb(some_callbacks, 'dynamodb') / callbacks:.2f} per event over {callbacks} (unchanged: 2)"
+    )
     print(f"  roll-up consumer, an event alone in its batches: {ddb(one_rollup, 'dynamodb')} requests")
-    print(f"  roll-up consumer in the burst of {args.burst}: {consumer_ddb / max(args.burst, 1):.3f} requests per "
-          f"event ({consumer_ddb} DynamoDB requests for {delivered} stream records; stream reads apart: "
-          f"{ddb(consumer, 'dynamodbstreams')})")
+    print(
+        f"  roll-up consumer in the burst of {args.burst}: {consumer_ddb / max(args.burst, 1):.3f} requests per "
+        f"event ({consumer_ddb} DynamoDB requests for {delivered} stream records; stream reads apart: "
+        f"{ddb(consumer, 'dynamodbstreams')})"
+    )
     if args.burst_mode == "live":
-        print(f"lag behind a burst of {args.burst} subscription events (emulator, {args.writers} writer threads "
-              "committing the subscription service's transactions, stream pump polling every 0.25 s, batches of "
-              "up to 500):")
-        print(f"  the burst committed in {burst_seconds:.1f}s ({args.burst / max(burst_seconds, 1e-9):.0f} "
-              f"events/s); the consumer had applied {behind_at_end} of {delivered} records by then")
+        print(
+            f"lag behind a burst of {args.burst} subscription events (emulator, {args.writers} writer threads "
+            "committing the subscription service's transactions, stream pump polling every 0.25 s, batches of "
+            "up to 500):"
+        )
+        print(
+            f"  the burst committed in {burst_seconds:.1f}s ({args.burst / max(burst_seconds, 1e-9):.0f} "
+            f"events/s); the consumer had applied {behind_at_end} of {delivered} records by then"
+        )
     else:
-        print(f"lag behind a burst of {args.burst} subscription events arriving at once (the worst case): their "
-              "source records (subscription inserts, the screens' day counters and fan counts, one change per "
-              f"event) written with BatchWriteItem in {burst_seconds:.1f}s while the pump was stopped, then the "
-              "stream pump delivers the whole backlog in batches of up to 500 (the handlers' batch size)")
-    print(f"  lag from the last event committed to the last roll-up written: {lag:.1f}s "
-          f"(goal <= 60 s: {'met' if lag <= 60 else 'NOT met'})")
-    print(f"  consumer throughput: {delivered / max(t_done - t_start, 1e-9):.0f} stream records/s, "
-          f"{args.burst / max(t_done - t_start, 1e-9):.0f} events/s")
-    print(f"  roll-up after the burst: tree#root distinct fans {int(live.get('distinct', 0)) - 4000} added "
-          f"(expected {args.burst + callbacks + 2})")
+        print(
+            f"lag behind a burst of {args.burst} subscription events arriving at once (the worst case): their "
+            "source records (subscription inserts, the screens' day counters and fan counts, one change per "
+            f"event) written with BatchWriteItem in {burst_seconds:.1f}s while the pump was stopped, then the "
+            "stream pump delivers the whole backlog in batches of up to 500 (the handlers' batch size)"
+        )
+    print(
+        f"  lag from the last event committed to the last roll-up written: {lag:.1f}s "
+        f"(goal <= 60 s: {'met' if lag <= 60 else 'NOT met'})"
+    )
+    print(
+        f"  consumer throughput: {delivered / max(t_done - t_start, 1e-9):.0f} stream records/s, "
+        f"{args.burst / max(t_done - t_start, 1e-9):.0f} events/s"
+    )
+    print(
+        f"  roll-up after the burst: tree#root distinct fans {int(live.get('distinct', 0)) - 4000} added "
+        f"(expected {args.burst + callbacks + 2})"
+    )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,11 @@ def main() -> None:
             kinds["duplicate"] = kinds["text"]  # WeChat retrying messages already answered
 
             def post(request, _sender=sender):
-                response = client.http.post(f"/wechat/{_sender.appid}?{request.query_string}",
-                                            headers={"Content-Type": "text/xml"}, body=request.body)
+                response = client.http.post(
+                    f"/wechat/{_sender.appid}?{request.query_string}",
+                    headers={"Content-Type": "text/xml"},
+                    body=request.body,
+                )
                 assert response.status_code == 200, response.body
                 return response
 
@@ -80,8 +83,10 @@ def main() -> None:
                 dynamo = counter.total(counts, "dynamodb") / len(requests)
                 other = (counter.total(counts) - counter.total(counts, "dynamodb")) / len(requests)
                 own_seconds = handler_seconds - (counter.seconds - aws_before)
-                print(f"{mode:6} {kind:12} {dynamo:19.2f} {other:10.2f} {handler_seconds / bare_seconds:12.1f}x"
-                      f" {own_seconds / bare_seconds:8.1f}x")
+                print(
+                    f"{mode:6} {kind:12} {dynamo:19.2f} {other:10.2f} {handler_seconds / bare_seconds:12.1f}x"
+                    f" {own_seconds / bare_seconds:8.1f}x"
+                )
     counter.uninstall()
     print("\nhandler/bare: full route (verify, decrypt, de-duplicate, decide, one transaction, reply, encrypt)")
     print("divided by wechatpy alone parsing (and in safe mode decrypting) the same messages and rendering a reply.")

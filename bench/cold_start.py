@@ -47,8 +47,14 @@ TARGETS = {"callback": 1.5}
 
 
 def sample(task_root: Path, statement: str) -> float:
-    env = {"PATH": os.environ.get("PATH", ""), "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-1",
-           "LAMBDA_TASK_ROOT": str(task_root), "PYTHONDONTWRITEBYTECODE": "1", "POWERTOOLS_LOG_LEVEL": "ERROR"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "STAGE": "dev",
+        "AWS_DEFAULT_REGION": "cn-north-1",
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
     script = f"import sys; sys.path.insert(0, {str(task_root)!r}); {statement}"
     started = time.perf_counter()
     subprocess.run([sys.executable, "-S", "-c", script], cwd=task_root, env=env, check=True)
@@ -68,9 +74,20 @@ def measure(task_root: Path, entries: list[str], repeat: int) -> dict[str, list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=11)
-    parser.add_argument("--entries", nargs="*", default=["callback", "callback_traced", "public", "app",
-                                                         "push_planner", "push_sender", "manifest_builder",
-                                                         "push_queue_whole"])
+    parser.add_argument(
+        "--entries",
+        nargs="*",
+        default=[
+            "callback",
+            "callback_traced",
+            "public",
+            "app",
+            "push_planner",
+            "push_sender",
+            "manifest_builder",
+            "push_queue_whole",
+        ],
+    )
     parser.add_argument("--package", type=Path, default=DEFAULT_PACKAGE)
     args = parser.parse_args(argv)
     if not args.package.exists():
@@ -83,16 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     medians = {name: statistics.median(values) for name, values in samples.items()}
     fastest = {name: min(values) for name, values in samples.items()}  # the least disturbed run, for reference
     base = medians["boto3"]
-    print(f"baseline: import boto3 {base * 1000:.0f} ms (median of {args.repeat} whole processes; "
-          f"fastest {fastest['boto3'] * 1000:.0f} ms)")
+    print(
+        f"baseline: import boto3 {base * 1000:.0f} ms (median of {args.repeat} whole processes; "
+        f"fastest {fastest['boto3'] * 1000:.0f} ms)"
+    )
     failed = False
     for name in args.entries:
         ratio = medians[name] / base
         target = TARGETS.get(name)
         verdict = "" if target is None else (" ok" if ratio <= target else f" ABOVE TARGET {target}x")
         failed |= target is not None and ratio > target
-        print(f"{name:18} {medians[name] * 1000:6.0f} ms  {ratio:4.2f}x boto3{verdict}"
-              f"   (fastest runs: {fastest[name] / fastest['boto3']:4.2f}x)")
+        print(
+            f"{name:18} {medians[name] * 1000:6.0f} ms  {ratio:4.2f}x boto3{verdict}"
+            f"   (fastest runs: {fastest[name] / fastest['boto3']:4.2f}x)"
+        )
     return 1 if failed else 0
 
 

@@ -74,7 +74,7 @@ class _Quiet(SimpleHTTPRequestHandler):
     def translate_path(self, path: str) -> str:  # /console/… → console/dist/…
         path = path.split("?", 1)[0]
         if path.startswith("/console/"):
-            path = "/dist/" + path[len("/console/"):]
+            path = "/dist/" + path[len("/console/") :]
         return super().translate_path(path)
 
     def log_message(self, *args) -> None:
@@ -90,15 +90,19 @@ def main() -> None:
     initial_bytes = sum(gz(DIST / n) for n in initial)
     lazy = [n for n in every if n not in initial]
     print(f"build: {len(every)} JS/CSS files, {total / 1024:.1f} KB gzipped in all")
-    print(f"initial load (from the build): {len(initial)} files, {initial_bytes / 1024:.1f} KB gzipped "
-          f"= {initial_bytes / BUDGET:.2f} × the 300 KB budget, {initial_bytes / total:.2f} × the whole build")
+    print(
+        f"initial load (from the build): {len(initial)} files, {initial_bytes / 1024:.1f} KB gzipped "
+        f"= {initial_bytes / BUDGET:.2f} × the 300 KB budget, {initial_bytes / total:.2f} × the whole build"
+    )
     for name in ("echarts", "ContentEditor"):
         chunk = [n for n in lazy if Path(n).name.startswith(name)]
         print(f"  {name}: lazy ({', '.join(chunk) or 'not found'})")
     requests, browser_bytes, names = in_browser()
-    print(f"initial load (Chromium, login page): {requests} JS/CSS requests, {browser_bytes / 1024:.1f} KB gzipped "
-          f"= {browser_bytes / BUDGET:.2f} × budget; lazy chunks fetched: "
-          f"{[n for n in names if n not in initial] or 'none'}")
+    print(
+        f"initial load (Chromium, login page): {requests} JS/CSS requests, {browser_bytes / 1024:.1f} KB gzipped "
+        f"= {browser_bytes / BUDGET:.2f} × budget; lazy chunks fetched: "
+        f"{[n for n in names if n not in initial] or 'none'}"
+    )
 
 
 if __name__ == "__main__":

@@ -90,19 +90,47 @@ def seed_scale(root_unit_id: str, n_screens: int, n_items: int) -> dict[str, int
         for n in range(n_screens):
             unit = units[n % len(units)]
             age = timedelta(seconds=20) if n % 10 < 7 else timedelta(minutes=10) if n % 10 < 9 else timedelta(hours=3)
-            batch.save(Screen(f"BX{n:05d}", unit_id=unit.unit_id, name=f"压测屏 {n}", appid=appid_of.get(
-                unit.unit_id, fallback), last_seen=now - age))
-    statuses = ("draft", "draft", "pending_review", "published", "published", "published", "withdrawn", "rejected",
-                "draft", "published")
+            batch.save(
+                Screen(
+                    f"BX{n:05d}",
+                    unit_id=unit.unit_id,
+                    name=f"压测屏 {n}",
+                    appid=appid_of.get(unit.unit_id, fallback),
+                    last_seen=now - age,
+                )
+            )
+    statuses = (
+        "draft",
+        "draft",
+        "pending_review",
+        "published",
+        "published",
+        "published",
+        "withdrawn",
+        "rejected",
+        "draft",
+        "published",
+    )
     with Content.batch_write() as batch:
         for n in range(n_items):
             unit = units[n % len(units)]
             status = statuses[n % len(statuses)]
             at = now - timedelta(minutes=n)
-            batch.save(Content(f"bx{n:06d}", unit_id=unit.unit_id, kind="notice", title=f"压测内容 {n}",
-                               body="这是一条压测内容。" * 20, status=status, push=False, created_at=at,
-                               updated_at=at, published_at=at if status in ("published", "withdrawn") else None,
-                               targets={"units": [unit.unit_id]}))
+            batch.save(
+                Content(
+                    f"bx{n:06d}",
+                    unit_id=unit.unit_id,
+                    kind="notice",
+                    title=f"压测内容 {n}",
+                    body="这是一条压测内容。" * 20,
+                    status=status,
+                    push=False,
+                    created_at=at,
+                    updated_at=at,
+                    published_at=at if status in ("published", "withdrawn") else None,
+                    targets={"units": [unit.unit_id]},
+                )
+            )
     marked = measure_screens()
     return {"units": len(units), "screens": n_screens, "items": n_items, **marked, **home_feed_rebuild.rebuild()}
 
@@ -118,8 +146,12 @@ def main() -> None:
     from devstack.wechat_standin import WeChatStandIn
 
     standin = WeChatStandIn("127.0.0.1", 0).start()
-    os.environ.update(WECHAT_API_BASE=standin.base_url, WECHAT_OAUTH_BASE=standin.base_url,
-                      PUBLIC_BASE_URL="http://127.0.0.1:9", CDN_BASE_URL="http://127.0.0.1:9")
+    os.environ.update(
+        WECHAT_API_BASE=standin.base_url,
+        WECHAT_OAUTH_BASE=standin.base_url,
+        PUBLIC_BASE_URL="http://127.0.0.1:9",
+        CDN_BASE_URL="http://127.0.0.1:9",
+    )
     start_local_aws()  # reads the settings afresh, WeChat's address included
     from chalice.test import Client
 
@@ -135,31 +167,44 @@ def main() -> None:
         print(f"seeded: {seed_scale(admin['unit_id'], args.screens, args.items)}")
         pump.drain(timeout=600)
         from chalicelib.services.analytics import home_feed_rebuild
+
         home_feed_rebuild.rebuild()  # presence counters set from the records once the stream has been applied
     counter = AwsRequestCounter()
     counter.install()
     totals: dict[str, int] = {}
     try:
         with Client(app) as client:
-            login = client.http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                                     body=json.dumps({"username": admin["username"], "password": admin["password"]}))
+            login = client.http.post(
+                "/api/v1/auth/login",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"username": admin["username"], "password": admin["password"]}),
+            )
             assert login.status_code == 200, login.body
             cookie = login.headers["Set-Cookie"].split(";", 1)[0]
-            for label, headers in (("console session cookie", {"Cookie": cookie}),
-                                   ("bearer API key", {"Authorization": f"Bearer {admin['api_key']}"})):
-                for name, calls in (("old calls (screens, content lists and reads, accounts, series)", home_calls),
-                                    ("summary", summary_calls)):
+            for label, headers in (
+                ("console session cookie", {"Cookie": cookie}),
+                ("bearer API key", {"Authorization": f"Bearer {admin['api_key']}"}),
+            ):
+                for name, calls in (
+                    ("old calls (screens, content lists and reads, accounts, series)", home_calls),
+                    ("summary", summary_calls),
+                ):
                     calls(client, headers, admin["unit_id"])  # warm: caches a Lambda keeps between requests
                     per_route: list[tuple[str, Counter]] = []
                     with counter.measure() as everything:
                         for _path, _body in _each(client, headers, admin["unit_id"], counter, per_route, calls):
                             pass
-                    totals[f"{label}/{name}"] = _report(f"{label}, {name}", admin, per_route, everything,
-                                                        args.screens, args.items)
-                old, new = totals[f"{label}/old calls (screens, content lists and reads, accounts, series)"], \
-                    totals[f"{label}/summary"]
-                print(f"=> {label}: summary {new} vs old {old} DynamoDB requests = {new / old:.3f} × "
-                      f"({old / new:.1f} times fewer); budget {BUDGET}: {'met' if new <= BUDGET else 'NOT met'}")
+                    totals[f"{label}/{name}"] = _report(
+                        f"{label}, {name}", admin, per_route, everything, args.screens, args.items
+                    )
+                old, new = (
+                    totals[f"{label}/old calls (screens, content lists and reads, accounts, series)"],
+                    totals[f"{label}/summary"],
+                )
+                print(
+                    f"=> {label}: summary {new} vs old {old} DynamoDB requests = {new / old:.3f} × "
+                    f"({old / new:.1f} times fewer); budget {BUDGET}: {'met' if new <= BUDGET else 'NOT met'}"
+                )
     finally:
         counter.uninstall()
     try:
@@ -195,14 +240,14 @@ def browser_render(app, admin: dict, loads: int = 5) -> float:
         with sync_playwright() as driver:
             browser = launch(driver)
             context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-            login = context.request.post(f"{base}/api/v1/auth/login",
-                                         data={"username": admin["username"], "password": admin["password"]})
+            login = context.request.post(
+                f"{base}/api/v1/auth/login", data={"username": admin["username"], "password": admin["password"]}
+            )
             assert login.ok, login.text()
             page = context.new_page()
             for _ in range(loads):
                 page.goto(f"{base}/console/", wait_until="load")
-                page.wait_for_function("performance.getEntriesByName('kepu:home-rendered').length > 0",
-                                       timeout=60_000)
+                page.wait_for_function("performance.getEntriesByName('kepu:home-rendered').length > 0", timeout=60_000)
                 gap = page.evaluate("""() => {
                     const mark = performance.getEntriesByName('kepu:home-rendered')[0];
                     const call = performance.getEntriesByType('resource').find((e) => e.name.includes('/summary'));
@@ -214,18 +259,28 @@ def browser_render(app, admin: dict, loads: int = 5) -> float:
         cdn.shutdown()
         api.server.shutdown()
     median = statistics.median(gaps)
-    print(f"home page render after its summary answered, Chromium 1366×768, {loads} loads: median {median:.0f} ms "
-          f"(max {max(gaps):.0f} ms) = {median / RENDER_BUDGET_MS:.2f} × the 1 s budget")
+    print(
+        f"home page render after its summary answered, Chromium 1366×768, {loads} loads: median {median:.0f} ms "
+        f"(max {max(gaps):.0f} ms) = {median / RENDER_BUDGET_MS:.2f} × the 1 s budget"
+    )
     return median
 
 
-def _report(label: str, admin: dict, per_route: list[tuple[str, Counter]], everything: Counter,
-            n_screens: int = 0, n_items: int = 0) -> int:
+def _report(
+    label: str,
+    admin: dict,
+    per_route: list[tuple[str, Counter]],
+    everything: Counter,
+    n_screens: int = 0,
+    n_items: int = 0,
+) -> int:
     dynamo = AwsRequestCounter.total(everything, "dynamodb")
-    print(f"home page for {admin['unit_name']} (demo + {n_screens} screens + {n_items} items, {label}): "
-          f"{len(per_route)} API calls, "
-          f"{dynamo} DynamoDB requests = {dynamo / BUDGET:.1f} × the budget of {BUDGET} "
-          f"({AwsRequestCounter.total(everything)} AWS requests in all)")
+    print(
+        f"home page for {admin['unit_name']} (demo + {n_screens} screens + {n_items} items, {label}): "
+        f"{len(per_route)} API calls, "
+        f"{dynamo} DynamoDB requests = {dynamo / BUDGET:.1f} × the budget of {BUDGET} "
+        f"({AwsRequestCounter.total(everything)} AWS requests in all)"
+    )
     for path, counts in per_route:
         ops = ", ".join(f"{op} {n}" for (svc, op), n in sorted(counts.items()) if svc == "dynamodb")
         print(f"  {AwsRequestCounter.total(counts, 'dynamodb'):3d}  {path.split('?')[0]:60s} {ops}")

@@ -29,8 +29,16 @@ def _seed(screen, start: int, stop: int) -> None:
     with Subscription.batch_write() as subs, Fan.batch_write() as fans:
         for i in range(start, stop):
             openid = f"o-bench-{i:06d}"
-            subs.save(Subscription(fan_key(screen.appid, openid), screen.screen_id, appid=screen.appid, openid=openid,
-                                   active_screen_id=screen.screen_id, source="qr"))
+            subs.save(
+                Subscription(
+                    fan_key(screen.appid, openid),
+                    screen.screen_id,
+                    appid=screen.appid,
+                    openid=openid,
+                    active_screen_id=screen.screen_id,
+                    source="qr",
+                )
+            )
             fans.save(Fan(screen.appid, openid, following=True, followed_at=now, active_screens={screen.screen_id}))
     Screen(screen.screen_id).update(actions=[Screen.fan_count.set(stop)])
 
@@ -39,8 +47,12 @@ def main(sizes: list[int]) -> None:
     from devstack.wechat_standin import WeChatStandIn
 
     standin = WeChatStandIn("127.0.0.1", 0).start()
-    os.environ.update(WECHAT_API_BASE=standin.base_url, WECHAT_OAUTH_BASE=standin.base_url,
-                      PUBLIC_BASE_URL="http://127.0.0.1:9", CDN_BASE_URL="http://127.0.0.1:9")
+    os.environ.update(
+        WECHAT_API_BASE=standin.base_url,
+        WECHAT_OAUTH_BASE=standin.base_url,
+        PUBLIC_BASE_URL="http://127.0.0.1:9",
+        CDN_BASE_URL="http://127.0.0.1:9",
+    )
     start_local_aws()
     from chalice.test import Client
 
@@ -74,9 +86,11 @@ def main(sizes: list[int]) -> None:
                 with counter.measure() as baseline:
                     publish = push_outcomes.forecast(unit.unit_id, [screen.screen_id])
                 r, b = AwsRequestCounter.total(route, "dynamodb"), AwsRequestCounter.total(baseline, "dynamodb")
-                print(f"  {seeded:6d} followers: route {r:4d} ({answer['method']}, recipients "
-                      f"{answer['forecast']['recipients']}) vs publish forecast {b:4d} (recipients "
-                      f"{publish['recipients']}) = {r / b:.2f}×  [{_ops(route)}]")
+                print(
+                    f"  {seeded:6d} followers: route {r:4d} ({answer['method']}, recipients "
+                    f"{answer['forecast']['recipients']}) vs publish forecast {b:4d} (recipients "
+                    f"{publish['recipients']}) = {r / b:.2f}×  [{_ops(route)}]"
+                )
     finally:
         counter.uninstall()
         standin.stop()

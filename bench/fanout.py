@@ -65,8 +65,11 @@ def seed(n: int, standin) -> dict[str, list[str]]:
             first, second = SCREENS[appid]
             screens = [first, second] if rng.random() < 0.3 else [rng.choice((first, second))]
             for screen in screens:
-                batch.save(Subscription(fan_key(appid, openid), screen, appid=appid, openid=openid,
-                                        active_screen_id=screen, source="qr"))
+                batch.save(
+                    Subscription(
+                        fan_key(appid, openid), screen, appid=appid, openid=openid, active_screen_id=screen, source="qr"
+                    )
+                )
             standin.follow(appid, openid)
     return fans
 
@@ -94,16 +97,27 @@ def run_pipeline(app, fans, counter, lambdas: int) -> tuple[float, dict, str]:
     total = sum(len(v) for v in fans.values())
     content_id = "c_benchpipe"
     job_id = f"{content_id}:1"
-    message = {"type": "publish", "job_id": job_id, "content_id": content_id, "revision": 1, "unit_id": "bench",
-               "screen_ids": [s for pair in SCREENS.values() for s in pair], "title": "基准测试：社区义诊通知",
-               "summary": "本周六上午9点", "kind": "notice", "published_at": datetime.now(UTC).isoformat()}
+    message = {
+        "type": "publish",
+        "job_id": job_id,
+        "content_id": content_id,
+        "revision": 1,
+        "unit_id": "bench",
+        "screen_ids": [s for pair in SCREENS.values() for s in pair],
+        "title": "基准测试：社区义诊通知",
+        "summary": "本周六上午9点",
+        "kind": "notice",
+        "published_at": datetime.now(UTC).isoformat(),
+    }
     stop = threading.Event()
     with counter.measure() as counts, counter.measure_kinds() as kinds:
         started = time.perf_counter()
         send_json(settings.push_queue_name, message)
         # 20-second long polls, as Lambda's event source mapping does
-        pumps = [SqsPump(app, specs=queue_specs(settings), stage=settings.stage, visibility_override=5,
-                         wait_seconds=20) for _ in range(lambdas)]
+        pumps = [
+            SqsPump(app, specs=queue_specs(settings), stage=settings.stage, visibility_override=5, wait_seconds=20)
+            for _ in range(lambdas)
+        ]
         for pump in pumps:
             pump.run_forever(stop)
         polls = 0
@@ -138,8 +152,12 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
     content_id = "c_benchnaive"
     job_id = f"{content_id}:1"
     allowed = {appid: set(openids[: sample // 2]) for appid, openids in fans.items()}
-    content = {"content_id": content_id, "title": "基准测试：社区义诊通知", "unit_name": "基准科协",
-               "published_at": datetime.now(UTC).isoformat()}
+    content = {
+        "content_id": content_id,
+        "title": "基准测试：社区义诊通知",
+        "unit_name": "基准科协",
+        "published_at": datetime.now(UTC).isoformat(),
+    }
     sent = 0
     with counter.measure() as counts:
         started = time.perf_counter()
@@ -157,8 +175,9 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
                         pass
                     now = datetime.now(UTC)
                     url = links.push_link(appid, sub.openid, content_id)
-                    api.post("message/template/send",
-                             data=push_policy.template_body(account, sub.openid, content, url, now))
+                    api.post(
+                        "message/template/send", data=push_policy.template_body(account, sub.openid, content, url, now)
+                    )
                     PushBatch(job_id, f"r-{sub.fan}", appid=appid).save()
                     sent += 1
         elapsed = time.perf_counter() - started
@@ -180,14 +199,18 @@ def print_breakdown(kinds, pushes: int, seconds=None) -> None:
     total = sum(kinds.values())
     idle = sum(n for kind, n in kinds.items() if "idle long poll" in kind)
     print(f"  {'total':58} {total:>7,} {total * per_k:>7.2f}")
-    print(f"  {'total without idle long polls (a cost per hour, not per push)':58} {total - idle:>7,} "
-          f"{(total - idle) * per_k:>7.2f}")
+    print(
+        f"  {'total without idle long polls (a cost per hour, not per push)':58} {total - idle:>7,} "
+        f"{(total - idle) * per_k:>7.2f}"
+    )
 
 
 def start_moto_process() -> subprocess.Popen:
     """moto server in its own process (AWS is not in our process either), DynamoDB serialised as in tests."""
-    code = ("import threading; from devstack.aws_local import start_moto; "
-            "server, endpoint = start_moto(); print(endpoint, flush=True); threading.Event().wait()")
+    code = (
+        "import threading; from devstack.aws_local import start_moto; "
+        "server, endpoint = start_moto(); print(endpoint, flush=True); threading.Event().wait()"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     endpoint = proc.stdout.readline().strip()
     if not endpoint.startswith("http"):
@@ -202,12 +225,24 @@ def main() -> None:
     parser.add_argument("--naive-n", type=int, default=1000, help="fans the naive sender is run on")
     parser.add_argument("--lambdas", type=int, default=2, help="concurrent sender invocations (pump threads)")
     parser.add_argument("--latency", type=float, default=0.02, help="stand-in latency per WeChat call, seconds")
-    parser.add_argument("--account-rate", type=float, default=2000,
-                        help="PUSH_ACCOUNT_RATE: sends/s per account, all senders (0 = unlimited)")
-    parser.add_argument("--in-flight", type=int, default=None,
-                        help="PUSH_SENDS_IN_FLIGHT: sends in flight per invocation = the duplicate bound (default 20)")
-    parser.add_argument("--moto", choices=["process", "thread"], default="process",
-                        help="moto server in its own process (default) or in a thread of this one")
+    parser.add_argument(
+        "--account-rate",
+        type=float,
+        default=2000,
+        help="PUSH_ACCOUNT_RATE: sends/s per account, all senders (0 = unlimited)",
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=None,
+        help="PUSH_SENDS_IN_FLIGHT: sends in flight per invocation = the duplicate bound (default 20)",
+    )
+    parser.add_argument(
+        "--moto",
+        choices=["process", "thread"],
+        default="process",
+        help="moto server in its own process (default) or in a thread of this one",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("STAGE", "bench")
@@ -232,9 +267,11 @@ def main() -> None:
     logging.getLogger("devstack.sqs_pump").setLevel(logging.WARNING)
     from app import app
 
-    print(f"push fan-out: {args.n:,} fans, 4 screens (30 % on two), 2 service accounts, "
-          f"WeChat stand-in at {args.latency * 1000:.0f} ms, moto server on loopback, "
-          f"{sends_in_flight()} sends in flight per invocation (the duplicate bound), {args.lambdas} invocations")
+    print(
+        f"push fan-out: {args.n:,} fans, 4 screens (30 % on two), 2 service accounts, "
+        f"WeChat stand-in at {args.latency * 1000:.0f} ms, moto server on loopback, "
+        f"{sends_in_flight()} sends in flight per invocation (the duplicate bound), {args.lambdas} invocations"
+    )
     seeded = time.perf_counter()
     fans = seed(args.n, standin)
     print(f"seeded in {time.perf_counter() - seeded:.0f}s\n")
@@ -254,19 +291,27 @@ def main() -> None:
         ("pipeline", delivered, elapsed, rate, counts, dups, lost),
         ("naive", naive_sent, naive_elapsed, naive_rate, naive_counts, n_dups, n_lost),
     ]
-    print(f"{'sender':9} {'pushes':>8} {'seconds':>8} {'pushes/s':>9} {'AWS req/1k':>11} "
-          f"{'SQS':>6} {'DynamoDB':>9} {'S3':>4} {'other':>6} {'dup':>4} {'lost':>5}")
+    print(
+        f"{'sender':9} {'pushes':>8} {'seconds':>8} {'pushes/s':>9} {'AWS req/1k':>11} "
+        f"{'SQS':>6} {'DynamoDB':>9} {'S3':>4} {'other':>6} {'dup':>4} {'lost':>5}"
+    )
     for name, pushes, seconds, per_second, c, d, lo in rows:
         per_k = 1000 / max(1, pushes)
         sqs, ddb, s3 = (counter.total(c, svc) for svc in ("sqs", "dynamodb", "s3"))
         other = counter.total(c) - sqs - ddb - s3
-        print(f"{name:9} {pushes:>8,} {seconds:>8.1f} {per_second:>9.0f} {(sqs + ddb + s3) * per_k:>11.1f} "
-              f"{sqs * per_k:>6.1f} {ddb * per_k:>9.1f} {s3 * per_k:>4.1f} {other:>6} {d:>4} {lo:>5}")
-    print(f"\nthroughput ratio pipeline/naive: {rate / naive_rate:.1f}x (goal >= 20x); "
-          f"AWS requests per 1,000 pushes: {counter.total(counts, None) * 1000 / max(1, delivered):.1f} all services "
-          f"(goal <= 30 SQS+DynamoDB+S3)")
-    print("pipeline requests by operation: " + ", ".join(
-        f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1])))
+        print(
+            f"{name:9} {pushes:>8,} {seconds:>8.1f} {per_second:>9.0f} {(sqs + ddb + s3) * per_k:>11.1f} "
+            f"{sqs * per_k:>6.1f} {ddb * per_k:>9.1f} {s3 * per_k:>4.1f} {other:>6} {d:>4} {lo:>5}"
+        )
+    print(
+        f"\nthroughput ratio pipeline/naive: {rate / naive_rate:.1f}x (goal >= 20x); "
+        f"AWS requests per 1,000 pushes: {counter.total(counts, None) * 1000 / max(1, delivered):.1f} all services "
+        f"(goal <= 30 SQS+DynamoDB+S3)"
+    )
+    print(
+        "pipeline requests by operation: "
+        + ", ".join(f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    )
     print_breakdown(counts.kinds, delivered, counts.kind_seconds)
     standin.stop()
     if moto_proc is not None:

@@ -101,6 +101,7 @@ class AwsRequestCounter:
 
 def push_request_kind(service: str, operation: str, params: dict) -> str:
     """What a push pipeline's AWS request is for: the breakdown the fan-out and scale benches print."""
+
     def table_of(name: str) -> str:
         return name.rsplit("-", 1)[-1] if name else "?"
 

@@ -46,8 +46,11 @@ def seed(n: int):
             appid = OTHER if i % 3 == 2 else OWN
             openid = f"oFc{i:07d}"
             for code in ("FC001", "FC002")[: 1 + (i % 2)]:
-                subs.save(Subscription(fan_key(appid, openid), code, appid=appid, openid=openid,
-                                       active_screen_id=code, source="qr"))
+                subs.save(
+                    Subscription(
+                        fan_key(appid, openid), code, appid=appid, openid=openid, active_screen_id=code, source="qr"
+                    )
+                )
             fans.save(Fan(appid, openid, following=True))
     return root, city
 
@@ -55,8 +58,17 @@ def seed(n: int):
 def publish_once(root, city, push: bool, counter: AwsRequestCounter) -> tuple[float, dict, dict | None]:
     from chalicelib.services.content import workflow as content
 
-    item = content.create(root, {"unit_id": city.unit_id, "kind": "notice", "title": "基准通知", "body": "正文",
-                                 "targets": {"units": [city.unit_id]}, "push": push})
+    item = content.create(
+        root,
+        {
+            "unit_id": city.unit_id,
+            "kind": "notice",
+            "title": "基准通知",
+            "body": "正文",
+            "targets": {"units": [city.unit_id]},
+            "push": push,
+        },
+    )
     with counter.measure() as counts:
         started = time.perf_counter()
         done = content.transition(root, item.content_id, "publish", None)
@@ -82,17 +94,27 @@ def main() -> None:
         seconds, off_counts, _ = publish_once(root, city, False, counter)
         off.append(seconds)
     counter.uninstall()
-    print(f"publish forecast: {args.n:,} fans on 2 screens, 1/3 through a sibling unit's account, "
-          f"{args.rounds} rounds, moto on loopback")
+    print(
+        f"publish forecast: {args.n:,} fans on 2 screens, 1/3 through a sibling unit's account, "
+        f"{args.rounds} rounds, moto on loopback"
+    )
     for row in forecast["accounts"]:
-        print(f"  {row['appid']}: reach {row['reach']}, recipients {row['recipients']}, channels "
-              f"{ {k: v for k, v in row['channels'].items() if v} }, estimated {row['estimated']}")
-    print(f"push on  (forecast): median {statistics.median(on):.3f} s, "
-          f"{AwsRequestCounter.total(on_counts)} AWS requests {dict(on_counts)}")
-    print(f"push off (baseline): median {statistics.median(off):.3f} s, "
-          f"{AwsRequestCounter.total(off_counts)} AWS requests {dict(off_counts)}")
-    print(f"ratio on/off: {statistics.median(on) / statistics.median(off):.1f}x time, "
-          f"{AwsRequestCounter.total(on_counts) / max(1, AwsRequestCounter.total(off_counts)):.1f}x requests")
+        print(
+            f"  {row['appid']}: reach {row['reach']}, recipients {row['recipients']}, channels "
+            f"{ {k: v for k, v in row['channels'].items() if v} }, estimated {row['estimated']}"
+        )
+    print(
+        f"push on  (forecast): median {statistics.median(on):.3f} s, "
+        f"{AwsRequestCounter.total(on_counts)} AWS requests {dict(on_counts)}"
+    )
+    print(
+        f"push off (baseline): median {statistics.median(off):.3f} s, "
+        f"{AwsRequestCounter.total(off_counts)} AWS requests {dict(off_counts)}"
+    )
+    print(
+        f"ratio on/off: {statistics.median(on) / statistics.median(off):.1f}x time, "
+        f"{AwsRequestCounter.total(on_counts) / max(1, AwsRequestCounter.total(off_counts)):.1f}x requests"
+    )
 
 
 if __name__ == "__main__":

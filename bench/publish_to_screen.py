@@ -111,10 +111,22 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         transfer: dict[str, int] = {}
         if os.environ.get("BENCH_TRACE"):
-            page.on("request", lambda r: print(f"    {time.time():.2f} {r.method} {r.url.split('/')[-1][:40]}")
-                    if "manifest" in r.url else None)
-        page.on("response", lambda r: transfer.__setitem__(r.url.split("?")[0], len(r.body()))
-                if "/player/" in r.url and r.request.method == "GET" and r.status == 200 else None)
+            page.on(
+                "request",
+                lambda r: (
+                    print(f"    {time.time():.2f} {r.method} {r.url.split('/')[-1][:40]}")
+                    if "manifest" in r.url
+                    else None
+                ),
+            )
+        page.on(
+            "response",
+            lambda r: (
+                transfer.__setitem__(r.url.split("?")[0], len(r.body()))
+                if "/player/" in r.url and r.request.method == "GET" and r.status == 200
+                else None
+            ),
+        )
         extra = (f"&poll={args.poll}" if args.poll else "") + (f"&dwell={args.dwell}" if args.dwell else "")
         page.goto(f"{cdn.base_url}/player/index.html?screen={screen['screen_id']}&key={screen['player_key']}{extra}")
         page.wait_for_function("!['', 'idle', undefined].includes(document.body.dataset.playing)", timeout=30_000)
@@ -124,19 +136,30 @@ def main() -> None:
         for n in range(1, args.n + 1):
             time.sleep(phase.uniform(0, 15))  # publishers do not wait for an item boundary or a poll
             before = manifest_version()
-            draft = call("POST", "/content", json={
-                "unit_id": editor["unit_id"], "kind": "notice", "title": f"基准第{n}条",
-                "body": "发布到屏幕的时延", "category": "community_notice",
-                "targets": {"screens": [screen["screen_id"]]}})
+            draft = call(
+                "POST",
+                "/content",
+                json={
+                    "unit_id": editor["unit_id"],
+                    "kind": "notice",
+                    "title": f"基准第{n}条",
+                    "body": "发布到屏幕的时延",
+                    "category": "community_notice",
+                    "targets": {"screens": [screen["screen_id"]]},
+                },
+            )
             cid = draft["content_id"]
             call("POST", f"/content/{cid}/publish", headers={"If-Match": f'"{draft["revision"]}"'})
             returned = time.time() * 1000
             while manifest_version() == before:
                 time.sleep(0.02)
             to_bucket.append(time.time() * 1000 - returned)
-            shown_at = page.evaluate("""id => new Promise(resolve => {
+            shown_at = page.evaluate(
+                """id => new Promise(resolve => {
                 const check = () => document.body.dataset.playing === id ? resolve(Date.now()) : setTimeout(check, 20);
-                check(); })""", cid)
+                check(); })""",
+                cid,
+            )
             to_screen.append(shown_at - returned)
             print(f"  item {n:>2}: bucket {to_bucket[-1] / 1000:5.2f} s   screen {to_screen[-1] / 1000:5.2f} s")
         browser.close()
@@ -144,15 +167,23 @@ def main() -> None:
 
     player_bytes = sum(size for url, size in transfer.items() if url.endswith((".html", ".js", ".css")))
     median_screen, median_bucket = statistics.median(to_screen), statistics.median(to_bucket)
-    print(f"\npublish → on screen   (n={args.n}, poll {args.poll or 10} s, dwell {args.dwell or 5:g} s, items 15 s): "
-          f"median {median_screen / 1000:.2f} s, max {max(to_screen) / 1000:.2f} s   (goal: median ≤ 10 s)")
-    print(f"publish → manifest in bucket (baseline): median {median_bucket / 1000:.2f} s, "
-          f"max {max(to_bucket) / 1000:.2f} s")
+    print(
+        f"\npublish → on screen   (n={args.n}, poll {args.poll or 10} s, dwell {args.dwell or 5:g} s, items 15 s): "
+        f"median {median_screen / 1000:.2f} s, max {max(to_screen) / 1000:.2f} s   (goal: median ≤ 10 s)"
+    )
+    print(
+        f"publish → manifest in bucket (baseline): median {median_bucket / 1000:.2f} s, "
+        f"max {max(to_bucket) / 1000:.2f} s"
+    )
     print(f"ratio screen/bucket (median): {median_screen / max(median_bucket, 1):.1f}x")
-    print(f"admin API: {api_calls['n']} requests (create + publish per item), "
-          f"{api_calls['seconds'] / max(api_calls['n'], 1) * 1000:.0f} ms each on average")
-    print(f"player transfer on first load: {player_bytes} bytes (HTML+JS+CSS), "
-          f"{len(transfer)} files; CDN served {cdn.requests} requests, {cdn.bytes_sent} bytes in total")
+    print(
+        f"admin API: {api_calls['n']} requests (create + publish per item), "
+        f"{api_calls['seconds'] / max(api_calls['n'], 1) * 1000:.0f} ms each on average"
+    )
+    print(
+        f"player transfer on first load: {player_bytes} bytes (HTML+JS+CSS), "
+        f"{len(transfer)} files; CDN served {cdn.requests} requests, {cdn.bytes_sent} bytes in total"
+    )
     cdn.stop()
     api.server.shutdown()
     standin.stop()

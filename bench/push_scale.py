@@ -60,8 +60,11 @@ def seed(n: int, standin) -> dict[str, list[str]]:
             openid = f"oScale{i:08d}"
             fans[appid].append(openid)
             screen = f"SCL{ACCOUNTS.index(appid):03d}"
-            batch.save(Subscription(fan_key(appid, openid), screen, appid=appid, openid=openid,
-                                    active_screen_id=screen, source="qr"))
+            batch.save(
+                Subscription(
+                    fan_key(appid, openid), screen, appid=appid, openid=openid, active_screen_id=screen, source="qr"
+                )
+            )
             standin.follow(appid, openid)
     return fans
 
@@ -78,8 +81,13 @@ def inject(faults, rng: random.Random, conflicts: float, throttles: float, ssm_t
         if operation == "TransactWriteItems" and roll < conflicts:
             injected["TransactionConflict"] += 1
             items = params.get("TransactItems", [])
-            return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                                "CancellationReasons": [{"Code": "TransactionConflict"} for _ in items]}, operation)
+            return ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "TransactionConflict"} for _ in items],
+                },
+                operation,
+            )
         if operation == "TransactWriteItems" and roll < conflicts + throttles:
             injected["ThrottlingException"] += 1
             return ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
@@ -114,8 +122,14 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     settings = get_settings()
     # moto's index Query takes seconds per 1 MB page at 100,000 subscriptions (DynamoDB: milliseconds), so the
     # planner's runs get Lambda's longest timeout here: emulator slowness must not fail them over and over.
-    pump = SqsPump(app, specs=queue_specs(settings), stage=settings.stage, visibility_override=5, wait_seconds=2,
-                   timeouts={settings.push_queue_name: 900})
+    pump = SqsPump(
+        app,
+        specs=queue_specs(settings),
+        stage=settings.stage,
+        visibility_override=5,
+        wait_seconds=2,
+        timeouts={settings.push_queue_name: 900},
+    )
     by_queue = {c.queue_name: c for c in pump.consumers}
     stop = threading.Event()
 
@@ -129,8 +143,9 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     started = time.perf_counter()
     send_json(settings.push_queue_name, message)
     threads = [threading.Thread(target=loop, args=(by_queue[settings.push_queue_name],), daemon=True)]
-    threads += [threading.Thread(target=loop, args=(by_queue[settings.send_queue_name],), daemon=True)
-                for _ in range(senders)]
+    threads += [
+        threading.Thread(target=loop, args=(by_queue[settings.send_queue_name],), daemon=True) for _ in range(senders)
+    ]
     for thread in threads:
         thread.start()
     polls, planned_at = 0, None
@@ -143,8 +158,11 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
         finished = job.sent_template + job.failed + job.stopped + job.suppressed
         if job.status == PLANNED and planned_at is None:
             planned_at = time.perf_counter() - started
-            print(f"  planner done after {planned_at:.0f}s ({job.batches:,} batches; "
-                  f"{finished:,} pushes recorded by then)", flush=True)
+            print(
+                f"  planner done after {planned_at:.0f}s ({job.batches:,} batches; "
+                f"{finished:,} pushes recorded by then)",
+                flush=True,
+            )
         if polls % 30 == 0:
             print(f"  {time.perf_counter() - started:.0f}s: {finished:,} of {total:,} recorded", flush=True)
         if job.status == PLANNED and finished >= total:
@@ -196,22 +214,34 @@ def on_paper(requests_per_k: dict[str, float], account_rate: float, senders: int
     cost_sqs = sqs * PRICE_SQS_REQUEST
     cost_ddb = ddb * 0.8 * 4 * PRICE_DDB_WRITE_UNIT + ddb * 0.2 * 25 * PRICE_DDB_READ_UNIT  # 4 WRU / 25 RRU each
     print("\n1,000,000 pushes across 10 accounts (100,000 fans each) on real AWS, on paper:")
-    print(f"  sender concurrency {senders} (event-source maximum), 20 calls in flight each "
-          f"-> {by_lambda:,.0f} calls/s possible at {wechat_latency * 1000:.0f} ms per call")
-    print(f"  account rate {account_rate:,.0f}/s x {accounts} accounts -> {by_wechat_nominal:,.0f} calls/s allowed by "
-          f"WeChat; the per-sender split reaches {holding:.0%} of it with batches of ten accounts mixed: "
-          f"{by_wechat:,.0f} calls/s")
+    print(
+        f"  sender concurrency {senders} (event-source maximum), 20 calls in flight each "
+        f"-> {by_lambda:,.0f} calls/s possible at {wechat_latency * 1000:.0f} ms per call"
+    )
+    print(
+        f"  account rate {account_rate:,.0f}/s x {accounts} accounts -> {by_wechat_nominal:,.0f} calls/s allowed by "
+        f"WeChat; the per-sender split reaches {holding:.0%} of it with batches of ten accounts mixed: "
+        f"{by_wechat:,.0f} calls/s"
+    )
     full = pushes / by_wechat_nominal / 60
-    print(f"  time: {seconds / 60:,.1f} min at {rate:,.0f} pushes/s ({full:,.1f} min if every account ran at its "
-          f"full rate)  (planner: ~{pushes / 98 / 200:,.0f} runs of 200 batches)")
+    print(
+        f"  time: {seconds / 60:,.1f} min at {rate:,.0f} pushes/s ({full:,.1f} min if every account ran at its "
+        f"full rate)  (planner: ~{pushes / 98 / 200:,.0f} runs of 200 batches)"
+    )
     print(f"  WeChat quota: {per_account:,} template sends per account that day (default daily quota 100,000)")
-    print(f"  requests: {sqs:,.0f} SQS + {ddb:,.0f} DynamoDB ({sum(requests_per_k.values()):.1f} per 1,000 pushes, "
-          "as measured below)")
+    print(
+        f"  requests: {sqs:,.0f} SQS + {ddb:,.0f} DynamoDB ({sum(requests_per_k.values()):.1f} per 1,000 pushes, "
+        "as measured below)"
+    )
     total = cost_lambda + cost_sqs + cost_ddb
-    print(f"  cost (aws, us-east-1 list prices): Lambda ${cost_lambda:,.2f} ({gb_s:,.0f} GB-s, {invocations:,.0f} "
-          f"invocations) + SQS ${cost_sqs:,.2f} + DynamoDB ${cost_ddb:,.2f} = ${total:,.2f}")
-    print(f"  cost (aws-cn, Beijing/Ningxia list prices are in CNY, roughly {CN_PRICE_FACTOR:.0f}x the USD figures): "
-          f"about CNY {total * CN_PRICE_FACTOR:,.1f}")
+    print(
+        f"  cost (aws, us-east-1 list prices): Lambda ${cost_lambda:,.2f} ({gb_s:,.0f} GB-s, {invocations:,.0f} "
+        f"invocations) + SQS ${cost_sqs:,.2f} + DynamoDB ${cost_ddb:,.2f} = ${total:,.2f}"
+    )
+    print(
+        f"  cost (aws-cn, Beijing/Ningxia list prices are in CNY, roughly {CN_PRICE_FACTOR:.0f}x the USD figures): "
+        f"about CNY {total * CN_PRICE_FACTOR:,.1f}"
+    )
 
 
 def sends_bound() -> int:
@@ -223,8 +253,12 @@ def sends_bound() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fans", "--n", dest="n", type=int, default=100_000, help="fans (over ten accounts)")
-    parser.add_argument("--in-flight", type=int, default=None,
-                        help="PUSH_SENDS_IN_FLIGHT per sender invocation (the duplicate bound; default 20)")
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=None,
+        help="PUSH_SENDS_IN_FLIGHT per sender invocation (the duplicate bound; default 20)",
+    )
     parser.add_argument("--senders", type=int, default=50, help="concurrent sender invocations emulated")
     parser.add_argument("--conflicts", type=float, default=0.05, help="share of commits cancelled by a conflict")
     parser.add_argument("--throttles", type=float, default=0.02, help="share of commits throttled")
@@ -262,10 +296,12 @@ def main() -> None:
     from app import app
     from devstack.sqs_pump import faults
 
-    print(f"push at scale: {args.n:,} fans over {len(ACCOUNTS)} service accounts, {args.senders} senders, "
-          f"WeChat at {args.latency * 1000:.0f} ms with {args.errors:.0%} -1 answers and random msgids; "
-          f"commits: {args.conflicts:.0%} conflicts, {args.throttles:.0%} throttled; SSM {args.ssm_throttles:.0%} "
-          f"throttled; account rate {args.account_rate:,.0f}/s")
+    print(
+        f"push at scale: {args.n:,} fans over {len(ACCOUNTS)} service accounts, {args.senders} senders, "
+        f"WeChat at {args.latency * 1000:.0f} ms with {args.errors:.0%} -1 answers and random msgids; "
+        f"commits: {args.conflicts:.0%} conflicts, {args.throttles:.0%} throttled; SSM {args.ssm_throttles:.0%} "
+        f"throttled; account rate {args.account_rate:,.0f}/s"
+    )
     seeded = time.perf_counter()
     fans = seed(args.n, standin)
     seed_seconds = time.perf_counter() - seeded
@@ -279,9 +315,18 @@ def main() -> None:
 
     content_id = "c_benchscale"
     job_id = f"{content_id}:1"
-    message = {"type": "publish", "job_id": job_id, "content_id": content_id, "revision": 1, "unit_id": "scale",
-               "screen_ids": [f"SCL{k:03d}" for k in range(len(ACCOUNTS))], "title": "规模测试：社区义诊通知",
-               "summary": "本周六上午9点", "kind": "notice", "published_at": datetime.now(UTC).isoformat()}
+    message = {
+        "type": "publish",
+        "job_id": job_id,
+        "content_id": content_id,
+        "revision": 1,
+        "unit_id": "scale",
+        "screen_ids": [f"SCL{k:03d}" for k in range(len(ACCOUNTS))],
+        "title": "规模测试：社区义诊通知",
+        "summary": "本周六上午9点",
+        "kind": "notice",
+        "published_at": datetime.now(UTC).isoformat(),
+    }
     from chalicelib.services.push import metrics as push_metrics
 
     sender_metrics: Counter[str] = Counter()  # what the senders' EMF lines said, summed over invocations
@@ -313,26 +358,38 @@ def main() -> None:
     per_k = {svc: counter.total(counts, svc) * 1000 / max(1, delivered) for svc in ("sqs", "dynamodb", "ssm")}
     rates = wechat_rates(standin, fans, path)
     calls = standin.calls(path)
-    print(f"\ndelivered {delivered:,} in {elapsed:.0f}s ({delivered / elapsed:.0f} pushes/s); "
-          f"duplicates {duplicates}; lost {lost}")
+    print(
+        f"\ndelivered {delivered:,} in {elapsed:.0f}s ({delivered / elapsed:.0f} pushes/s); "
+        f"duplicates {duplicates}; lost {lost}"
+    )
     print(f"WeChat calls {len(calls):,} ({sum(1 for c in calls if c['errcode'] == -1):,} answered -1 and retried)")
     print("injected: " + ", ".join(f"{k} {v}" for k, v in sorted(injected.items())))
-    print("sender metrics: " + ", ".join(f"{k} {v}" for k, v in sorted(sender_metrics.items()))
-          + f"  (duplicates <= PushSendAmbiguous late answers + {sends_bound()} per killed invocation)")
-    print(f"AWS requests per 1,000 pushes: {sum(per_k.values()):.1f} "
-          f"(SQS {per_k['sqs']:.1f} incl. {args.senders + 1} pollers' receives, DynamoDB {per_k['dynamodb']:.1f}, "
-          f"SSM {per_k['ssm']:.1f})")
-    print("WeChat calls/s per account (mean, busiest second): " + ", ".join(
-        f"{appid[-2:]}: {mean:.0f}/{peak}" for appid, (mean, peak) in sorted(rates.items())))
-    print("requests by operation: " + ", ".join(
-        f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1])[:12]))
+    print(
+        "sender metrics: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(sender_metrics.items()))
+        + f"  (duplicates <= PushSendAmbiguous late answers + {sends_bound()} per killed invocation)"
+    )
+    print(
+        f"AWS requests per 1,000 pushes: {sum(per_k.values()):.1f} "
+        f"(SQS {per_k['sqs']:.1f} incl. {args.senders + 1} pollers' receives, DynamoDB {per_k['dynamodb']:.1f}, "
+        f"SSM {per_k['ssm']:.1f})"
+    )
+    print(
+        "WeChat calls/s per account (mean, busiest second): "
+        + ", ".join(f"{appid[-2:]}: {mean:.0f}/{peak}" for appid, (mean, peak) in sorted(rates.items()))
+    )
+    print(
+        "requests by operation: "
+        + ", ".join(f"{svc}.{op}={n}" for (svc, op), n in sorted(counts.items(), key=lambda kv: -kv[1])[:12])
+    )
     print_breakdown(kinds, delivered, counter.kind_seconds)
-    print(f"phases: seed {seed_seconds:.0f}s, push {elapsed:.0f}s (AWS emulator busy {counter.seconds:.0f} "
-          f"request-seconds), tally {time.perf_counter() - tallied:.0f}s")
+    print(
+        f"phases: seed {seed_seconds:.0f}s, push {elapsed:.0f}s (AWS emulator busy {counter.seconds:.0f} "
+        f"request-seconds), tally {time.perf_counter() - tallied:.0f}s"
+    )
     # On AWS the event source's pollers are not 51 idle threads: about one receive per 5 batches.
     receives = counts.get(("sqs", "ReceiveMessage"), 0) * 1000 / max(1, delivered)
-    on_paper({"sqs": per_k["sqs"] - receives + 2.0, "dynamodb": per_k["dynamodb"]}, args.account_rate,
-             args.senders)
+    on_paper({"sqs": per_k["sqs"] - receives + 2.0, "dynamodb": per_k["dynamodb"]}, args.account_rate, args.senders)
     standin.stop()
     moto_proc.terminate()
     if duplicates or lost:

@@ -33,8 +33,9 @@ def queue_url(queue_name: str) -> str:
     return client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
 
 
-def send_json(queue_name: str, payload: dict[str, Any], *, delay_seconds: int = 0,
-              dedup_attribute: str | None = None) -> str:
+def send_json(
+    queue_name: str, payload: dict[str, Any], *, delay_seconds: int = 0, dedup_attribute: str | None = None
+) -> str:
     """Enqueue one JSON message; returns its MessageId."""
     attributes = {}
     if dedup_attribute:
@@ -60,10 +61,13 @@ def send_json_batch(queue_name: str, payloads: list[dict[str, Any]]) -> list[str
     sqs = client("sqs")
     url = queue_url(queue_name)
     for start in range(0, len(payloads), 10):
-        chunk = [stamp(p) for p in payloads[start:start + 10]]
+        chunk = [stamp(p) for p in payloads[start : start + 10]]
         entries = [
-            {"Id": str(i), "MessageBody": json.dumps(p, ensure_ascii=False, separators=(",", ":")),
-             "DelaySeconds": int(p.get("_delay", 0)) if isinstance(p, dict) else 0}
+            {
+                "Id": str(i),
+                "MessageBody": json.dumps(p, ensure_ascii=False, separators=(",", ":")),
+                "DelaySeconds": int(p.get("_delay", 0)) if isinstance(p, dict) else 0,
+            }
             for i, p in enumerate(chunk)
         ]
         response = sqs.send_message_batch(QueueUrl=url, Entries=entries)

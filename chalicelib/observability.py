@@ -61,6 +61,7 @@ route_stdlib_loggers()
 
 # -- correlation ---------------------------------------------------------------------------------------------
 
+
 def correlate(value: Any) -> str | None:
     """Make ``value`` (an id, or a queue message carrying ``correlation_id``) this thread's correlation id."""
     if isinstance(value, dict):
@@ -165,6 +166,7 @@ event_handler = sqs_handler  # the same hook for schedules and stream consumers 
 
 
 # -- metrics ---------------------------------------------------------------------------------------------------
+
 
 def _enabled() -> bool:
     return os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() not in ("1", "true")

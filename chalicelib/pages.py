@@ -22,8 +22,12 @@ TEMPLATE_DIR = Path(__file__).parent / "templates" / "phone"
 
 KIND_LABELS = {"notice": "通知", "article": "文章", "image": "图片", "video": "视频", "link": "链接"}
 CATEGORY_LABELS = {
-    "frontier": "前沿科技", "hotspot": "科普热点", "everyday": "生活百科",
-    "community_notice": "社区公告", "service_guide": "办事指南", "community_news": "社区动态",
+    "frontier": "前沿科技",
+    "hotspot": "科普热点",
+    "everyday": "生活百科",
+    "community_notice": "社区公告",
+    "service_guide": "办事指南",
+    "community_news": "社区动态",
 }
 
 
@@ -48,7 +52,9 @@ def thumbnail(item: dict[str, Any]) -> str | None:
 def _env() -> Environment:
     env = Environment(
         # Lenient undefined: manifest items are dicts from another writer and may omit optional fields.
-        loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html"]), trim_blocks=True,
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["china_time"] = china_time

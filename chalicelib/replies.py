@@ -28,7 +28,9 @@ def _env() -> Environment:
 
     # Plain text, not HTML: autoescape would show "&lt;" to users. Values end up in CDATA, see text_reply.
     return Environment(  # noqa: S701
-        loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined, keep_trailing_newline=False,
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
     )
 
 

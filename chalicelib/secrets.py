@@ -58,7 +58,11 @@ class AccountSecrets:
 def load_account_secrets(appid: str, *, force_fetch: bool = False) -> AccountSecrets:
     """All secrets of one account, from the process cache or one SSM call."""
     values = _ssm_provider().get_multiple(
-        _path(appid), decrypt=True, max_age=CACHE_SECONDS, force_fetch=force_fetch, raise_on_transform_error=False,
+        _path(appid),
+        decrypt=True,
+        max_age=CACHE_SECONDS,
+        force_fetch=force_fetch,
+        raise_on_transform_error=False,
     )
     return AccountSecrets(**{name: _text(values.get(name)) for name in SECRET_NAMES})
 

@@ -65,17 +65,23 @@ def contract(record: SQSRecord, model: type[M]) -> tuple[M, dict[str, Any]]:
         body = json.loads(record.body)
         return model.model_validate(body), body
     except (ValueError, ValidationError) as exc:  # json's error and pydantic's are ValueErrors
-        logger.error("queue message fails its contract; reported failed, it will reach the DLQ",
-                     message_id=record.message_id, contract=model.__name__, error=str(exc)[:300])
+        logger.error(
+            "queue message fails its contract; reported failed, it will reach the DLQ",
+            message_id=record.message_id,
+            contract=model.__name__,
+            error=str(exc)[:300],
+        )
         raise PoisonMessage(f"message {record.message_id} is not a {model.__name__}") from exc
 
 
-def consume(event: dict[str, Any], record_handler: Callable[[SQSRecord], Any], context: Any = None, *,
-            workers: int = 1) -> dict[str, Any]:
+def consume(
+    event: dict[str, Any], record_handler: Callable[[SQSRecord], Any], context: Any = None, *, workers: int = 1
+) -> dict[str, Any]:
     """Run ``record_handler`` on every record of a Lambda SQS event; the partial batch response for SQS."""
     processor = ParallelBatchProcessor(workers)  # one per invocation: a processor holds its batch's state
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context))
+    return dict(
+        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    )
 
 
 def with_failures(response: dict[str, Any], message_ids: Iterable[str]) -> dict[str, Any]:

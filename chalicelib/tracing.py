@@ -50,7 +50,8 @@ def enabled() -> bool:
     if _truthy("POWERTOOLS_TRACE_DISABLED"):
         return False
     return bool(os.environ.get("LAMBDA_TASK_ROOT")) and not (
-        os.environ.get("AWS_SAM_LOCAL") or os.environ.get("AWS_CHALICE_CLI_MODE"))
+        os.environ.get("AWS_SAM_LOCAL") or os.environ.get("AWS_CHALICE_CLI_MODE")
+    )
 
 
 def tracer() -> Tracer:

@@ -84,8 +84,13 @@ def serialise_dynamodb() -> None:
 
 
 _sqs_lock = threading.RLock()
-_SQS_SERIALISED = ("send_message", "send_message_batch", "delete_message", "delete_message_batch",
-                   "change_message_visibility")
+_SQS_SERIALISED = (
+    "send_message",
+    "send_message_batch",
+    "delete_message",
+    "delete_message_batch",
+    "change_message_visibility",
+)
 
 
 def serialise_sqs_receives() -> None:
@@ -107,8 +112,9 @@ def serialise_sqs_receives() -> None:
         return
     receive = SQSBackend.receive_message
 
-    def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
-                        message_attribute_names=None):
+    def receive_message(
+        self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names=None
+    ):
         polling_end = time.monotonic() + (wait_seconds_timeout or 0)
         while True:
             with _sqs_lock:
@@ -309,7 +315,7 @@ def bounded_index_queries() -> None:
         def matching() -> list[Any]:
             found = []
             for hash_set in self.items.values():
-                for item in (hash_set.values() if self.range_key_attr else (hash_set,)):
+                for item in hash_set.values() if self.range_key_attr else (hash_set,):
                     attrs = item.attrs
                     if all(attrs.get(name) is not None and attrs[name] == value for name, value in conditions):
                         found.append(item)
@@ -366,7 +372,10 @@ def configure_env(endpoint_url: str) -> dict[str, str]:
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL_") or name in {
-            "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+            "AWS_SESSION_TOKEN",
+            "AWS_SECURITY_TOKEN",
+            "AWS_PROFILE",
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
         }:
             del os.environ[name]
     values = {
@@ -396,8 +405,9 @@ def queue_arn(url: str, sqs_client: Any = None) -> str:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
-def provision(models: Iterable[type], queue_specs: Sequence[QueueSpec], bucket_name: str, *,
-              recreate: bool = False) -> dict[str, QueueUrls]:
+def provision(
+    models: Iterable[type], queue_specs: Sequence[QueueSpec], bucket_name: str, *, recreate: bool = False
+) -> dict[str, QueueUrls]:
     """Create the tables, queues and bucket; safe to run again on a running emulator.
 
     Re-running converges instead of failing: existing tables are kept (and
@@ -444,8 +454,10 @@ def ensure_ttl(model: Any) -> bool:
     current = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
     if current.get("TimeToLiveStatus") in {"ENABLED", "ENABLING"}:
         if current.get("AttributeName") != ttl_attribute.attr_name:
-            raise RuntimeError(f"table {table} has TTL on {current.get('AttributeName')!r}, "
-                               f"model says {ttl_attribute.attr_name!r}; recreate the table")
+            raise RuntimeError(
+                f"table {table} has TTL on {current.get('AttributeName')!r}, "
+                f"model says {ttl_attribute.attr_name!r}; recreate the table"
+            )
         return True
     ddb.update_time_to_live(
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute.attr_name}
@@ -507,8 +519,10 @@ def _delete_all(models: Sequence[Any], queue_specs: Sequence[QueueSpec], bucket_
             try:
                 sqs.delete_queue(QueueUrl=queue_url(name, sqs))
             except ClientError as exc:
-                if exc.response["Error"]["Code"] not in {"AWS.SimpleQueueService.NonExistentQueue",
-                                                         "QueueDoesNotExist"}:
+                if exc.response["Error"]["Code"] not in {
+                    "AWS.SimpleQueueService.NonExistentQueue",
+                    "QueueDoesNotExist",
+                }:
                     raise
     bucket = boto3.resource("s3").Bucket(bucket_name)
     try:

@@ -27,8 +27,12 @@ from botocore.exceptions import ClientError
 
 from chalicelib.aws import client
 
-_PASS_HEADERS = (("ContentType", "Content-Type"), ("CacheControl", "Cache-Control"), ("ETag", "ETag"),
-                 ("ContentRange", "Content-Range"))
+_PASS_HEADERS = (
+    ("ContentType", "Content-Type"),
+    ("CacheControl", "Cache-Control"),
+    ("ETag", "ETag"),
+    ("ContentRange", "Content-Range"),
+)
 
 
 class CdnServer(ThreadingHTTPServer):
@@ -152,8 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
             meta = s3.head_object(**kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
-            return self._error(HTTPStatus.NOT_FOUND if code in ("404", "NoSuchKey", "NotFound")
-                               else HTTPStatus.BAD_GATEWAY)
+            return self._error(
+                HTTPStatus.NOT_FOUND if code in ("404", "NoSuchKey", "NotFound") else HTTPStatus.BAD_GATEWAY
+            )
         etag = meta["ETag"]
         match = self.headers.get("If-None-Match")
         if match and etag in {m.strip() for m in match.split(",")} | ({etag} if match.strip() == "*" else set()):

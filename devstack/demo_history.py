@@ -32,8 +32,9 @@ SOURCES = (("qr", 0.55), ("page", 0.25), ("text", 0.15), ("menu", 0.05))
 def _moment(day: date, rng: random.Random) -> datetime:
     weights = [1, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 9, 8, 7, 7, 8, 9, 10, 12, 14, 12, 8, 4, 2]  # evenings read most
     hour = rng.choices(range(24), weights=weights)[0]
-    return datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60),
-                    tzinfo=CHINA_TZ).astimezone(UTC)
+    return datetime(
+        day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=CHINA_TZ
+    ).astimezone(UTC)
 
 
 def _commit(appid: str, openid: str, screen_id: str | None, decide) -> Outcome | None:
@@ -58,12 +59,16 @@ def _commit(appid: str, openid: str, screen_id: str | None, decide) -> Outcome |
 def subscribe(appid: str, openid: str, screen_id: str, source: str, now: datetime) -> Outcome | None:
     def decide(uow, delta, fan, screen, existing):
         new_follower = fan is None
-        outcome = subscriptions.add_subscribe(uow, delta, fan=fan, screen=screen, existing=existing,
-                                              source=source, now=now)
+        outcome = subscriptions.add_subscribe(
+            uow, delta, fan=fan, screen=screen, existing=existing, source=source, now=now
+        )
         delta.actions += [Fan.last_interaction_at.set(now), Fan.created_at.set(Fan.created_at | now)]
         if new_follower:
-            delta.actions += [Fan.following.set(True), Fan.followed_at.set(now),
-                              Fan.first_source.set(f"qr:{screen_id}" if source == "qr" else source)]
+            delta.actions += [
+                Fan.following.set(True),
+                Fan.followed_at.set(now),
+                Fan.first_source.set(f"qr:{screen_id}" if source == "qr" else source),
+            ]
             if outcome == Outcome.SUBSCRIBED and source == "qr":
                 bump(uow, "screen", screen_id, {"subs_qr_follow": 1}, now)
                 bump(uow, "account", appid, {"follows": 1, "subs_qr_follow": 1}, now)
@@ -75,8 +80,14 @@ def subscribe(appid: str, openid: str, screen_id: str, source: str, now: datetim
 
 
 def unsubscribe(appid: str, openid: str, screen_id: str, now: datetime) -> Outcome | None:
-    return _commit(appid, openid, screen_id, lambda uow, delta, fan, screen, existing: subscriptions.add_unsubscribe(
-        uow, delta, screen_id=screen_id, existing=existing, now=now))
+    return _commit(
+        appid,
+        openid,
+        screen_id,
+        lambda uow, delta, fan, screen, existing: subscriptions.add_unsubscribe(
+            uow, delta, screen_id=screen_id, existing=existing, now=now
+        ),
+    )
 
 
 def unfollow(appid: str, openid: str, now: datetime) -> None:
@@ -97,8 +108,9 @@ def refollow(appid: str, openid: str, now: datetime) -> None:
     _commit(appid, openid, None, decide)
 
 
-def build(screen_accounts: dict[str, str], content_ids: list[str], days: int = 90, seed: int = 2026,
-          today: date | None = None) -> dict[str, int]:
+def build(
+    screen_accounts: dict[str, str], content_ids: list[str], days: int = 90, seed: int = 2026, today: date | None = None
+) -> dict[str, int]:
     """Write ``days`` days of events ending yesterday; ``screen_accounts`` maps screen -> its account's appid."""
     rng = random.Random(seed)
     today = today or date.fromisoformat(china_day())
@@ -150,21 +162,30 @@ def build(screen_accounts: dict[str, str], content_ids: list[str], days: int = 9
     return counts
 
 
-def _activity(day: date, screen_accounts: dict[str, str], content_ids: list[str], rng: random.Random,
-              fans: int) -> None:
+def _activity(
+    day: date, screen_accounts: dict[str, str], content_ids: list[str], rng: random.Random, fans: int
+) -> None:
     """A day's plays, online time, pushes and reads, added as the players, pushes and pages add them."""
     noon = datetime(day.year, day.month, day.day, 4, tzinfo=UTC)  # 12:00 China time
     uow = UnitOfWork()
     for screen_id in screen_accounts:
         offline = rng.random() < 0.04
         plays = 0 if offline else rng.randint(300, 520)
-        counters = {"plays": plays, "play_seconds": plays * rng.randint(14, 22),
-                    "online_seconds": 0 if offline else rng.randint(11, 14) * 3600,
-                    "reads_mirror": rng.randint(0, 6), "reads_link": rng.randint(0, 3)}
+        counters = {
+            "plays": plays,
+            "play_seconds": plays * rng.randint(14, 22),
+            "online_seconds": 0 if offline else rng.randint(11, 14) * 3600,
+            "reads_mirror": rng.randint(0, 6),
+            "reads_link": rng.randint(0, 3),
+        }
         if rng.random() < 0.3 and fans:
             sent = max(1, fans // 3)
-            counters.update(pushes_sent=sent, pushes_template=sent, receipts_success=round(sent * 0.97),
-                            reads_push=round(sent * rng.uniform(0.1, 0.35)))
+            counters.update(
+                pushes_sent=sent,
+                pushes_template=sent,
+                receipts_success=round(sent * 0.97),
+                reads_push=round(sent * rng.uniform(0.1, 0.35)),
+            )
         bump(uow, "screen", screen_id, {k: v for k, v in counters.items() if v}, noon)
     for content_id in content_ids:
         reads = rng.randint(0, 12)
@@ -173,8 +194,9 @@ def _activity(day: date, screen_accounts: dict[str, str], content_ids: list[str]
     uow.commit()
 
 
-def wechat_figures(standin, screen_accounts: dict[str, str], days: int = 90, seed: int = 2026,
-                   today: date | None = None) -> None:
+def wechat_figures(
+    standin, screen_accounts: dict[str, str], days: int = 90, seed: int = 2026, today: date | None = None
+) -> None:
     """What WeChat's data cube would say: more followers than the screens brought (search, articles, shares)."""
     from chalicelib.models.stats import DailyStat
 

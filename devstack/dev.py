@@ -27,8 +27,12 @@ import threading
 from pathlib import Path
 
 HOST = "127.0.0.1"
-PORT_VARIABLES = {"moto": ("KEPU_MOTO_PORT", 4566), "wechat": ("KEPU_WECHAT_PORT", 8901),
-                  "api": ("KEPU_API_PORT", 8000), "cdn": ("KEPU_CDN_PORT", 8001)}
+PORT_VARIABLES = {
+    "moto": ("KEPU_MOTO_PORT", 4566),
+    "wechat": ("KEPU_WECHAT_PORT", 8901),
+    "api": ("KEPU_API_PORT", 8000),
+    "cdn": ("KEPU_CDN_PORT", 8001),
+}
 PORTS = {name: int(os.environ.get(var, str(default))) for name, (var, default) in PORT_VARIABLES.items()}
 STATE_FILE = Path(".local/dev-state.json")
 
@@ -121,8 +125,9 @@ def main() -> None:
     info = demo.seed(standin)
     history_days = int(os.environ.get("KEPU_DEMO_HISTORY_DAYS", "90"))
     if history_days > 0:
-        threading.Thread(target=_seed_history, args=(standin, info, history_days), daemon=True,
-                         name="demo-history").start()
+        threading.Thread(
+            target=_seed_history, args=(standin, info, history_days), daemon=True, name="demo-history"
+        ).start()
     _write_state(info, api_base, standin.base_url, endpoint, settings.stage)
     _print_banner(info, api_base, cdn_base, standin.base_url, endpoint, console_built)
 
@@ -156,19 +161,34 @@ def _seed_history(standin, info: dict, days: int) -> None:
 def _write_state(info: dict, api_base: str, wechat_base: str, aws_endpoint: str, stage: str = "dev") -> None:
     """What the simulator and ``tools.create_root_admin`` need: local demo secrets only, git-ignored."""
     STATE_FILE.parent.mkdir(exist_ok=True)
-    STATE_FILE.write_text(json.dumps({
-        "api_base": api_base, "wechat_api_base": wechat_base, "aws_endpoint": aws_endpoint, "stage": stage,
-        "pid": os.getpid(),
-        "accounts": info["accounts"],
-        "screens": [{k: s.get(k) for k in ("screen_id", "name", "qr_url", "player_key")} for s in info["screens"]],
-        "root_api_key": info["users"][0]["api_key"],
-        "logins": [{k: u.get(k) for k in ("username", "password", "role", "unit_id", "user_id")}
-                   for u in info["users"] if u.get("username")],
-    }, ensure_ascii=False, indent=2))
+    STATE_FILE.write_text(
+        json.dumps(
+            {
+                "api_base": api_base,
+                "wechat_api_base": wechat_base,
+                "aws_endpoint": aws_endpoint,
+                "stage": stage,
+                "pid": os.getpid(),
+                "accounts": info["accounts"],
+                "screens": [
+                    {k: s.get(k) for k in ("screen_id", "name", "qr_url", "player_key")} for s in info["screens"]
+                ],
+                "root_api_key": info["users"][0]["api_key"],
+                "logins": [
+                    {k: u.get(k) for k in ("username", "password", "role", "unit_id", "user_id")}
+                    for u in info["users"]
+                    if u.get("username")
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
-def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aws_endpoint: str,
-                  console_built: bool = False) -> None:
+def _print_banner(
+    info: dict, api_base: str, cdn_base: str, wechat_base: str, aws_endpoint: str, console_built: bool = False
+) -> None:
     line = "─" * 78
     print(f"\n{line}\nkepuscreen is running locally\n{line}")
     if console_built:
@@ -182,8 +202,10 @@ def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aw
     print(f"  CDN              {cdn_base}")
     print("\nOfficial accounts (demo secrets, local only):")
     for a in info["accounts"]:
-        print(f"  {a['appid']}  {a['original_id']}  {a['name']} ({a['type']}, {a['mode']} mode)  token={a['token']}"
-              + (f"  EncodingAESKey={a['aes_key']}" if a.get("aes_key") else ""))
+        print(
+            f"  {a['appid']}  {a['original_id']}  {a['name']} ({a['type']}, {a['mode']} mode)  token={a['token']}"
+            + (f"  EncodingAESKey={a['aes_key']}" if a.get("aes_key") else "")
+        )
         print(f"      phone: {api_base}/m/{a['appid']}/subscribe")
     print("\nScreens (open the player URL in a browser; kiosk mode on a real screen):")
     for s in info["screens"]:
@@ -202,8 +224,10 @@ def _print_banner(info: dict, api_base: str, cdn_base: str, wechat_base: str, aw
     print("  .venv/bin/python -m devstack.simulator text 帮助")
     print("\nA root unit and admin key of your own (another terminal, while this runs):")
     print("  .venv/bin/python -m tools.create_root_admin --unit-name 江苏省科协 --user-name 运维")
-    print("  Analytics: demo history is being seeded in the background (KEPU_DEMO_HISTORY_DAYS, default 90;"
-          " docs/analytics.md).")
+    print(
+        "  Analytics: demo history is being seeded in the background (KEPU_DEMO_HISTORY_DAYS, default 90;"
+        " docs/analytics.md)."
+    )
     print(f"{line}\nCtrl-C stops everything.\n")
 
 

@@ -34,22 +34,53 @@ def put_media(data: bytes, content_type: str, ext: str) -> dict[str, Any]:
     """Store a media object under its content address; returns the ``Content.media`` entry."""
     digest = hashlib.sha256(data).hexdigest()
     key = f"media/{digest}.{ext}"
-    client("s3").put_object(Bucket=get_settings().player_bucket, Key=key, Body=data, ContentType=content_type,
-                            CacheControl="public, max-age=31536000, immutable")
+    client("s3").put_object(
+        Bucket=get_settings().player_bucket,
+        Key=key,
+        Body=data,
+        ContentType=content_type,
+        CacheControl="public, max-age=31536000, immutable",
+    )
     return {"key": key, "type": content_type, "size": len(data), "sha256": digest}
 
 
-def publish(content_id: str, screen_ids: list[str], *, unit_id: str = "city", kind: str = "notice",
-            title: str = "通知", body: str | None = None, duration: int = 15, priority: str = "normal",
-            valid_from: datetime | None = None, valid_until: datetime | None = None,
-            weekly_windows: list[dict] | None = None, media: list[dict] | None = None,
-            link_url: str | None = None, category: str | None = None, revision: int = 1) -> Content:
+def publish(
+    content_id: str,
+    screen_ids: list[str],
+    *,
+    unit_id: str = "city",
+    kind: str = "notice",
+    title: str = "通知",
+    body: str | None = None,
+    duration: int = 15,
+    priority: str = "normal",
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    weekly_windows: list[dict] | None = None,
+    media: list[dict] | None = None,
+    link_url: str | None = None,
+    category: str | None = None,
+    revision: int = 1,
+) -> Content:
     """Write published content and enqueue the rebuild of its screens."""
     content = Content(
-        content_id, unit_id=unit_id, kind=kind, title=title, body=body, duration=duration, priority=priority,
-        valid_from=valid_from, valid_until=valid_until, weekly_windows=weekly_windows, media=media,
-        link_url=link_url, category=category, screen_ids=set(screen_ids), status=PUBLISHED,
-        published_at=utcnow(), revision=revision,
+        content_id,
+        unit_id=unit_id,
+        kind=kind,
+        title=title,
+        body=body,
+        duration=duration,
+        priority=priority,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        weekly_windows=weekly_windows,
+        media=media,
+        link_url=link_url,
+        category=category,
+        screen_ids=set(screen_ids),
+        status=PUBLISHED,
+        published_at=utcnow(),
+        revision=revision,
     )
     content.save()
     _rebuild(screen_ids, "content_published", content_id)

@@ -52,8 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.simulator", description="Act as a WeChat user.")
     parser.add_argument("--appid", help="official account (default: the first demo account)")
     parser.add_argument("--openid", default="o-simulated-user", help="who you are (default: o-simulated-user)")
-    parser.add_argument("--retries", type=int, default=0, choices=range(0, 4),
-                        help="deliver the same request again this many times, as WeChat does when unanswered")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        choices=range(0, 4),
+        help="deliver the same request again this many times, as WeChat does when unanswered",
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     follow = sub.add_parser("follow", help="follow the account (optionally from a screen's QR code)")
     follow.add_argument("--scene", help="screen code of the QR code scanned")
@@ -72,8 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     state = _load_state()
     account = _account(state, args.appid)
     standin = StandInClient(state["wechat_api_base"])
-    sender = WeChatSender(account["appid"], account["original_id"], account["token"], account.get("aes_key"),
-                          mode=account.get("mode", "plain"))
+    sender = WeChatSender(
+        account["appid"],
+        account["original_id"],
+        account["token"],
+        account.get("aes_key"),
+        mode=account.get("mode", "plain"),
+    )
     openid = args.openid
     scene = getattr(args, "scene", None)
     if getattr(args, "qr_url", None):

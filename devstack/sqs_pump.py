@@ -64,8 +64,15 @@ DEFAULT_TIMEOUT_SECONDS = 60  # Chalice's default lambda_timeout
 DEFAULT_MEMORY_MB = 128  # Chalice's default lambda_memory_size
 # System attributes Lambda copies into ``Records[].attributes``.
 _LAMBDA_ATTRIBUTES = (
-    "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp",
-    "SequenceNumber", "MessageGroupId", "MessageDeduplicationId", "AWSTraceHeader", "DeadLetterQueueSourceArn",
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
 )
 
 
@@ -212,9 +219,16 @@ faults = Faults()
 class FakeLambdaContext:
     """The attributes of Lambda's Python context object that handlers and powertools read."""
 
-    def __init__(self, function_name: str, timeout_seconds: int, region: str, *,
-                 memory_limit_in_mb: int = DEFAULT_MEMORY_MB, partition: str = "aws",
-                 account_id: str = "123456789012") -> None:
+    def __init__(
+        self,
+        function_name: str,
+        timeout_seconds: int,
+        region: str,
+        *,
+        memory_limit_in_mb: int = DEFAULT_MEMORY_MB,
+        partition: str = "aws",
+        account_id: str = "123456789012",
+    ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.memory_limit_in_mb = memory_limit_in_mb
@@ -326,10 +340,19 @@ class SqsPump:
     exists so tests and demos need not wait minutes for a retry.
     """
 
-    def __init__(self, app: Chalice, *, sqs_client: Any = None, wait_seconds: int = 1,
-                 specs: Iterable[QueueSpec] = (), visibility_override: int | None = None,
-                 report_batch_item_failures: bool = True, stage: str = "dev", kill_at_timeout: bool = False,
-                 timeouts: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: Chalice,
+        *,
+        sqs_client: Any = None,
+        wait_seconds: int = 1,
+        specs: Iterable[QueueSpec] = (),
+        visibility_override: int | None = None,
+        report_batch_item_failures: bool = True,
+        stage: str = "dev",
+        kill_at_timeout: bool = False,
+        timeouts: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.sqs = sqs_client or boto3.client("sqs")
         self.region = self.sqs.meta.region_name
@@ -365,8 +388,9 @@ class SqsPump:
     def pump_once(self, consumer: _Consumer, wait_seconds: int | None = None) -> int:
         """Receive one batch for ``consumer`` and invoke its handler; returns messages received."""
         url = self.queue_url(consumer.queue_name)
-        messages = self._receive(url, consumer.config.batch_size, self.wait_seconds if wait_seconds is None
-                                 else wait_seconds)
+        messages = self._receive(
+            url, consumer.config.batch_size, self.wait_seconds if wait_seconds is None else wait_seconds
+        )
         if not messages:
             return 0
         arn = self.queue_arn(consumer.queue_name)
@@ -378,8 +402,14 @@ class SqsPump:
         self._delete(url, done)
         if retry and self.visibility_override is not None:
             self._change_visibility(url, retry, self.visibility_override)
-        log.info("sqs pump: %s -> %s: received=%d deleted=%d left_for_retry=%d",
-                 consumer.queue_name, consumer.config.name, len(messages), len(done), len(retry))
+        log.info(
+            "sqs pump: %s -> %s: received=%d deleted=%d left_for_retry=%d",
+            consumer.queue_name,
+            consumer.config.name,
+            len(messages),
+            len(done),
+            len(retry),
+        )
         return len(messages)
 
     def _receive(self, url: str, batch_size: int, wait_seconds: int) -> list[dict[str, Any]]:
@@ -388,8 +418,12 @@ class SqsPump:
         while len(messages) < batch_size:
             want = min(10, batch_size - len(messages))
             got = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=want, WaitTimeSeconds=wait_seconds if not messages else 0,
-                AttributeNames=["All"], MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+                QueueUrl=url,
+                MaxNumberOfMessages=want,
+                WaitTimeSeconds=wait_seconds if not messages else 0,
+                AttributeNames=["All"],
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             messages.extend(got)
             if len(got) < want:
@@ -398,8 +432,7 @@ class SqsPump:
 
     def _invoke(self, consumer: _Consumer, event: dict[str, Any], ids: list[str]) -> set[str] | None:
         name = f"{self.app.app_name}-{self.stage}-{consumer.config.name}"
-        context = FakeLambdaContext(name, consumer.timeout, self.region,
-                                    partition=self.sqs.meta.partition)
+        context = FakeLambdaContext(name, consumer.timeout, self.region, partition=self.sqs.meta.partition)
         started = time.monotonic()
         invocation = faults.begin()
         timer = None
@@ -424,40 +457,50 @@ class SqsPump:
             return None
         elapsed = time.monotonic() - started
         if elapsed > consumer.timeout:
-            log.error("sqs pump: handler %s took %.1fs, over its %ss Lambda timeout; batch counts as failed",
-                      name, elapsed, consumer.timeout)
+            log.error(
+                "sqs pump: handler %s took %.1fs, over its %ss Lambda timeout; batch counts as failed",
+                name,
+                elapsed,
+                consumer.timeout,
+            )
             return None
         if not self.report_batch_item_failures:
             return set()
         failed = failed_ids(response, ids)
         if failed is None:
-            log.error("sqs pump: handler %s returned an invalid batch response %r; whole batch failed",
-                      name, response)
+            log.error("sqs pump: handler %s returned an invalid batch response %r; whole batch failed", name, response)
         return failed
 
     def _delete(self, url: str, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), 10):
-            chunk = messages[start:start + 10]
-            result = self.sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
-            ])
+            chunk = messages[start : start + 10]
+            result = self.sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+            )
             for failure in result.get("Failed", []):
                 log.error("sqs pump: could not delete a message from %s: %s", url, failure)
 
     def _change_visibility(self, url: str, messages: list[dict[str, Any]], seconds: int) -> None:
         for start in range(0, len(messages), 10):
-            chunk = messages[start:start + 10]
-            self.sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": seconds}
-                for i, m in enumerate(chunk)
-            ])
+            chunk = messages[start : start + 10]
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": seconds}
+                    for i, m in enumerate(chunk)
+                ],
+            )
 
     def queue_counts(self, name: str) -> tuple[int, int]:
         """(visible + delayed, in flight) messages of a queue, as SQS approximates them."""
-        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url(name), AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
-            "ApproximateNumberOfMessagesNotVisible",
-        ])["Attributes"]
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url(name),
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesDelayed",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
+        )["Attributes"]
         waiting = int(attrs["ApproximateNumberOfMessages"]) + int(attrs.get("ApproximateNumberOfMessagesDelayed", 0))
         return waiting, int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
@@ -497,8 +540,9 @@ class SqsPump:
         stops the others.  Returns the threads so callers can join them.
         """
         threads = [
-            threading.Thread(target=self._loop, args=(consumer, stop_event), daemon=True,
-                             name=f"sqs-pump-{consumer.config.name}")
+            threading.Thread(
+                target=self._loop, args=(consumer, stop_event), daemon=True, name=f"sqs-pump-{consumer.config.name}"
+            )
             for consumer in self.consumers
         ]
         for thread in threads:

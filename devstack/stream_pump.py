@@ -63,25 +63,38 @@ def _lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = created.timestamp()  # Lambda sends epoch seconds
     return {
-        "eventID": record["eventID"], "eventName": record["eventName"], "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb", "awsRegion": region, "dynamodb": dynamodb, "eventSourceARN": stream_arn,
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": dynamodb,
+        "eventSourceARN": stream_arn,
     }
 
 
 class StreamPump:
     """Polls the streams of every table the app listens on and invokes its handlers, Lambda-style."""
 
-    def __init__(self, app: Chalice, *, ddb_client: Any = None, streams_client: Any = None,
-                 stage: str = "dev", starting_position: str = "TRIM_HORIZON",
-                 describe_every: float = DESCRIBE_EVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        app: Chalice,
+        *,
+        ddb_client: Any = None,
+        streams_client: Any = None,
+        stage: str = "dev",
+        starting_position: str = "TRIM_HORIZON",
+        describe_every: float = DESCRIBE_EVERY_SECONDS,
+    ) -> None:
         self.app = app
         self.ddb = ddb_client or boto3.client("dynamodb")
         self.streams = streams_client or boto3.client("dynamodbstreams")
         self.region = self.ddb.meta.region_name
         self.stage = stage
         self.starting_position = starting_position
-        self.consumers = [_Consumer(config, handler, table_of(config.stream_arn))
-                          for config, handler in stream_consumers(app)]
+        self.consumers = [
+            _Consumer(config, handler, table_of(config.stream_arn)) for config, handler in stream_consumers(app)
+        ]
         self.delivered = 0
         self.describe_every = describe_every
 
@@ -106,7 +119,9 @@ class StreamPump:
         for shard in shards:
             if shard["ShardId"] not in consumer.iterators:
                 consumer.iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=self.starting_position,
+                    StreamArn=arn,
+                    ShardId=shard["ShardId"],
+                    ShardIteratorType=self.starting_position,
                 )["ShardIterator"]
 
     def _read(self, consumer: _Consumer) -> None:
@@ -126,17 +141,18 @@ class StreamPump:
         self._read(consumer)
         delivered = 0
         while consumer.pending:
-            batch = consumer.pending[:consumer.config.batch_size]
+            batch = consumer.pending[: consumer.config.batch_size]
             event = {"Records": [_lambda_record(r, consumer.stream_arn or "", self.region) for r in batch]}
             name = f"{self.app.app_name}-{self.stage}-{consumer.config.name}"
             try:
-                consumer.handler(event, FakeLambdaContext(name, DEFAULT_TIMEOUT_SECONDS, self.region,
-                                                          partition=self.ddb.meta.partition))
+                consumer.handler(
+                    event,
+                    FakeLambdaContext(name, DEFAULT_TIMEOUT_SECONDS, self.region, partition=self.ddb.meta.partition),
+                )
             except Exception:
-                log.exception("stream pump: handler %s raised; its batch of %d is retried next round",
-                              name, len(batch))
+                log.exception("stream pump: handler %s raised; its batch of %d is retried next round", name, len(batch))
                 break
-            del consumer.pending[:len(batch)]
+            del consumer.pending[: len(batch)]
             delivered += len(batch)
         self.delivered += delivered
         return delivered
@@ -154,6 +170,7 @@ class StreamPump:
 
     def run_forever(self, stop_event: threading.Event, interval: float = 1.0) -> threading.Thread:
         """One daemon thread polling every stream each ``interval`` seconds until ``stop_event`` is set."""
+
         def loop() -> None:
             while not stop_event.is_set():
                 try:

@@ -45,9 +45,11 @@ class WeChatSender:
     clock: callable = field(default=time.time)
 
     def _xml(self, openid: str, fields: dict[str, str | int]) -> str:
-        parts = [f"<ToUserName><![CDATA[{self.original_id}]]></ToUserName>",
-                 f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
-                 f"<CreateTime>{int(self.clock())}</CreateTime>"]
+        parts = [
+            f"<ToUserName><![CDATA[{self.original_id}]]></ToUserName>",
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+            f"<CreateTime>{int(self.clock())}</CreateTime>",
+        ]
         for name, value in fields.items():
             is_number = isinstance(value, int)
             parts.append(f"<{name}>{value}</{name}>" if is_number else f"<{name}><![CDATA[{value}]]></{name}>")
@@ -67,8 +69,10 @@ class WeChatSender:
         encrypted = encrypted.decode() if isinstance(encrypted, bytes) else encrypted
         query.update(encrypt_type="aes", msg_signature=signature_of(self.token, timestamp_s, nonce, encrypted))
         if self.mode == "safe":
-            body = (f"<xml><ToUserName><![CDATA[{self.original_id}]]></ToUserName>"
-                    f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+            body = (
+                f"<xml><ToUserName><![CDATA[{self.original_id}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+            )
         else:  # compatible: plaintext fields and the ciphertext side by side
             body = xml.replace("</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
         return SignedRequest(query, body.encode("utf-8"))
@@ -81,8 +85,9 @@ class WeChatSender:
         return self.sign(self._xml(openid, fields))
 
     def scan(self, openid: str, scene: str) -> SignedRequest:
-        return self.sign(self._xml(openid, {"MsgType": "event", "Event": "SCAN", "EventKey": scene,
-                                            "Ticket": f"ticket-{scene}"}))
+        return self.sign(
+            self._xml(openid, {"MsgType": "event", "Event": "SCAN", "EventKey": scene, "Ticket": f"ticket-{scene}"})
+        )
 
     def unfollow(self, openid: str) -> SignedRequest:
         return self.sign(self._xml(openid, {"MsgType": "event", "Event": "unsubscribe", "EventKey": ""}))
@@ -94,12 +99,21 @@ class WeChatSender:
         return self.sign(self._xml(openid, {"MsgType": "event", "Event": "VIEW", "EventKey": url}))
 
     def text(self, openid: str, content: str, msg_id: int | None = None) -> SignedRequest:
-        return self.sign(self._xml(openid, {"MsgType": "text", "Content": escape(content),
-                                            "MsgId": msg_id if msg_id is not None else next(_msg_ids)}))
+        return self.sign(
+            self._xml(
+                openid,
+                {
+                    "MsgType": "text",
+                    "Content": escape(content),
+                    "MsgId": msg_id if msg_id is not None else next(_msg_ids),
+                },
+            )
+        )
 
     def template_finished(self, openid: str, msg_id: int, status: str = "success") -> SignedRequest:
-        return self.sign(self._xml(openid, {"MsgType": "event", "Event": "TEMPLATESENDJOBFINISH",
-                                            "MsgID": msg_id, "Status": status}))
+        return self.sign(
+            self._xml(openid, {"MsgType": "event", "Event": "TEMPLATESENDJOBFINISH", "MsgID": msg_id, "Status": status})
+        )
 
     def open_reply(self, body: str) -> str:
         """Decrypt a passive reply (safe and compatible modes) back to its XML."""
@@ -117,7 +131,7 @@ class WeChatSender:
 
 def _between(text: str, start: str, end: str) -> str:
     i = text.index(start) + len(start)
-    return text[i:text.index(end, i)]
+    return text[i : text.index(end, i)]
 
 
 def reply_content(xml: str) -> str:

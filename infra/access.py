@@ -49,16 +49,32 @@ DESCRIPTIVE_MODULES = {"chalicelib.settings", "chalicelib.resources"}
 REEXPORT_PACKAGES = {"chalicelib.models"}  # packages whose __init__ only gathers names from their modules
 WECHAT_CLIENT = "chalicelib.wechat.client"
 WECHAT_CREDENTIALS_MODULE = "chalicelib.services.gateway.tokens"  # what every WeChat client asks for its access token
-S3_WRITE_NAMES = {"put_object", "upload_file", "upload_fileobj", "copy_object", "delete_object", "delete_objects",
-                  "generate_presigned_post"}
+S3_WRITE_NAMES = {
+    "put_object",
+    "upload_file",
+    "upload_fileobj",
+    "copy_object",
+    "delete_object",
+    "delete_objects",
+    "generate_presigned_post",
+}
 DATA_PREFIXES = ("screens/*", "media/*", "uploads/*")  # uploads/: staged media, never public
 SECRET_WRITERS = {"store_account_secrets": "accounts/*", "ensure_app_signing_key": "app/*"}
 
-DYNAMODB_ACTIONS = sorted([
-    "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-])
+DYNAMODB_ACTIONS = sorted(
+    [
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    ]
+)
 SQS_SEND = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"]
 SQS_CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
 
@@ -155,7 +171,7 @@ def _through_reexports(project_dir: Path, imports: set[str]) -> set[str]:
     for package in REEXPORT_PACKAGES & imports:
         table = _reexports(project_dir, package)
         prefix = f"{package}."
-        named = {m[len(prefix):] for m in imports if m.startswith(prefix) and "." not in m[len(prefix):]}
+        named = {m[len(prefix) :] for m in imports if m.startswith(prefix) and "." not in m[len(prefix) :]}
         named -= {n for n in named if module_file(project_dir, f"{package}.{n}") is not None}  # ``import pkg.mod``
         if named and named <= table.keys():
             imports.discard(package)
@@ -166,8 +182,9 @@ def _through_reexports(project_dir: Path, imports: set[str]) -> set[str]:
 def _used_by_named(project_dir: Path, module: str, outside: frozenset[str]) -> set[str]:
     """Names used by the top-level functions and classes of ``module`` that ``outside`` names (transitively)."""
     tree, package = _parse(project_dir, module)
-    definitions = {node.name: node for node in tree.body
-                   if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    definitions = {
+        node.name: node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
     used: set[str] = set()
     todo = [name for name in definitions if name in outside]
     seen = set(todo)
@@ -182,8 +199,7 @@ def _used_by_named(project_dir: Path, module: str, outside: frozenset[str]) -> s
 
 def _project_only(project_dir: Path, imports: set[str], names: set[str]) -> SourceFacts:
     imports = _through_reexports(project_dir, imports)
-    return SourceFacts(frozenset(m for m in imports if m and module_file(project_dir, m) is not None),
-                       frozenset(names))
+    return SourceFacts(frozenset(m for m in imports if m and module_file(project_dir, m) is not None), frozenset(names))
 
 
 @cache
@@ -245,8 +261,13 @@ def import_closure(project_dir: Path, roots: list[str]) -> set[str]:
     return seen
 
 
-def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models: list[Any],
-                  queues: list[QueueSpec], queue_settings: dict[str, str]) -> Grants:
+def derive_grants(
+    project_dir: Path,
+    roots: list[tuple[str, str | None]],
+    models: list[Any],
+    queues: list[QueueSpec],
+    queue_settings: dict[str, str],
+) -> Grants:
     """The grants of a Lambda function that runs the Python functions ``roots`` ((module, function) pairs;
     function None means the whole module).
 
@@ -282,13 +303,18 @@ def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models
         """The model, or a function or class of its module that uses it, is named by other code of the closure."""
         module = model.__module__
         if module not in outside_of:
-            outside_of[module] = frozenset(root_names.union(
-                *(_facts(project_dir, other).names for other in closure - {module})))
+            outside_of[module] = frozenset(
+                root_names.union(*(_facts(project_dir, other).names for other in closure - {module}))
+            )
         outside = outside_of[module]
         return model.__name__ in outside or model.__name__ in _used_by_named(project_dir, module, outside)
 
-    grants.models = [m for m in models if (m.__module__ in closure - root_modules and named_outside_its_module(m))
-                     or (m.__module__ in root_modules and m.__name__ in root_names)]
+    grants.models = [
+        m
+        for m in models
+        if (m.__module__ in closure - root_modules and named_outside_its_module(m))
+        or (m.__module__ in root_modules and m.__name__ in root_names)
+    ]
     grants.send_queues = [by_key[key] for attr, key in queue_settings.items() if attr in names]
     grants.bucket_read = "player_bucket" in names
     grants.bucket_write = grants.bucket_read and bool(names & S3_WRITE_NAMES)
@@ -299,56 +325,112 @@ def derive_grants(project_dir: Path, roots: list[tuple[str, str | None]], models
 
 
 def _arn(service: str, resource: str, *, region: bool = True, account: bool = True) -> dict[str, str]:
-    return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:{'${AWS::Region}' if region else ''}:"
-                       f"{'${AWS::AccountId}' if account else ''}:{resource}"}
+    return {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:{service}:{'${AWS::Region}' if region else ''}:"
+        f"{'${AWS::AccountId}' if account else ''}:{resource}"
+    }
 
 
-def policy_document(grants: Grants, *, function_name: str, table_arns: dict[Any, tuple[Any, Any]],
-                    queue_ids: dict[str, str], bucket_id: str, secrets_prefix: str) -> dict[str, Any]:
+def policy_document(
+    grants: Grants,
+    *,
+    function_name: str,
+    table_arns: dict[Any, tuple[Any, Any]],
+    queue_ids: dict[str, str],
+    bucket_id: str,
+    secrets_prefix: str,
+) -> dict[str, Any]:
     """The role policy of one function: only what ``grants`` says, every resource named."""
-    statements: list[dict[str, Any]] = [{
-        "Sid": "OwnLogs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": _arn("logs", f"log-group:/aws/lambda/{function_name}:*"),
-    }]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": _arn("logs", f"log-group:/aws/lambda/{function_name}:*"),
+        }
+    ]
     if grants.models:
         resources: list[Any] = []
         for model in grants.models:
             resources.extend(table_arns[model])
         statements.append({"Sid": "Tables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS, "Resource": resources})
     if grants.consume_queue is not None:
-        statements.append({"Sid": "ConsumeQueue", "Effect": "Allow", "Action": SQS_CONSUME,
-                           "Resource": {"Fn::GetAtt": [queue_ids[grants.consume_queue.key], "Arn"]}})
+        statements.append(
+            {
+                "Sid": "ConsumeQueue",
+                "Effect": "Allow",
+                "Action": SQS_CONSUME,
+                "Resource": {"Fn::GetAtt": [queue_ids[grants.consume_queue.key], "Arn"]},
+            }
+        )
     if grants.send_queues:
-        statements.append({"Sid": "SendQueues", "Effect": "Allow", "Action": SQS_SEND,
-                           "Resource": [{"Fn::GetAtt": [queue_ids[q.key], "Arn"]} for q in grants.send_queues]})
+        statements.append(
+            {
+                "Sid": "SendQueues",
+                "Effect": "Allow",
+                "Action": SQS_SEND,
+                "Resource": [{"Fn::GetAtt": [queue_ids[q.key], "Arn"]} for q in grants.send_queues],
+            }
+        )
     if grants.bucket_read:
-        statements.append({"Sid": "ListPlayerBucket", "Effect": "Allow", "Action": "s3:ListBucket",
-                           "Resource": {"Fn::GetAtt": [bucket_id, "Arn"]}})  # 404 rather than 403 for missing keys
-        statements.append({"Sid": "ReadPlayerData", "Effect": "Allow", "Action": "s3:GetObject",
-                           "Resource": [{"Fn::Sub": f"${{{bucket_id}.Arn}}/{p}"} for p in DATA_PREFIXES]})
+        statements.append(
+            {
+                "Sid": "ListPlayerBucket",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": {"Fn::GetAtt": [bucket_id, "Arn"]},
+            }
+        )  # 404 rather than 403 for missing keys
+        statements.append(
+            {
+                "Sid": "ReadPlayerData",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": [{"Fn::Sub": f"${{{bucket_id}.Arn}}/{p}"} for p in DATA_PREFIXES],
+            }
+        )
     if grants.bucket_write:
-        statements.append({"Sid": "WritePlayerData", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
-                           "Resource": [{"Fn::Sub": f"${{{bucket_id}.Arn}}/{p}"} for p in DATA_PREFIXES]})
+        statements.append(
+            {
+                "Sid": "WritePlayerData",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": [{"Fn::Sub": f"${{{bucket_id}.Arn}}/{p}"} for p in DATA_PREFIXES],
+            }
+        )
     if grants.secrets_read or grants.secrets_write:
         parameter_arn = _arn("ssm", f"parameter{secrets_prefix}/*")
-        statements.append({"Sid": "ReadSecrets", "Effect": "Allow",
-                           "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-                           "Resource": parameter_arn})
+        statements.append(
+            {
+                "Sid": "ReadSecrets",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+                "Resource": parameter_arn,
+            }
+        )
         kms_actions = ["kms:Decrypt"]
         if grants.secrets_write:
-            statements.append({"Sid": "WriteSecrets", "Effect": "Allow",
-                               "Action": ["ssm:PutParameter", "ssm:DeleteParameter"],
-                               "Resource": [_arn("ssm", f"parameter{secrets_prefix}/{p}")
-                                            for p in grants.secrets_write]})
+            statements.append(
+                {
+                    "Sid": "WriteSecrets",
+                    "Effect": "Allow",
+                    "Action": ["ssm:PutParameter", "ssm:DeleteParameter"],
+                    "Resource": [_arn("ssm", f"parameter{secrets_prefix}/{p}") for p in grants.secrets_write],
+                }
+            )
             kms_actions.append("kms:Encrypt")
         # SecureStrings use the account's aws/ssm key; allow it only when SSM asks on our behalf, and only
         # for our parameters (SSM puts the parameter's ARN in the encryption context).
-        statements.append({"Sid": "SecretsKeyViaSsm", "Effect": "Allow", "Action": kms_actions,
-                           "Resource": _arn("kms", "key/*"),
-                           "Condition": {
-                               "StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}},
-                               "StringLike": {"kms:EncryptionContext:PARAMETER_ARN": parameter_arn},
-                           }})
+        statements.append(
+            {
+                "Sid": "SecretsKeyViaSsm",
+                "Effect": "Allow",
+                "Action": kms_actions,
+                "Resource": _arn("kms", "key/*"),
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}},
+                    "StringLike": {"kms:EncryptionContext:PARAMETER_ARN": parameter_arn},
+                },
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -59,10 +59,24 @@ def chalice_package(target: Target, merge_template: Path, out_dir: Path) -> None
         shutil.rmtree(out_dir)
     wheels = lockfile.fill_wheelhouse(target.project_dir)
     subprocess.run(  # noqa: S603 -- fixed argv, no shell
-        [_tool("chalice"), "--project-dir", str(target.project_dir), "package", "--stage", target.stage,
-         "--pkg-format", "cloudformation", "--template-format", "json",
-         "--merge-template", str(merge_template), str(out_dir)],
-        check=True, env={**package_env(target), **lockfile.wheelhouse_env(wheels)}, cwd=target.project_dir,
+        [
+            _tool("chalice"),
+            "--project-dir",
+            str(target.project_dir),
+            "package",
+            "--stage",
+            target.stage,
+            "--pkg-format",
+            "cloudformation",
+            "--template-format",
+            "json",
+            "--merge-template",
+            str(merge_template),
+            str(out_dir),
+        ],
+        check=True,
+        env={**package_env(target), **lockfile.wheelhouse_env(wheels)},
+        cwd=target.project_dir,
     )
 
 
@@ -89,8 +103,11 @@ def build(target: Target, out_dir: Path | None = None) -> Path:
     merge_path.write_text(json.dumps(merge_template(target, ALL_MODELS), indent=2))
     chalice_package(target, merge_path, out_dir)
     template = json.loads((out_dir / "sam.json").read_text())
-    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values()
-                if r["Type"] == "AWS::Serverless::Function"}
+    runtimes = {
+        r["Properties"].get("Runtime")
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
     if len(runtimes) == 1 and bytecode.runtime_matches(runtimes.pop()):
         print(f"bytecode: {bytecode.add_bytecode(out_dir / 'deployment.zip')} modules precompiled")
     else:
@@ -105,8 +122,12 @@ def build(target: Target, out_dir: Path | None = None) -> Path:
 
 def lint(template: Path, region: str) -> subprocess.CompletedProcess[str]:
     """cfn-lint for the region (its region schemas know, e.g., which resource types China lacks)."""
-    return subprocess.run([_tool("cfn-lint"), "--regions", region, "--", str(template)],  # noqa: S603 -- fixed argv, no shell
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(  # noqa: S603 -- fixed argv, no shell
+        [_tool("cfn-lint"), "--regions", region, "--", str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,9 +30,11 @@ def table_suffix(model: Any) -> str:
     """The stage-independent part of a model's table name (``kepuscreen-dev-screens`` -> ``screens``)."""
     name, prefix = model.Meta.table_name, get_settings().table_prefix
     if not name.startswith(prefix):
-        raise ValueError(f"{model.__name__}.Meta.table_name {name!r} does not start with TABLE_PREFIX {prefix!r}; "
-                         "table names must come from chalicelib.models.base.table_name()")
-    return name[len(prefix):]
+        raise ValueError(
+            f"{model.__name__}.Meta.table_name {name!r} does not start with TABLE_PREFIX {prefix!r}; "
+            "table names must come from chalicelib.models.base.table_name()"
+        )
+    return name[len(prefix) :]
 
 
 def _key_schema(keys: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -56,8 +58,10 @@ def table_resource(model: Any, settings: Settings) -> dict[str, Any]:
         "KeySchema": _key_schema(schema["key_schema"]),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     }
-    for kind, prop in (("global_secondary_indexes", "GlobalSecondaryIndexes"),
-                       ("local_secondary_indexes", "LocalSecondaryIndexes")):
+    for kind, prop in (
+        ("global_secondary_indexes", "GlobalSecondaryIndexes"),
+        ("local_secondary_indexes", "LocalSecondaryIndexes"),
+    ):
         indexes = []
         for index in schema[kind]:
             for item in index.get("attribute_definitions", []):
@@ -65,8 +69,13 @@ def table_resource(model: Any, settings: Settings) -> dict[str, Any]:
             projection = {"ProjectionType": index["projection"]["ProjectionType"]}
             if index["projection"].get("NonKeyAttributes"):
                 projection["NonKeyAttributes"] = list(index["projection"]["NonKeyAttributes"])
-            indexes.append({"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
-                            "Projection": projection})
+            indexes.append(
+                {
+                    "IndexName": index["index_name"],
+                    "KeySchema": _key_schema(index["key_schema"]),
+                    "Projection": projection,
+                }
+            )
         if indexes:
             properties[prop] = indexes
     properties["AttributeDefinitions"] = [

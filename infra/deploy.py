@@ -57,10 +57,21 @@ def ensure_artifact_bucket(s3: Any, name: str, region: str) -> str:
     if region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(**kwargs)
-    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
     print(f"created artifacts bucket {name}")
     return name
 
@@ -71,7 +82,8 @@ def upload_artifacts(s3: Any, bucket: str, stage: str, template_path: Path) -> d
     uploaded: dict[str, str] = {}
     for resource in template["Resources"].values():
         key_name = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(
-            resource["Type"])
+            resource["Type"]
+        )
         if not key_name or not isinstance(resource["Properties"].get(key_name), str):
             continue
         local = (template_path.parent / resource["Properties"][key_name]).resolve()
@@ -123,11 +135,18 @@ def deploy_change_set(cfn: Any, stack: str, parameters: list[dict[str, Any]], *,
         status = None
     change_set = f"deploy-{int(time.time())}"
     source = {"TemplateURL": template_url} if template_url else {"UsePreviousTemplate": True}
-    cfn.create_change_set(StackName=stack, ChangeSetName=change_set, ChangeSetType="UPDATE" if status else "CREATE",
-                          Parameters=parameters, Capabilities=CAPABILITIES, **source)
+    cfn.create_change_set(
+        StackName=stack,
+        ChangeSetName=change_set,
+        ChangeSetType="UPDATE" if status else "CREATE",
+        Parameters=parameters,
+        Capabilities=CAPABILITIES,
+        **source,
+    )
     try:
-        cfn.get_waiter("change_set_create_complete").wait(StackName=stack, ChangeSetName=change_set,
-                                                          WaiterConfig={"Delay": 5, "MaxAttempts": 120})
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName=stack, ChangeSetName=change_set, WaiterConfig={"Delay": 5, "MaxAttempts": 120}
+        )
     except WaiterError:
         reason = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set).get("StatusReason", "")
         if any(text in reason for text in NO_CHANGES):
@@ -171,21 +190,32 @@ def upload_player(bucket: str, region: str, project_dir: Path) -> None:
         print("tools/upload_player.py not found: player_static/ NOT uploaded", file=sys.stderr)
         return
     env = {**os.environ, "AWS_DEFAULT_REGION": region, "PLAYER_BUCKET": bucket}
-    subprocess.run([sys.executable, "-m", "tools.upload_player", bucket],  # noqa: S603 -- fixed argv, no shell
-                   check=True, cwd=project_dir, env=env)
+    subprocess.run(  # noqa: S603 -- fixed argv, no shell
+        [sys.executable, "-m", "tools.upload_player", bucket],
+        check=True,
+        cwd=project_dir,
+        env=env,
+    )
 
 
 def stage_variables(target: Target, out: dict[str, str], public_base_url: str) -> dict[str, str]:
     """What the deployed functions see, for running ``tools.*`` against the stage from a workstation."""
-    return {**target.environment, "STAGE": target.stage, "AWS_DEFAULT_REGION": target.region,
-            "PLAYER_BUCKET": out["PlayerBucketName"], "CDN_BASE_URL": out["PlayerBaseUrl"],
-            "PUBLIC_BASE_URL": public_base_url or out["EndpointURL"].rstrip("/")}
+    return {
+        **target.environment,
+        "STAGE": target.stage,
+        "AWS_DEFAULT_REGION": target.region,
+        "PLAYER_BUCKET": out["PlayerBucketName"],
+        "CDN_BASE_URL": out["PlayerBaseUrl"],
+        "PUBLIC_BASE_URL": public_base_url or out["EndpointURL"].rstrip("/"),
+    }
 
 
 def print_env(target: Target, cfn: Any, stack: str) -> None:
     described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    public = next((p.get("ParameterValue", "") for p in described.get("Parameters", [])
-                   if p["ParameterKey"] == "PublicBaseUrl"), "")
+    public = next(
+        (p.get("ParameterValue", "") for p in described.get("Parameters", []) if p["ParameterKey"] == "PublicBaseUrl"),
+        "",
+    )
     for name, value in stage_variables(target, outputs(cfn, stack), public).items():
         print(f"export {name}={shlex.quote(value)}")
 
@@ -196,11 +226,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     parser.add_argument("--stack-name", default="")
     parser.add_argument("--artifact-bucket", default="")
-    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
-                        help="stack parameter, e.g. PlayerDomainName=player.example.cn (repeatable)")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="stack parameter, e.g. PlayerDomainName=player.example.cn (repeatable)",
+    )
     parser.add_argument("--skip-player", action="store_true")
-    parser.add_argument("--print-env", action="store_true",
-                        help="only print the deployed stage's variables as export lines (for tools run by hand)")
+    parser.add_argument(
+        "--print-env",
+        action="store_true",
+        help="only print the deployed stage's variables as export lines (for tools run by hand)",
+    )
     args = parser.parse_args(argv)
     if os.environ.get("AWS_ENDPOINT_URL"):
         raise SystemExit("AWS_ENDPOINT_URL is set (local emulator?); unset it to deploy to AWS")
@@ -233,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
 
     deploy_change_set(cfn, stack, stack_parameters(cfn, stack, template, given), template_url=template_url)
     out = outputs(cfn, stack)
-    current = {p["ParameterKey"]: p.get("ParameterValue", "")
-               for p in cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Parameters", [])}
+    current = {
+        p["ParameterKey"]: p.get("ParameterValue", "")
+        for p in cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Parameters", [])
+    }
     if not current.get("PublicBaseUrl"):
         public = out["EndpointURL"].rstrip("/")
         print(f"setting PublicBaseUrl to {public}")
@@ -248,8 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         upload_player(out["PlayerBucketName"], region, PROJECT_DIR)
 
     public = cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    base = next((p.get("ParameterValue") for p in public.get("Parameters", []) if p["ParameterKey"] == "PublicBaseUrl"),
-                "") or out["EndpointURL"].rstrip("/")
+    base = next(
+        (p.get("ParameterValue") for p in public.get("Parameters", []) if p["ParameterKey"] == "PublicBaseUrl"), ""
+    ) or out["EndpointURL"].rstrip("/")
     print()
     print(f"stack:            {stack} ({region}, {partition})")
     print(f"callback URL:     {base}/wechat/{{appid}}   (WeChat console > 基本配置 > 服务器地址(URL))")

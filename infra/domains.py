@@ -20,11 +20,17 @@ CONDITION = "HasApiDomain"
 
 def parameters() -> dict[str, Any]:
     return {
-        "ApiDomainName": {"Type": "String", "Default": "",
-                          "Description": "ICP-recorded domain of the API and the phone pages, e.g. kepu.example.cn"
-                                         " (empty: execute-api address only)"},
-        "ApiCertificateArn": {"Type": "String", "Default": "",
-                              "Description": "ACM certificate ARN for ApiDomainName, in this region"},
+        "ApiDomainName": {
+            "Type": "String",
+            "Default": "",
+            "Description": "ICP-recorded domain of the API and the phone pages, e.g. kepu.example.cn"
+            " (empty: execute-api address only)",
+        },
+        "ApiCertificateArn": {
+            "Type": "String",
+            "Default": "",
+            "Description": "ACM certificate ARN for ApiDomainName, in this region",
+        },
     }
 
 
@@ -33,20 +39,30 @@ def add(template: dict[str, Any], target: Target) -> None:
     if "RestAPI" not in resources:
         return
     template.setdefault("Parameters", {}).update(parameters())
-    template.setdefault("Conditions", {})[CONDITION] = {"Fn::And": [
-        {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiDomainName"}, ""]}]},
-        {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiCertificateArn"}, ""]}]},
-    ]}
+    template.setdefault("Conditions", {})[CONDITION] = {
+        "Fn::And": [
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiDomainName"}, ""]}]},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiCertificateArn"}, ""]}]},
+        ]
+    }
     stage = target.chalice_config["stages"][target.stage].get("api_gateway_stage", "api")
     resources["ApiDomain"] = {
-        "Type": "AWS::ApiGateway::DomainName", "Condition": CONDITION,
-        "Properties": {"DomainName": {"Ref": "ApiDomainName"}, "RegionalCertificateArn": {"Ref": "ApiCertificateArn"},
-                       "EndpointConfiguration": {"Types": ["REGIONAL"]}, "SecurityPolicy": "TLS_1_2"},
+        "Type": "AWS::ApiGateway::DomainName",
+        "Condition": CONDITION,
+        "Properties": {
+            "DomainName": {"Ref": "ApiDomainName"},
+            "RegionalCertificateArn": {"Ref": "ApiCertificateArn"},
+            "EndpointConfiguration": {"Types": ["REGIONAL"]},
+            "SecurityPolicy": "TLS_1_2",
+        },
     }
     for lid, base_path in (("ApiDomainStageMapping", stage), ("ApiDomainRootMapping", None)):
         # ``RestAPI.Stage``: SAM resolves it to the stage it creates, so the mapping waits for that stage
-        props: dict[str, Any] = {"DomainName": {"Ref": "ApiDomain"}, "RestApiId": {"Ref": "RestAPI"},
-                                 "Stage": {"Ref": "RestAPI.Stage"}}
+        props: dict[str, Any] = {
+            "DomainName": {"Ref": "ApiDomain"},
+            "RestApiId": {"Ref": "RestAPI"},
+            "Stage": {"Ref": "RestAPI.Stage"},
+        }
         if base_path:
             props["BasePath"] = base_path
         resources[lid] = {"Type": "AWS::ApiGateway::BasePathMapping", "Condition": CONDITION, "Properties": props}

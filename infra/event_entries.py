@@ -39,19 +39,26 @@ def entry_handler(project_dir: Path, function_name: str, handler: str) -> str | 
     bound = False
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
-            raise EntryError(f"{module}: `import {', '.join(a.name for a in node.names)}`; an entry imports only "
-                             f"from {ENTRY_PACKAGE} and its handler `from {handler_module} import {handler_name}`")
+            raise EntryError(
+                f"{module}: `import {', '.join(a.name for a in node.names)}`; an entry imports only "
+                f"from {ENTRY_PACKAGE} and its handler `from {handler_module} import {handler_name}`"
+            )
         if not isinstance(node, ast.ImportFrom):
             continue
         base = node.module or ""
         if node.level == 0 and (base == ENTRY_PACKAGE or base.startswith(f"{ENTRY_PACKAGE}.")):
             continue
-        if node.level == 0 and base == handler_module and [(a.name, a.asname) for a in node.names] == [
-                (handler_name, "handler")]:
+        if (
+            node.level == 0
+            and base == handler_module
+            and [(a.name, a.asname) for a in node.names] == [(handler_name, "handler")]
+        ):
             bound = True
             continue
-        raise EntryError(f"{module}: `from {base} import ...` is neither {ENTRY_PACKAGE} nor "
-                         f"`from {handler_module} import {handler_name} as handler`")
+        raise EntryError(
+            f"{module}: `from {base} import ...` is neither {ENTRY_PACKAGE} nor "
+            f"`from {handler_module} import {handler_name} as handler`"
+        )
     if not bound:
         raise EntryError(f"{module} does not bind `handler` to {handler}")
     return f"{module}.handler"

@@ -24,8 +24,16 @@ from pathlib import Path
 
 LOCK_FILE = "requirements.txt"
 # The functions' runtime: Python 3.11 on x86_64 (Chalice packages for the Python that runs it; pyproject pins 3.11).
-LAMBDA_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.11",
-                   "--abi", "cp311"]
+LAMBDA_PLATFORM = [
+    "--platform",
+    "manylinux2014_x86_64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    "3.11",
+    "--abi",
+    "cp311",
+]
 _COMPLETE = ".complete"
 
 
@@ -41,8 +49,22 @@ def wheelhouse_dir(project_dir: Path) -> Path:
 
 def download_command(lock: Path, dest: Path) -> list[str]:
     """pip, refusing any file whose sha256 the lock does not list, and any package the lock does not pin."""
-    return [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--require-hashes",
-            "--no-deps", "--only-binary=:all:", *LAMBDA_PLATFORM, "--dest", str(dest), "-r", str(lock)]
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--require-hashes",
+        "--no-deps",
+        "--only-binary=:all:",
+        *LAMBDA_PLATFORM,
+        "--dest",
+        str(dest),
+        "-r",
+        str(lock),
+    ]
 
 
 def fill_wheelhouse(project_dir: Path) -> Path:

@@ -34,14 +34,24 @@ ACCESS_LOG_RETENTION_DAYS = 30
 
 def parameters() -> dict[str, Any]:
     return {
-        "ApiThrottleRate": {"Type": "Number", "Default": 100, "MinValue": 1,
-                            "Description": "Steady requests per second the API stage accepts (all routes)"},
-        "ApiThrottleBurst": {"Type": "Number", "Default": 200, "MinValue": 1,
-                             "Description": "Burst of requests the API stage accepts above the steady rate"},
+        "ApiThrottleRate": {
+            "Type": "Number",
+            "Default": 100,
+            "MinValue": 1,
+            "Description": "Steady requests per second the API stage accepts (all routes)",
+        },
+        "ApiThrottleBurst": {
+            "Type": "Number",
+            "Default": 200,
+            "MinValue": 1,
+            "Description": "Burst of requests the API stage accepts above the steady rate",
+        },
         "ApiGatewayAccountRole": {
-            "Type": "String", "Default": "create", "AllowedValues": ["create", "existing"],
+            "Type": "String",
+            "Default": "create",
+            "AllowedValues": ["create", "existing"],
             "Description": "API Gateway needs one account-wide CloudWatch role to write access logs; 'existing' "
-                           "if this account and region already has one (another stack set it)",
+            "if this account and region already has one (another stack set it)",
         },
     }
 
@@ -55,7 +65,8 @@ def configure(template: dict[str, Any], target: Target) -> None:
     resources = template["Resources"]
     template.setdefault("Parameters", {}).update(parameters())
     template.setdefault("Conditions", {})["CreateApiGatewayAccountRole"] = {
-        "Fn::Equals": [{"Ref": "ApiGatewayAccountRole"}, "create"]}
+        "Fn::Equals": [{"Ref": "ApiGatewayAccountRole"}, "create"]
+    }
     for resource in resources.values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["Tracing"] = "Active"
@@ -64,38 +75,55 @@ def configure(template: dict[str, Any], target: Target) -> None:
     api = resources["RestAPI"]["Properties"]
     api["OpenApiVersion"] = "2.0"  # any valid value: SAM then creates no extra "Stage" stage
     api["TracingEnabled"] = True
-    api["MethodSettings"] = [{
-        "ResourcePath": "/*", "HttpMethod": "*",
-        "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"}, "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
-        "MetricsEnabled": True, "LoggingLevel": "OFF", "DataTraceEnabled": False,
-    }]
-    api["AccessLogSetting"] = {"DestinationArn": {"Fn::GetAtt": [ACCESS_LOG_GROUP, "Arn"]},
-                               "Format": ACCESS_LOG_FORMAT}
+    api["MethodSettings"] = [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
+            "MetricsEnabled": True,
+            "LoggingLevel": "OFF",
+            "DataTraceEnabled": False,
+        }
+    ]
+    api["AccessLogSetting"] = {"DestinationArn": {"Fn::GetAtt": [ACCESS_LOG_GROUP, "Arn"]}, "Format": ACCESS_LOG_FORMAT}
     resources[ACCESS_LOG_GROUP] = {
         "Type": "AWS::Logs::LogGroup",
-        "Properties": {"LogGroupName": f"/aws/apigateway/{APP_NAME}-{target.stage}-access",
-                       "RetentionInDays": ACCESS_LOG_RETENTION_DAYS},
+        "Properties": {
+            "LogGroupName": f"/aws/apigateway/{APP_NAME}-{target.stage}-access",
+            "RetentionInDays": ACCESS_LOG_RETENTION_DAYS,
+        },
     }
     resources["ApiGatewayCloudWatchRole"] = {
-        "Type": "AWS::IAM::Role", "Condition": "CreateApiGatewayAccountRole",
+        "Type": "AWS::IAM::Role",
+        "Condition": "CreateApiGatewayAccountRole",
         "Properties": {
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
-                "Action": "sts:AssumeRole"}]},
-            "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/"
-                                              "AmazonAPIGatewayPushToCloudWatchLogs"}],
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "apigateway.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "ManagedPolicyArns": [
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+            ],
         },
     }
     resources["ApiGatewayAccount"] = {
-        "Type": "AWS::ApiGateway::Account", "Condition": "CreateApiGatewayAccountRole",
+        "Type": "AWS::ApiGateway::Account",
+        "Condition": "CreateApiGatewayAccountRole",
         "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]}},
     }
     # The stage can log only once the account role is set.  DependsOn cannot name a conditional resource; a
     # wait-condition handle that references it when it exists is the usual way to order on it.
     resources["ApiGatewayAccountReady"] = {
         "Type": "AWS::CloudFormation::WaitConditionHandle",
-        "Metadata": {"AccountSettings": {"Fn::If": ["CreateApiGatewayAccountRole", {"Ref": "ApiGatewayAccount"},
-                                                    "existing"]}},
+        "Metadata": {
+            "AccountSettings": {"Fn::If": ["CreateApiGatewayAccountRole", {"Ref": "ApiGatewayAccount"}, "existing"]}
+        },
     }
-    resources["RestAPI"]["DependsOn"] = sorted({*resources["RestAPI"].get("DependsOn", []),
-                                                "ApiGatewayAccountReady"})
+    resources["RestAPI"]["DependsOn"] = sorted({*resources["RestAPI"].get("DependsOn", []), "ApiGatewayAccountReady"})

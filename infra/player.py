@@ -40,8 +40,16 @@ PUBLIC_PREFIXES = ("player/*", "screens/*", "media/*", "console/*")
 API_ORIGIN = "api-gateway"
 # What the console sends that the API reads (Host must stay the API Gateway's own; Authorization
 # cannot be forwarded without caching, and the console signs in with its cookie instead).
-API_HEADERS = ("Accept", "Content-Type", "If-Match", "Idempotency-Key", "X-CSRF-Token", "User-Agent",
-               "Accept-Language", "CloudFront-Viewer-Address")  # the viewer's address: per-client caps (sign-in)
+API_HEADERS = (
+    "Accept",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    "X-CSRF-Token",
+    "User-Agent",
+    "Accept-Language",
+    "CloudFront-Viewer-Address",
+)  # the viewer's address: per-client caps (sign-in)
 YEAR = 365 * 24 * 3600
 
 # name -> (min, default, max) TTL in seconds
@@ -54,10 +62,15 @@ BEHAVIOURS = (("media/*", "Media"), ("screens/*", "Manifest"), ("player/*", "Pla
 
 
 def parameters(china: bool) -> dict[str, Any]:
-    domain_doc = ("Player CDN domain (CNAME), e.g. player.example.cn. Required in China: *.cloudfront.cn cannot "
-                  "serve content and the domain needs an ICP recordal.")
-    cert_doc = ("IAM server certificate ID for the player domain (China regions have no ACM for CloudFront)" if china
-                else "ACM certificate ARN in us-east-1 for the player domain (empty: use *.cloudfront.net)")
+    domain_doc = (
+        "Player CDN domain (CNAME), e.g. player.example.cn. Required in China: *.cloudfront.cn cannot "
+        "serve content and the domain needs an ICP recordal."
+    )
+    cert_doc = (
+        "IAM server certificate ID for the player domain (China regions have no ACM for CloudFront)"
+        if china
+        else "ACM certificate ARN in us-east-1 for the player domain (empty: use *.cloudfront.net)"
+    )
     params = {
         "PlayerDomainName": {"Type": "String", "Default": "", "Description": domain_doc},
         "PlayerCertificate": {"Type": "String", "Default": "", "Description": cert_doc},
@@ -93,46 +106,60 @@ def resources(settings: Settings, china: bool) -> dict[str, Any]:
                 # Bucket names are global; the account id keeps the stage's name unique.
                 "BucketName": {"Fn::Sub": f"{settings.player_bucket}-${{AWS::AccountId}}"},
                 "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True, "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
                 },
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True},
-                ]},
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True},
+                    ]
+                },
                 "VersioningConfiguration": {"Status": "Enabled"},
-                "LifecycleConfiguration": {"Rules": [
-                    # manifests are rewritten on every change: keep old versions for a month, not forever
-                    {"Id": "expire-old-versions", "Status": "Enabled",
-                     "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
-                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}},
-                ]},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        # manifests are rewritten on every change: keep old versions for a month, not forever
+                        {
+                            "Id": "expire-old-versions",
+                            "Status": "Enabled",
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+                        },
+                    ]
+                },
             },
         },
     }
     for name, (min_ttl, default_ttl, max_ttl) in CACHE_POLICIES.items():
         res[f"{name}CachePolicy"] = {
             "Type": "AWS::CloudFront::CachePolicy",
-            "Properties": {"CachePolicyConfig": {
-                "Name": {"Fn::Sub": f"${{AWS::StackName}}-{name.lower()}"},
-                "MinTTL": min_ttl, "DefaultTTL": default_ttl, "MaxTTL": max_ttl,
-                "ParametersInCacheKeyAndForwardedToOrigin": {
-                    "EnableAcceptEncodingGzip": True,
-                    "EnableAcceptEncodingBrotli": True,
-                    "CookiesConfig": {"CookieBehavior": "none"},
-                    "HeadersConfig": {"HeaderBehavior": "none"},
-                    # cache-busting query strings must not reach (and bill) the origin
-                    "QueryStringsConfig": {"QueryStringBehavior": "none"},
-                },
-            }},
+            "Properties": {
+                "CachePolicyConfig": {
+                    "Name": {"Fn::Sub": f"${{AWS::StackName}}-{name.lower()}"},
+                    "MinTTL": min_ttl,
+                    "DefaultTTL": default_ttl,
+                    "MaxTTL": max_ttl,
+                    "ParametersInCacheKeyAndForwardedToOrigin": {
+                        "EnableAcceptEncodingGzip": True,
+                        "EnableAcceptEncodingBrotli": True,
+                        "CookiesConfig": {"CookieBehavior": "none"},
+                        "HeadersConfig": {"HeaderBehavior": "none"},
+                        # cache-busting query strings must not reach (and bill) the origin
+                        "QueryStringsConfig": {"QueryStringBehavior": "none"},
+                    },
+                }
+            },
         }
 
     origin: dict[str, Any] = {"Id": "player-bucket", "DomainName": {"Fn::GetAtt": [BUCKET, "RegionalDomainName"]}}
     if china:
         res["PlayerOriginAccessIdentity"] = {
             "Type": "AWS::CloudFront::CloudFrontOriginAccessIdentity",
-            "Properties": {"CloudFrontOriginAccessIdentityConfig": {
-                "Comment": {"Fn::Sub": "${AWS::StackName} player"}}},
+            "Properties": {
+                "CloudFrontOriginAccessIdentityConfig": {"Comment": {"Fn::Sub": "${AWS::StackName} player"}}
+            },
         }
         origin["S3OriginConfig"] = {
             "OriginAccessIdentity": {"Fn::Sub": "origin-access-identity/cloudfront/${PlayerOriginAccessIdentity}"},
@@ -142,34 +169,43 @@ def resources(settings: Settings, china: bool) -> dict[str, Any]:
     else:
         res["PlayerOriginAccessControl"] = {
             "Type": "AWS::CloudFront::OriginAccessControl",
-            "Properties": {"OriginAccessControlConfig": {
-                "Name": {"Fn::Sub": "${AWS::StackName}-player"},
-                "OriginAccessControlOriginType": "s3",
-                "SigningBehavior": "always",
-                "SigningProtocol": "sigv4",
-            }},
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-player"},
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
         }
         origin["S3OriginConfig"] = {"OriginAccessIdentity": ""}
         origin["OriginAccessControlId"] = {"Fn::GetAtt": ["PlayerOriginAccessControl", "Id"]}
         reader = {"Service": "cloudfront.amazonaws.com"}
-        condition = {"StringEquals": {"AWS:SourceArn": {
-            "Fn::Sub": f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{DISTRIBUTION}}}"}}}
+        condition = {
+            "StringEquals": {
+                "AWS:SourceArn": {
+                    "Fn::Sub": f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{DISTRIBUTION}}}"  # noqa: E501 - one ARN template
+                }
+            }
+        }
 
     # Phone pages (served by the API's domain) read manifests and media cross-origin.
     res["PlayerResponseHeadersPolicy"] = {
         "Type": "AWS::CloudFront::ResponseHeadersPolicy",
-        "Properties": {"ResponseHeadersPolicyConfig": {
-            "Name": {"Fn::Sub": "${AWS::StackName}-player"},
-            "CorsConfig": {
-                "AccessControlAllowCredentials": False,
-                "AccessControlAllowHeaders": {"Items": ["*"]},
-                "AccessControlAllowMethods": {"Items": ["GET", "HEAD", "OPTIONS"]},
-                "AccessControlAllowOrigins": {"Items": ["*"]},
-                "AccessControlMaxAgeSec": 86400,
-                "OriginOverride": True,
-            },
-            "SecurityHeadersConfig": {"ContentTypeOptions": {"Override": True}},
-        }},
+        "Properties": {
+            "ResponseHeadersPolicyConfig": {
+                "Name": {"Fn::Sub": "${AWS::StackName}-player"},
+                "CorsConfig": {
+                    "AccessControlAllowCredentials": False,
+                    "AccessControlAllowHeaders": {"Items": ["*"]},
+                    "AccessControlAllowMethods": {"Items": ["GET", "HEAD", "OPTIONS"]},
+                    "AccessControlAllowOrigins": {"Items": ["*"]},
+                    "AccessControlMaxAgeSec": 86400,
+                    "OriginOverride": True,
+                },
+                "SecurityHeadersConfig": {"ContentTypeOptions": {"Override": True}},
+            }
+        },
     }
 
     def behaviour(policy: str) -> dict[str, Any]:
@@ -185,31 +221,41 @@ def resources(settings: Settings, china: bool) -> dict[str, Any]:
 
     if china:
         aliases: Any = [{"Ref": "PlayerDomainName"}]
-        certificate: Any = {"IamCertificateId": {"Ref": "PlayerCertificate"}, "SslSupportMethod": "sni-only",
-                            "MinimumProtocolVersion": "TLSv1.2_2019"}
+        certificate: Any = {
+            "IamCertificateId": {"Ref": "PlayerCertificate"},
+            "SslSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2019",
+        }
     else:
         aliases = {"Fn::If": [HAS_DOMAIN, [{"Ref": "PlayerDomainName"}], {"Ref": "AWS::NoValue"}]}
-        certificate = {"Fn::If": [
-            HAS_DOMAIN,
-            {"AcmCertificateArn": {"Ref": "PlayerCertificate"}, "SslSupportMethod": "sni-only",
-             "MinimumProtocolVersion": "TLSv1.2_2021"},
-            {"CloudFrontDefaultCertificate": True},
-        ]}
+        certificate = {
+            "Fn::If": [
+                HAS_DOMAIN,
+                {
+                    "AcmCertificateArn": {"Ref": "PlayerCertificate"},
+                    "SslSupportMethod": "sni-only",
+                    "MinimumProtocolVersion": "TLSv1.2_2021",
+                },
+                {"CloudFrontDefaultCertificate": True},
+            ]
+        }
     res[DISTRIBUTION] = {
         "Type": "AWS::CloudFront::Distribution",
         # W1030: cfn-lint checks PlayerCertificate's empty default against the ACM ARN pattern, though the
         # certificate is only used under HasPlayerDomain.
         **({} if china else {"Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W1030"]}}}}),
-        "Properties": {"DistributionConfig": {
-            "Enabled": True,
-            "Comment": {"Fn::Sub": "${AWS::StackName} screen player"},
-            "Aliases": aliases,
-            "ViewerCertificate": certificate,
-            "Origins": [origin, api_origin()],
-            "DefaultCacheBehavior": behaviour("Player"),
-            "CacheBehaviors": [api_behaviour()] + [{"PathPattern": pattern, **behaviour(policy)}
-                                                   for pattern, policy in BEHAVIOURS],
-        }},
+        "Properties": {
+            "DistributionConfig": {
+                "Enabled": True,
+                "Comment": {"Fn::Sub": "${AWS::StackName} screen player"},
+                "Aliases": aliases,
+                "ViewerCertificate": certificate,
+                "Origins": [origin, api_origin()],
+                "DefaultCacheBehavior": behaviour("Player"),
+                "CacheBehaviors": [api_behaviour()]
+                + [{"PathPattern": pattern, **behaviour(policy)} for pattern, policy in BEHAVIOURS],
+            }
+        },
     }
 
     res.update(api_policies())
@@ -224,12 +270,23 @@ def resources(settings: Settings, china: bool) -> dict[str, Any]:
         read_statement["Condition"] = condition
     res["PlayerBucketPolicy"] = {
         "Type": "AWS::S3::BucketPolicy",
-        "Properties": {"Bucket": {"Ref": BUCKET}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-            read_statement,
-            {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": [{"Fn::GetAtt": [BUCKET, "Arn"]}, {"Fn::Sub": f"${{{BUCKET}.Arn}}/*"}],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        ]}},
+        "Properties": {
+            "Bucket": {"Ref": BUCKET},
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    read_statement,
+                    {
+                        "Sid": "TlsOnly",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [{"Fn::GetAtt": [BUCKET, "Arn"]}, {"Fn::Sub": f"${{{BUCKET}.Arn}}/*"}],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                ],
+            },
+        },
     }
     return res
 
@@ -246,18 +303,35 @@ def api_origin() -> dict[str, Any]:
 
 def api_policies() -> dict[str, Any]:
     return {
-        "ApiCachePolicy": {"Type": "AWS::CloudFront::CachePolicy", "Properties": {"CachePolicyConfig": {
-            "Name": {"Fn::Sub": "${AWS::StackName}-api"}, "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0,
-            "ParametersInCacheKeyAndForwardedToOrigin": {
-                "EnableAcceptEncodingGzip": False, "EnableAcceptEncodingBrotli": False,
-                "CookiesConfig": {"CookieBehavior": "none"}, "HeadersConfig": {"HeaderBehavior": "none"},
-                "QueryStringsConfig": {"QueryStringBehavior": "none"}}}}},
-        "ApiOriginRequestPolicy": {"Type": "AWS::CloudFront::OriginRequestPolicy", "Properties": {
-            "OriginRequestPolicyConfig": {
-                "Name": {"Fn::Sub": "${AWS::StackName}-api"},
-                "CookiesConfig": {"CookieBehavior": "all"},
-                "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": list(API_HEADERS)},
-                "QueryStringsConfig": {"QueryStringBehavior": "all"}}}},
+        "ApiCachePolicy": {
+            "Type": "AWS::CloudFront::CachePolicy",
+            "Properties": {
+                "CachePolicyConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-api"},
+                    "MinTTL": 0,
+                    "DefaultTTL": 0,
+                    "MaxTTL": 0,
+                    "ParametersInCacheKeyAndForwardedToOrigin": {
+                        "EnableAcceptEncodingGzip": False,
+                        "EnableAcceptEncodingBrotli": False,
+                        "CookiesConfig": {"CookieBehavior": "none"},
+                        "HeadersConfig": {"HeaderBehavior": "none"},
+                        "QueryStringsConfig": {"QueryStringBehavior": "none"},
+                    },
+                }
+            },
+        },
+        "ApiOriginRequestPolicy": {
+            "Type": "AWS::CloudFront::OriginRequestPolicy",
+            "Properties": {
+                "OriginRequestPolicyConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-api"},
+                    "CookiesConfig": {"CookieBehavior": "all"},
+                    "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": list(API_HEADERS)},
+                    "QueryStringsConfig": {"QueryStringBehavior": "all"},
+                }
+            },
+        },
     }
 
 

@@ -39,20 +39,26 @@ STREAM_FAILURES = "StreamFailuresDlq"
 STREAM_RETRY = {"MaximumRetryAttempts": 8, "BisectBatchOnFunctionError": True, "MaximumRecordAgeInSeconds": 21600}
 STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 SQS_ARN_RE = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
-FUNCTION_SETTINGS = {"lambda_memory_size": "MemorySize", "lambda_timeout": "Timeout",
-                     "reserved_concurrency": "ReservedConcurrentExecutions"}
+FUNCTION_SETTINGS = {
+    "lambda_memory_size": "MemorySize",
+    "lambda_timeout": "Timeout",
+    "reserved_concurrency": "ReservedConcurrentExecutions",
+}
 
 
 class BuildError(Exception):
     """The code and the deployment description disagree; the message says how."""
 
 
-def function_setting(config: dict[str, Any], stage: str, function: str, key: str, *,
-                     function_only: bool = False) -> Any:
+def function_setting(
+    config: dict[str, Any], stage: str, function: str, key: str, *, function_only: bool = False
+) -> Any:
     """A setting with Chalice's precedence; ``function_only`` ignores stage/global defaults."""
     stage_config = config.get("stages", {}).get(stage, {})
-    chain = [stage_config.get("lambda_functions", {}).get(function, {}),
-             config.get("lambda_functions", {}).get(function, {})]
+    chain = [
+        stage_config.get("lambda_functions", {}).get(function, {}),
+        config.get("lambda_functions", {}).get(function, {}),
+    ]
     if not function_only:
         chain = [chain[0], stage_config, chain[1], config]
     for source in chain:
@@ -108,12 +114,20 @@ def app_functions(app: Any) -> dict[str, tuple[str, list[Root]]]:
 
 def functions(template: dict[str, Any]) -> dict[str, str]:
     """CloudFormation logical id -> Lambda handler string, for every function in the template."""
-    return {lid: resource["Properties"]["Handler"] for lid, resource in template["Resources"].items()
-            if resource["Type"] == "AWS::Serverless::Function"}
+    return {
+        lid: resource["Properties"]["Handler"]
+        for lid, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
 
 
-def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tuple[str, list[Root]]],
-                models: list[Any], entries: list[Any] | None = None) -> dict[str, Any]:
+def postprocess(
+    template: dict[str, Any],
+    target: Target,
+    handlers: dict[str, tuple[str, list[Root]]],
+    models: list[Any],
+    entries: list[Any] | None = None,
+) -> dict[str, Any]:
     """Apply everything above to the template Chalice produced (in place; also returned).
 
     ``entries`` (``infra.public.load_entries``) are the public surfaces split off into functions of their own.
@@ -129,8 +143,12 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
     specs = queue_specs(settings)
     by_name = {spec.name: spec for spec in specs}
     queue_ids = {spec.key: data.queue_logical_ids(spec)[0] for spec in specs}
-    queue_settings = {attr: spec.key for spec in specs
-                      for attr, value in vars(settings).items() if attr.endswith("_queue_name") and value == spec.name}
+    queue_settings = {
+        attr: spec.key
+        for spec in specs
+        for attr, value in vars(settings).items()
+        if attr.endswith("_queue_name") and value == spec.name
+    }
     table_arns = data.table_arns(models)
     resources = template["Resources"]
 
@@ -151,8 +169,9 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             if event["Type"] == "DynamoDB":
                 streams.append(_stream_of(event, models, name, settings.table_prefix))
                 event["Properties"].update(STREAM_RETRY)
-                event["Properties"]["DestinationConfig"] = {"OnFailure": {
-                    "Type": "SQS", "Destination": {"Fn::GetAtt": [STREAM_FAILURES, "Arn"]}}}
+                event["Properties"]["DestinationConfig"] = {
+                    "OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": [STREAM_FAILURES, "Arn"]}}
+                }
                 resources.setdefault(STREAM_FAILURES, _stream_failures_queue(target.stage))
                 continue
             if event["Type"] != "SQS":
@@ -168,7 +187,8 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
                 raise BuildError(
                     f"{name}: lambda_timeout {own_timeout}s exceeds the {spec.key} queue's consumer_timeout "
                     f"{spec.consumer_timeout}s (visibility {spec.visibility_timeout}s must be >= 6x); raise "
-                    "CONSUMER_TIMEOUT_SECONDS in chalicelib/resources.py or lower the timeout")
+                    "CONSUMER_TIMEOUT_SECONDS in chalicelib/resources.py or lower the timeout"
+                )
 
         grants = access.derive_grants(target.project_dir, roots, models, specs, queue_settings)
         grants.consume_queue = consumed
@@ -191,26 +211,45 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
             raise BuildError(f"{name} shares role {role_id}; set autogen_policy false so each function has its own")
         roles_seen.add(role_id)
         role = resources[role_id]["Properties"]
-        role["Policies"] = [{
-            "PolicyName": f"{to_cfn_resource_name(name)}Access",
-            "PolicyDocument": access.policy_document(
-                grants, function_name=function_name, table_arns=table_arns, queue_ids=queue_ids,
-                bucket_id=player.BUCKET, secrets_prefix=settings.secrets_prefix),
-        }]
+        role["Policies"] = [
+            {
+                "PolicyName": f"{to_cfn_resource_name(name)}Access",
+                "PolicyDocument": access.policy_document(
+                    grants,
+                    function_name=function_name,
+                    table_arns=table_arns,
+                    queue_ids=queue_ids,
+                    bucket_id=player.BUCKET,
+                    secrets_prefix=settings.secrets_prefix,
+                ),
+            }
+        ]
         if streams:  # a roll-up consumer reads its table's stream (the event source mapping polls it as the role)
-            role["Policies"][0]["PolicyDocument"]["Statement"].append({
-                "Sid": "ReadOwnStreams", "Effect": "Allow", "Action": STREAM_READ,
-                "Resource": [{"Fn::GetAtt": [lid_, "StreamArn"]} for lid_ in streams]})
-            role["Policies"][0]["PolicyDocument"]["Statement"].append({
-                "Sid": "StreamFailuresToDlq", "Effect": "Allow", "Action": ["sqs:SendMessage"],
-                "Resource": [{"Fn::GetAtt": [STREAM_FAILURES, "Arn"]}]})
+            role["Policies"][0]["PolicyDocument"]["Statement"].append(
+                {
+                    "Sid": "ReadOwnStreams",
+                    "Effect": "Allow",
+                    "Action": STREAM_READ,
+                    "Resource": [{"Fn::GetAtt": [lid_, "StreamArn"]} for lid_ in streams],
+                }
+            )
+            role["Policies"][0]["PolicyDocument"]["Statement"].append(
+                {
+                    "Sid": "StreamFailuresToDlq",
+                    "Effect": "Allow",
+                    "Action": ["sqs:SendMessage"],
+                    "Resource": [{"Fn::GetAtt": [STREAM_FAILURES, "Arn"]}],
+                }
+            )
         if name in public_names:
-            public.restrict_tables(role["Policies"][0]["PolicyDocument"],
-                                   [data.table_suffix(m) for m in grants.models], name)
+            public.restrict_tables(
+                role["Policies"][0]["PolicyDocument"], [data.table_suffix(m) for m in grants.models], name
+            )
         if grants.calls_wechat:
             role["ManagedPolicyArns"] = network.vpc_managed_policy()
         resources[role_id].setdefault("Metadata", {})["kepuscreen"] = {
-            "function": name, "modules": sorted(grants.modules),
+            "function": name,
+            "modules": sorted(grants.modules),
             "tables": sorted(data.table_suffix(m) for m in grants.models),
             "sends_to": sorted(q.key for q in grants.send_queues),
             "consumes": grants.consume_queue.key if grants.consume_queue else "",
@@ -220,10 +259,14 @@ def postprocess(template: dict[str, Any], target: Target, handlers: dict[str, tu
     operations.configure(template, target)
     alarms.add(template, target)
     domains.add(template, target)
-    template["Outputs"]["CallbackUrlPattern"] = {
-        "Description": "Server address (URL) for the WeChat console; put the account's appid in place of {appid}",
-        "Value": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/wechat/{appid}"},
-    } if "RestAPI" in resources else {"Value": "no API in this app"}
+    template["Outputs"]["CallbackUrlPattern"] = (
+        {
+            "Description": "Server address (URL) for the WeChat console; put the account's appid in place of {appid}",
+            "Value": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/wechat/{appid}"},
+        }
+        if "RestAPI" in resources
+        else {"Value": "no API in this app"}
+    )
     return template
 
 
@@ -256,24 +299,30 @@ def _queue_of(event: dict[str, Any], by_name: dict[str, Any], function: str) -> 
     queue = event["Properties"]["Queue"]
     match = SQS_ARN_RE.match(queue.get("Fn::Sub", "")) if isinstance(queue, dict) else None
     if not match or match["name"] not in by_name:
-        raise BuildError(f"{function} consumes {queue!r}, which chalicelib.resources.queue_specs does not describe; "
-                         "add the queue there so it is created with its dead-letter queue")
+        raise BuildError(
+            f"{function} consumes {queue!r}, which chalicelib.resources.queue_specs does not describe; "
+            "add the queue there so it is created with its dead-letter queue"
+        )
     return by_name[match["name"]]
-
 
 
 def _stream_failures_queue(stage: str) -> dict[str, Any]:
     """Where Lambda puts a stream batch it gave up on (shard and sequence range; records stay in the stream 24 h)."""
-    return {"Type": "AWS::SQS::Queue", "Properties": {
-        "QueueName": f"{APP_NAME}-{stage}-stream-failures", "MessageRetentionPeriod": 1209600,
-        "SqsManagedSseEnabled": True}}
+    return {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": f"{APP_NAME}-{stage}-stream-failures",
+            "MessageRetentionPeriod": 1209600,
+            "SqsManagedSseEnabled": True,
+        },
+    }
 
 
 def _stream_of(event: dict[str, Any], models: list[Any], function: str, table_prefix: str) -> str:
     """Point a DynamoDB event source at its table's stream by ``GetAtt``; returns the table's logical id."""
     stream = event["Properties"].get("Stream")
     match = STREAM_TABLE_RE.search(stream) if isinstance(stream, str) else None
-    suffix = match["table"][len(table_prefix):] if match and match["table"].startswith(table_prefix) else None
+    suffix = match["table"][len(table_prefix) :] if match and match["table"].startswith(table_prefix) else None
     model = next((m for m in models if suffix and data.table_suffix(m) == suffix), None)
     if model is None or not getattr(model.Meta, "stream_view_type", None):
         raise BuildError(f"{function} consumes the stream {stream!r} of no model with Meta.stream_view_type")

@@ -41,8 +41,15 @@ API_FUNCTION = "APIHandler"
 # Tables the public functions may never see, and the ones they may only read (tables.suffix names).
 ADMIN_TABLES = frozenset({"users", "api_keys", "role_grants", "audit"})
 READ_ONLY_TABLES = frozenset({"accounts", "units"})
-READ_ACTIONS = sorted(["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-                       "dynamodb:ConditionCheckItem"])
+READ_ACTIONS = sorted(
+    [
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+    ]
+)
 METHODS = {"get", "put", "post", "delete", "patch", "head"}
 
 
@@ -106,10 +113,18 @@ def load_entries(main_app: Any, project_dir: Path) -> list[EntryApp]:
     found = []
     for entry in ENTRIES:
         script = f"import json, infra.public as p; print(json.dumps(p.describe_entry({entry.module!r})))"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project_dir), str(REPO_DIR),
-                                                            os.environ.get("PYTHONPATH", "")])}
-        result = subprocess.run([sys.executable, "-c", script], cwd=project_dir, env=env,  # noqa: S603 -- fixed argv
-                                capture_output=True, text=True, check=False)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(project_dir), str(REPO_DIR), os.environ.get("PYTHONPATH", "")]),
+        }
+        result = subprocess.run(  # noqa: S603 -- fixed argv
+            [sys.executable, "-c", script],
+            cwd=project_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode:
             raise BuildError(f"importing {entry.module} failed:\n{result.stderr[-2000:]}")
         described = json.loads(result.stdout.strip().splitlines()[-1])
@@ -125,8 +140,9 @@ def load_entries(main_app: Any, project_dir: Path) -> list[EntryApp]:
     return found
 
 
-def handlers(main_app: Any, entries: list[EntryApp], base: dict[str, tuple[str, list[Root]]]
-             ) -> dict[str, tuple[str, list[Root]]]:
+def handlers(
+    main_app: Any, entries: list[EntryApp], base: dict[str, tuple[str, list[Root]]]
+) -> dict[str, tuple[str, list[Root]]]:
     """``base`` (from ``postprocess.app_functions``) with the API handler narrowed to the routes left to it,
     plus one handler per entry."""
     moved = set().union(*(e.routes for e in entries)) if entries else set()
@@ -146,8 +162,14 @@ def split(template: dict[str, Any], entries: list[EntryApp]) -> None:
     api = resources[API_FUNCTION]
     api_role = api["Properties"]["Role"]["Fn::GetAtt"][0]
     api_log_names = {f"/aws/lambda/${{{name}}}" for name in (API_FUNCTION, "ApiHandler")}  # Chalice uses both
-    log_group = next((lid for lid, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"
-                      and r["Properties"]["LogGroupName"].get("Fn::Sub") in api_log_names), None)
+    log_group = next(
+        (
+            lid
+            for lid, r in resources.items()
+            if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"]["LogGroupName"].get("Fn::Sub") in api_log_names
+        ),
+        None,
+    )
     paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     for found in entries:
         lid = found.entry.logical_id
@@ -166,16 +188,20 @@ def split(template: dict[str, Any], entries: list[EntryApp]) -> None:
         resources[f"{lid}InvokePermission"] = permission
         for path, method in found.routes:
             integration = paths[path][method]["x-amazon-apigateway-integration"]
-            integration["uri"] = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/"
-                                             f"2015-03-31/functions/${{{lid}.Arn}}/invocations"}
+            integration["uri"] = {
+                "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/"
+                f"2015-03-31/functions/${{{lid}.Arn}}/invocations"
+            }
 
 
 def restrict_tables(policy: dict[str, Any], tables: list[str], function: str) -> None:
     """Make the ``READ_ONLY_TABLES`` of a public function's ``Tables`` statement read-only."""
     reached_admin = ADMIN_TABLES & set(tables)
     if reached_admin:
-        raise BuildError(f"public function {function} reaches admin tables {sorted(reached_admin)}; "
-                         "move that code out of the public routes")
+        raise BuildError(
+            f"public function {function} reaches admin tables {sorted(reached_admin)}; "
+            "move that code out of the public routes"
+        )
     statements = policy["Statement"]
     table_statement = next((s for s in statements if s["Sid"] == "Tables"), None)
     if table_statement is None:
@@ -193,6 +219,5 @@ def restrict_tables(policy: dict[str, Any], tables: list[str], function: str) ->
     if writable:
         replaced.append({**table_statement, "Resource": writable})
     if readable:
-        replaced.append({"Sid": "ReadDirectoryTables", "Effect": "Allow", "Action": READ_ACTIONS,
-                         "Resource": readable})
-    statements[index:index + 1] = replaced
+        replaced.append({"Sid": "ReadDirectoryTables", "Effect": "Allow", "Action": READ_ACTIONS, "Resource": readable})
+    statements[index : index + 1] = replaced

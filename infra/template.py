@@ -16,9 +16,10 @@ def merge_template(target: Target, models: list[Any]) -> dict[str, Any]:
         "Description": f"kepuscreen {target.stage} ({target.partition}): WeChat callbacks, admin API, push, player",
         "Parameters": {
             "PublicBaseUrl": {
-                "Type": "String", "Default": "",
+                "Type": "String",
+                "Default": "",
                 "Description": "Base URL of the API as fans and WeChat reach it, e.g. https://api.example.cn/api "
-                               "(make deploy fills in the execute-api URL when empty)",
+                "(make deploy fills in the execute-api URL when empty)",
             },
             **player.parameters(target.china),
             **network.parameters(),

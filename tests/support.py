@@ -105,8 +105,9 @@ def seed_minimal() -> Demo:
     Unit("city", root_id="prov", path="prov/city/", parent_id="prov", name="市科协", kind="association").save()
     Unit("town", root_id="prov", path="prov/town/", parent_id="prov", name="社区服务中心", kind="community").save()
     Account(PLAIN_APPID, unit_id="city", name="市科普", original_id="gh_plain000001").save()
-    Account(SAFE_APPID, unit_id="town", name="社区科普", account_type="subscription",
-            original_id="gh_safe0000002").save()
+    Account(
+        SAFE_APPID, unit_id="town", name="社区科普", account_type="subscription", original_id="gh_safe0000002"
+    ).save()
     store_account_secrets(PLAIN_APPID, token="plaintoken", app_secret="plainsecret")
     store_account_secrets(SAFE_APPID, token="safetoken", aes_key=AES_KEY, app_secret="safesecret")
     Screen("NJ001", unit_id="city", name="市科技馆大厅", address="鼓楼区北京东路1号", appid=PLAIN_APPID).save()
@@ -116,6 +117,3 @@ def seed_minimal() -> Demo:
         plain=WeChatSender(PLAIN_APPID, "gh_plain000001", "plaintoken", clock=ticking_clock()),
         safe=WeChatSender(SAFE_APPID, "gh_safe0000002", "safetoken", AES_KEY, mode="safe", clock=ticking_clock()),
     )
-
-
-

@@ -39,8 +39,9 @@ def _start(tmp_path: Path, history_days: int = 0) -> tuple[subprocess.Popen, dic
     for name in ("WECHAT_API_BASE", "WECHAT_OAUTH_BASE", "PUBLIC_BASE_URL", "CDN_BASE_URL"):
         env.pop(name, None)
     log = tmp_path / "dev.log"
-    process = subprocess.Popen([sys.executable, "-m", "devstack.dev"], cwd=tmp_path, env=env,
-                               stdout=log.open("w"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack.dev"], cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
     deadline = time.time() + 90
     while time.time() < deadline:
         if "Ctrl-C stops everything" in log.read_text():
@@ -54,15 +55,23 @@ def _start(tmp_path: Path, history_days: int = 0) -> tuple[subprocess.Popen, dic
 
 
 def _simulate(tmp_path: Path, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "devstack.simulator", *args], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "devstack.simulator", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
 def _fan_count(state: dict, screen_id: str, api_key: str) -> int:
-    response = requests.get(f"{state['api_base']}/api/v1/screens/{screen_id}",
-                            headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
+    response = requests.get(
+        f"{state['api_base']}/api/v1/screens/{screen_id}", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+    )
     assert response.status_code == 200, response.text
     return response.json()["fan_count"]
 
@@ -75,8 +84,9 @@ def test_make_dev_runs_the_whole_system_and_the_simulator_subscribes_exactly_onc
         screen_id = state["screens"][0]["screen_id"]
         root_key = state["root_api_key"]
         before = _fan_count(state, screen_id, root_key)
-        out = _simulate(tmp_path, "--openid", "o-e2e", "--retries", "3", "follow",
-                        "--qr-url", state["screens"][0]["qr_url"])
+        out = _simulate(
+            tmp_path, "--openid", "o-e2e", "--retries", "3", "follow", "--qr-url", state["screens"][0]["qr_url"]
+        )
         assert "订阅" in out and out.count("same reply as the first") == 3
         assert _fan_count(state, screen_id, root_key) == before + 1
         second = state["screens"][1]["screen_id"]

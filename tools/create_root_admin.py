@@ -51,13 +51,17 @@ def choose_target(stage: str | None) -> str:
         import boto3
 
         if boto3.Session().get_credentials() is None:
-            raise Refusal(f"no AWS credentials for stage {stage!r}: set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
-                          "AWS_SECRET_ACCESS_KEY (and AWS_REGION)")
+            raise Refusal(
+                f"no AWS credentials for stage {stage!r}: set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+                "AWS_SECRET_ACCESS_KEY (and AWS_REGION)"
+            )
         os.environ["STAGE"] = stage
         return f"AWS, stage {stage}"
     if not STATE_FILE.exists():
-        raise Refusal("make dev does not seem to run here (no .local/dev-state.json): start `make dev` in this "
-                      "directory first, or pass --stage <stage> with AWS credentials to write to AWS")
+        raise Refusal(
+            "make dev does not seem to run here (no .local/dev-state.json): start `make dev` in this "
+            "directory first, or pass --stage <stage> with AWS credentials to write to AWS"
+        )
     state = json.loads(STATE_FILE.read_text())
     endpoint = state.get("aws_endpoint") or ""
     if not endpoint or not _reachable(endpoint):
@@ -95,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         unit, user, key = bootstrap_root_admin(args.unit_name, args.user_name, args.kind, **fields)
     except Exception as exc:  # an operator's command: one clear line, not a traceback
-        print(f"create_root_admin: could not write to {target}: {type(exc).__name__}: {str(exc)[:300]}",
-              file=sys.stderr)
+        print(
+            f"create_root_admin: could not write to {target}: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr
+        )
         return 1
     print(f"written to {target}")
     print(f"root unit: {unit.unit_id} ({unit.name})")

@@ -69,7 +69,10 @@ def replay_by_receive(spec: QueueSpec, limit: int | None = None) -> ReplayResult
     while limit is None or moved < limit:
         want = 10 if limit is None else max(1, min(10, limit - moved))
         messages = sqs.receive_message(
-            QueueUrl=dlq_url, MaxNumberOfMessages=want, WaitTimeSeconds=1, VisibilityTimeout=RECEIVE_VISIBILITY,
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=want,
+            WaitTimeSeconds=1,
+            VisibilityTimeout=RECEIVE_VISIBILITY,
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
@@ -136,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.max is not None and args.max <= 0:
         parser.error("--max must be positive")
     result = replay(args.queue, limit=args.max, method=args.method, rate=args.rate)
-    print(f"{args.queue}: moved {result.moved} message(s) back from the DLQ by {result.method}"
-          + (f", {result.failed} failed" if result.failed else "")
-          + (f" (task {result.task_handle})" if result.task_handle else ""))
+    print(
+        f"{args.queue}: moved {result.moved} message(s) back from the DLQ by {result.method}"
+        + (f", {result.failed} failed" if result.failed else "")
+        + (f" (task {result.task_handle})" if result.task_handle else "")
+    )
     return 1 if result.failed else 0
 
 

@@ -24,8 +24,13 @@ PREFIX = "player/"
 LONG = "public, max-age=31536000, immutable"
 SHORT = "no-cache"
 VERSIONED = ("player.js", "player.css")
-CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                 ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json"}
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+}
 
 
 def release_files(source: Path = SOURCE) -> dict[str, tuple[bytes, str]]:
@@ -60,8 +65,7 @@ def upload_player(bucket: str, source: Path = SOURCE) -> dict[str, int]:
     for name, (body, cache_control) in release_files(source).items():
         ext = "." + name.rsplit(".", 1)[-1]
         content_type = CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        s3.put_object(Bucket=bucket, Key=PREFIX + name, Body=body, ContentType=content_type,
-                      CacheControl=cache_control)
+        s3.put_object(Bucket=bucket, Key=PREFIX + name, Body=body, ContentType=content_type, CacheControl=cache_control)
         sizes[PREFIX + name] = len(body)
     return sizes
 
@@ -85,8 +89,9 @@ def upload_console(bucket: str, dist: Path = CONSOLE_DIST) -> dict[str, int]:
         content_type = CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
         cache_control = LONG if name.startswith("assets/") else SHORT
         body = path.read_bytes()
-        s3.put_object(Bucket=bucket, Key=CONSOLE_PREFIX + name, Body=body, ContentType=content_type,
-                      CacheControl=cache_control)
+        s3.put_object(
+            Bucket=bucket, Key=CONSOLE_PREFIX + name, Body=body, ContentType=content_type, CacheControl=cache_control
+        )
         sizes[CONSOLE_PREFIX + name] = len(body)
     return sizes
 

@@ -18,8 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.contracts.id_types import ScreenId
 
 # why a rebuild was asked for: logged and counted, never branched on (a new reason needs no consumer change)
-REASONS = ("content_published", "content_updated", "content_withdrawn", "content_expired",
-           "screen_updated", "screen_targets", "unit_urgent", "fans_changed")
+REASONS = (
+    "content_published",
+    "content_updated",
+    "content_withdrawn",
+    "content_expired",
+    "screen_updated",
+    "screen_targets",
+    "unit_urgent",
+    "fans_changed",
+)
 CHUNK = 100
 MAX_SCREENS = 1000
 
@@ -42,5 +50,7 @@ class RebuildMessage(BaseModel):
 def for_screens(screen_ids: Iterable[str], reason: str, content_id: str | None = None) -> list[RebuildMessage]:
     """The messages that rebuild ``screen_ids`` (sorted, each once), ``CHUNK`` screens per message."""
     ids = sorted(set(screen_ids))
-    return [RebuildMessage(type="rebuild", screen_ids=ids[start:start + CHUNK], reason=reason, content_id=content_id)
-            for start in range(0, len(ids), CHUNK)]
+    return [
+        RebuildMessage(type="rebuild", screen_ids=ids[start : start + CHUNK], reason=reason, content_id=content_id)
+        for start in range(0, len(ids), CHUNK)
+    ]

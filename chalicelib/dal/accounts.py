@@ -41,11 +41,16 @@ def _at_least(min_revision: int) -> Callable[[Account | None], bool]:
     return accept
 
 
-def find(appid: str, *, max_age: float = CACHE_SECONDS, min_revision: int = 0,
-         consistent: bool = False) -> Account | None:
+def find(
+    appid: str, *, max_age: float = CACHE_SECONDS, min_revision: int = 0, consistent: bool = False
+) -> Account | None:
     """The account (``None`` when unknown), no older than ``max_age`` and at least at ``min_revision``."""
-    return _cache.get(("account", appid), lambda: items.find(Account, appid, consistent=consistent),
-                      max_age=max_age, accept=_at_least(min_revision))
+    return _cache.get(
+        ("account", appid),
+        lambda: items.find(Account, appid, consistent=consistent),
+        max_age=max_age,
+        accept=_at_least(min_revision),
+    )
 
 
 def read(appid: str, *, consistent: bool = False) -> Account | None:
@@ -65,8 +70,15 @@ def verification_content(file_name: str) -> str | None:
     """
 
     def load() -> str | None:
-        found = next(iter(Account.scan(Account.mp_verify_file == file_name,
-                                       attributes_to_get=["appid", "mp_verify_file", "mp_verify_content"])), None)
+        found = next(
+            iter(
+                Account.scan(
+                    Account.mp_verify_file == file_name,
+                    attributes_to_get=["appid", "mp_verify_file", "mp_verify_content"],
+                )
+            ),
+            None,
+        )
         return found.mp_verify_content if found is not None and found.mp_verify_content else None
 
     return remembered(f"mp_verify:{file_name}", load, max_age=VERIFY_FILE_SECONDS)

@@ -38,8 +38,14 @@ class FreshnessCache:
             return None
         return entry
 
-    def get(self, key: Hashable, load: Callable[[], Any], *, max_age: float,
-            accept: Callable[[Any], bool] = lambda _value: True) -> Any:
+    def get(
+        self,
+        key: Hashable,
+        load: Callable[[], Any],
+        *,
+        max_age: float,
+        accept: Callable[[Any], bool] = lambda _value: True,
+    ) -> Any:
         """The cached value when fresh enough, else ``load()``'s (kept for the next reader)."""
         entry = self._fresh(key, max_age, accept)
         if entry is not None:

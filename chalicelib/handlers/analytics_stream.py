@@ -39,29 +39,46 @@ def stream_arn(table: str) -> str:
 def _apply(event) -> None:
     records = [record.to_dict() for record in event]
     result = consumer.apply_batch(records)
-    logger.info("roll-ups applied", records=result.records, items=result.items_updated, requests=result.requests,
-                skipped=result.skipped)
+    logger.info(
+        "roll-ups applied",
+        records=result.records,
+        items=result.items_updated,
+        requests=result.requests,
+        skipped=result.skipped,
+    )
 
 
-@bp.on_dynamodb_record(stream_arn=stream_arn(DailyStat.Meta.table_name), batch_size=BATCH_SIZE,
-                       starting_position="TRIM_HORIZON", maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
-                       name="analytics_stats_stream")
+@bp.on_dynamodb_record(
+    stream_arn=stream_arn(DailyStat.Meta.table_name),
+    batch_size=BATCH_SIZE,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
+    name="analytics_stats_stream",
+)
 @event_handler
 def analytics_stats_stream(event) -> None:
     _apply(event)
 
 
-@bp.on_dynamodb_record(stream_arn=stream_arn(Subscription.Meta.table_name), batch_size=BATCH_SIZE,
-                       starting_position="TRIM_HORIZON", maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
-                       name="analytics_subscriptions_stream")
+@bp.on_dynamodb_record(
+    stream_arn=stream_arn(Subscription.Meta.table_name),
+    batch_size=BATCH_SIZE,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
+    name="analytics_subscriptions_stream",
+)
 @event_handler
 def analytics_subscriptions_stream(event) -> None:
     _apply(event)
 
 
-@bp.on_dynamodb_record(stream_arn=stream_arn(Screen.Meta.table_name), batch_size=BATCH_SIZE,
-                       starting_position="TRIM_HORIZON", maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
-                       name="analytics_screens_stream")
+@bp.on_dynamodb_record(
+    stream_arn=stream_arn(Screen.Meta.table_name),
+    batch_size=BATCH_SIZE,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=BATCH_WINDOW_SECONDS,
+    name="analytics_screens_stream",
+)
 @event_handler
 def analytics_screens_stream(event) -> None:
     _apply(event)

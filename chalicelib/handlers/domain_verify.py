@@ -18,10 +18,15 @@ from chalicelib.dal.accounts import verification_content
 bp = Blueprint(__name__)
 
 FILE_RE = re.compile(r"^MP_verify_[0-9A-Za-z]{1,32}\.txt$")
+
+
 @bp.route("/{file_name}", methods=["GET"])
 def domain_check_file(file_name: str) -> Response:
     content = verification_content(file_name) if FILE_RE.fullmatch(file_name or "") else None
     if content is None:
         return Response(body="not found", status_code=404, headers={"Content-Type": "text/plain; charset=utf-8"})
-    return Response(body=content, status_code=200,
-                    headers={"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "max-age=300"})
+    return Response(
+        body=content,
+        status_code=200,
+        headers={"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "max-age=300"},
+    )

@@ -35,8 +35,11 @@ def measure_screens(now: datetime | None = None) -> dict[str, float]:
         elif status == "offline":
             offline += 1
     reporting = online + offline
-    figures = {"online": online, "offline": offline,
-               "offline_percent": round(100 * offline / reporting, 1) if reporting else 0.0}
+    figures = {
+        "online": online,
+        "offline": offline,
+        "offline_percent": round(100 * offline / reporting, 1) if reporting else 0.0,
+    }
     count("ScreensOnline", online)
     count("ScreensOffline", offline)
     count("ScreensOfflinePercent", figures["offline_percent"], unit="Percent")

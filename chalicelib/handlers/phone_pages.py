@@ -94,6 +94,7 @@ def _page_number(raw: str | None) -> int:
 
 # ------------------------------------------------------------------ subscription centre
 
+
 @bp.route("/m/{appid}/subscribe", methods=["GET"])
 @page(bp)
 def subscription_centre(appid: str) -> Response:
@@ -104,11 +105,20 @@ def subscription_centre(appid: str) -> Response:
         return authorize(v, current_path(appid, "subscribe", params, drop=("done", "sid")))
     active = set(_fan(v).active_screens)
     catalogue = screen_catalogue.catalogue_page(
-        v.account, query=params.get("q", ""), page=_page_number(params.get("page")), active=active,
+        v.account,
+        query=params.get("q", ""),
+        page=_page_number(params.get("page")),
+        active=active,
     )
-    return html("subscribe", v, catalogue=catalogue, notice=_notice(params), tab="subscribe",
-                next_path=current_path(appid, "subscribe", params, drop=("done", "sid")),
-                subscribed_count=len(active))
+    return html(
+        "subscribe",
+        v,
+        catalogue=catalogue,
+        notice=_notice(params),
+        tab="subscribe",
+        next_path=current_path(appid, "subscribe", params, drop=("done", "sid")),
+        subscribed_count=len(active),
+    )
 
 
 @bp.route("/m/{appid}/subscribe", methods=["POST"], content_types=FORM_TYPES)
@@ -116,11 +126,21 @@ def subscription_centre(appid: str) -> Response:
 def change_subscription(appid: str) -> Response:
     v, data = visit(bp, appid), form(bp)
     if not v.may_change:
-        raise PageError(403, "请重新打开页面", "登录状态已失效，请从公众号菜单重新进入后再订阅。",
-                        links.subscription_centre(appid), "重新进入")
+        raise PageError(
+            403,
+            "请重新打开页面",
+            "登录状态已失效，请从公众号菜单重新进入后再订阅。",
+            links.subscription_centre(appid),
+            "重新进入",
+        )
     if not same_origin(bp) or not identity.csrf_ok(v.session, data.get("csrf")):
-        raise PageError(403, "请求已过期", "为保护您的账号，这次操作没有执行。请刷新页面后重试。",
-                        links.subscription_centre(appid), "返回订阅中心")
+        raise PageError(
+            403,
+            "请求已过期",
+            "为保护您的账号，这次操作没有执行。请刷新页面后重试。",
+            links.subscription_centre(appid),
+            "返回订阅中心",
+        )
     code = normalise_screen_code(data.get("screen", ""))
     action = data.get("action")
     if code is None or action not in ("subscribe", "unsubscribe"):
@@ -128,11 +148,18 @@ def change_subscription(appid: str) -> Response:
     back = return_path(appid, data.get("next"))  # before the write: a bad next must not fail after it
     result = page_subscriptions.change(appid, v.session.openid, code, subscribe=action == "subscribe")
     if result.refusal == Refusal.NOT_FOLLOWING:
-        raise PageError(403, "请先关注公众号", f"关注「{v.account.name}」公众号后，就可以订阅大屏、接收大屏推送了。",
-                        links.screen_mirror(appid, code), "先看看这块大屏", follow_qr=_follow_qr(code))
+        raise PageError(
+            403,
+            "请先关注公众号",
+            f"关注「{v.account.name}」公众号后，就可以订阅大屏、接收大屏推送了。",
+            links.screen_mirror(appid, code),
+            "先看看这块大屏",
+            follow_qr=_follow_qr(code),
+        )
     if result.refusal == Refusal.WECHAT_UNAVAILABLE:
-        raise PageError(503, "暂时无法订阅", "微信服务暂时不可用，请稍后重试。",
-                        links.subscription_centre(appid), "返回")
+        raise PageError(
+            503, "暂时无法订阅", "微信服务暂时不可用，请稍后重试。", links.subscription_centre(appid), "返回"
+        )
     if result.outcome == Outcome.UNKNOWN_SCREEN:
         raise PageError(404, "找不到这块大屏", f"没有编号为 {code} 的大屏。", links.subscription_centre(appid), "返回")
     separator = "&" if urlsplit(back).query else "?"
@@ -152,11 +179,13 @@ def my_screens(appid: str) -> Response:
     active = sorted(fan.active_screens)
     cards = screen_catalogue.cards_for(active, active=set(active), account=v.account)
     unread = pages.unread_items(fan)
-    return html("mine", v, cards=cards, unread=unread, notice=_notice(params), tab="mine",
-                next_path=current_path(appid, "mine"))
+    return html(
+        "mine", v, cards=cards, unread=unread, notice=_notice(params), tab="mine", next_path=current_path(appid, "mine")
+    )
 
 
 # ------------------------------------------------------------------ screen mirror
+
 
 @bp.route("/m/{appid}/screens/{screen_id}", methods=["GET"])
 @page(bp)
@@ -169,21 +198,35 @@ def screen_mirror(appid: str, screen_id: str) -> Response:
         return authorize(v, current_path(appid, f"screens/{code}"))
     screen = pages.screen(code)
     if screen is None:
-        raise PageError(404, "找不到这块大屏", "编号可能有误，或这块大屏已下线。", links.subscription_centre(appid),
-                        "去订阅中心看看")
+        raise PageError(
+            404,
+            "找不到这块大屏",
+            "编号可能有误，或这块大屏已下线。",
+            links.subscription_centre(appid),
+            "去订阅中心看看",
+        )
     now = datetime.now(UTC)
     manifest = screen_catalogue.manifest_for(screen.screen_id)
     items = playlist.current_items(manifest, now)
     playing = playlist.now_playing(manifest, now, screen_catalogue.reported_content(screen, now))
     fan = _fan(v)
     return html(
-        "mirror", v, screen=screen, unit_name=pages.unit_name(screen.unit_id), items=items, playing=playing, tab="",
-        subscribed=screen.screen_id in fan.active_screens, unread=set(fan.unread_content),
-        next_path=current_path(appid, f"screens/{screen.screen_id}"), generated_at=(manifest or {}).get("generated_at"),
+        "mirror",
+        v,
+        screen=screen,
+        unit_name=pages.unit_name(screen.unit_id),
+        items=items,
+        playing=playing,
+        tab="",
+        subscribed=screen.screen_id in fan.active_screens,
+        unread=set(fan.unread_content),
+        next_path=current_path(appid, f"screens/{screen.screen_id}"),
+        generated_at=(manifest or {}).get("generated_at"),
     )
 
 
 # ------------------------------------------------------------------ content
+
 
 @bp.route("/m/{appid}/content/{content_id}", methods=["GET"])
 @page(bp)
@@ -197,11 +240,17 @@ def content_page(appid: str, content_id: str) -> Response:
         return authorize(v, current_path(appid, f"content/{content_id}", params))
     view = content_view.load(content_id)
     if view is Unavailable.NOT_FOUND:
-        raise PageError(404, "内容不存在", "这条内容可能还没有发布，或链接有误。",
-                        links.subscription_centre(appid), "去订阅中心")
+        raise PageError(
+            404, "内容不存在", "这条内容可能还没有发布，或链接有误。", links.subscription_centre(appid), "去订阅中心"
+        )
     if view is Unavailable.GONE:
-        raise PageError(410, "内容已下线", "这条内容已过有效期或已被撤回，去看看大屏上的最新内容吧。",
-                        links.my_screens(appid), "我的大屏")
+        raise PageError(
+            410,
+            "内容已下线",
+            "这条内容已过有效期或已被撤回，去看看大屏上的最新内容吧。",
+            links.my_screens(appid),
+            "我的大屏",
+        )
     fan = _fan(v)
     screen_id = content_view.source_screen(
         view.content, normalise_screen_code(params.get("s", "")), set(fan.active_screens)
@@ -209,13 +258,22 @@ def content_page(appid: str, content_id: str) -> Response:
     reader, cookie = visitor.reader(appid, v.session, v.cookies)
     if cookie is not None:
         v.set_cookies.append(cookie)
-    reads.record_read(appid=appid, reader=reader, content_id=view.content.content_id, screen_id=screen_id,
-                      source=source)
+    reads.record_read(
+        appid=appid, reader=reader, content_id=view.content.content_id, screen_id=screen_id, source=source
+    )
     is_unread = view.content.content_id in fan.unread_content
     if is_unread:
         reads.mark_seen(appid, fan.openid, view.content.content_id)
-    return html("content", v, view=view, content=view.content, screen=pages.screen(screen_id),
-                unit_name=pages.unit_name(view.content.unit_id), was_unread=is_unread, tab="")
+    return html(
+        "content",
+        v,
+        view=view,
+        content=view.content,
+        screen=pages.screen(screen_id),
+        unit_name=pages.unit_name(view.content.unit_id),
+        was_unread=is_unread,
+        tab="",
+    )
 
 
 def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str], source: str) -> Response:
@@ -233,8 +291,13 @@ def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str
             return redirect(absolute(current_path(v.appid, f"content/{content_id}", clean)))
         if v.oauth_capable:
             return authorize(v, current_path(v.appid, f"content/{content_id}", clean))
-        raise PageError(403, "链接已失效", "这个链接已过期或不完整。您仍可以直接阅读这条内容。",
-                        absolute(current_path(v.appid, f"content/{content_id}", dict(clean, src="link"))), "继续阅读")
+        raise PageError(
+            403,
+            "链接已失效",
+            "这个链接已过期或不完整。您仍可以直接阅读这条内容。",
+            absolute(current_path(v.appid, f"content/{content_id}", dict(clean, src="link"))),
+            "继续阅读",
+        )
     who = visitor.push_link_reader(v.session, claims)
     if who is PushLinkReader.FORWARDED:
         clean["src"] = "link"  # a forwarded push: the reader is who OAuth says, not who it was sent to
@@ -243,12 +306,14 @@ def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str
         v.set_cookies.append(cookie)
     clean.setdefault("src", source)
     if clean["src"] == "push" and claims.issued_at is not None:  # the fan it was sent to: time to first read
-        reads.record_first_push_read(appid=v.appid, openid=claims.openid, content_id=content_id,
-                                     pushed_at=claims.issued_at)
+        reads.record_first_push_read(
+            appid=v.appid, openid=claims.openid, content_id=content_id, pushed_at=claims.issued_at
+        )
     return redirect(absolute(current_path(v.appid, f"content/{content_id}", clean)), v.set_cookies)
 
 
 # ------------------------------------------------------------------ OAuth callback
+
 
 @bp.route("/m/{appid}/oauth", methods=["GET"])
 @page(bp)
@@ -269,8 +334,13 @@ def oauth_callback(appid: str) -> Response:
     except CodeRejected:
         if pre.attempt < identity.MAX_OAUTH_ATTEMPTS:
             return authorize(v, pre.next_path, pre.attempt + 1)
-        raise PageError(403, "授权失败", "微信授权没有成功，请返回公众号重新打开页面。",
-                        links.subscription_centre(appid), "重新进入") from None
+        raise PageError(
+            403,
+            "授权失败",
+            "微信授权没有成功，请返回公众号重新打开页面。",
+            links.subscription_centre(appid),
+            "重新进入",
+        ) from None
     except OAuthUnavailable:
         raise PageError(502, "微信授权暂时不可用", "请稍后再试。", links.subscription_centre(appid), "重试") from None
     _session, cookie = identity.new_session(appid, openid, identity.OAUTH)

@@ -70,8 +70,13 @@ class Visit:
 
     def common(self) -> dict[str, Any]:
         """What every template needs."""
-        return {"appid": self.appid, "account_name": self.account.name, "session": self.session,
-                "oauth_capable": self.oauth_capable, "base": get_settings().public_base_url}
+        return {
+            "appid": self.appid,
+            "account_name": self.account.name,
+            "session": self.session,
+            "oauth_capable": self.oauth_capable,
+            "base": get_settings().public_base_url,
+        }
 
 
 def visit(bp: Blueprint, appid: str) -> Visit:
@@ -109,8 +114,13 @@ def return_path(appid: str, candidate: str | None) -> str:
     if candidate is None or candidate == "":
         return identity.safe_next(appid, None)
     if not candidate.isprintable() or identity.safe_next(appid, candidate) != candidate:
-        raise PageError(400, "无法返回原页面", "链接有误，这次操作没有执行。请返回订阅中心重试。",
-                        f"/m/{appid}/subscribe", "返回订阅中心")
+        raise PageError(
+            400,
+            "无法返回原页面",
+            "链接有误，这次操作没有执行。请返回订阅中心重试。",
+            f"/m/{appid}/subscribe",
+            "返回订阅中心",
+        )
     return candidate
 
 
@@ -158,8 +168,17 @@ def _headers(set_cookies: list[str]) -> dict[str, Any]:
 
 
 def html(template: str, v: Visit | None, status: int = 200, **context: Any) -> Response:
-    base = v.common() if v is not None else {"appid": "", "account_name": "科普大屏", "session": None,
-                                              "oauth_capable": False, "base": get_settings().public_base_url}
+    base = (
+        v.common()
+        if v is not None
+        else {
+            "appid": "",
+            "account_name": "科普大屏",
+            "session": None,
+            "oauth_capable": False,
+            "base": get_settings().public_base_url,
+        }
+    )
     body = render_page(template, **base, **context)
     return Response(body=body, status_code=status, headers=_headers(v.set_cookies if v else []))
 
@@ -211,7 +230,8 @@ def page(bp: Blueprint) -> Callable:
             except Exception:
                 logger.exception("phone page failed", path=fn.__name__)
                 return error_page(
-                    PageError(500, "页面暂时打不开", "服务器开了个小差，请稍后刷新重试。"), None,
+                    PageError(500, "页面暂时打不开", "服务器开了个小差，请稍后刷新重试。"),
+                    None,
                 )
 
         return handler

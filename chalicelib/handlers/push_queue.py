@@ -52,8 +52,9 @@ def plan_pushes(event):
         try:
             result = push_planner.plan(body, remaining)
         except Exception:
-            logger.exception("push planning failed; SQS will redeliver", message_id=record.message_id,
-                             job_id=message.job_id)
+            logger.exception(
+                "push planning failed; SQS will redeliver", message_id=record.message_id, job_id=message.job_id
+            )
             raise
         logger.info("push planner", job_id=message.job_id, status=result.status)
 

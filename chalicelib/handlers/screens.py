@@ -95,8 +95,11 @@ def _screen_request(screen_id: str, model: type[BaseModel], max_bytes: int):
             raise ValueError("not JSON")
         body = model.model_validate(data)
     except (ValueError, ValidationError) as exc:
-        errors = (exc.errors(include_url=False, include_input=False, include_context=False)
-                  if isinstance(exc, ValidationError) else [])
+        errors = (
+            exc.errors(include_url=False, include_input=False, include_context=False)
+            if isinstance(exc, ValidationError)
+            else []
+        )
         return _json(400, {"error": "invalid_body", "details": json.loads(json.dumps(errors, default=str))[:10]})
     return screen, body
 

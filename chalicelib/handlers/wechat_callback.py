@@ -78,5 +78,8 @@ def receive_message(appid: str) -> Response:
     timing("CallbackLatency", started)
     if not reply:
         return _text(200, "success")
-    return Response(body=seal_reply(keys, inbound, reply), status_code=200,
-                    headers={"Content-Type": "application/xml; charset=utf-8"})
+    return Response(
+        body=seal_reply(keys, inbound, reply),
+        status_code=200,
+        headers={"Content-Type": "application/xml; charset=utf-8"},
+    )

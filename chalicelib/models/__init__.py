@@ -25,8 +25,7 @@ from chalicelib.models.tokens import AccessToken
 from chalicelib.models.units import Unit
 from chalicelib.models.users import ApiKey, RoleGrant, User
 
-ALL_MODELS = [Unit, Account, Screen, Subscription, Fan, CallbackRecord, DailyStat, DeliveryReceipt, Content,
-              ReadMark]
+ALL_MODELS = [Unit, Account, Screen, Subscription, Fan, CallbackRecord, DailyStat, DeliveryReceipt, Content, ReadMark]
 ALL_MODELS += [User, ApiKey, RoleGrant, AuditEntry, IdempotencyRecord]  # admin API
 ALL_MODELS += [ScreenContentLink, ScreenReportRecord]  # player and screen API
 ALL_MODELS += [AccessToken, PushJob, PushBatch, PushQuota, PushMsgRoute]  # push pipeline

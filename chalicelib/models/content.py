@@ -34,7 +34,13 @@ CATEGORIES = (
     "community_news",  # 社区动态
 )
 DRAFT, PENDING, APPROVED, PUBLISHED, WITHDRAWN, REJECTED, EXPIRED = (
-    "draft", "pending_review", "approved", "published", "withdrawn", "rejected", "expired",
+    "draft",
+    "pending_review",
+    "approved",
+    "published",
+    "withdrawn",
+    "rejected",
+    "expired",
 )
 NORMAL, URGENT = "normal", "urgent"
 

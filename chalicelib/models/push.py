@@ -44,9 +44,19 @@ MSG_ROUTE_BLOCK = 100
 RECEIPT_MINUTES = 3  # a receipt looks for its send this many minutes either side of its CreateTime (clock skew)
 
 JOB_COUNTERS = (
-    "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed", "failed",
-    "receipts_success", "receipts_failed",
-    "skipped_not_following", "skipped_no_channel", "skipped_channel_stopped", "skipped_cross_unit_policy",
+    "sent_template",
+    "sent_notice",
+    "sent_custom",
+    "queued_unread",
+    "stopped",
+    "suppressed",
+    "failed",
+    "receipts_success",
+    "receipts_failed",
+    "skipped_not_following",
+    "skipped_no_channel",
+    "skipped_channel_stopped",
+    "skipped_cross_unit_policy",
     "unread_cross_unit_policy",
 )
 

@@ -20,15 +20,41 @@ if TYPE_CHECKING:
     from chalicelib.models.unit_of_work import UnitOfWork
 
 COUNTERS = (
-    "subs_qr", "subs_menu", "subs_text", "subs_page", "unsubs", "suspended", "restored",
-    "follows", "unfollows", "messages",
-    "pushes_sent", "pushes_failed", "pushes_suppressed", "receipts_success", "receipts_failed",
-    "pushes_template", "pushes_notice", "pushes_custom", "pushes_unread", "pushes_stopped", "pushes_digest",
-    "reads_push", "reads_mirror", "reads_menu", "reads_link", "plays", "play_seconds",
+    "subs_qr",
+    "subs_menu",
+    "subs_text",
+    "subs_page",
+    "unsubs",
+    "suspended",
+    "restored",
+    "follows",
+    "unfollows",
+    "messages",
+    "pushes_sent",
+    "pushes_failed",
+    "pushes_suppressed",
+    "receipts_success",
+    "receipts_failed",
+    "pushes_template",
+    "pushes_notice",
+    "pushes_custom",
+    "pushes_unread",
+    "pushes_stopped",
+    "pushes_digest",
+    "reads_push",
+    "reads_mirror",
+    "reads_menu",
+    "reads_link",
+    "plays",
+    "play_seconds",
     "subs_qr_follow",  # the part of subs_qr whose scan also followed the account (the rest: existing followers)
     "online_seconds",  # heartbeat-measured time the screen was online
     # push recipients by the channel the sender chose for them, counted with their outcome (content, account)
-    "planned_template", "planned_notice", "planned_custom", "planned_unread", "planned_none",
+    "planned_template",
+    "planned_notice",
+    "planned_custom",
+    "planned_unread",
+    "planned_none",
 )
 
 

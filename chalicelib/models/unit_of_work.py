@@ -72,15 +72,17 @@ class UnitOfWork:
     def __len__(self) -> int:
         return len(self._ops)
 
-    def put(self, model: Model, *, condition: Condition | None = None, tag: str | None = None,
-            return_old: bool = False) -> None:
+    def put(
+        self, model: Model, *, condition: Condition | None = None, tag: str | None = None, return_old: bool = False
+    ) -> None:
         key = _key_of(model)
         if key in self._ops:
             raise ValueError(f"item written twice in one unit of work: {key}")
         self._ops[key] = _Op("put", model, tag or str(key), condition=condition, return_old=return_old)
 
-    def update(self, model: Model, actions: Sequence[Action], *, condition: Condition | None = None,
-               tag: str | None = None) -> None:
+    def update(
+        self, model: Model, actions: Sequence[Action], *, condition: Condition | None = None, tag: str | None = None
+    ) -> None:
         """Add update actions for an item; repeated calls on one item merge."""
         key = _key_of(model)
         op = self._ops.get(key)
@@ -100,8 +102,9 @@ class UnitOfWork:
             raise ValueError(f"item deleted and written in one unit of work: {key}")
         self._ops[key] = _Op("delete", model, tag or str(key), condition=condition)
 
-    def check(self, model_cls: type[Model], hash_key: Any, range_key: Any = None, *, condition: Condition,
-              tag: str) -> None:
+    def check(
+        self, model_cls: type[Model], hash_key: Any, range_key: Any = None, *, condition: Condition, tag: str
+    ) -> None:
         probe = model_cls(hash_key, range_key) if range_key is not None else model_cls(hash_key)
         key = _key_of(probe)
         if key in self._ops:

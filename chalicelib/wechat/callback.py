@@ -234,8 +234,9 @@ class _Opened:
     aes_key_used: str | None = None
 
 
-def _open_encrypted(keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str,
-                    outer: dict[str, str]) -> _Opened:
+def _open_encrypted(
+    keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str, outer: dict[str, str]
+) -> _Opened:
     """Safe or compatible mode: check ``msg_signature`` over the ciphertext, then decrypt it strictly."""
     if not keys.aes_key:
         raise CallbackRejected(400, "account has no EncodingAESKey for an encrypted message")
@@ -250,8 +251,9 @@ def _open_encrypted(keys: CallbackKeys, appid: str, query: dict[str, str], times
     return _Opened(_parse_xml(plain), mode, plain, aes_key_used)
 
 
-def _open_body(keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str,
-               body: bytes) -> _Opened:
+def _open_body(
+    keys: CallbackKeys, appid: str, query: dict[str, str], timestamp: str, nonce: str, body: bytes
+) -> _Opened:
     """The message inside the body, as ``encrypt_type`` says it travels (``aes`` or ``raw``)."""
     encrypt_type = (query.get("encrypt_type") or "raw").lower()
     outer = _parse_xml(body)
@@ -298,8 +300,14 @@ def open_message(
     opened = _open_body(keys, appid, query, timestamp, nonce, body)
     _check_message(opened.fields, original_id)
     return InboundMessage(
-        appid=appid, mode=opened.mode, message=_typed(opened.xml), raw=opened.fields, nonce=nonce,
-        timestamp=timestamp, fingerprint=_fingerprint(query, body), aes_key_used=opened.aes_key_used,
+        appid=appid,
+        mode=opened.mode,
+        message=_typed(opened.xml),
+        raw=opened.fields,
+        nonce=nonce,
+        timestamp=timestamp,
+        fingerprint=_fingerprint(query, body),
+        aes_key_used=opened.aes_key_used,
     )
 
 

@@ -59,7 +59,7 @@ def unseal(key: str, appid: str, encrypted: str) -> bytes:
     (length,) = struct.unpack("!I", body[:4])
     if 4 + length > len(body):
         raise ValueError("length field past the end")
-    xml, sealed_for = body[4:4 + length], body[4 + length:]
+    xml, sealed_for = body[4 : 4 + length], body[4 + length :]
     xml.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if not hmac.compare_digest(sealed_for, appid.encode("utf-8")):
         raise WrongAppId()

@@ -142,9 +142,15 @@ BUSY_ERRORS = frozenset({Errcode.SYSTEM_BUSY, Errcode.CONCURRENCY_LIMIT})
 # The fan's customer-service window is closed or used up: his next interaction reopens it.
 WINDOW_ERRORS = frozenset({Errcode.RESPONSE_OUT_OF_TIME, Errcode.RESPONSE_COUNT_LIMIT})
 # This channel cannot reach this fan (he unfollowed, blocked, refused or is unknown), or its window is gone.
-FAN_UNREACHABLE = frozenset({
-    Errcode.REQUIRE_SUBSCRIBE, Errcode.IN_BLACKLIST, Errcode.USER_REFUSED, Errcode.INVALID_OPENID, *WINDOW_ERRORS,
-})
+FAN_UNREACHABLE = frozenset(
+    {
+        Errcode.REQUIRE_SUBSCRIBE,
+        Errcode.IN_BLACKLIST,
+        Errcode.USER_REFUSED,
+        Errcode.INVALID_OPENID,
+        *WINDOW_ERRORS,
+    }
+)
 
 
 def errmsg(errcode: int) -> str:

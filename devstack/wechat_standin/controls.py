@@ -81,9 +81,7 @@ def in_process_method(op: Control) -> Callable[..., Any]:
     return named_like(method, op, "self")
 
 
-def add_control_methods(
-    cls: type, controls: dict[str, Control], make: Callable[[Control], Callable[..., Any]]
-) -> None:
+def add_control_methods(cls: type, controls: dict[str, Control], make: Callable[[Control], Callable[..., Any]]) -> None:
     """Give ``cls`` one method per control, made by ``make`` (in-process or over HTTP).
 
     ``controls`` is :data:`CONTROLS` as ``areas`` exports it, i.e. after every area registered its own.

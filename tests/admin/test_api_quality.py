@@ -23,6 +23,7 @@ def unit_body(world, name="新单位", parent="city"):
 
 # ---- idempotency ------------------------------------------------------------------------------------------------
 
+
 def test_retried_create_creates_one_object(api, world):
     key = {"Idempotency-Key": "create-unit-7"}
     first = api.post(f"{V}/units", unit_body(world), headers=key)
@@ -66,6 +67,7 @@ def test_idempotency_key_is_bounded(api, world):
 
 # ---- optimistic locking -----------------------------------------------------------------------------------------
 
+
 def test_etag_and_if_match(api, world):
     read = api.get(f"{V}/units/{world.unit['city']}")
     etag = read.headers["ETag"]
@@ -76,16 +78,32 @@ def test_etag_and_if_match(api, world):
     assert stale.status_code == 412 and stale.data["error"]["field"] == "If-Match"
     garbage = api.patch(f"{V}/units/{world.unit['city']}", {"district": "x"}, headers={"If-Match": "yesterday"})
     assert garbage.status_code == 400
-    item = api.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "通知", "body": "x",
-                                     "targets": {"units": [world.unit["city"]]}}).data
+    item = api.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "notice",
+            "title": "通知",
+            "body": "x",
+            "targets": {"units": [world.unit["city"]]},
+        },
+    ).data
     stale_publish = api.post(f"{V}/content/{item['content_id']}/publish", headers={"If-Match": '"99"'})
     assert stale_publish.status_code == 412
 
 
 def test_concurrent_edit_is_a_409(api, world, monkeypatch):
     """Two editors read revision 1; the second write loses the race and gets 409, not a silent overwrite."""
-    item = api.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "通知", "body": "x",
-                                     "targets": {"units": [world.unit["city"]]}}).data
+    item = api.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "notice",
+            "title": "通知",
+            "body": "x",
+            "targets": {"units": [world.unit["city"]]},
+        },
+    ).data
     real_get = Content.get
 
     def get_then_someone_else_writes(*args, **kwargs):
@@ -102,10 +120,18 @@ def test_concurrent_edit_is_a_409(api, world, monkeypatch):
 
 # ---- pagination -------------------------------------------------------------------------------------------------
 
+
 def test_cursor_pagination_walks_every_item_once(api, world):
     for n in range(7):
-        api.post(f"{V}/screens", {"screen_id": f"PG{n:03d}", "unit_id": world.unit["district" if n % 2 else "city"],
-                                  "name": f"屏{n}", "appid": world.appid["city"]})
+        api.post(
+            f"{V}/screens",
+            {
+                "screen_id": f"PG{n:03d}",
+                "unit_id": world.unit["district" if n % 2 else "city"],
+                "name": f"屏{n}",
+                "appid": world.appid["city"],
+            },
+        )
     seen, cursor, pages = [], None, 0
     while True:
         r = api.get(f"{V}/screens?limit=2&unit_id={world.unit['city']}" + (f"&cursor={cursor}" if cursor else ""))
@@ -126,6 +152,7 @@ def test_cursor_pagination_walks_every_item_once(api, world):
 
 
 # ---- OpenAPI ----------------------------------------------------------------------------------------------------
+
 
 def test_openapi_lists_exactly_the_served_routes(api):
     doc = api.as_(None).get(f"{V}/openapi.json")
@@ -156,6 +183,7 @@ def _refs(node):
 
 # ---- keys and users ---------------------------------------------------------------------------------------------
 
+
 def test_keys_revoke_and_expire(api, world):
     viewer = api.as_(world.keys["viewer"])
     assert viewer.get(f"{V}/me").data["grants"] == [{"unit_id": world.unit["city"], "role": "viewer"}]
@@ -184,6 +212,7 @@ def test_admin_cannot_grant_above_his_scope(api, world):
 
 # ---- units ------------------------------------------------------------------------------------------------------
 
+
 def test_moving_a_unit_moves_its_subtree(api, world):
     leaf = api.post(f"{V}/units", unit_body(world, "街道", "district")).data
     moved = api.patch(f"{V}/units/{world.unit['district']}", {"parent_id": world.unit["town"]})
@@ -209,6 +238,7 @@ def test_unit_with_children_or_screens_cannot_be_deleted(api, world):
 
 # ---- audit ------------------------------------------------------------------------------------------------------
 
+
 def test_audit_records_who_what_before_after(api, world):
     api.patch(f"{V}/screens/{world.screen['city']}", {"name": "新名字"})
     history = api.get(f"{V}/audit/screen/{world.screen['city']}").data["items"]
@@ -223,6 +253,7 @@ def test_audit_records_who_what_before_after(api, world):
 
 
 # ---- analytics --------------------------------------------------------------------------------------------------
+
 
 def test_screen_stats_and_unit_ranking(api, world):
     today = china_day()
@@ -246,11 +277,13 @@ def test_screen_stats_and_unit_ranking(api, world):
 
 # ---- media ------------------------------------------------------------------------------------------------------
 
+
 def test_media_upload_by_presigned_post_and_verification(api, world):
     png = b"\x89PNG\r\n\x1a\n" + b"kepu" * 50
     sha = hashlib.sha256(png).hexdigest()
-    ask = api.post(f"{V}/media/uploads", {"unit_id": world.unit["city"], "sha256": sha, "size": len(png),
-                                          "type": "image/png"})
+    ask = api.post(
+        f"{V}/media/uploads", {"unit_id": world.unit["city"], "sha256": sha, "size": len(png), "type": "image/png"}
+    )
     assert ask.status_code == 200 and ask.data["key"] == f"media/{sha}.png" and not ask.data["exists"]
     form = ask.data["upload"]
     policy = json.loads(base64.b64decode(form["fields"]["policy"]))
@@ -258,13 +291,19 @@ def test_media_upload_by_presigned_post_and_verification(api, world):
     assert ["content-length-range", len(png), len(png)] in policy["conditions"]
     staging = form["fields"]["key"]  # the form writes a staging key, never the published one
     assert staging.startswith(f"uploads/staging/{sha}/") and {"key": staging} in policy["conditions"]
-    item = {"unit_id": world.unit["city"], "kind": "image", "title": "图片", "targets": {"units": [world.unit["city"]]},
-            "media": [{"sha256": sha, "size": len(png), "type": "image/png"}]}
+    item = {
+        "unit_id": world.unit["city"],
+        "kind": "image",
+        "title": "图片",
+        "targets": {"units": [world.unit["city"]]},
+        "media": [{"sha256": sha, "size": len(png), "type": "image/png"}],
+    }
     not_yet = api.post(f"{V}/content", item)
     assert not_yet.status_code == 400 and not_yet.data["error"]["field"] == "media.0"
     # S3 enforces the policy; the emulator does not, so the check after upload is what is exercised here
-    wrong_type = requests.post(form["url"], data={**form["fields"], "Content-Type": "text/html"},
-                               files={"file": ("x.png", png)}, timeout=10)
+    wrong_type = requests.post(
+        form["url"], data={**form["fields"], "Content-Type": "text/html"}, files={"file": ("x.png", png)}, timeout=10
+    )
     assert wrong_type.status_code < 300
     refused = api.post(f"{V}/content", item)
     assert refused.status_code == 400 and refused.data["error"]["field"] == "media.0"
@@ -273,14 +312,18 @@ def test_media_upload_by_presigned_post_and_verification(api, world):
     created = api.post(f"{V}/content", item)
     assert created.status_code == 201, created.data
     assert created.data["media"] == [{"key": f"media/{sha}.png", "type": "image/png", "size": len(png), "sha256": sha}]
-    again = api.post(f"{V}/media/uploads", {"unit_id": world.unit["city"], "sha256": sha, "size": len(png),
-                                            "type": "image/png"})
+    again = api.post(
+        f"{V}/media/uploads", {"unit_id": world.unit["city"], "sha256": sha, "size": len(png), "type": "image/png"}
+    )
     assert again.data["exists"] and again.data["upload"] is None
-    huge = api.post(f"{V}/media/uploads", {"unit_id": world.unit["city"], "sha256": sha, "size": 11 * 1024 * 1024,
-                                           "type": "image/png"})
+    huge = api.post(
+        f"{V}/media/uploads",
+        {"unit_id": world.unit["city"], "sha256": sha, "size": 11 * 1024 * 1024, "type": "image/png"},
+    )
     assert huge.status_code == 400
-    html = api.post(f"{V}/media/uploads", {"unit_id": world.unit["city"], "sha256": sha, "size": 10,
-                                           "type": "text/html"})
+    html = api.post(
+        f"{V}/media/uploads", {"unit_id": world.unit["city"], "sha256": sha, "size": 10, "type": "text/html"}
+    )
     assert html.status_code == 400 and html.data["error"]["field"] == "type"
 
 
@@ -290,9 +333,17 @@ def test_forged_bytes_under_a_hash_are_refused_and_removed(api, world):
 
     real = b"real image bytes"
     sha = hashlib.sha256(real).hexdigest()
-    client("s3").put_object(Bucket=get_settings().player_bucket, Key=f"media/{sha}.png", Body=b"fake image bytes",
-                            ContentType="image/png")
-    r = api.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "image", "title": "图",
-                                  "targets": {"units": [world.unit["city"]]},
-                                  "media": [{"sha256": sha, "size": len(real), "type": "image/png"}]})
+    client("s3").put_object(
+        Bucket=get_settings().player_bucket, Key=f"media/{sha}.png", Body=b"fake image bytes", ContentType="image/png"
+    )
+    r = api.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "image",
+            "title": "图",
+            "targets": {"units": [world.unit["city"]]},
+            "media": [{"sha256": sha, "size": len(real), "type": "image/png"}],
+        },
+    )
     assert r.status_code == 400 and "sha256" in r.data["error"]["message"]

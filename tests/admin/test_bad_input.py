@@ -28,8 +28,7 @@ def ids(route):
 def send(matrix_world, route, body=None, raw=None, path_suffix=""):
     world, api = matrix_world
     path, base = route.make(world, "city")
-    return api.as_(world.root_key).call(route.method, path + path_suffix, body if raw is None else None,
-                                        raw=raw), base
+    return api.as_(world.root_key).call(route.method, path + path_suffix, body if raw is None else None, raw=raw), base
 
 
 def text_fields(model, base: dict) -> list[str]:
@@ -119,8 +118,9 @@ def test_bad_query_values(matrix_world, route):
     path, _ = route.make(world, "city")
     sep = "&" if "?" in path else "?"
     for param in OPS[(route.method, route.template)].query.model_fields.values():
-        name = param.alias or next(k for k, v in OPS[(route.method, route.template)].query.model_fields.items()
-                                   if v is param)
+        name = param.alias or next(
+            k for k, v in OPS[(route.method, route.template)].query.model_fields.items() if v is param
+        )
         r = api.as_(world.root_key).call(route.method, f"{path}{sep}{name}={'x' * 3000}", None)
         assert r.status_code == 400, (name, r.data)
         assert r.data["error"]["field"] == name
@@ -131,21 +131,34 @@ def test_bad_query_values(matrix_world, route):
 def test_article_html_is_sanitised_and_notice_markup_refused(matrix_world):
     world, api = matrix_world
     api = api.as_(world.root_key)
-    article = api.post(f"{V}/content", {
-        "unit_id": world.unit["city"], "kind": "article", "title": "科普文章",
-        "targets": {"units": [world.unit["city"]]},
-        "body": '<h2>标题</h2><p onclick="x()">正文<script>alert(1)</script><a href="javascript:alert(1)">坏</a>'
-                '<a href="https://kexie.example.cn">好</a><img src="http://x/a.png"><img src="https://x/b.png"></p>'
-                '<iframe src="https://evil"></iframe>'})
+    article = api.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "article",
+            "title": "科普文章",
+            "targets": {"units": [world.unit["city"]]},
+            "body": '<h2>标题</h2><p onclick="x()">正文<script>alert(1)</script><a href="javascript:alert(1)">坏</a>'
+            '<a href="https://kexie.example.cn">好</a><img src="http://x/a.png"><img src="https://x/b.png"></p>'
+            '<iframe src="https://evil"></iframe>',
+        },
+    )
     assert article.status_code == 201, article.data
     body = article.data["body"]
     for bad in ("script", "onclick", "javascript", "iframe", "http://x/a.png"):
         assert bad not in body
     assert '<a href="https://kexie.example.cn" rel="noopener noreferrer">好</a>' in body
     assert '<img src="https://x/b.png">' in body and "<h2>标题</h2>" in body
-    notice = api.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "通知",
-                                       "body": "停水<img src=x onerror=alert(1)>",
-                                       "targets": {"units": [world.unit["city"]]}})
+    notice = api.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "notice",
+            "title": "通知",
+            "body": "停水<img src=x onerror=alert(1)>",
+            "targets": {"units": [world.unit["city"]]},
+        },
+    )
     assert notice.status_code == 400 and notice.data["error"]["field"] == "body"
 
 

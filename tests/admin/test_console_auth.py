@@ -16,8 +16,9 @@ PASSWORD = "Kepu-2026-screen"
 
 
 def set_password(api, world, role="editor", username=None, password=PASSWORD):
-    return api.put(f"/api/v1/users/{world.user[role]}/password",
-                   {"username": username or f"{role}1", "password": password})
+    return api.put(
+        f"/api/v1/users/{world.user[role]}/password", {"username": username or f"{role}1", "password": password}
+    )
 
 
 def cookie_of(response) -> str:
@@ -52,8 +53,14 @@ def test_session_cookie_authenticates_reads_and_writes_need_csrf(api, world):
     anon = api.as_(None)
     me = anon.get("/api/v1/me", headers={"Cookie": cookie})
     assert me.status_code == 200 and me.data["user_id"] == world.user["editor"]
-    body = {"unit_id": world.unit["city"], "kind": "notice", "title": "无令牌", "body": "x",
-            "targets": {"units": [world.unit["city"]]}, "push": False}
+    body = {
+        "unit_id": world.unit["city"],
+        "kind": "notice",
+        "title": "无令牌",
+        "body": "x",
+        "targets": {"units": [world.unit["city"]]},
+        "push": False,
+    }
     no_csrf = anon.post("/api/v1/content", body, headers={"Cookie": cookie})
     assert no_csrf.status_code == 400 and no_csrf.data["error"]["code"] == "csrf"
     wrong = anon.post("/api/v1/content", body, headers={"Cookie": cookie, "X-CSRF-Token": "0" * 40})
@@ -80,8 +87,12 @@ def test_wrong_passwords_back_off_then_lock_until_an_admin_resets(api, world):
     blocked = login(api)  # even the right password waits during the back-off
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) >= 1
     cred = Credential.get("editor1")
-    cred.update(actions=[Credential.failures.set(sessions.LOCK_AFTER - 1),
-                         Credential.blocked_until.set(now() - timedelta(seconds=1))])
+    cred.update(
+        actions=[
+            Credential.failures.set(sessions.LOCK_AFTER - 1),
+            Credential.blocked_until.set(now() - timedelta(seconds=1)),
+        ]
+    )
     assert login(api, password="wrong-password").status_code == 401
     locked = login(api)
     assert locked.status_code == 423 and locked.data["error"]["code"] == "locked"
@@ -103,8 +114,9 @@ def test_sessions_expire_after_inactivity_and_can_be_listed_and_revoked(api, wor
     listed = anon.get("/api/v1/auth/sessions", headers={"Cookie": c1}).data["items"]
     assert len(listed) == 2 and sum(s["current"] for s in listed) == 1
     other = next(s for s in listed if not s["current"])["session_id"]
-    gone = anon.delete(f"/api/v1/auth/sessions/{other}", headers={"Cookie": c1, "X-CSRF-Token":
-                                                                  first.data["csrf_token"]})
+    gone = anon.delete(
+        f"/api/v1/auth/sessions/{other}", headers={"Cookie": c1, "X-CSRF-Token": first.data["csrf_token"]}
+    )
     assert gone.status_code == 204
     assert anon.get("/api/v1/me", headers={"Cookie": c2}).status_code == 401
     token = c1.split("=", 1)[1]
@@ -133,8 +145,10 @@ def test_password_rules_and_who_may_set_them(api, world):
     assert taken.status_code == 409 and taken.data["error"]["field"] == "username"
     # a viewer may not set an editor's password; the editor must know his current one to change it
     viewer = api.as_(world.keys["viewer"])
-    assert viewer.put(f"/api/v1/users/{world.user['editor']}/password",
-                      {"password": "Viewer-sets-it-1"}).status_code == 403
+    assert (
+        viewer.put(f"/api/v1/users/{world.user['editor']}/password", {"password": "Viewer-sets-it-1"}).status_code
+        == 403
+    )
     editor = api.as_(world.keys["editor"])
     own = f"/api/v1/users/{world.user['editor']}/password"
     assert editor.put(own, {"password": "Editor-new-pass-2"}).data["error"]["field"] == "current_password"

@@ -34,8 +34,10 @@ def test_the_forecast_before_publishing_is_the_one_publish_answers(api, world, s
     assert rows[city]["skipped"]["channel_stopped"] == 1
     assert rows[town]["channels"]["unread"] == 1
 
-    item = api.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "义诊",
-                                     "body": "周六上午", "targets": targets}).data
+    item = api.post(
+        f"{V}/content",
+        {"unit_id": world.unit["city"], "kind": "notice", "title": "义诊", "body": "周六上午", "targets": targets},
+    ).data
     published = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item["content_id"]))
     assert published.status_code == 200, published.data
     assert _without_time(published.data["push_status"]["forecast"]) == _without_time(before["forecast"])
@@ -79,12 +81,22 @@ def test_targets_outside_the_unit_are_refused_and_a_missing_channel_is_announced
 
 
 def test_the_phone_preview_is_the_phone_page_sanitised_and_self_contained(api, world):
-    body = ('<h2>科学小实验</h2><p onclick="steal()">把醋倒进小苏打</p><script>alert(1)</script>'
-            '<img src="https://cdn.example/a.png" onerror="alert(2)"><a href="javascript:alert(3)">点我</a>'
-            '<iframe src="https://evil.example"></iframe>')
-    r = api.post(f"{V}/content/phone-preview", {
-        "unit_id": world.unit["city"], "kind": "article", "title": "泡泡 & 实验", "body": body,
-        "category": "everyday", "targets": {"screens": ["CI000"]}})
+    body = (
+        '<h2>科学小实验</h2><p onclick="steal()">把醋倒进小苏打</p><script>alert(1)</script>'
+        '<img src="https://cdn.example/a.png" onerror="alert(2)"><a href="javascript:alert(3)">点我</a>'
+        '<iframe src="https://evil.example"></iframe>'
+    )
+    r = api.post(
+        f"{V}/content/phone-preview",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "article",
+            "title": "泡泡 & 实验",
+            "body": body,
+            "category": "everyday",
+            "targets": {"screens": ["CI000"]},
+        },
+    )
     assert r.status_code == 200, r.data
     page = r.data["html"]
     assert "<h2>科学小实验</h2>" in page and "把醋倒进小苏打" in page  # the phone's own template and body
@@ -97,18 +109,37 @@ def test_the_phone_preview_is_the_phone_page_sanitised_and_self_contained(api, w
     assert "default-src 'none'" in csp and "script-src" not in csp and "form-action 'none'" in csp
     assert re.search(r'<meta http-equiv="Content-Security-Policy" content="[^"]*default-src \'none\'', page)
 
-    r = api.post(f"{V}/content/phone-preview", {"unit_id": world.unit["city"], "kind": "notice", "title": "停水",
-                                                "body": "明天<停水>\n请储水"})
+    r = api.post(
+        f"{V}/content/phone-preview",
+        {"unit_id": world.unit["city"], "kind": "notice", "title": "停水", "body": "明天<停水>\n请储水"},
+    )
     assert r.status_code == 200, r.data
     assert "<p>明天&lt;停水&gt;</p>" in r.data["html"] and "<p>请储水</p>" in r.data["html"]
     assert "· district号</title>" not in r.data["html"] and "· city号</title>" in r.data["html"]  # the unit's own
 
 
-FRAGMENTS = ["<script>alert(1)</script>", '<img src="https://cdn.example/a.png" onerror="x()">', "<p onclick=x()>",
-             '<a href="javascript:x()">a</a>', '<iframe src="https://e.example"></iframe>', "<style>*{}</style>",
-             '<form action="https://e.example"><input name=q></form>', "<svg onload=x()>", "<object data=x>",
-             '<a href="https://ok.example" target="_top">ok</a>', "<h2>", "</p>", "<", ">", "&", '"', "'",
-             "<scr<script>ipt>", "<!-- <script> -->", '<img src="data:text/html,<script>x()</script>">']
+FRAGMENTS = [
+    "<script>alert(1)</script>",
+    '<img src="https://cdn.example/a.png" onerror="x()">',
+    "<p onclick=x()>",
+    '<a href="javascript:x()">a</a>',
+    '<iframe src="https://e.example"></iframe>',
+    "<style>*{}</style>",
+    '<form action="https://e.example"><input name=q></form>',
+    "<svg onload=x()>",
+    "<object data=x>",
+    '<a href="https://ok.example" target="_top">ok</a>',
+    "<h2>",
+    "</p>",
+    "<",
+    ">",
+    "&",
+    '"',
+    "'",
+    "<scr<script>ipt>",
+    "<!-- <script> -->",
+    '<img src="data:text/html,<script>x()</script>">',
+]
 
 
 def test_no_draft_body_puts_script_or_a_form_into_the_phone_preview(api, world):
@@ -120,11 +151,11 @@ def test_no_draft_body_puts_script_or_a_form_into_the_phone_preview(api, world):
     seen = []
 
     @given(body=pieces.map("".join).filter(str.strip), kind=st.sampled_from(["article", "notice"]))
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
     def check(body, kind):
-        r = api.post(f"{V}/content/phone-preview", {"unit_id": world.unit["city"], "kind": kind, "title": "题",
-                                                    "body": body})
+        r = api.post(
+            f"{V}/content/phone-preview", {"unit_id": world.unit["city"], "kind": kind, "title": "题", "body": body}
+        )
         if r.status_code == 400:  # refused input (e.g. control characters) is fine; it is never rendered
             return
         assert r.status_code == 200, r.data

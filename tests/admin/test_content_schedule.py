@@ -13,8 +13,15 @@ V = "/api/v1"
 
 
 def _notice(world, **extra):
-    body = {"unit_id": world.unit["city"], "kind": "notice", "title": "停水通知", "body": "今天14:00-18:00停水。",
-            "category": "community_notice", "targets": {"units": [world.unit["city"]]}, "push": False}
+    body = {
+        "unit_id": world.unit["city"],
+        "kind": "notice",
+        "title": "停水通知",
+        "body": "今天14:00-18:00停水。",
+        "category": "community_notice",
+        "targets": {"units": [world.unit["city"]]},
+        "push": False,
+    }
     body.update(extra)
     return body
 
@@ -34,8 +41,9 @@ def _manifest_item(screen_id: str, content_id: str) -> dict:
     from devstack.sqs_pump import SqsPump
 
     SqsPump(app, specs=queue_specs(get_settings()), visibility_override=0, stage="test").drain()
-    body = boto3.client("s3").get_object(Bucket=get_settings().player_bucket,
-                                         Key=f"screens/{screen_id}/manifest.json")["Body"]
+    body = boto3.client("s3").get_object(Bucket=get_settings().player_bucket, Key=f"screens/{screen_id}/manifest.json")[
+        "Body"
+    ]
     return next(i for i in json.loads(body.read())["items"] if i["content_id"] == content_id)
 
 
@@ -73,18 +81,28 @@ def test_urgent_item_with_its_own_end_and_normal_items_keep_theirs(api, world):
     assert _manifest_item("CI000", normal["content_id"])["urgent_until"] is None
 
 
-@pytest.mark.parametrize("window", [{"days": [5], "start": "22:00", "end": "02:00"},
-                                    {"days": [1, 2, 3, 4, 5, 6, 7], "start": "18:00", "end": "06:30"},
-                                    {"days": [6], "start": "20:00", "end": "00:00"}])
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"days": [5], "start": "22:00", "end": "02:00"},
+        {"days": [1, 2, 3, 4, 5, 6, 7], "start": "18:00", "end": "06:30"},
+        {"days": [6], "start": "20:00", "end": "00:00"},
+    ],
+)
 def test_weekly_windows_may_run_past_midnight(api, world, window):
     item = _published(api, world, weekly_windows=[window])
     assert item["weekly_windows"] == [window]
     assert _manifest_item("CI000", item["content_id"])["weekly_windows"] == [window]
 
 
-@pytest.mark.parametrize("window", [{"days": [5], "start": "08:00", "end": "08:00"},
-                                    {"days": [5], "start": "24:00", "end": "06:00"},
-                                    {"days": [5, 5], "start": "08:00", "end": "09:00"}])
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"days": [5], "start": "08:00", "end": "08:00"},
+        {"days": [5], "start": "24:00", "end": "06:00"},
+        {"days": [5, 5], "start": "08:00", "end": "09:00"},
+    ],
+)
 def test_empty_or_malformed_windows_are_refused(api, world, window):
     r = api.post(f"{V}/content", _notice(world, weekly_windows=[window]))
     assert r.status_code == 400, r.data

@@ -13,8 +13,14 @@ V = "/api/v1"
 
 
 def notice(world, where="city", **extra):
-    body = {"unit_id": world.unit[where], "kind": "notice", "title": "社区义诊通知", "body": "本周六上午9点",
-            "category": "community_notice", "targets": {"units": [world.unit[where]]}}
+    body = {
+        "unit_id": world.unit[where],
+        "kind": "notice",
+        "title": "社区义诊通知",
+        "body": "本周六上午9点",
+        "category": "community_notice",
+        "targets": {"units": [world.unit[where]]},
+    }
     body.update(extra)
     return body
 
@@ -34,7 +40,7 @@ def test_publish_without_review_enqueues_push_and_manifest_once(api, world, queu
     editor = api.as_(world.keys["editor"])
     item = make(editor, world)
     assert item["status"] == "draft"
-    published = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
+    published = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item["content_id"]))
     assert published.status_code == 200, published.data
     assert published.data["status"] == "published"
     assert published.data["screen_ids"] == ["CI000", "DI001"]  # city and its subordinate district
@@ -44,14 +50,35 @@ def test_publish_without_review_enqueues_push_and_manifest_once(api, world, queu
     assert job["type"] == "publish" and job["job_id"] == f"{item['content_id']}:{published.data['revision']}"
     assert job["screen_ids"] == ["CI000", "DI001"] and job["title"] == "社区义诊通知"
     tracing = {"correlation_id", "enqueued_at"}  # optional fields every message carries (chalicelib.observability)
-    assert set(job) == {"type", "job_id", "content_id", "revision", "unit_id", "screen_ids", "title", "summary",
-                        "kind", "category", "priority", "published_at"} | tracing
+    assert (
+        set(job)
+        == {
+            "type",
+            "job_id",
+            "content_id",
+            "revision",
+            "unit_id",
+            "screen_ids",
+            "title",
+            "summary",
+            "kind",
+            "category",
+            "priority",
+            "published_at",
+        }
+        | tracing
+    )
     assert [{k: v for k, v in m.items() if k not in tracing} for m in manifests] == [
-        {"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_published",
-         "content_id": item["content_id"]}]
+        {
+            "type": "rebuild",
+            "screen_ids": ["CI000", "DI001"],
+            "reason": "content_published",
+            "content_id": item["content_id"],
+        }
+    ]
     assert job["correlation_id"] == manifests[0]["correlation_id"]  # one admin call, one id
     # a retried publish answers the same and enqueues nothing new
-    again = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
+    again = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item["content_id"]))
     assert again.status_code == 200 and again.data["revision"] == published.data["revision"]
     assert queues("push") == [] and queues("manifest") == []
     assert Content.get(item["content_id"]).outbox is None
@@ -64,11 +91,11 @@ def test_retry_after_crash_resends_same_job_id(api, world, queues, monkeypatch):
     item = make(editor, world)
     real_send = outbox.send
     monkeypatch.setattr(outbox, "send", lambda messages: (_ for _ in ()).throw(RuntimeError("SQS down")))
-    failed = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
+    failed = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item["content_id"]))
     assert failed.status_code == 500
     assert Content.get(item["content_id"]).outbox  # owed messages kept with the change
     monkeypatch.setattr(outbox, "send", real_send)
-    retried = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item['content_id']))
+    retried = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item["content_id"]))
     assert retried.status_code == 200
     pushes = queues("push")
     assert [p["job_id"] for p in pushes] == [f"{item['content_id']}:{retried.data['revision']}"]
@@ -110,8 +137,9 @@ def test_review_flow_all_transitions(api, world, queues):
     # editing published content sends it back to review and off the screens
     back = editor.patch(f"{V}/content/{cid}", {"title": "社区义诊通知（更新）"})
     assert back.data["status"] == "pending_review"
-    assert queues("manifest") == [{"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_updated",
-                                   "content_id": cid}]
+    assert queues("manifest") == [
+        {"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_updated", "content_id": cid}
+    ]
     assert queues("push") == []
     reviewer.post(f"{V}/content/{cid}/approve", headers=if_match(reviewer, cid))
     republished = editor.post(f"{V}/content/{cid}/publish", headers=if_match(editor, cid))
@@ -126,14 +154,17 @@ def test_author_cannot_approve_own_submission(api, world):
     require_review(api, world)
     item = make(api, world)  # root admin writes and submits
     api.post(f"{V}/content/{item['content_id']}/submit")
-    own = api.post(f"{V}/content/{item['content_id']}/approve", headers=if_match(api, item['content_id']))
+    own = api.post(f"{V}/content/{item['content_id']}/approve", headers=if_match(api, item["content_id"]))
     assert own.status_code == 403 and own.data["error"]["code"] == "own_content"
 
 
 def test_superior_review_requirement_applies_below(api, world):
     require_review(api, world, "prov")
-    item = make(api.as_(world.keys["editor"]), world, **{"unit_id": world.unit["district"],
-                                                          "targets": {"units": [world.unit["district"]]}})
+    item = make(
+        api.as_(world.keys["editor"]),
+        world,
+        **{"unit_id": world.unit["district"], "targets": {"units": [world.unit["district"]]}},
+    )
     editor = api.as_(world.keys["editor"])
     r = editor.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(editor, item["content_id"]))
     assert r.status_code == 403 and r.data["error"]["code"] == "review_required"
@@ -141,28 +172,48 @@ def test_superior_review_requirement_applies_below(api, world):
 
 def test_edit_published_without_review_rebuilds_old_and_new_screens(api, world, queues):
     item = make(api, world, targets={"screens": ["CI000"]})
-    api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
+    api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item["content_id"]))
     queues("push"), queues("manifest")
     edited = api.patch(f"{V}/content/{item['content_id']}", {"targets": {"screens": ["DI001"]}})
     assert edited.data["status"] == "published" and edited.data["screen_ids"] == ["DI001"]
-    assert queues("manifest") == [{"type": "rebuild", "screen_ids": ["CI000", "DI001"], "reason": "content_updated",
-                                   "content_id": item["content_id"]}]
+    assert queues("manifest") == [
+        {
+            "type": "rebuild",
+            "screen_ids": ["CI000", "DI001"],
+            "reason": "content_updated",
+            "content_id": item["content_id"],
+        }
+    ]
     assert queues("push") == []  # an edit is not news
 
 
-@pytest.mark.parametrize(("setup", "action", "code"), [
-    ([], "withdraw", 409), ([], "approve", 409), ([], "reject", 409),
-    (["submit"], "submit", 409), (["submit"], "withdraw", 409), (["submit"], "publish", 409),
-    (["publish"], "submit", 409), (["publish"], "approve", 409),
-    (["publish", "withdraw"], "publish", 409), (["publish", "withdraw"], "submit", 409),
-])
+@pytest.mark.parametrize(
+    ("setup", "action", "code"),
+    [
+        ([], "withdraw", 409),
+        ([], "approve", 409),
+        ([], "reject", 409),
+        (["submit"], "submit", 409),
+        (["submit"], "withdraw", 409),
+        (["submit"], "publish", 409),
+        (["publish"], "submit", 409),
+        (["publish"], "approve", 409),
+        (["publish", "withdraw"], "publish", 409),
+        (["publish", "withdraw"], "submit", 409),
+    ],
+)
 def test_illegal_transitions(api, world, setup, action, code):
     item = make(api, world)
     for step in setup:
-        assert api.post(f"{V}/content/{item['content_id']}/{step}",
-                        headers=if_match(api, item["content_id"])).status_code == 200
-    r = api.post(f"{V}/content/{item['content_id']}/{action}", {"reason": "x"} if action == "reject" else None,
-                 headers=if_match(api, item["content_id"]))
+        assert (
+            api.post(f"{V}/content/{item['content_id']}/{step}", headers=if_match(api, item["content_id"])).status_code
+            == 200
+        )
+    r = api.post(
+        f"{V}/content/{item['content_id']}/{action}",
+        {"reason": "x"} if action == "reject" else None,
+        headers=if_match(api, item["content_id"]),
+    )
     assert r.status_code == code, r.data
     assert r.data["error"]["code"] == "invalid_transition"
 
@@ -190,7 +241,7 @@ def test_expiry_is_reported_and_blocks_publishing(api, world):
     assert api.get(f"{V}/content?status=published&unit_id={world.unit['city']}").data["items"] == []
     late = make(api, world, valid_until=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
     Content(late["content_id"]).update(actions=[Content.valid_until.set(datetime.now(UTC) - timedelta(seconds=1))])
-    r = api.post(f"{V}/content/{late['content_id']}/publish", headers=if_match(api, late['content_id']))
+    r = api.post(f"{V}/content/{late['content_id']}/publish", headers=if_match(api, late["content_id"]))
     assert r.status_code == 409 and r.data["error"]["code"] == "expired"
 
 
@@ -200,7 +251,7 @@ def test_targets_outside_the_unit_are_refused_and_empty_targets_cannot_publish(a
     r = api.post(f"{V}/content", notice(world, targets={"units": [world.unit["town"]]}))
     assert r.status_code == 400 and r.data["error"]["field"] == "targets.units.0"
     item = make(api, world, targets={"tags": ["no-such-tag"]})
-    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item["content_id"]))
     assert r.status_code == 422 and r.data["error"]["code"] == "no_screens"
 
 

@@ -72,5 +72,8 @@ def test_one_correlation_id_in_every_log_line_of_a_publish(api, world, standin_s
     ids = {line.get("correlation_id") for line in lines}
     assert len(ids) == 1 and None not in ids, [(line["message"], line.get("correlation_id")) for line in lines]
     functions = {line.get("function_name") for line in lines}
-    assert {"kepuscreen-test-push_planner", "kepuscreen-test-push_sender", "kepuscreen-test-rebuild_manifests"} <= \
-        functions, functions
+    assert {
+        "kepuscreen-test-push_planner",
+        "kepuscreen-test-push_sender",
+        "kepuscreen-test-rebuild_manifests",
+    } <= functions, functions

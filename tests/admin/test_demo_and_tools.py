@@ -42,8 +42,9 @@ def test_seed_builds_the_world_once(aws, standin_server):
             assert api.as_(key).get(f"{V}/me").status_code == 200, role
         assert api.as_(old_keys["editor"]).get(f"{V}/me").status_code == 401
         for person in second["users"]:  # every demo user signs in to the console with the printed login
-            signed = api.as_(None).post(f"{V}/auth/login", {"username": person["username"],
-                                                             "password": person["password"]})
+            signed = api.as_(None).post(
+                f"{V}/auth/login", {"username": person["username"], "password": person["password"]}
+            )
             assert signed.status_code == 200 and signed.data["user"]["user_id"] == person["user_id"]
         listed = api.as_(keys["viewer"]).get(f"{V}/content?status=published").data["items"]
         assert {i["kind"] for i in listed} == {"article", "image"}  # the city sees its own, not the province's

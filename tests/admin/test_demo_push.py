@@ -34,8 +34,16 @@ def test_a_demo_publish_with_push_is_sent_not_stopped(aws, standin_server, monke
     fans = [f for f in Fan.scan() if f.appid == demo.SERVICE_APPID and f.following]
     assert fans, "the history made no followers of the service account"
     root = users.principal_for(next(u for u in info["users"] if u["role"] == "root admin")["user_id"])
-    item = content.create(root, {"unit_id": info["units"]["city"], "kind": "notice", "title": "演示推送",
-                                 "body": "周六科技馆开放日", "targets": {"screens": ["NJ001", "NJ002"]}})
+    item = content.create(
+        root,
+        {
+            "unit_id": info["units"]["city"],
+            "kind": "notice",
+            "title": "演示推送",
+            "body": "周六科技馆开放日",
+            "targets": {"screens": ["NJ001", "NJ002"]},
+        },
+    )
     content.transition(root, item.content_id, "publish", None)
     SqsPump(app, specs=queue_specs(get_settings()), visibility_override=1, stage="test").drain(timeout=60)
     status = push_outcomes.status(Content.get(item.content_id))

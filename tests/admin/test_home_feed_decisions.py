@@ -38,18 +38,30 @@ def test_a_long_offline_screen_moving_to_another_unit_leaves_the_old_scopes_only
 
 def test_the_rebuild_counts_screens_per_scope_and_lists_only_recent_publishes():
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    screens = [SimpleNamespace(screen_id="A", unit_id="city", presence=OFFLINE, name="a", last_seen=None),
-               SimpleNamespace(screen_id="B", unit_id="gone", presence=ONLINE, name="b", last_seen=None)]
+    screens = [
+        SimpleNamespace(screen_id="A", unit_id="city", presence=OFFLINE, name="a", last_seen=None),
+        SimpleNamespace(screen_id="B", unit_id="gone", presence=ONLINE, name="b", last_seen=None),
+    ]
     wanted, presence = screen_entries(screens, PATHS)
     assert wanted == {} and presence == {"tree#root": {OFFLINE: 1}, "tree#city": {OFFLINE: 1}}
 
     def item(content_id: str, status: str, days_ago: int) -> SimpleNamespace:
-        return SimpleNamespace(content_id=content_id, unit_id="city", status=status, title=content_id,
-                               published_at=now - timedelta(days=days_ago), updated_at=now, screen_ids=set(),
-                               valid_until=None, push=False, push_job_id=None)
+        return SimpleNamespace(
+            content_id=content_id,
+            unit_id="city",
+            status=status,
+            title=content_id,
+            published_at=now - timedelta(days=days_ago),
+            updated_at=now,
+            screen_ids=set(),
+            valid_until=None,
+            push=False,
+            push_job_id=None,
+        )
 
-    entries = content_entries([item("new", PUBLISHED, 3), item("old", PUBLISHED, 400),
-                               item("draft", PENDING, 0)], PATHS, now)
+    entries = content_entries(
+        [item("new", PUBLISHED, 3), item("old", PUBLISHED, 400), item("draft", PENDING, 0)], PATHS, now
+    )
     keys = sorted(key for _scope, key in entries)
     assert [k for k in keys if k.startswith("review#")] == ["review#draft", "review#draft"]
     assert sum(k.endswith("#new") for k in keys) == 2 and not any(k.endswith("#old") for k in keys)

@@ -41,19 +41,23 @@ def pump(world):
 
 
 def _beat(api, screen_id: str, key: str) -> None:
-    r = api.client.http.post(f"/screens/{screen_id}/heartbeat", body=json.dumps({"player_key": key}),
-                             headers={"Content-Type": "text/plain"})
+    r = api.client.http.post(
+        f"/screens/{screen_id}/heartbeat", body=json.dumps({"player_key": key}), headers={"Content-Type": "text/plain"}
+    )
     assert r.status_code == 200, r.body
 
 
 def _new_screen(world, unit: str, code: str) -> str:
-    return screens.create(world.root, {"screen_id": code, "unit_id": world.unit[unit], "name": f"{code} 大厅",
-                                       "appid": world.appid[unit]})[1]
+    return screens.create(
+        world.root, {"screen_id": code, "unit_id": world.unit[unit], "name": f"{code} 大厅", "appid": world.appid[unit]}
+    )[1]
 
 
 def test_the_summary_counts_screens_review_publishes_and_alerts_of_the_subtree_only(api, world, pump):
-    keys = {code: _new_screen(world, unit, code) for unit, code in (("city", "CY-ON"), ("district", "DI-OFF"),
-                                                                    ("district", "DI-LONG"), ("town", "TW-ON"))}
+    keys = {
+        code: _new_screen(world, unit, code)
+        for unit, code in (("city", "CY-ON"), ("district", "DI-OFF"), ("district", "DI-LONG"), ("town", "TW-ON"))
+    }
     for code, key in keys.items():
         _beat(api, code, key)
     # an hour and a half ago for DI-LONG, ten minutes for DI-OFF: the schedule marks them
@@ -62,18 +66,52 @@ def test_the_summary_counts_screens_review_publishes_and_alerts_of_the_subtree_o
     measure_screens()
     # a subscription account without templates has a channel (customer-service messages); a bare service one not
     for appid, kind in (("wxsubscr0000001", "subscription"), ("wxservic0000001", "service")):
-        accounts.create(world.root, {"appid": appid, "unit_id": world.unit["district"], "name": f"{kind}号",
-                                     "original_id": "gh_abcdef00", "app_secret": SECRET, "token": TOKEN,
-                                     "account_type": kind})
-    pending = content.create(world.root, {"unit_id": world.unit["district"], "kind": "notice", "title": "待审通知",
-                                          "body": "停水", "targets": {"units": [world.unit["district"]]},
-                                          "push": False})
+        accounts.create(
+            world.root,
+            {
+                "appid": appid,
+                "unit_id": world.unit["district"],
+                "name": f"{kind}号",
+                "original_id": "gh_abcdef00",
+                "app_secret": SECRET,
+                "token": TOKEN,
+                "account_type": kind,
+            },
+        )
+    pending = content.create(
+        world.root,
+        {
+            "unit_id": world.unit["district"],
+            "kind": "notice",
+            "title": "待审通知",
+            "body": "停水",
+            "targets": {"units": [world.unit["district"]]},
+            "push": False,
+        },
+    )
     content.transition(world.root, pending.content_id, "submit", None)
-    published = content.create(world.root, {"unit_id": world.unit["city"], "kind": "notice", "title": "已发通知",
-                                            "body": "停电", "targets": {"units": [world.unit["city"]]}})
+    published = content.create(
+        world.root,
+        {
+            "unit_id": world.unit["city"],
+            "kind": "notice",
+            "title": "已发通知",
+            "body": "停电",
+            "targets": {"units": [world.unit["city"]]},
+        },
+    )
     content.transition(world.root, published.content_id, "publish", None)
-    elsewhere = content.create(world.root, {"unit_id": world.unit["town"], "kind": "notice", "title": "别处",
-                                            "body": "x", "targets": {"units": [world.unit["town"]]}, "push": False})
+    elsewhere = content.create(
+        world.root,
+        {
+            "unit_id": world.unit["town"],
+            "kind": "notice",
+            "title": "别处",
+            "body": "x",
+            "targets": {"units": [world.unit["town"]]},
+            "push": False,
+        },
+    )
     content.transition(world.root, elsewhere.content_id, "submit", None)
     pump.drain()
 
@@ -114,8 +152,9 @@ def test_moving_and_deleting_screens_keeps_the_presence_counters_true(api, world
     pump.drain()
     city, town = world.unit["city"], world.unit["town"]
     assert api.get(f"{V}/units/{city}/summary").data["screens"]["online"] == 1
-    screens.update(world.root, "MV-1", {"unit_id": town, "appid": world.appid["town"]},
-                   screens.get(world.root, "MV-1").revision)
+    screens.update(
+        world.root, "MV-1", {"unit_id": town, "appid": world.appid["town"]}, screens.get(world.root, "MV-1").revision
+    )
     pump.drain()
     assert api.get(f"{V}/units/{city}/summary").data["screens"]["online"] == 0
     assert api.get(f"{V}/units/{town}/summary").data["screens"]["online"] == 1
@@ -124,19 +163,45 @@ def test_moving_and_deleting_screens_keeps_the_presence_counters_true(api, world
     assert api.get(f"{V}/units/{town}/summary").data["screens"]["online"] == 0
 
 
-def test_moving_a_unit_carries_its_screens_review_queue_alerts_and_publishes_to_its_new_superiors(
-        api, world, pump):
+def test_moving_a_unit_carries_its_screens_review_queue_alerts_and_publishes_to_its_new_superiors(api, world, pump):
     """Formerly the moved subtree's facts stayed with the old superiors until an operator's rebuild."""
     key = _new_screen(world, "district", "MU-ON")
     _beat(api, "MU-ON", key)
-    accounts.create(world.root, {"appid": "wxmoving0000001", "unit_id": world.unit["district"], "name": "无模板号",
-                                 "original_id": "gh_abcdef01", "app_secret": SECRET, "token": TOKEN,
-                                 "account_type": "service"})
-    pending = content.create(world.root, {"unit_id": world.unit["district"], "kind": "notice", "title": "待审",
-                                          "body": "x", "targets": {"units": [world.unit["district"]]}, "push": False})
+    accounts.create(
+        world.root,
+        {
+            "appid": "wxmoving0000001",
+            "unit_id": world.unit["district"],
+            "name": "无模板号",
+            "original_id": "gh_abcdef01",
+            "app_secret": SECRET,
+            "token": TOKEN,
+            "account_type": "service",
+        },
+    )
+    pending = content.create(
+        world.root,
+        {
+            "unit_id": world.unit["district"],
+            "kind": "notice",
+            "title": "待审",
+            "body": "x",
+            "targets": {"units": [world.unit["district"]]},
+            "push": False,
+        },
+    )
     content.transition(world.root, pending.content_id, "submit", None)
-    shown = content.create(world.root, {"unit_id": world.unit["district"], "kind": "notice", "title": "已发",
-                                        "body": "y", "targets": {"units": [world.unit["district"]]}, "push": False})
+    shown = content.create(
+        world.root,
+        {
+            "unit_id": world.unit["district"],
+            "kind": "notice",
+            "title": "已发",
+            "body": "y",
+            "targets": {"units": [world.unit["district"]]},
+            "push": False,
+        },
+    )
     content.transition(world.root, shown.content_id, "publish", None)
     pump.drain()
     city, town, prov = world.unit["city"], world.unit["town"], world.unit["prov"]
@@ -171,12 +236,27 @@ def _grow(world, screens_per_unit: int, items_per_unit: int, tag: str) -> None:
     """More screens (reporting) and content (pending and published) in every unit of the city's subtree."""
     for unit in ("city", "district"):
         for n in range(screens_per_unit):
-            screens.create(world.root, {"screen_id": f"{tag}{unit[:2].upper()}{n:03d}", "unit_id": world.unit[unit],
-                                        "name": "屏", "appid": world.appid[unit]})
+            screens.create(
+                world.root,
+                {
+                    "screen_id": f"{tag}{unit[:2].upper()}{n:03d}",
+                    "unit_id": world.unit[unit],
+                    "name": "屏",
+                    "appid": world.appid[unit],
+                },
+            )
         for n in range(items_per_unit):
-            item = content.create(world.root, {"unit_id": world.unit[unit], "kind": "notice", "title": f"第{n}条",
-                                               "body": "x", "targets": {"units": [world.unit[unit]]},
-                                               "push": False})
+            item = content.create(
+                world.root,
+                {
+                    "unit_id": world.unit[unit],
+                    "kind": "notice",
+                    "title": f"第{n}条",
+                    "body": "x",
+                    "targets": {"units": [world.unit[unit]]},
+                    "push": False,
+                },
+            )
             content.transition(world.root, item.content_id, "submit" if n % 2 else "publish", None)
 
 
@@ -220,8 +300,12 @@ def _records_say(world, unit: str) -> dict[str, int]:
 OPS = ("beat", "quiet_10m", "quiet_2h", "move", "delete")
 
 
-@settings(max_examples=6, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 2)), min_size=1, max_size=7))
 def test_presence_counters_equal_the_records_after_any_history(api, world, pump, steps):
     """Heartbeats, silences the schedule notices, moves between branches and deletions in any order."""
@@ -241,8 +325,12 @@ def test_presence_counters_equal_the_records_after_any_history(api, world, pump,
             measure_screens()
         elif op == "move":
             target = "town" if where[code] != "town" else "district"
-            screens.update(world.root, code, {"unit_id": world.unit[target], "appid": world.appid[target]},
-                           screens.get(world.root, code).revision)
+            screens.update(
+                world.root,
+                code,
+                {"unit_id": world.unit[target], "appid": world.appid[target]},
+                screens.get(world.root, code).revision,
+            )
             where[code] = target
         elif op == "delete":
             screens.delete(world.root, code, screens.get(world.root, code).revision)
@@ -263,10 +351,28 @@ def test_the_rebuild_tool_writes_the_same_feed_from_the_records(api, world, pump
     _beat(api, "RB-1", key)
     Screen("RB-1").update(actions=[Screen.last_seen.set(datetime.now(UTC) - timedelta(hours=3))])
     measure_screens()
-    accounts.create(world.root, {"appid": "wxrebuild000001", "unit_id": world.unit["district"], "name": "无模板号",
-                                 "original_id": "gh_abcdef01", "app_secret": SECRET, "token": TOKEN})
-    item = content.create(world.root, {"unit_id": world.unit["city"], "kind": "notice", "title": "待审", "body": "x",
-                                       "targets": {"units": [world.unit["city"]]}, "push": False})
+    accounts.create(
+        world.root,
+        {
+            "appid": "wxrebuild000001",
+            "unit_id": world.unit["district"],
+            "name": "无模板号",
+            "original_id": "gh_abcdef01",
+            "app_secret": SECRET,
+            "token": TOKEN,
+        },
+    )
+    item = content.create(
+        world.root,
+        {
+            "unit_id": world.unit["city"],
+            "kind": "notice",
+            "title": "待审",
+            "body": "x",
+            "targets": {"units": [world.unit["city"]]},
+            "push": False,
+        },
+    )
     content.transition(world.root, item.content_id, "submit", None)
     pump.drain()
     path = f"{V}/units/{world.unit['city']}/summary"

@@ -35,14 +35,17 @@ REFUSED = (400, 422)
 UNDESCRIBABLE = (
     ("cursor", "invalid cursor"),  # an opaque value signed by the server
     ("appid", "no such official account"),  # names another object: like a 404, for a body field
-    ("targets.", "no unit"), ("targets.", "no screen"),  # the same, for content targets
+    ("targets.", "no unit"),
+    ("targets.", "no screen"),  # the same, for content targets
     ("parent_id", "cannot move below itself"),  # depends on where the unit is in the tree
     ("weekly_windows.", "start must be before end"),  # compares two fields' values
     ("weekly_windows.", "start and end must differ"),  # the same (an overnight window has end < start)
     ("username", "needed the first time"),  # whether the user has a sign-in name yet is stored state
     ("", "made with an API key, not a session"),  # the console's session: depends on how the caller signed in
-    ("from", "must not be after to"), ("from", "days"),  # compares two query parameters
-    ("media", "needs a video/mp4 file"), ("media", "needs at least one image"),  # the files' types
+    ("from", "must not be after to"),
+    ("from", "days"),  # compares two query parameters
+    ("media", "needs a video/mp4 file"),
+    ("media", "needs at least one image"),  # the files' types
     ("media.", "no upload of this file"),  # a file must have been uploaded first
     ("body", "markup is not allowed"),  # PATCH: whether body is plain text depends on the stored kind
 )
@@ -74,9 +77,15 @@ def test_every_operation_holds_to_the_document(live):
 
     from tests.admin.test_authorization_matrix import _content
 
-    known = {"unit_id": world.unit["district"], "screen_id": world.screen["district"],
-             "appid": world.appid["district"], "user_id": world.user["viewer"],
-             "content_id": _content(world, "district"), "object_type": "unit", "object_id": world.unit["city"]}
+    known = {
+        "unit_id": world.unit["district"],
+        "screen_id": world.screen["district"],
+        "appid": world.appid["district"],
+        "user_id": world.user["viewer"],
+        "content_id": _content(world, "district"),
+        "object_type": "unit",
+        "object_id": world.unit["city"],
+    }
 
     def real_ids(case):
         """Half the cases name real objects (path and body), so calls get past the 404 and reach the rules."""
@@ -92,8 +101,14 @@ def test_every_operation_holds_to_the_document(live):
         strategy = operation.as_strategy() | operation.as_strategy(path_parameters=fixed).map(real_ids)
 
         @given(case=strategy)
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case):
             counts["cases"] += 1
             response = case.call(base_url=base, session=session, headers=headers)
@@ -104,8 +119,10 @@ def test_every_operation_holds_to_the_document(live):
                 failures.append(f"{operation.label}: {type(exc).__name__}: {str(exc)[:300]}")
             error = response.json().get("error", {}) if response.status_code in REFUSED else {}
             if response.status_code in REFUSED and not undescribable(error):
-                failures.append(f"{operation.label}: schema-valid request refused {response.status_code} "
-                                f"{error.get('field')}: {error.get('message')} (body {str(case.body)[:120]})")
+                failures.append(
+                    f"{operation.label}: schema-valid request refused {response.status_code} "
+                    f"{error.get('field')}: {error.get('message')} (body {str(case.body)[:120]})"
+                )
 
         run()
 
@@ -113,7 +130,9 @@ def test_every_operation_holds_to_the_document(live):
         check(result.ok())
         counts["operations"] += 1
 
-    print(f"\nschemathesis: {counts['operations']} operations, {counts['cases']} cases, "
-          f"by status {dict(sorted((k, v) for k, v in counts.items() if isinstance(k, int)))}, "
-          f"{len(failures)} failures")
+    print(
+        f"\nschemathesis: {counts['operations']} operations, {counts['cases']} cases, "
+        f"by status {dict(sorted((k, v) for k, v in counts.items() if isinstance(k, int)))}, "
+        f"{len(failures)} failures"
+    )
     assert not failures, "\n".join(failures[:60])

@@ -26,8 +26,14 @@ def pump(world):
 
 
 def notice(world, where="city", **extra):
-    body = {"unit_id": world.unit[where], "kind": "notice", "title": "社区义诊通知", "body": "本周六上午9点",
-            "category": "community_notice", "targets": {"units": [world.unit[where]]}}
+    body = {
+        "unit_id": world.unit[where],
+        "kind": "notice",
+        "title": "社区义诊通知",
+        "body": "本周六上午9点",
+        "category": "community_notice",
+        "targets": {"units": [world.unit[where]]},
+    }
     return {**body, **extra}
 
 
@@ -40,17 +46,27 @@ def make(api, body) -> dict:
 def test_push_without_any_channel_is_refused_with_422_and_nothing_enqueued(api, world, standin_server, queues):
     unit = api.post(f"{V}/units", {"parent_id": world.unit["prov"], "name": "无模板单位"}).data["unit_id"]
     standin_server.register_account("wxnotemplate00001", SECRET, "service")
-    r = api.post(f"{V}/accounts", {"appid": "wxnotemplate00001", "unit_id": unit, "name": "无模板号",
-                                   "original_id": "gh_notmpl0001", "app_secret": SECRET, "token": TOKEN})
+    r = api.post(
+        f"{V}/accounts",
+        {
+            "appid": "wxnotemplate00001",
+            "unit_id": unit,
+            "name": "无模板号",
+            "original_id": "gh_notmpl0001",
+            "app_secret": SECRET,
+            "token": TOKEN,
+        },
+    )
     assert r.status_code == 201, r.data
-    r = api.post(f"{V}/screens", {"screen_id": "NT001", "unit_id": unit, "name": "无模板屏",
-                                  "appid": "wxnotemplate00001"})
+    r = api.post(
+        f"{V}/screens", {"screen_id": "NT001", "unit_id": unit, "name": "无模板屏", "appid": "wxnotemplate00001"}
+    )
     assert r.status_code == 201, r.data
     queues("manifest")
     item = make(api, {**notice(world), "unit_id": unit, "targets": {"units": [unit]}})
     assert item["push"] is True  # the documented default
 
-    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item["content_id"]))
     assert r.status_code == 422, r.data
     assert r.data["error"]["code"] == "no_push_channel" and r.data["error"]["field"] == "push"
     assert "wxnotemplate00001" in r.data["error"]["message"]
@@ -59,7 +75,7 @@ def test_push_without_any_channel_is_refused_with_422_and_nothing_enqueued(api, 
 
     revision = api.get(f"{V}/content/{item['content_id']}").data["revision"]
     api.patch(f"{V}/content/{item['content_id']}", {"push": False}, headers={"If-Match": f'"{revision}"'})
-    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item["content_id"]))
     assert r.status_code == 200 and r.data["push_status"] is None
     assert queues("push") == []
 
@@ -71,7 +87,7 @@ def test_publish_forecasts_per_account_and_channel_and_get_keeps_the_outcome(api
     seed_fans(standin_server, town, ["CI000"], ["o-town"])  # a fan of the sibling unit's account
     item = make(api, notice(world, targets={"screens": ["CI000"]}))
 
-    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item['content_id']))
+    r = api.post(f"{V}/content/{item['content_id']}/publish", headers=if_match(api, item["content_id"]))
     assert r.status_code == 200, r.data
     forecast = r.data["push_status"]["forecast"]
     assert forecast["recipients"] == 4 and forecast["complete"] is True
@@ -107,13 +123,15 @@ def test_an_account_edit_applies_to_the_next_job(api, world, standin_server, pum
     cid = second["content_id"]
     assert api.post(f"{V}/content/{cid}/publish", headers=if_match(api, cid)).status_code == 200
     pump.drain(timeout=30)
-    used = [c["body"]["template_id"] for c in standin_server.calls(TEMPLATE_PATH)
-            if c["body"].get("touser") == "o-edit"]
+    used = [
+        c["body"]["template_id"] for c in standin_server.calls(TEMPLATE_PATH) if c["body"].get("touser") == "o-edit"
+    ]
     assert used == [TEMPLATE_ID, "tmpl-edited"]
 
 
 def test_cross_unit_content_is_listed_not_pushed_by_default_and_the_policy_is_settable(
-        api, world, standin_server, pump):
+    api, world, standin_server, pump
+):
     """A fan of the town account follows a city screen: city notices must not spend the town account's pushes."""
     town = world.appid["town"]
     assert api.get(f"{V}/accounts/{town}").data["cross_unit"] == "unread"
@@ -157,9 +175,14 @@ def test_openapi_documents_the_push_default_the_status_and_the_policy(api):
     assert push["default"] is True and "defaults to true" in push["description"]
     assert "push_status" in schemas["ContentOut"]["properties"]
     assert {"forecast", "sent", "delivered", "read", "failed", "stopped", "skipped", "unread"} <= set(
-        schemas["PushStatusOut"]["properties"])
-    assert set(schemas["SkipCounts"]["properties"]) == {"not_following", "no_channel", "channel_stopped",
-                                                         "cross_unit_policy"}
+        schemas["PushStatusOut"]["properties"]
+    )
+    assert set(schemas["SkipCounts"]["properties"]) == {
+        "not_following",
+        "no_channel",
+        "channel_stopped",
+        "cross_unit_policy",
+    }
     for name in ("AccountCreate", "AccountUpdate", "AccountOut"):
         assert "cross_unit" in schemas[name]["properties"], name
     assert "rebind_appid" in schemas["UnitUpdate"]["properties"]

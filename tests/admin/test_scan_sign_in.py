@@ -31,8 +31,9 @@ def staff(demo):
 
 
 def post(client, path, body=None, headers=None):
-    r = client.http.post(path, headers={"Content-Type": "application/json", **(headers or {})},
-                         body=json.dumps(body or {}))
+    r = client.http.post(
+        path, headers={"Content-Type": "application/json", **(headers or {})}, body=json.dumps(body or {})
+    )
     r.data = json.loads(r.body) if r.body else None
     return r
 
@@ -40,8 +41,9 @@ def post(client, path, body=None, headers=None):
 def scan(client, demo, wechat, qr_url: str, openid: str, follow: bool = False) -> str:
     scene = wechat.qrcode_scene(qr_url)
     request = demo.plain.follow(openid, scene=scene) if follow else demo.plain.scan(openid, scene)
-    r = client.http.post(f"/wechat/{PLAIN_APPID}?{request.query_string}", headers={"Content-Type": "text/xml"},
-                         body=request.body)
+    r = client.http.post(
+        f"/wechat/{PLAIN_APPID}?{request.query_string}", headers={"Content-Type": "text/xml"}, body=request.body
+    )
     assert r.status_code == 200
     return reply_content(demo.plain.open_reply(r.body.decode()))
 
@@ -50,8 +52,9 @@ def bind(client, demo, wechat, key: str, openid: str) -> None:
     started = post(client, "/api/v1/auth/wechat/bind", headers={"Authorization": f"Bearer {key}"})
     assert started.status_code == 201, started.data
     assert "绑定" in scan(client, demo, wechat, started.data["qr_url"], openid)
-    polled = post(client, f"/api/v1/auth/wechat/{started.data['scene']}/poll",
-                  {"poll_token": started.data["poll_token"]})
+    polled = post(
+        client, f"/api/v1/auth/wechat/{started.data['scene']}/poll", {"poll_token": started.data["poll_token"]}
+    )
     assert polled.data["status"] == "bound"
 
 
@@ -62,8 +65,7 @@ def test_a_bound_user_signs_in_by_scanning_once(client, demo, wechat, staff):
     assert started.status_code == 201 and started.data["scene"].startswith("login_")
     poll = f"/api/v1/auth/wechat/{started.data['scene']}/poll"
     token = {"poll_token": started.data["poll_token"]}
-    assert post(client, poll, token).data == {"status": "waiting", "user": None, "session": None,
-                                              "csrf_token": None}
+    assert post(client, poll, token).data == {"status": "waiting", "user": None, "session": None, "csrf_token": None}
     assert "已确认登录" in scan(client, demo, wechat, started.data["qr_url"], "o-staff")
     signed = post(client, poll, token)
     assert signed.data["status"] == "signed_in" and signed.data["user"]["user_id"] == user_id
@@ -133,6 +135,8 @@ def test_forged_viewer_addresses_still_meet_a_cap_on_all_starts(client, demo, st
     monkeypatch.setattr(sign_in, "ALL_STARTS_PER_MINUTE", 5)
     minute = sign_in.now().replace(second=1)
     monkeypatch.setattr(sign_in, "now", lambda: minute)  # all six in one minute, whatever the clock says
-    statuses = [post(client, "/api/v1/auth/wechat", headers={"CloudFront-Viewer-Address": f"192.0.2.{n}:1"}
-                     ).status_code for n in range(6)]
+    statuses = [
+        post(client, "/api/v1/auth/wechat", headers={"CloudFront-Viewer-Address": f"192.0.2.{n}:1"}).status_code
+        for n in range(6)
+    ]
     assert statuses == [201] * 5 + [429]

@@ -55,7 +55,13 @@ def test_an_update_checks_its_fields_as_the_create_does():
 
 def test_a_page_is_named_after_its_items_and_needs_both_fields():
     assert [m.__name__ for m in (s.UnitList, s.AccountList, s.ScreenList, s.ContentList, s.UserList, s.AuditList)] == [
-        "UnitList", "AccountList", "ScreenList", "ContentList", "UserList", "AuditList"]
+        "UnitList",
+        "AccountList",
+        "ScreenList",
+        "ContentList",
+        "UserList",
+        "AuditList",
+    ]
     assert s.UnitList.model_json_schema()["required"] == ["items", "next_cursor"]
     page = s.AuditList.model_validate({"items": [], "next_cursor": None})
     assert page.model_dump() == {"items": [], "next_cursor": None}

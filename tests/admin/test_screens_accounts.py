@@ -13,8 +13,15 @@ V = "/api/v1"
 
 
 def screen_body(world, code="NJ100", **extra):
-    return {"screen_id": code, "unit_id": world.unit["city"], "name": "市科技馆大厅", "address": "北京东路1号",
-            "appid": world.appid["city"], "tags": ["lobby", "museum"], **extra}
+    return {
+        "screen_id": code,
+        "unit_id": world.unit["city"],
+        "name": "市科技馆大厅",
+        "address": "北京东路1号",
+        "appid": world.appid["city"],
+        "tags": ["lobby", "museum"],
+        **extra,
+    }
 
 
 def test_screen_gets_permanent_qr_and_a_player_key_shown_once(api, world, standin_server):
@@ -24,8 +31,13 @@ def test_screen_gets_permanent_qr_and_a_player_key_shown_once(api, world, standi
     screen, key = r.data["screen"], r.data["player_key"]
     assert screen["screen_id"] == "NJ100" and screen["qr"]["ready"] and key.startswith("psk_")
     info = standin_server.qrcode_info(screen["qr"]["ticket"])
-    assert info == {**info, "appid": world.appid["city"], "scene": "NJ100", "permanent": True,
-                    "action_name": "QR_LIMIT_STR_SCENE"}
+    assert info == {
+        **info,
+        "appid": world.appid["city"],
+        "scene": "NJ100",
+        "permanent": True,
+        "action_name": "QR_LIMIT_STR_SCENE",
+    }
     assert Screen.get("NJ100").player_key_hash == hashlib.sha256(key.encode()).hexdigest()
     read = api.get(f"{V}/screens/nj100")
     assert read.status_code == 200 and "player_key" not in read.data and read.data["player_key_set"]
@@ -64,8 +76,11 @@ def test_screen_codes_and_accounts_are_checked(api, world):
     assert other.status_code == 400 and other.data["error"]["field"] == "appid"
     assert api.post(f"{V}/screens", screen_body(world)).status_code == 201
     dup = api.post(f"{V}/screens", screen_body(world))
-    assert dup.status_code == 409 and dup.data["error"] == {"code": "unavailable", "field": "screen_id",
-                                                            "message": "screen id unavailable"}
+    assert dup.status_code == 409 and dup.data["error"] == {
+        "code": "unavailable",
+        "field": "screen_id",
+        "message": "screen id unavailable",
+    }
 
 
 def test_moving_a_screen_to_another_account_remakes_its_qr(api, world, standin_server):
@@ -80,8 +95,11 @@ def test_menu_is_created_through_the_wechat_api(api, world, standin_server):
     assert r.status_code == 200, r.data
     menu = standin_server.menu(world.appid["city"])
     buttons = menu["button"]
-    assert buttons[0] == {"type": "view", "name": "订阅大屏",
-                          "url": f"https://kepu.example.cn/m/{world.appid['city']}/subscribe"}
+    assert buttons[0] == {
+        "type": "view",
+        "name": "订阅大屏",
+        "url": f"https://kepu.example.cn/m/{world.appid['city']}/subscribe",
+    }
     keys = {b.get("key") for b in buttons} | {s.get("key") for b in buttons for s in b.get("sub_button", [])}
     assert {"MY_SCREENS", "LATEST", "HOW_TO_SUBSCRIBE"} <= keys
     assert r.data["account"]["menu_created_at"]
@@ -91,13 +109,18 @@ def test_menu_is_created_through_the_wechat_api(api, world, standin_server):
     standin_server.clear_failures()
 
 
-CUSTOM_MENU = {"button": [
-    {"type": "click", "name": "最新科普", "key": "LATEST"},
-    {"name": "服务", "sub_button": [
-        {"type": "click", "name": "我的大屏", "key": "MY_SCREENS"},
-        {"type": "view", "name": "科技馆官网", "url": "https://www.example.cn/museum"},
-    ]},
-]}
+CUSTOM_MENU = {
+    "button": [
+        {"type": "click", "name": "最新科普", "key": "LATEST"},
+        {
+            "name": "服务",
+            "sub_button": [
+                {"type": "click", "name": "我的大屏", "key": "MY_SCREENS"},
+                {"type": "view", "name": "科技馆官网", "url": "https://www.example.cn/museum"},
+            ],
+        },
+    ]
+}
 
 
 def test_a_custom_menu_is_published_as_sent_and_read_back(api, world, standin_server):
@@ -114,17 +137,29 @@ def test_a_custom_menu_is_published_as_sent_and_read_back(api, world, standin_se
     assert api.get(f"{V}/accounts/{appid}/menu").data["default"] is True
 
 
-@pytest.mark.parametrize(("menu", "field"), [
-    ({"button": [{"type": "click", "name": f"按钮{i}", "key": "LATEST"} for i in range(4)]}, "button"),
-    ({"button": [{"name": "多", "sub_button": [{"type": "click", "name": f"子{i}", "key": "LATEST"}
-                                              for i in range(6)]}]}, "button.0.sub_button"),
-    ({"button": [{"type": "click", "name": "未知", "key": "PRIZES"}]}, "button.0.key"),
-    ({"button": [{"type": "view", "name": "链接", "url": "javascript:alert(1)"}]}, "button.0.url"),
-    ({"button": [{"type": "click", "name": "一二三四五六", "key": "LATEST"}]}, "button.0.name"),
-    ({"button": [{"type": "click", "name": "无键"}]}, "button.0"),
-    ({"button": [{"name": "空父"}]}, "button.0"),
-    ({"button": []}, "button"),
-])
+@pytest.mark.parametrize(
+    ("menu", "field"),
+    [
+        ({"button": [{"type": "click", "name": f"按钮{i}", "key": "LATEST"} for i in range(4)]}, "button"),
+        (
+            {
+                "button": [
+                    {
+                        "name": "多",
+                        "sub_button": [{"type": "click", "name": f"子{i}", "key": "LATEST"} for i in range(6)],
+                    }
+                ]
+            },
+            "button.0.sub_button",
+        ),
+        ({"button": [{"type": "click", "name": "未知", "key": "PRIZES"}]}, "button.0.key"),
+        ({"button": [{"type": "view", "name": "链接", "url": "javascript:alert(1)"}]}, "button.0.url"),
+        ({"button": [{"type": "click", "name": "一二三四五六", "key": "LATEST"}]}, "button.0.name"),
+        ({"button": [{"type": "click", "name": "无键"}]}, "button.0"),
+        ({"button": [{"name": "空父"}]}, "button.0"),
+        ({"button": []}, "button"),
+    ],
+)
 def test_a_menu_wechat_would_refuse_is_a_400_naming_the_field(api, world, standin_server, menu, field):
     r = api.post(f"{V}/accounts/{world.appid['city']}/menu", menu)
     assert r.status_code == 400, r.data

@@ -22,9 +22,16 @@ SECRETS = (APP_SECRET, TOKEN, AES_1, AES_2)
 def test_secrets_never_leave_ssm(api, world, capfd, caplog, wechat_like_logs):
     caplog.set_level(logging.INFO)
     bodies = []
-    request = {"appid": "wxsafe000000000009", "unit_id": world.unit["city"], "name": "安全模式号",
-               "account_type": "subscription", "original_id": "gh_safe000009", "app_secret": APP_SECRET,
-               "token": TOKEN, "aes_key": AES_1}
+    request = {
+        "appid": "wxsafe000000000009",
+        "unit_id": world.unit["city"],
+        "name": "安全模式号",
+        "account_type": "subscription",
+        "original_id": "gh_safe000009",
+        "app_secret": APP_SECRET,
+        "token": TOKEN,
+        "aes_key": AES_1,
+    }
     created = api.post(f"{V}/accounts", request, headers={"Idempotency-Key": "acct-1"})
     assert created.status_code == 201, created.data
     bodies.append(created.body)
@@ -42,8 +49,12 @@ def test_secrets_never_leave_ssm(api, world, capfd, caplog, wechat_like_logs):
     bad = api.patch(f"{V}/accounts/wxsafe000000000009", {"token": "no spaces allowed here " + TOKEN})
     assert bad.status_code == 400 and bad.data["error"]["field"] == "token"
     bodies.append(bad.body)
-    for path in ("/accounts/wxsafe000000000009", f"/accounts?unit_id={world.unit['city']}",
-                 f"/units/{world.unit['city']}/audit", "/audit/account/wxsafe000000000009"):
+    for path in (
+        "/accounts/wxsafe000000000009",
+        f"/accounts?unit_id={world.unit['city']}",
+        f"/units/{world.unit['city']}/audit",
+        "/audit/account/wxsafe000000000009",
+    ):
         r = api.get(V + path)
         assert r.status_code == 200
         bodies.append(r.body)
@@ -70,7 +81,16 @@ def _dump_tables() -> str:
 
 
 def test_validation_errors_do_not_echo_secrets(api, world):
-    r = api.post(f"{V}/accounts", {"appid": "wxbad0000000000001", "unit_id": world.unit["city"], "name": "x",
-                                   "original_id": "gh_bad00001", "app_secret": "short!" + APP_SECRET, "token": TOKEN})
+    r = api.post(
+        f"{V}/accounts",
+        {
+            "appid": "wxbad0000000000001",
+            "unit_id": world.unit["city"],
+            "name": "x",
+            "original_id": "gh_bad00001",
+            "app_secret": "short!" + APP_SECRET,
+            "token": TOKEN,
+        },
+    )
     assert r.status_code == 400 and r.data["error"]["field"] == "app_secret"
     assert APP_SECRET not in r.body.decode()

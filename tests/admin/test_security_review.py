@@ -39,8 +39,9 @@ def stored(key: str) -> bytes | None:
 def upload(api, unit_id: str, data: bytes, size: int | None = None, sha: str | None = None):
     """Ask for a form and post ``data`` with it; (ask response, post response or None)."""
     sha = sha or hashlib.sha256(data).hexdigest()
-    ask = api.post(f"{V}/media/uploads", {"unit_id": unit_id, "sha256": sha, "size": size or len(data),
-                                          "type": "image/png"})
+    ask = api.post(
+        f"{V}/media/uploads", {"unit_id": unit_id, "sha256": sha, "size": size or len(data), "type": "image/png"}
+    )
     if ask.status_code != 200 or ask.data["upload"] is None:
         return ask, None
     form = ask.data["upload"]
@@ -49,6 +50,7 @@ def upload(api, unit_id: str, data: bytes, size: int | None = None, sha: str | N
 
 # ---- item 1: media overwrite across units ------------------------------------------------------------------------
 
+
 def test_a_form_for_a_known_hash_cannot_replace_its_bytes(api, world):
     real = b"\x89PNG\r\n\x1a\n" + b"town's poster" * 20
     sha = hashlib.sha256(real).hexdigest()
@@ -56,8 +58,13 @@ def test_a_form_for_a_known_hash_cannot_replace_its_bytes(api, world):
     town = api.as_(town_key)
     _, posted = upload(town, world.unit["town"], real)
     assert posted is not None and posted.status_code < 300
-    item = {"unit_id": world.unit["town"], "kind": "image", "title": "海报", "targets": {"units": [world.unit["town"]]},
-            "media": [{"sha256": sha, "size": len(real), "type": "image/png"}]}
+    item = {
+        "unit_id": world.unit["town"],
+        "kind": "image",
+        "title": "海报",
+        "targets": {"units": [world.unit["town"]]},
+        "media": [{"sha256": sha, "size": len(real), "type": "image/png"}],
+    }
     assert town.post(f"{V}/content", item).status_code == 201
     final_key = f"media/{sha}.png"
     assert stored(final_key) == real
@@ -70,9 +77,15 @@ def test_a_form_for_a_known_hash_cannot_replace_its_bytes(api, world):
         assert ask.status_code in (200, 400), ask.data
     assert stored(final_key) == real, "the stored object of a hash changed"
     # and the forged upload cannot be referenced as that hash either
-    claim = city.post(f"{V}/content", {**item, "unit_id": world.unit["city"],
-                                       "targets": {"units": [world.unit["city"]]},
-                                       "media": [{"sha256": sha, "size": len(forged), "type": "image/png"}]})
+    claim = city.post(
+        f"{V}/content",
+        {
+            **item,
+            "unit_id": world.unit["city"],
+            "targets": {"units": [world.unit["city"]]},
+            "media": [{"sha256": sha, "size": len(forged), "type": "image/png"}],
+        },
+    )
     assert claim.status_code == 400 and claim.data["error"]["field"] == "media.0"
     assert stored(final_key) == real
 
@@ -84,8 +97,13 @@ def test_a_staged_upload_with_other_bytes_is_refused_and_never_published(api, wo
     editor = api.as_(world.keys["editor"])
     _, posted = upload(editor, world.unit["city"], forged, sha=sha)
     assert posted is not None and posted.status_code < 300
-    item = {"unit_id": world.unit["city"], "kind": "image", "title": "图", "targets": {"units": [world.unit["city"]]},
-            "media": [{"sha256": sha, "size": len(real), "type": "image/png"}]}
+    item = {
+        "unit_id": world.unit["city"],
+        "kind": "image",
+        "title": "图",
+        "targets": {"units": [world.unit["city"]]},
+        "media": [{"sha256": sha, "size": len(real), "type": "image/png"}],
+    }
     refused = editor.post(f"{V}/content", item)
     assert refused.status_code == 400 and refused.data["error"]["field"] == "media.0"
     assert stored(f"media/{sha}.png") is None
@@ -98,9 +116,17 @@ def test_a_staged_upload_with_other_bytes_is_refused_and_never_published(api, wo
 
 # ---- item 2: audit log across branches ---------------------------------------------------------------------------
 
+
 def _screen_in(api, world, where: str, code: str, name: str) -> None:
-    created = api.post(f"{V}/screens", {"screen_id": code, "unit_id": world.unit[where], "name": name,
-                                        "appid": world.appid["city" if where == "district" else where]})
+    created = api.post(
+        f"{V}/screens",
+        {
+            "screen_id": code,
+            "unit_id": world.unit[where],
+            "name": name,
+            "appid": world.appid["city" if where == "district" else where],
+        },
+    )
     assert created.status_code == 201, created.data
 
 
@@ -111,11 +137,11 @@ def _delete_screen(api, code: str) -> None:
 
 def test_audit_of_a_reused_screen_code_shows_only_the_callers_branches(api, world):
     code = "REUSE01"
-    _screen_in(api, world, "town", code, "社区旧屏")       # branch B
+    _screen_in(api, world, "town", code, "社区旧屏")  # branch B
     _delete_screen(api, code)
-    _screen_in(api, world, "city", code, "市里的屏")       # branch A
+    _screen_in(api, world, "city", code, "市里的屏")  # branch A
     _delete_screen(api, code)
-    _screen_in(api, world, "district", code, "区里的屏")   # inside A, another grant
+    _screen_in(api, world, "district", code, "区里的屏")  # inside A, another grant
     _, city_viewer = key_for(world, "city", "viewer")
     seen = api.as_(city_viewer).get(f"{V}/audit/screen/{code}")
     assert seen.status_code == 200
@@ -151,22 +177,41 @@ def test_audit_of_a_reused_screen_code_shows_only_the_callers_branches(api, worl
 
 # ---- item 3: null on a required field; one malformed item in a table --------------------------------------------
 
+
 def _object(api, world, kind: str) -> str:
     from tests.admin.test_authorization_matrix import _account, _content, _screen, _user
 
-    return {"units": lambda: world.unit["district"], "accounts": lambda: _account(world, "city"),
-            "screens": lambda: _screen(world, "city"), "content": lambda: _content(world, "city"),
-            "users": lambda: _user(world, "city")}[kind]()
+    return {
+        "units": lambda: world.unit["district"],
+        "accounts": lambda: _account(world, "city"),
+        "screens": lambda: _screen(world, "city"),
+        "content": lambda: _content(world, "city"),
+        "users": lambda: _user(world, "city"),
+    }[kind]()
 
 
 REQUIRED_ON_PATCH = [
-    ("units", "name"), ("units", "kind"), ("units", "parent_id"), ("units", "review_required"),
-    ("accounts", "name"), ("accounts", "unit_id"), ("accounts", "account_type"), ("accounts", "certified"),
-    ("accounts", "original_id"), ("accounts", "app_secret"), ("accounts", "token"),
-    ("screens", "name"), ("screens", "unit_id"), ("screens", "appid"),
-    ("content", "title"), ("content", "duration"), ("content", "priority"), ("content", "targets"),
+    ("units", "name"),
+    ("units", "kind"),
+    ("units", "parent_id"),
+    ("units", "review_required"),
+    ("accounts", "name"),
+    ("accounts", "unit_id"),
+    ("accounts", "account_type"),
+    ("accounts", "certified"),
+    ("accounts", "original_id"),
+    ("accounts", "app_secret"),
+    ("accounts", "token"),
+    ("screens", "name"),
+    ("screens", "unit_id"),
+    ("screens", "appid"),
+    ("content", "title"),
+    ("content", "duration"),
+    ("content", "priority"),
+    ("content", "targets"),
     ("content", "push"),
-    ("users", "name"), ("users", "disabled"),
+    ("users", "name"),
+    ("users", "disabled"),
 ]
 
 
@@ -198,18 +243,51 @@ def test_one_malformed_item_never_breaks_a_read_or_a_list(api, world):
     unit = Unit.get(city)
     # items written around the API (an old version, a hand edit): required attributes missing or mistyped
     _raw_put(Screen, {"screen_id": {"S": "BROKEN1"}, "unit_id": {"S": city}, "appid": {"S": world.appid["city"]}})
-    _raw_put(Content, {"content_id": {"S": "c_broken"}, "unit_id": {"S": city}, "kind": {"S": "notice"},
-                       "created_at": {"S": "2026-01-01T00:00:00.000000+0000"}, "status": {"S": "draft"}})
-    _raw_put(Unit, {"unit_id": {"S": "u_broken"}, "root_id": {"S": unit.root_id}, "parent_id": {"S": city},
-                    "path": {"S": f"{unit.path}u_broken/"}})
+    _raw_put(
+        Content,
+        {
+            "content_id": {"S": "c_broken"},
+            "unit_id": {"S": city},
+            "kind": {"S": "notice"},
+            "created_at": {"S": "2026-01-01T00:00:00.000000+0000"},
+            "status": {"S": "draft"},
+        },
+    )
+    _raw_put(
+        Unit,
+        {
+            "unit_id": {"S": "u_broken"},
+            "root_id": {"S": unit.root_id},
+            "parent_id": {"S": city},
+            "path": {"S": f"{unit.path}u_broken/"},
+        },
+    )
     _raw_put(User, {"user_id": {"S": "usr_broken"}, "unit_id": {"S": city}})
-    _raw_put(Screen, {"screen_id": {"S": "BROKEN2"}, "unit_id": {"S": city}, "name": {"S": "坏"},
-                      "appid": {"S": world.appid["city"]}, "revision": {"S": "not a number"}})
-    for path in (f"{V}/screens", f"{V}/screens?unit_id={city}", f"{V}/content", f"{V}/units?under={city}",
-                 f"{V}/units?parent_id={city}", f"{V}/users", f"{V}/users?unit_id={city}",
-                 f"{V}/screens/BROKEN1",
-                 f"{V}/screens/BROKEN2", f"{V}/content/c_broken", f"{V}/units/u_broken", f"{V}/users/usr_broken",
-                 f"{V}/units/{world.unit['prov']}/ranking"):
+    _raw_put(
+        Screen,
+        {
+            "screen_id": {"S": "BROKEN2"},
+            "unit_id": {"S": city},
+            "name": {"S": "坏"},
+            "appid": {"S": world.appid["city"]},
+            "revision": {"S": "not a number"},
+        },
+    )
+    for path in (
+        f"{V}/screens",
+        f"{V}/screens?unit_id={city}",
+        f"{V}/content",
+        f"{V}/units?under={city}",
+        f"{V}/units?parent_id={city}",
+        f"{V}/users",
+        f"{V}/users?unit_id={city}",
+        f"{V}/screens/BROKEN1",
+        f"{V}/screens/BROKEN2",
+        f"{V}/content/c_broken",
+        f"{V}/units/u_broken",
+        f"{V}/users/usr_broken",
+        f"{V}/units/{world.unit['prov']}/ranking",
+    ):
         r = api.get(path)
         assert r.status_code in (200, 404), (path, r.status_code, r.data)
         if r.status_code == 200 and "items" in r.data:
@@ -219,6 +297,7 @@ def test_one_malformed_item_never_breaks_a_read_or_a_list(api, world):
 
 
 # ---- item 6 (screen API) and item 13 (wrong player keys) ----------------------------------------------------------
+
 
 def _player_key(api, world, where: str = "city") -> str:
     rotated = api.post(f"{V}/screens/{world.screen[where]}/player-key")
@@ -231,8 +310,11 @@ def test_deeply_nested_json_to_the_screen_api_is_a_400(api, world):
     nested = "[" * 5000 + "]" * 5000
     for route in ("heartbeat", "plays"):
         for body in (nested, '{"plays": ' + nested + "}", '{"a":' * 1000 + "1" + "}" * 1000):
-            r = api.client.http.post(f"/screens/{world.screen['city']}/{route}", body=body[:4000],
-                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+            r = api.client.http.post(
+                f"/screens/{world.screen['city']}/{route}",
+                body=body[:4000],
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            )
             assert r.status_code == 400, (route, r.status_code, r.body[:200])
 
 
@@ -242,18 +324,25 @@ def test_wrong_player_keys_are_rate_limited_too(api, world):
     code = world.screen["town"]
     statuses = []
     for n in range(RATE_LIMIT_PER_MINUTE + 5):
-        r = api.client.http.post(f"/screens/{code}/heartbeat", body="{}",
-                                 headers={"Authorization": f"Bearer psk_wrong{n}", "Content-Type": "application/json"})
+        r = api.client.http.post(
+            f"/screens/{code}/heartbeat",
+            body="{}",
+            headers={"Authorization": f"Bearer psk_wrong{n}", "Content-Type": "application/json"},
+        )
         statuses.append(r.status_code)
     assert set(statuses[:RATE_LIMIT_PER_MINUTE]) == {401}
     assert statuses[-1] == 429 and "Retry-After" in {k.title() for k in r.headers}
     # unknown codes are counted the same way (the limit is per caller, not per existing screen)
-    r = api.client.http.post("/screens/NOSUCH9/heartbeat", body="{}",
-                             headers={"Authorization": "Bearer psk_x", "Content-Type": "application/json"})
+    r = api.client.http.post(
+        "/screens/NOSUCH9/heartbeat",
+        body="{}",
+        headers={"Authorization": "Bearer psk_x", "Content-Type": "application/json"},
+    )
     assert r.status_code == 429
 
 
 # ---- item 11: review bypass --------------------------------------------------------------------------------------
+
 
 def _etag(api, cid: str) -> dict:
     return {"If-Match": f'"{api.get(f"{V}/content/{cid}").data["revision"]}"'}
@@ -262,8 +351,16 @@ def _etag(api, cid: str) -> dict:
 def test_an_admin_who_edited_a_pending_item_cannot_approve_it(api, world):
     assert api.patch(f"{V}/units/{world.unit['city']}", {"review_required": True}).status_code == 200
     editor = api.as_(world.keys["editor"])
-    made = editor.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "停水通知",
-                                        "body": "明天停水", "targets": {"units": [world.unit["city"]]}})
+    made = editor.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "notice",
+            "title": "停水通知",
+            "body": "明天停水",
+            "targets": {"units": [world.unit["city"]]},
+        },
+    )
     cid = made.data["content_id"]
     assert editor.post(f"{V}/content/{cid}/submit", headers=_etag(editor, cid)).status_code == 200
     admin = api.as_(world.keys["admin"])  # not the author: an admin of the unit
@@ -280,8 +377,16 @@ def test_an_admin_who_edited_a_pending_item_cannot_approve_it(api, world):
 def test_approve_and_publish_require_if_match(api, world):
     assert api.patch(f"{V}/units/{world.unit['city']}", {"review_required": True}).status_code == 200
     editor, reviewer = api.as_(world.keys["editor"]), api.as_(world.keys["reviewer"])
-    cid = editor.post(f"{V}/content", {"unit_id": world.unit["city"], "kind": "notice", "title": "通知",
-                                       "body": "原文", "targets": {"units": [world.unit["city"]]}}).data["content_id"]
+    cid = editor.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit["city"],
+            "kind": "notice",
+            "title": "通知",
+            "body": "原文",
+            "targets": {"units": [world.unit["city"]]},
+        },
+    ).data["content_id"]
     editor.post(f"{V}/content/{cid}/submit", headers=_etag(editor, cid))
     read = _etag(reviewer, cid)  # the reviewer reads the text ...
     missing = reviewer.post(f"{V}/content/{cid}/approve")
@@ -302,6 +407,7 @@ def test_approve_and_publish_require_if_match(api, world):
 
 
 # ---- item 12: Idempotency-Key ------------------------------------------------------------------------------------
+
 
 def test_a_timed_out_attempt_does_not_block_its_key(api, world, monkeypatch):
     """A Lambda killed at its deadline runs no cleanup; past that deadline a retry must run, not get 409 for 24 h."""
@@ -367,6 +473,7 @@ def test_the_same_key_on_another_path_is_another_request(api, world):
 
 # ---- item 13: existence probing ----------------------------------------------------------------------------------
 
+
 def test_taken_ids_answer_alike_wherever_they_are(api, world):
     """A city admin cannot tell a town screen (or account) from one of his own, nor learn its branch."""
     city_admin = api.as_(world.keys["admin"])
@@ -374,8 +481,10 @@ def test_taken_ids_answer_alike_wherever_they_are(api, world):
     assert city_admin.get(f"{V}/screens/{theirs}").status_code == 404
     answers = []
     for code in (theirs, mine):
-        r = city_admin.post(f"{V}/screens", {"screen_id": code, "unit_id": world.unit["city"], "name": "新屏",
-                                             "appid": world.appid["city"]})
+        r = city_admin.post(
+            f"{V}/screens",
+            {"screen_id": code, "unit_id": world.unit["city"], "name": "新屏", "appid": world.appid["city"]},
+        )
         answers.append((r.status_code, r.data))
     assert answers[0] == answers[1], answers
     assert answers[0][0] == 409 and answers[0][1]["error"]["code"] == "unavailable"
@@ -383,16 +492,26 @@ def test_taken_ids_answer_alike_wherever_they_are(api, world):
 
     accounts = []
     for appid in (world.appid["town"], world.appid["city"]):
-        r = city_admin.post(f"{V}/accounts", {"appid": appid, "unit_id": world.unit["city"], "name": "号",
-                                              "original_id": "gh_dup00000", "app_secret": "A" * 32, "token": "tok"})
+        r = city_admin.post(
+            f"{V}/accounts",
+            {
+                "appid": appid,
+                "unit_id": world.unit["city"],
+                "name": "号",
+                "original_id": "gh_dup00000",
+                "app_secret": "A" * 32,
+                "token": "tok",
+            },
+        )
         accounts.append((r.status_code, r.data))
     assert accounts[0] == accounts[1] and accounts[0][0] == 409, accounts
 
     # a screen naming an account: another branch's account reads exactly like one that does not exist
     refusals = []
     for appid in (world.appid["town"], "wxnosuchaccount0000"):
-        r = city_admin.post(f"{V}/screens", {"screen_id": "PROBE01", "unit_id": world.unit["city"], "name": "屏",
-                                             "appid": appid})
+        r = city_admin.post(
+            f"{V}/screens", {"screen_id": "PROBE01", "unit_id": world.unit["city"], "name": "屏", "appid": appid}
+        )
         refusals.append((r.status_code, r.data))
         patched = city_admin.patch(f"{V}/screens/{mine}", {"appid": appid})
         refusals.append((patched.status_code, patched.data))

@@ -32,17 +32,34 @@ def shown(screen_id: str) -> list[str]:
 
 
 def published(api, world, where: str, targets: dict, title: str = "社区义诊通知") -> str:
-    r = api.post(f"{V}/content", {"unit_id": world.unit[where], "kind": "notice", "title": title,
-                                  "body": "本周六上午9点", "targets": targets, "push": False})
+    r = api.post(
+        f"{V}/content",
+        {
+            "unit_id": world.unit[where],
+            "kind": "notice",
+            "title": title,
+            "body": "本周六上午9点",
+            "targets": targets,
+            "push": False,
+        },
+    )
     assert r.status_code == 201, r.data
-    r = api.post(f"{V}/content/{r.data['content_id']}/publish", headers=if_match(api, r.data['content_id']))
+    r = api.post(f"{V}/content/{r.data['content_id']}/publish", headers=if_match(api, r.data["content_id"]))
     assert r.status_code == 200, r.data
     return r.data["content_id"]
 
 
 def add_screen(api, world, code: str, where: str, account: str, tags=()) -> None:
-    r = api.post(f"{V}/screens", {"screen_id": code, "unit_id": world.unit[where], "name": f"{code} 屏",
-                                  "appid": world.appid[account], "tags": list(tags)})
+    r = api.post(
+        f"{V}/screens",
+        {
+            "screen_id": code,
+            "unit_id": world.unit[where],
+            "name": f"{code} 屏",
+            "appid": world.appid[account],
+            "tags": list(tags),
+        },
+    )
     assert r.status_code == 201, r.data
 
 
@@ -95,17 +112,34 @@ UNITS = ("city", "district", "town")
 TAGS = ([], ["lobby"], ["hall"], ["lobby", "hall"])
 
 
-@settings(max_examples=5, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(("create", "move", "tag")), st.sampled_from(UNITS), st.sampled_from(TAGS),
-                          st.integers(0, 3)), min_size=1, max_size=5))
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("create", "move", "tag")), st.sampled_from(UNITS), st.sampled_from(TAGS), st.integers(0, 3)
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_screen_ids_always_equal_what_the_targets_name_now(api, world, steps):
     """Invariant: after any screen creations, moves and tag changes, each published item's screen_ids is
     exactly what resolving its targets afresh gives (the set publish would compute today)."""
     run = next(_runs)
-    items = [published(api, world, where, targets, f"性质测试{run}") for where, targets in (
-        ("city", {"units": [world.unit["district"]]}), ("city", {"tags": ["hall", "lobby"]}),
-        ("city", {"units": [world.unit["city"]]}), ("town", {"tags": ["lobby"]}))]
+    items = [
+        published(api, world, where, targets, f"性质测试{run}")
+        for where, targets in (
+            ("city", {"units": [world.unit["district"]]}),
+            ("city", {"tags": ["hall", "lobby"]}),
+            ("city", {"units": [world.unit["city"]]}),
+            ("town", {"tags": ["lobby"]}),
+        )
+    ]
     made: list[str] = []
     for n, (action, where, tags, pick) in enumerate(steps):
         if action == "create" or not made:

@@ -6,8 +6,10 @@ V = "/api/v1"
 
 
 def add_screen(api, world, code: str, where: str, account: str) -> None:
-    r = api.post(f"{V}/screens", {"screen_id": code, "unit_id": world.unit[where], "name": f"{code} 屏",
-                                  "appid": world.appid[account]})
+    r = api.post(
+        f"{V}/screens",
+        {"screen_id": code, "unit_id": world.unit[where], "name": f"{code} 屏", "appid": world.appid[account]},
+    )
     assert r.status_code == 201, r.data
 
 
@@ -21,12 +23,14 @@ def test_a_move_that_strands_screens_is_refused_naming_them_or_rebinds_explicitl
     assert "DI001" not in r.data["error"]["message"]  # bound to the district's own account: moves along
     assert api.get(f"{V}/units/{world.unit['district']}").data["path"] == before["path"]
 
-    r = api.patch(f"{V}/units/{world.unit['district']}",
-                  {"parent_id": world.unit["town"], "rebind_appid": world.appid["city"]})
+    r = api.patch(
+        f"{V}/units/{world.unit['district']}", {"parent_id": world.unit["town"], "rebind_appid": world.appid["city"]}
+    )
     assert r.status_code == 400 and r.data["error"]["field"] == "rebind_appid"
 
-    r = api.patch(f"{V}/units/{world.unit['district']}",
-                  {"parent_id": world.unit["town"], "rebind_appid": world.appid["town"]})
+    r = api.patch(
+        f"{V}/units/{world.unit['district']}", {"parent_id": world.unit["town"], "rebind_appid": world.appid["town"]}
+    )
     assert r.status_code == 200, r.data
     assert r.data["parent_id"] == world.unit["town"]
     screen = api.get(f"{V}/screens/DC100").data

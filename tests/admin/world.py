@@ -51,12 +51,29 @@ def build(standin=None) -> World:
         world.appid[name] = appid
         if standin is not None:
             standin.register_account(appid, SECRET, "service")
-        accounts.create(root, {"appid": appid, "unit_id": world.unit[name], "name": f"{name}号",
-                               "original_id": f"gh_{name}0000", "app_secret": SECRET, "token": TOKEN,
-                               "template_id": TEMPLATE_ID})
+        accounts.create(
+            root,
+            {
+                "appid": appid,
+                "unit_id": world.unit[name],
+                "name": f"{name}号",
+                "original_id": f"gh_{name}0000",
+                "app_secret": SECRET,
+                "token": TOKEN,
+                "template_id": TEMPLATE_ID,
+            },
+        )
         code = f"{name[:2].upper()}00{n}"
-        screens.create(root, {"screen_id": code, "unit_id": world.unit[name], "name": f"{name} screen",
-                              "appid": appid, "tags": ["lobby"]})
+        screens.create(
+            root,
+            {
+                "screen_id": code,
+                "unit_id": world.unit[name],
+                "name": f"{name} screen",
+                "appid": appid,
+                "tags": ["lobby"],
+            },
+        )
         world.screen[name] = code
     for role in ROLES:
         member = users.create(root, {"unit_id": world.unit["city"], "name": f"{role} user"})

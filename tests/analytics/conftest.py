@@ -30,8 +30,11 @@ class Admin:
         return response
 
     def put(self, path: str, body: dict):
-        response = self.client.http.put(path, headers={"Authorization": f"Bearer {self.key}",
-                                                       "Content-Type": "application/json"}, body=json.dumps(body))
+        response = self.client.http.put(
+            path,
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
+            body=json.dumps(body),
+        )
         response.data = json.loads(response.body) if response.body else None
         return response
 
@@ -44,8 +47,9 @@ class Fans:
         self._browsers: dict[str, tuple[PhoneBrowser, str]] = {}
 
     def _say(self, sender, request) -> str:
-        response = self.client.http.post(f"/wechat/{sender.appid}?{request.query_string}",
-                                         headers={"Content-Type": "text/xml"}, body=request.body)
+        response = self.client.http.post(
+            f"/wechat/{sender.appid}?{request.query_string}", headers={"Content-Type": "text/xml"}, body=request.body
+        )
         assert response.status_code == 200, response.body
         return response.body.decode()
 

@@ -44,9 +44,14 @@ def test_series_counts_every_source_and_cause(fans, pump, admin):
 def test_scopes_a_sibling_branch_sees_nothing(fans, pump, admin):
     _history(fans, pump)
     town = admin["town"]
-    for path in ("/analytics/subtree/city/series", "/analytics/unit/city/series", "/analytics/screen/NJ001/series",
-                 "/analytics/units/city/ranking", "/analytics/compare?kind=screen&ids=SQ001,NJ001",
-                 "/analytics/subtree/prov/series"):
+    for path in (
+        "/analytics/subtree/city/series",
+        "/analytics/unit/city/series",
+        "/analytics/screen/NJ001/series",
+        "/analytics/units/city/ranking",
+        "/analytics/compare?kind=screen&ids=SQ001,NJ001",
+        "/analytics/subtree/prov/series",
+    ):
         assert town.get(V + path).status_code == 404, path
     assert town.get(f"{V}/analytics/screen/SQ001/series").status_code == 200
     assert town.get(f"{V}/analytics/units/prov/ranking").status_code == 404
@@ -71,8 +76,10 @@ def test_rankings_league_and_comparison(fans, pump, admin):
     assert prov.put(f"{V}/analytics/units/prov/league-setting", {"enabled": True}).data["enabled"] is True
     league = admin["town"].get(f"{V}/analytics/units/town/league?metric=distinct_fans")
     assert league.status_code == 200, league.body
-    assert [(i["name"], i["value"], i["own"]) for i in league.data["items"]] == [("市科协", 2.0, False),
-                                                                                 ("社区服务中心", 2.0, True)]
+    assert [(i["name"], i["value"], i["own"]) for i in league.data["items"]] == [
+        ("市科协", 2.0, False),
+        ("社区服务中心", 2.0, True),
+    ]
     assert set(league.data["items"][0]) == {"rank", "name", "value", "own"} and "city" not in league.body.decode()
     compare = prov.get(f"{V}/analytics/compare?kind=screen&ids=NJ001,NJ002,SQ001").data
     assert [(i["id"], i["values"]["fans"]) for i in compare["items"]] == [("NJ001", 2), ("NJ002", 0), ("SQ001", 2)]
@@ -105,8 +112,12 @@ def test_csv_exports_have_a_bom_and_chinese_headers(fans, pump, admin):
 def test_the_openapi_document_describes_the_analytics_routes(client):
     doc = client.http.get(f"{V}/openapi.json")
     paths = __import__("json").loads(doc.body)["paths"]
-    for path in ("/api/v1/analytics/{kind}/{subject_id}/series", "/api/v1/analytics/units/{unit_id}/ranking",
-                 "/api/v1/analytics/units/{unit_id}/league", "/api/v1/analytics/compare"):
+    for path in (
+        "/api/v1/analytics/{kind}/{subject_id}/series",
+        "/api/v1/analytics/units/{unit_id}/ranking",
+        "/api/v1/analytics/units/{unit_id}/league",
+        "/api/v1/analytics/compare",
+    ):
         assert path in paths and paths[path]["get"]["tags"] == ["analytics"]
 
 
@@ -170,8 +181,11 @@ def test_online_minutes_come_from_heartbeats(client, pump, admin):
     def beat(seconds_since_last: int | None) -> None:
         if seconds_since_last is not None:  # as if the previous heartbeat had come that long ago
             Screen("NJ001").update(actions=[Screen.last_seen.set(utcnow() - timedelta(seconds=seconds_since_last))])
-        response = client.http.post("/screens/NJ001/heartbeat", body=json.dumps({}),
-                                    headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+        response = client.http.post(
+            "/screens/NJ001/heartbeat",
+            body=json.dumps({}),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )
         assert response.status_code == 200, response.body
 
     beat(None)  # the first one: nothing to measure yet
@@ -182,8 +196,10 @@ def test_online_minutes_come_from_heartbeats(client, pump, admin):
     day = china_day()
     totals = admin["city"].get(f"{V}/analytics/screen/NJ001/series?from={day}&to={day}").data["totals"]
     assert totals["online_minutes"] == 1  # 100 seconds
-    assert admin["prov"].get(f"{V}/analytics/subtree/prov/series?from={day}&to={day}").data["totals"][
-        "online_minutes"] == 1
+    assert (
+        admin["prov"].get(f"{V}/analytics/subtree/prov/series?from={day}&to={day}").data["totals"]["online_minutes"]
+        == 1
+    )
 
 
 def test_content_counts_the_screens_it_played_on_and_reads_by_hour(client, pump, admin):
@@ -204,10 +220,21 @@ def test_content_counts_the_screens_it_played_on_and_reads_by_hour(client, pump,
     for screen in ("NJ001", "NJ002"):
         key = enroll_screen(screen)
         for _ in range(2):  # a screen playing it again is not a new screen
-            body = {"plays": [{"play_id": uuid.uuid4().hex, "content_id": "c-played",
-                               "started_at": utcnow().isoformat(), "seconds": 15}]}
-            reply = client.http.post(f"/screens/{screen}/plays", body=json.dumps(body),
-                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+            body = {
+                "plays": [
+                    {
+                        "play_id": uuid.uuid4().hex,
+                        "content_id": "c-played",
+                        "started_at": utcnow().isoformat(),
+                        "seconds": 15,
+                    }
+                ]
+            }
+            reply = client.http.post(
+                f"/screens/{screen}/plays",
+                body=json.dumps(body),
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+            )
             assert reply.json_body["counted"] == 1, reply.body
     record_read(appid=PLAIN_APPID, reader="r1", content_id="c-played", screen_id="NJ001", source="push")
     pump.drain()

@@ -18,8 +18,12 @@ step = st.tuples(st.sampled_from(range(len(PERSONS))), st.sampled_from(ACTIONS),
 _runs = iter(range(10**6))
 
 
-@settings(max_examples=2, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(history=st.lists(step, min_size=3, max_size=12))
 def test_rollups_equal_their_parts_after_a_random_history(history, fans, pump, admin, capsys):
     run, model = next(_runs), Model()
@@ -42,8 +46,10 @@ def test_check_finds_a_wrong_rollup_and_rebuild_mends_it(fans, pump, admin, caps
     assert check_rollups.main(window) == 0
     capsys.readouterr()
     # a lost update: the city's day misses a follow, the province's distinct count is one too high
-    store.commit(store.rollup_adds({("unit#city", today): {"subs_qr": -1},
-                                    ("tree#prov", LIVE): {"distinct": 1}}), "test-corruption")
+    store.commit(
+        store.rollup_adds({("unit#city", today): {"subs_qr": -1}, ("tree#prov", LIVE): {"distinct": 1}}),
+        "test-corruption",
+    )
     assert check_rollups.main(window) == 1
     out = capsys.readouterr().out
     assert "unit#city" in out and "subs_qr" in out and "tree#prov level distinct" in out

@@ -33,8 +33,9 @@ DELAYS = [30, 95, 7_500, 10_800, 172_900]  # seconds from the push to each fan's
 
 def _series(admin, content_id: str) -> dict:
     today = date.fromisoformat(china_day())  # the taps' days: up to two days after the push
-    reply = admin["city"].get(f"{V}/analytics/content/{content_id}/series?from={today}&to={today + timedelta(days=3)}"
-                              "&bucket=month")
+    reply = admin["city"].get(
+        f"{V}/analytics/content/{content_id}/series?from={today}&to={today + timedelta(days=3)}&bucket=month"
+    )
     assert reply.status_code == 200, reply.body
     return reply.data
 
@@ -59,8 +60,9 @@ def test_planned_by_channel_and_median_first_read_agree_with_the_records(push, c
         assert tap.status_code == 302 and "src=push" in tap.headers["Location"]
         assert browser.get(tap.headers["Location"]).status_code == 200
         taps.append((browser, url))
-    monkeypatch.setattr(reads, "_now", lambda: verify_link(parse_qs(urlparse(taps[0][1]).query)["t"][0]).issued_at
-                        + timedelta(days=3))
+    monkeypatch.setattr(
+        reads, "_now", lambda: verify_link(parse_qs(urlparse(taps[0][1]).query)["t"][0]).issued_at + timedelta(days=3)
+    )
     again = taps[0][0].request("GET", taps[0][1])  # the same fan opens his push again: not a first read
     assert again.status_code == 302
     forwarded = PhoneBrowser(client, openid="o-someone-else")  # a forwarded push read under OAuth is a link read

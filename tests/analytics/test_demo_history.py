@@ -28,8 +28,10 @@ def test_demo_history_is_consistent_and_seeded_once(aws, standin_server, capsys)
     key = info["users"][0]["api_key"]
     province = info["units"]["province"]
     with Client(app) as client:
-        response = client.http.get(f"/api/v1/analytics/subtree/{province}/series?from={window[1]}&to={window[3]}",
-                                   headers={"Authorization": f"Bearer {key}"})
+        response = client.http.get(
+            f"/api/v1/analytics/subtree/{province}/series?from={window[1]}&to={window[3]}",
+            headers={"Authorization": f"Bearer {key}"},
+        )
         assert response.status_code == 200, response.body
         import json
 
@@ -37,7 +39,10 @@ def test_demo_history_is_consistent_and_seeded_once(aws, standin_server, capsys)
         active_days = [p for p in data["points"] if p["new"]]
         assert len(active_days) >= 8 and data["points"][-2]["fans"] > data["points"][0]["fans"] >= 0
         assert data["totals"]["plays"] > 0 and data["totals"]["distinct_fans"] > 0
-        wechat = json.loads(client.http.get(f"/api/v1/analytics/accounts/{info['accounts'][0]['appid']}/wechat"
-                                            f"?from={window[1]}&to={window[3]}",
-                                            headers={"Authorization": f"Bearer {key}"}).body)
+        wechat = json.loads(
+            client.http.get(
+                f"/api/v1/analytics/accounts/{info['accounts'][0]['appid']}/wechat?from={window[1]}&to={window[3]}",
+                headers={"Authorization": f"Bearer {key}"},
+            ).body
+        )
         assert wechat["wechat"]["new_user"] > wechat["screens"]["new_qr_follow"] > 0

@@ -111,8 +111,9 @@ def town_admin(client):
 
 
 def _post(api: Admin, path: str, body: dict):
-    response = api.client.http.post(path, headers={"Authorization": f"Bearer {api.key}",
-                                                   "Content-Type": "application/json"}, body=json.dumps(body))
+    response = api.client.http.post(
+        path, headers={"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"}, body=json.dumps(body)
+    )
     response.data = json.loads(response.body) if response.body else None
     return response
 
@@ -124,8 +125,16 @@ def test_admin_erasure_leaves_no_trace_and_counts_only_the_lost_subscriptions(fa
     counters = Counters(admin["prov"])
     before = counters.snapshot()
     present = traces(victim)
-    for table in ("fans", "subscriptions", "receipts", "read_marks", "push_batches", "push_jobs", "callbacks",
-                  "analytics_fan_scopes"):
+    for table in (
+        "fans",
+        "subscriptions",
+        "receipts",
+        "read_marks",
+        "push_batches",
+        "push_jobs",
+        "callbacks",
+        "analytics_fan_scopes",
+    ):
         assert any(t.endswith(table) for t in present), f"the set-up should have stored him in {table}: {present}"
 
     path = f"{V}/accounts/{PLAIN_APPID}/residents"
@@ -135,7 +144,10 @@ def test_admin_erasure_leaves_no_trace_and_counts_only_the_lost_subscriptions(fa
     export = _post(admin["prov"], f"{path}/export", {"openid": victim})
     assert export.status_code == 200, export.body
     assert sorted((s["screen_id"], s["status"]) for s in export.data["data"]["subscriptions"]) == [
-        ("NJ001", "active"), ("NJ002", "active"), ("SQ001", "cancelled")]
+        ("NJ001", "active"),
+        ("NJ002", "active"),
+        ("SQ001", "cancelled"),
+    ]
     assert export.data["data"]["reads"][0]["content_id"] == "c-erase"
 
     done = _post(admin["prov"], f"{path}/erasure", {"openid": victim, "reason": f"letter from {victim}"})

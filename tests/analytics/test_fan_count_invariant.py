@@ -154,10 +154,22 @@ step = st.tuples(st.sampled_from(range(len(PERSONS))), st.sampled_from(ACTIONS),
 # the histories that broke the original counters: an unfollow that suspends two screens (one reached by the
 # page), and a re-follow that restores them
 @example(history=[(0, "follow_qr", "NJ001"), (0, "page_sub", "SQ001"), (0, "unfollow", "NJ001")])
-@example(history=[(2, "follow_qr", "SQ001"), (2, "text_sub", "NJ002"), (2, "unfollow", "NJ001"),
-                  (2, "follow", "NJ001"), (1, "follow_qr", "NJ002"), (1, "text_unsub", "NJ002")])
-@settings(max_examples=4, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@example(
+    history=[
+        (2, "follow_qr", "SQ001"),
+        (2, "text_sub", "NJ002"),
+        (2, "unfollow", "NJ001"),
+        (2, "follow", "NJ001"),
+        (1, "follow_qr", "NJ002"),
+        (1, "text_unsub", "NJ002"),
+    ]
+)
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(history=st.lists(step, min_size=1, max_size=10))
 def test_sum_of_daily_net_is_the_fan_count_at_every_step(history, fans, pump, admin, global_model):
     n = next(_examples)
@@ -168,8 +180,9 @@ def test_sum_of_daily_net_is_the_fan_count_at_every_step(history, fans, pump, ad
         person = (appid, f"o-h{n}-{name}")
         _do(fans, model, person, action, screen)
         pump.drain()
-        totals = {s: sum(1 for (p, sc), state in model.subs.items() if sc == s and state == "active")
-                  for s in SCREENS}
-        people = {u: {p for (p, sc), state in model.subs.items() if state == "active" and SCREENS[sc] == u}
-                  for u in ("city", "town")}
+        totals = {s: sum(1 for (p, sc), state in model.subs.items() if sc == s and state == "active") for s in SCREENS}
+        people = {
+            u: {p for (p, sc), state in model.subs.items() if state == "active" and SCREENS[sc] == u}
+            for u in ("city", "town")
+        }
         _check(truth, totals, people)

@@ -24,8 +24,13 @@ from tools import check_rollups
 
 SCREENS = {"NJ001": "city", "NJ002": "city", "SQ001": "town"}
 PEOPLE = [(PLAIN_APPID, f"o-past-{i}") for i in range(4)] + [(SAFE_APPID, f"o-past-s{i}") for i in range(2)]
-SCOPES = {"unit#city": {"NJ001", "NJ002"}, "tree#city": {"NJ001", "NJ002"}, "tree#prov": set(SCREENS),
-          "unit#town": {"SQ001"}, "tree#town": {"SQ001"}}
+SCOPES = {
+    "unit#city": {"NJ001", "NJ002"},
+    "tree#city": {"NJ001", "NJ002"},
+    "tree#prov": set(SCREENS),
+    "unit#town": {"SQ001"},
+    "tree#town": {"SQ001"},
+}
 
 
 class Model:
@@ -95,8 +100,11 @@ def test_rebuild_keeps_every_closed_day_and_the_series_reads_it(seed, demo, pump
     assert check_rollups.main([*window, "--rebuild"]) == 0, capsys.readouterr().out
 
     span = f"from={days[0].isoformat()}&to={days[-1].isoformat()}"
-    for kind, unit, scope in (("subtree", "prov", "tree#prov"), ("unit", "city", "unit#city"),
-                              ("subtree", "town", "tree#town")):
+    for kind, unit, scope in (
+        ("subtree", "prov", "tree#prov"),
+        ("unit", "city", "unit#city"),
+        ("subtree", "town", "tree#town"),
+    ):
         points = admin["prov"].get(f"{V}/analytics/{kind}/{unit}/series?{span}").data["points"]
         assert [p["distinct_fans"] for p in points] == [truth[(scope, d.isoformat())] for d in days], scope
     now = admin["prov"].get(f"{V}/analytics/subtree/prov/series?from={today}&to={today}").data["totals"]

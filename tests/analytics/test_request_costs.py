@@ -24,8 +24,11 @@ def test_a_subtree_series_over_a_year_costs_at_most_five_requests(admin, fans, p
     day = china_day()
     first = f"{int(day[:4]) - 1}{day[4:]}"
     for who, unit in (("prov", "prov"), ("city", "city")):  # the granted unit itself and, for prov, below it
-        n, reply = _requests(lambda who=who, unit=unit: admin[who].get(
-            f"{V}/analytics/subtree/{unit}/series?from={first}&to={day}&bucket=month"))
+        n, reply = _requests(
+            lambda who=who, unit=unit: admin[who].get(
+                f"{V}/analytics/subtree/{unit}/series?from={first}&to={day}&bucket=month"
+            )
+        )
         assert reply.status_code == 200 and n <= 5, (who, n)
     n, reply = _requests(lambda: admin["prov"].get(f"{V}/analytics/subtree/city/series?from={first}&to={day}"))
     assert reply.status_code == 200 and n <= 6, n  # a unit below the grant is read once more: still scoped

@@ -71,5 +71,3 @@ def login(browser, system, username: str, viewport=LAPTOP):
 
 def password_of(system, username: str) -> str:
     return next(u["password"] for u in system["logins"] if u["username"] == username)
-
-

@@ -15,8 +15,11 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _wait_text(page, selector: str, text: str, timeout: float = 20.0) -> None:
-    page.wait_for_function("([s, t]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(t))",
-                           arg=[selector, text], timeout=timeout * 1000)
+    page.wait_for_function(
+        "([s, t]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(t))",
+        arg=[selector, text],
+        timeout=timeout * 1000,
+    )
 
 
 def test_password_sign_in_sets_a_secure_strict_cookie_and_shows_home(browser, system, shots):
@@ -108,9 +111,12 @@ def test_create_review_publish_reaches_the_player_and_the_phone_mirror(browser, 
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     player = context.new_page()
     player.goto(f"{system['cdn_base']}/player/index.html?preview=1&screen=NJ001")
-    player.wait_for_function("t => document.body.innerText.includes(t) || "
-                             "[...document.querySelectorAll('.ticker, .slide')].some(e => e.textContent.includes(t))",
-                             arg=title, timeout=60000)
+    player.wait_for_function(
+        "t => document.body.innerText.includes(t) || "
+        "[...document.querySelectorAll('.ticker, .slide')].some(e => e.textContent.includes(t))",
+        arg=title,
+        timeout=60000,
+    )
     appid = next(s for s in system["screens"] if s["screen_id"] == "NJ001")
     mirror = requests.get(f"{system['api_base']}/m/{system['accounts'][0]['appid']}/screens/NJ001", timeout=10)
     assert mirror.status_code == 200 and title in mirror.text, appid
@@ -139,11 +145,14 @@ def test_a_viewer_cannot_publish_and_the_api_agrees(browser, system):
     for action in ("publish", "approve", "submit", "withdraw"):
         assert page.locator(f"[data-test={action}]").count() == 0
     content_id = page.url.rsplit("/", 1)[1]
-    status = page.evaluate("""async (id) => {
+    status = page.evaluate(
+        """async (id) => {
         const s = await (await fetch('/api/v1/auth/session')).json();
         const r = await fetch(`/api/v1/content/${id}/withdraw`, {method: 'POST',
             headers: {'X-CSRF-Token': s.csrf_token}});
-        return r.status }""", content_id)
+        return r.status }""",
+        content_id,
+    )
     assert status == 403
     context.close()
 
@@ -190,9 +199,15 @@ def test_scan_to_sign_in_with_the_simulator(browser, system, shots):
 
 
 def _simulate(system, openid: str, qr_url: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "devstack.simulator", "--openid", openid, "follow",
-                             "--qr-url", qr_url], cwd=system["tmp"], capture_output=True, text=True, timeout=60,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "devstack.simulator", "--openid", openid, "follow", "--qr-url", qr_url],
+        cwd=system["tmp"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -210,8 +225,18 @@ def _pending_item(browser, system, title: str) -> str:
     """An item waiting for review, made by the demo editor through the API (as the console makes calls)."""
     context, page = login(browser, system, "editor")
     unit = next(u["unit_id"] for u in system["logins"] if u["username"] == "editor")
-    made = _api(page, "POST", "/api/v1/content", {"unit_id": unit, "kind": "notice", "title": title,
-                                                  "body": "下周一起图书馆闭馆维修三天。", "targets": {"units": [unit]}})
+    made = _api(
+        page,
+        "POST",
+        "/api/v1/content",
+        {
+            "unit_id": unit,
+            "kind": "notice",
+            "title": title,
+            "body": "下周一起图书馆闭馆维修三天。",
+            "targets": {"units": [unit]},
+        },
+    )
     assert made["status"] == 201, made
     done = _api(page, "POST", f"/api/v1/content/{made['body']['content_id']}/submit", None, made["body"]["revision"])
     assert done["status"] == 200, done
@@ -275,7 +300,8 @@ def test_the_poster_downloads_as_an_a4_pdf_with_the_png_inside(browser, system, 
     [code] = zxingcpp.read_barcodes(inside.resize((1240, 1754)))
     assert code.text == screen["qr_url"]
     Image.open(io.BytesIO(files["png"].read_bytes())).convert("RGB").resize((620, 877)).save(
-        shots / "poster-preview.png")
+        shots / "poster-preview.png"
+    )
     context.close()
 
 
@@ -284,10 +310,18 @@ def test_every_page_at_laptop_size(browser, system, shots):
     context, page = login(browser, system, "admin")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    pages = {"screens": "#/screens", "screen-detail": "#/screens/NJ001", "content": "#/content",
-             "analytics": "#/analytics", "settings-me": "#/settings/me", "settings-units": "#/settings/units",
-             "settings-accounts": "#/settings/accounts", "settings-users": "#/settings/users",
-             "settings-keys": "#/settings/keys", "settings-audit": "#/settings/audit"}
+    pages = {
+        "screens": "#/screens",
+        "screen-detail": "#/screens/NJ001",
+        "content": "#/content",
+        "analytics": "#/analytics",
+        "settings-me": "#/settings/me",
+        "settings-units": "#/settings/units",
+        "settings-accounts": "#/settings/accounts",
+        "settings-users": "#/settings/users",
+        "settings-keys": "#/settings/keys",
+        "settings-audit": "#/settings/audit",
+    }
     for name, path in pages.items():
         page.goto(f"{system['cdn_base']}/console/{path}")
         page.wait_for_load_state("networkidle")
@@ -316,13 +350,16 @@ def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
     content_id = page.url.rsplit("/", 1)[1]
     page.goto(f"{system['cdn_base']}/console/#/content/{content_id}/edit")
     page.wait_for_function("() => document.querySelector('input[name=title]')?.value === '冲突测试原标题'")
-    status = page.evaluate("""async (id) => {  // someone else edits meanwhile (here: the same user, another tab)
+    status = page.evaluate(
+        """async (id) => {  // someone else edits meanwhile (here: the same user, another tab)
         const s = await (await fetch('/api/v1/auth/session')).json();
         const c = await (await fetch(`/api/v1/content/${id}`)).json();
         const r = await fetch(`/api/v1/content/${id}`, {method: 'PATCH', headers: {'X-CSRF-Token': s.csrf_token,
             'Content-Type': 'application/json', 'If-Match': `"${c.revision}"`},
             body: JSON.stringify({title: '别人改的标题'})});
-        return r.status }""", content_id)
+        return r.status }""",
+        content_id,
+    )
     assert status == 200
     page.fill("input[name=title]", "我改的标题")
     page.click("[data-test=save]")
@@ -338,7 +375,6 @@ def test_a_stale_edit_offers_reload_and_compare(browser, system, shots):
     assert "投放目标" not in compare.inner_text()  # only what really differs
     page.screenshot(path=str(shots / "content-conflict-1366.png"))
     context.close()
-
 
 
 def test_a_lost_network_shows_a_banner_and_recovers(browser, system):
@@ -445,7 +481,11 @@ def test_the_menu_editor_publishes_a_custom_menu(browser, system, shots):
     assert current["default"] is False
     buttons = current["menu"]["button"]
     assert buttons[1] == {"type": "click", "name": "最新科普", "key": "LATEST"}
-    assert buttons[2]["sub_button"][-1] == {"type": "view", "name": "科技馆官网", "url": "https://www.example.cn/museum"}
+    assert buttons[2]["sub_button"][-1] == {
+        "type": "view",
+        "name": "科技馆官网",
+        "url": "https://www.example.cn/museum",
+    }
     page.get_by_role("button", name="恢复默认菜单").click()  # leave the demo as it was
     page.click(".el-message-box__btns .el-button--primary")
     _wait_text(page, "[data-test=menu-editor]", "当前为默认菜单")

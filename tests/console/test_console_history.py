@@ -46,8 +46,12 @@ def _compare(state: dict, ids: list[str]) -> dict:
     headers = {"Authorization": f"Bearer {state['root_api_key']}"}
     deadline = time.time() + 300
     while True:
-        r = requests.get(f"{state['api_base']}/api/v1/analytics/compare",
-                         params={"kind": "subtree", "ids": ",".join(ids)}, headers=headers, timeout=30)
+        r = requests.get(
+            f"{state['api_base']}/api/v1/analytics/compare",
+            params={"kind": "subtree", "ids": ",".join(ids)},
+            headers=headers,
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
         if all((item["values"].get("fans") or 0) > 0 for item in r.json()["items"]) or time.time() > deadline:
             return r.json()

@@ -23,30 +23,49 @@ WIDE = {"width": 1920, "height": 1080}
 
 
 def _wait_text(page, selector: str, text: str, timeout: float = 20.0) -> None:
-    page.wait_for_function("([s, t]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(t))",
-                           arg=[selector, text], timeout=timeout * 1000)
+    page.wait_for_function(
+        "([s, t]) => [...document.querySelectorAll(s)].some(e => e.innerText.includes(t))",
+        arg=[selector, text],
+        timeout=timeout * 1000,
+    )
 
 
 def _report_from_nj001(system) -> str:
     """NJ001 reports as its player would: a heartbeat naming what it plays, and two plays of it."""
     base = system["cdn_base"]
-    r = requests.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": password_of(system, "admin")},
-                      timeout=10)
+    r = requests.post(
+        f"{base}/api/v1/auth/login", json={"username": "admin", "password": password_of(system, "admin")}, timeout=10
+    )
     assert r.status_code == 200, r.text
     cookie = r.headers["Set-Cookie"].split(";", 1)[0]  # Secure: requests keeps it from http://, a header does not
-    items = requests.get(f"{base}/api/v1/content?status=published&limit=50", headers={"Cookie": cookie},
-                         timeout=10).json()["items"]
+    items = requests.get(
+        f"{base}/api/v1/content?status=published&limit=50", headers={"Cookie": cookie}, timeout=10
+    ).json()["items"]
     item = next(i for i in items if "NJ001" in i["screen_ids"])
     key = next(s["player_key"] for s in system["screens"] if s["screen_id"] == "NJ001")
     api = system["api_base"]
-    beat = requests.post(f"{api}/screens/NJ001/heartbeat", data=json.dumps({"player_key": key,
-                                                                            "playing": item["content_id"]}),
-                         headers={"Content-Type": "text/plain"}, timeout=10)
+    beat = requests.post(
+        f"{api}/screens/NJ001/heartbeat",
+        data=json.dumps({"player_key": key, "playing": item["content_id"]}),
+        headers={"Content-Type": "text/plain"},
+        timeout=10,
+    )
     assert beat.status_code == 200, beat.text
-    plays = [{"play_id": uuid.uuid4().hex, "content_id": item["content_id"],
-              "started_at": datetime.now(UTC).isoformat(), "seconds": 12} for _ in range(2)]
-    played = requests.post(f"{api}/screens/NJ001/plays", data=json.dumps({"player_key": key, "plays": plays}),
-                           headers={"Content-Type": "text/plain"}, timeout=10)
+    plays = [
+        {
+            "play_id": uuid.uuid4().hex,
+            "content_id": item["content_id"],
+            "started_at": datetime.now(UTC).isoformat(),
+            "seconds": 12,
+        }
+        for _ in range(2)
+    ]
+    played = requests.post(
+        f"{api}/screens/NJ001/plays",
+        data=json.dumps({"player_key": key, "plays": plays}),
+        headers={"Content-Type": "text/plain"},
+        timeout=10,
+    )
     assert played.status_code == 200, played.text
     return item["title"]
 

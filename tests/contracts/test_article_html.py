@@ -7,9 +7,11 @@ from hypothesis import strategies as st
 
 from chalicelib.contracts import article_html
 
-ATTACK = ('<p onclick="x()">正文 <a href="javascript:alert(1)">链接</a> <a href="https://kepu.example.cn/a">好</a>'
-          '<img src="http://plain.example/x.png"><img src="https://cdn.example/y.png" alt="图"><script>x()</script>'
-          "<table><tr><td>表</td></tr></table><!-- c --></p>")
+ATTACK = (
+    '<p onclick="x()">正文 <a href="javascript:alert(1)">链接</a> <a href="https://kepu.example.cn/a">好</a>'
+    '<img src="http://plain.example/x.png"><img src="https://cdn.example/y.png" alt="图"><script>x()</script>'
+    "<table><tr><td>表</td></tr></table><!-- c --></p>"
+)
 
 
 def test_stored_keeps_the_allow_list_and_drops_the_rest():

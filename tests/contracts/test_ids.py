@@ -14,10 +14,21 @@ from chalicelib.contracts import id_types, ids
 ALPHABET = st.sampled_from(list("wxghAZaz09_-. \n中"))
 
 
-@pytest.mark.parametrize(("value", "ok"), [
-    ("wxdemoservice0001", True), ("wxa", True), ("A" * 32, True), ("A" * 33, False), ("", False),
-    ("wx-1", False), ("ｗｘ", False), ("wxplain\n", False), (None, False), (12, False),
-])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("wxdemoservice0001", True),
+        ("wxa", True),
+        ("A" * 32, True),
+        ("A" * 33, False),
+        ("", False),
+        ("wx-1", False),
+        ("ｗｘ", False),
+        ("wxplain\n", False),
+        (None, False),
+        (12, False),
+    ],
+)
 def test_appid(value, ok):
     assert ids.is_appid(value) is ok
 
@@ -30,9 +41,16 @@ def test_registering_an_appid_needs_wechats_shape():
             registered.validate_python(bad)
 
 
-@pytest.mark.parametrize(("value", "ok"), [
-    ("o6_bmjrPTlm6_2sgVt7hMZOPfL2M", True), ("a" * 64, True), ("a" * 65, False), ("o.x", False), ("o\n", False),
-])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("o6_bmjrPTlm6_2sgVt7hMZOPfL2M", True),
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("o.x", False),
+        ("o\n", False),
+    ],
+)
 def test_openid(value, ok):
     assert ids.is_openid(value) is ok
 
@@ -51,8 +69,11 @@ def test_typed_screen_codes_are_trimmed_and_upper_cased():
 @given(st.text(alphabet=ALPHABET, max_size=70))
 def test_each_type_accepts_exactly_what_its_check_accepts(value):
     """pydantic's (Rust) patterns and the Python checks must agree, trailing newlines included."""
-    for adapter, check in ((TypeAdapter(id_types.AppId), ids.is_appid), (TypeAdapter(id_types.OpenId), ids.is_openid),
-                           (TypeAdapter(id_types.ScreenId), ids.is_screen_code)):
+    for adapter, check in (
+        (TypeAdapter(id_types.AppId), ids.is_appid),
+        (TypeAdapter(id_types.OpenId), ids.is_openid),
+        (TypeAdapter(id_types.ScreenId), ids.is_screen_code),
+    ):
         try:
             adapter.validate_python(value)
             accepted = True

@@ -19,16 +19,32 @@ CST = timezone(timedelta(hours=8))
 
 def _manifest(**changes) -> Manifest:
     item = ManifestItem(
-        content_id="c1", kind="article", title="雪花为什么是六边形？", summary="摘要", body="<p>正文</p>",
-        category="frontier", media=[contract.ManifestMedia(url="https://cdn.example.cn/m/ab.png", type="image/png")],
-        link_url=None, duration=15, valid_from=datetime(2026, 11, 1, 8, tzinfo=CST), valid_until=None,
-        weekly_windows=[contract.ManifestWindow(days=[1, 2], start="22:00", end="06:00")], priority="normal",
-        urgent_until=None, published_at=datetime(2026, 11, 2, tzinfo=UTC), unit_name="鼓楼区科协",
+        content_id="c1",
+        kind="article",
+        title="雪花为什么是六边形？",
+        summary="摘要",
+        body="<p>正文</p>",
+        category="frontier",
+        media=[contract.ManifestMedia(url="https://cdn.example.cn/m/ab.png", type="image/png")],
+        link_url=None,
+        duration=15,
+        valid_from=datetime(2026, 11, 1, 8, tzinfo=CST),
+        valid_until=None,
+        weekly_windows=[contract.ManifestWindow(days=[1, 2], start="22:00", end="06:00")],
+        priority="normal",
+        urgent_until=None,
+        published_at=datetime(2026, 11, 2, tzinfo=UTC),
+        unit_name="鼓楼区科协",
     )
-    fields = dict(api_base="https://kepu.example.cn", poll_seconds=10, heartbeat_seconds=30,
-                  screen=contract.ManifestScreen(id="NJ001", name="大屏", unit_name="鼓楼区科协", address=""),
-                  qr=contract.ManifestQr(url="https://weixin.qq.com/q/x", svg="<svg/>", caption="微信扫码 订阅本屏"),
-                  fan_count=3, items=[item])
+    fields = dict(
+        api_base="https://kepu.example.cn",
+        poll_seconds=10,
+        heartbeat_seconds=30,
+        screen=contract.ManifestScreen(id="NJ001", name="大屏", unit_name="鼓楼区科协", address=""),
+        qr=contract.ManifestQr(url="https://weixin.qq.com/q/x", svg="<svg/>", caption="微信扫码 订阅本屏"),
+        fan_count=3,
+        items=[item],
+    )
     return Manifest(**{**fields, **changes}).sealed(NOW)
 
 

@@ -22,8 +22,11 @@ def test_body_leaves_out_a_missing_content_id():
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(st.sets(codes, max_size=CHUNK + 5), st.sampled_from(["content_updated", "fans_changed"]),
-       st.none() | st.just("c_abc"))
+@given(
+    st.sets(codes, max_size=CHUNK + 5),
+    st.sampled_from(["content_updated", "fans_changed"]),
+    st.none() | st.just("c_abc"),
+)
 def test_every_produced_message_parses_back_and_names_each_screen_once(screens, reason, content_id):
     messages = for_screens(screens, reason, content_id)
     parsed = [RebuildMessage.model_validate(json.loads(json.dumps(m.body()))) for m in messages]
@@ -31,19 +34,23 @@ def test_every_produced_message_parses_back_and_names_each_screen_once(screens, 
     assert [s for m in parsed for s in m.screen_ids] == sorted(screens)
 
 
-@pytest.mark.parametrize("body", [
-    {"type": "rebuild", "screen_ids": ["bad id!"], "reason": "x"},
-    {"type": "publish", "screen_ids": ["NJ001"], "reason": "x"},
-    {"screen_ids": ["NJ001"], "reason": "x"},
-    {"type": "rebuild", "screen_ids": ["NJ001"], "reason": "x" * 41},
-    {"type": "rebuild", "screen_ids": ["NJ001"] * 1001, "reason": "x"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "rebuild", "screen_ids": ["bad id!"], "reason": "x"},
+        {"type": "publish", "screen_ids": ["NJ001"], "reason": "x"},
+        {"screen_ids": ["NJ001"], "reason": "x"},
+        {"type": "rebuild", "screen_ids": ["NJ001"], "reason": "x" * 41},
+        {"type": "rebuild", "screen_ids": ["NJ001"] * 1001, "reason": "x"},
+    ],
+)
 def test_the_consumer_refuses_what_no_producer_makes(body):
     with pytest.raises(ValidationError):
         RebuildMessage.model_validate(body)
 
 
 def test_unknown_fields_such_as_the_correlation_stamp_are_ignored():
-    message = RebuildMessage.model_validate({"type": "rebuild", "screen_ids": ["NJ001"], "reason": "x",
-                                             "correlation_id": "abc", "enqueued_at": 1})
+    message = RebuildMessage.model_validate(
+        {"type": "rebuild", "screen_ids": ["NJ001"], "reason": "x", "correlation_id": "abc", "enqueued_at": 1}
+    )
     assert message.body() == {"type": "rebuild", "screen_ids": ["NJ001"], "reason": "x"}

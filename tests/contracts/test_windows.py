@@ -17,16 +17,19 @@ MONDAY = datetime(2026, 11, 30, tzinfo=CHINA_TZ)  # a Monday, 00:00 China time
 clock = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59)) | st.just("24:00")
 
 
-@pytest.mark.parametrize("bad", [
-    {"days": [1], "start": "08:00", "end": "08:00"},
-    {"days": [1], "start": "24:00", "end": "06:00"},
-    {"days": [1, 1], "start": "08:00", "end": "09:00"},
-    {"days": [], "start": "08:00", "end": "09:00"},
-    {"days": [8], "start": "08:00", "end": "09:00"},
-    {"days": ["1"], "start": "08:00", "end": "09:00"},  # strict JSON types
-    {"days": [1], "start": "8:00", "end": "09:00"},
-    {"days": [1], "start": "08:00", "end": "09:00", "extra": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"days": [1], "start": "08:00", "end": "08:00"},
+        {"days": [1], "start": "24:00", "end": "06:00"},
+        {"days": [1, 1], "start": "08:00", "end": "09:00"},
+        {"days": [], "start": "08:00", "end": "09:00"},
+        {"days": [8], "start": "08:00", "end": "09:00"},
+        {"days": ["1"], "start": "08:00", "end": "09:00"},  # strict JSON types
+        {"days": [1], "start": "8:00", "end": "09:00"},
+        {"days": [1], "start": "08:00", "end": "09:00", "extra": 1},
+    ],
+)
 def test_the_api_refuses_malformed_windows(bad):
     with pytest.raises(ValidationError):
         WeeklyWindow.model_validate(bad)
@@ -39,7 +42,10 @@ def test_the_api_accepts_overnight_and_integral_floats():
 
 def test_stored_windows_reach_the_manifest_normalised():
     assert windows.for_manifest({"days": [3, 1, 1, 9], "start": "08:00:00", "end": "18:00"}) == {
-        "days": [1, 3], "start": "08:00", "end": "18:00"}
+        "days": [1, 3],
+        "start": "08:00",
+        "end": "18:00",
+    }
     assert windows.for_manifest({}) == {"days": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "24:00"}
 
 
@@ -64,6 +70,9 @@ def test_a_valid_window_plays_in_its_manifest_shape_exactly_when_its_minutes_say
     lo, hi = next(h) * 60 + next(h), next(m) * 60 + next(m)
     of_day, weekday = minute % 1440, minute // 1440 + 1
     yesterday = (weekday - 2) % 7 + 1
-    expected = (weekday in days and lo <= of_day < hi) if lo < hi else (
-        (weekday in days and of_day >= lo) or (yesterday in days and of_day < hi))
+    expected = (
+        (weekday in days and lo <= of_day < hi)
+        if lo < hi
+        else ((weekday in days and of_day >= lo) or (yesterday in days and of_day < hi))
+    )
     assert windows.contains(window, moment) is expected

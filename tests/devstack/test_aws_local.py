@@ -28,8 +28,14 @@ def test_start_moto_listens_on_a_free_local_port() -> None:
 
 def test_configure_env_keeps_region_and_replaces_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "environ", dict(os.environ))  # everything set below is undone
-    os.environ.update({"AWS_DEFAULT_REGION": "cn-northwest-1", "AWS_ACCESS_KEY_ID": "AKIAREAL",
-                       "AWS_SESSION_TOKEN": "real", "AWS_ENDPOINT_URL_SQS": "http://elsewhere"})
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "cn-northwest-1",
+            "AWS_ACCESS_KEY_ID": "AKIAREAL",
+            "AWS_SESSION_TOKEN": "real",
+            "AWS_ENDPOINT_URL_SQS": "http://elsewhere",
+        }
+    )
     values = configure_env("http://127.0.0.1:1")
     assert values["AWS_DEFAULT_REGION"] == os.environ["AWS_REGION"] == "cn-northwest-1"
     assert os.environ["AWS_ACCESS_KEY_ID"] == os.environ["AWS_SECRET_ACCESS_KEY"] == "testing"
@@ -38,8 +44,9 @@ def test_configure_env_keeps_region_and_replaces_credentials(monkeypatch: pytest
 
 
 def test_configure_env_defaults_to_china(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k not in {"AWS_DEFAULT_REGION",
-                                                                                         "AWS_REGION"}})
+    monkeypatch.setattr(
+        os, "environ", {k: v for k, v in os.environ.items() if k not in {"AWS_DEFAULT_REGION", "AWS_REGION"}}
+    )
     assert configure_env("http://127.0.0.1:1")["AWS_DEFAULT_REGION"] == "cn-north-1"
 
 
@@ -102,16 +109,18 @@ def test_recreate_starts_empty(moto_endpoint: str, unique: str) -> None:
     urls = provision(models, specs, bucket, recreate=True)
 
     assert models[0].count() == 0
-    attrs = boto3.client("sqs").get_queue_attributes(QueueUrl=urls["push"].url,
-                                                     AttributeNames=["ApproximateNumberOfMessages"])
+    attrs = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=urls["push"].url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
     assert boto3.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName=models[0].Meta.table_name)
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
 
 
-def test_concurrent_receivers_never_get_the_same_message(moto_endpoint: str, unique: str,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_receivers_never_get_the_same_message(
+    moto_endpoint: str, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SQS hands a message to one receiver within its visibility timeout; moto alone did not (two threads could
     both take it), which made the push benches count duplicates the product does not make.
 
@@ -129,16 +138,16 @@ def test_concurrent_receivers_never_get_the_same_message(moto_endpoint: str, uni
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint)
     url = sqs.create_queue(QueueName=f"race-{unique}")["QueueUrl"]
     for start in range(0, 400, 10):
-        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(start + i)}
-                                                      for i in range(10)])
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(start + i)} for i in range(10)])
     received: list[str] = []
     lock = threading.Lock()
 
     def drain() -> None:
         client = boto3.client("sqs", endpoint_url=moto_endpoint)
         while True:
-            got = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                         VisibilityTimeout=120).get("Messages", [])
+            got = client.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=120
+            ).get("Messages", [])
             if not got:
                 return
             with lock:

@@ -22,14 +22,26 @@ V = "/api/v1"
 def _clean_env(**extra: str) -> dict[str, str]:
     """A shell's environment with no AWS settings at all (the developer's own terminal)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("STAGE",)}
-    env.update(PYTHONPATH=str(REPO), AWS_SHARED_CREDENTIALS_FILE="/nonexistent", AWS_CONFIG_FILE="/nonexistent",
-               AWS_EC2_METADATA_DISABLED="true", **extra)
+    env.update(
+        PYTHONPATH=str(REPO),
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_EC2_METADATA_DISABLED="true",
+        **extra,
+    )
     return env
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=_clean_env(**env), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=_clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _free_port() -> int:
@@ -85,15 +97,31 @@ def test_accounts_created_through_the_api_are_known_to_the_standin(aws, standin_
     standin_server.use_directory(system_account_directory)
     try:
         with Client(app) as client:
-            made = client.http.post(f"{V}/accounts", headers=headers, body=json.dumps({
-                "appid": "wx5e1fa11c0de00001", "unit_id": unit.unit_id, "name": "新科普", "account_type": "service",
-                "original_id": "gh_5e1fa11c0de1", "app_secret": "0123456789abcdef0123456789abcdef",
-                "token": "newToken2026"}))
+            made = client.http.post(
+                f"{V}/accounts",
+                headers=headers,
+                body=json.dumps(
+                    {
+                        "appid": "wx5e1fa11c0de00001",
+                        "unit_id": unit.unit_id,
+                        "name": "新科普",
+                        "account_type": "service",
+                        "original_id": "gh_5e1fa11c0de1",
+                        "app_secret": "0123456789abcdef0123456789abcdef",
+                        "token": "newToken2026",
+                    }
+                ),
+            )
             assert made.status_code == 201, made.body
             menu = client.http.post(f"{V}/accounts/wx5e1fa11c0de00001/menu", headers=headers)
             assert menu.status_code == 200, menu.body
-            screen = client.http.post(f"{V}/screens", headers=headers, body=json.dumps({
-                "screen_id": "XN001", "unit_id": unit.unit_id, "name": "新馆大厅", "appid": "wx5e1fa11c0de00001"}))
+            screen = client.http.post(
+                f"{V}/screens",
+                headers=headers,
+                body=json.dumps(
+                    {"screen_id": "XN001", "unit_id": unit.unit_id, "name": "新馆大厅", "appid": "wx5e1fa11c0de00001"}
+                ),
+            )
             assert screen.status_code == 201, screen.body
     finally:
         standin_server.use_directory(None)
@@ -110,8 +138,11 @@ def test_unknown_appids_stay_unknown_with_a_directory(aws, standin_server):
     standin_server.reset()
     standin_server.use_directory(system_account_directory)
     try:
-        answer = requests.get(f"{standin_server.base_url}/cgi-bin/token", timeout=5, params={
-            "grant_type": "client_credential", "appid": "wxnobody000000000", "secret": "x" * 32}).json()
+        answer = requests.get(
+            f"{standin_server.base_url}/cgi-bin/token",
+            timeout=5,
+            params={"grant_type": "client_credential", "appid": "wxnobody000000000", "secret": "x" * 32},
+        ).json()
     finally:
         standin_server.use_directory(None)
     assert answer["errcode"] == 40013
@@ -123,10 +154,21 @@ def test_unknown_appids_stay_unknown_with_a_directory(aws, standin_server):
 def test_banner_names_each_accounts_original_id(capsys):
     from devstack.dev import _print_banner
 
-    info = {"accounts": [{"appid": "wxdemo", "original_id": "gh_demoservice1", "name": "南京科普", "type": "service",
-                          "mode": "plain", "token": "t", "aes_key": None}],
-            "screens": [{"screen_id": "NJ001", "name": "大厅", "player_key": "k"}],
-            "users": [{"role": "admin", "unit_name": "市科协", "api_key": "ks_x"}]}
+    info = {
+        "accounts": [
+            {
+                "appid": "wxdemo",
+                "original_id": "gh_demoservice1",
+                "name": "南京科普",
+                "type": "service",
+                "mode": "plain",
+                "token": "t",
+                "aes_key": None,
+            }
+        ],
+        "screens": [{"screen_id": "NJ001", "name": "大厅", "player_key": "k"}],
+        "users": [{"role": "admin", "unit_name": "市科协", "api_key": "ks_x"}],
+    }
     _print_banner(info, "http://api", "http://cdn", "http://wx", "http://aws")
     out = capsys.readouterr().out
     assert re.search(r"wxdemo\s+gh_demoservice1\s+南京科普", out)
@@ -142,8 +184,12 @@ def test_make_dev_fails_fast_naming_the_busy_port_and_its_variable(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {"KEPU_MOTO_PORT": str(_free_port()), "KEPU_WECHAT_PORT": str(_free_port()),
-               "KEPU_API_PORT": str(port), "KEPU_CDN_PORT": str(_free_port())}
+        env = {
+            "KEPU_MOTO_PORT": str(_free_port()),
+            "KEPU_WECHAT_PORT": str(_free_port()),
+            "KEPU_API_PORT": str(port),
+            "KEPU_CDN_PORT": str(_free_port()),
+        }
         try:
             done = _run(["-m", "devstack.dev"], tmp_path, timeout=30, **env)
         except subprocess.TimeoutExpired:
@@ -164,8 +210,11 @@ def test_the_documented_statistics_example_covers_today(aws):
     doc = (REPO / "docs" / "admin-api.md").read_text()
     line = next(ln for ln in doc.splitlines() if ln.startswith("curl") and "/stats" in ln)
     command = line.split("curl", 1)[1].replace('"${H[@]}"', "").replace("-s ", "", 1).split("#")[0]
-    url = subprocess.run(["bash", "-c", f"API=/api/v1; echo {command}"], capture_output=True, text=True,
-                         check=True).stdout.strip().strip('"')
+    url = (
+        subprocess.run(["bash", "-c", f"API=/api/v1; echo {command}"], capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .strip('"')
+    )
     unit, _user, key = bootstrap_root_admin("统计省", "运维")
     Screen("GL001", unit_id=unit.unit_id, name="文化馆", appid="wxstats0000000001").save()
     with Client(app) as client:
@@ -194,15 +243,29 @@ def test_under_make_dev_the_first_key_and_a_new_account_work_as_documented(tmp_p
         api, headers = f"{state['api_base']}/api/v1", {"Authorization": f"Bearer {key}"}
         me = requests.get(f"{api}/me", headers=headers, timeout=10).json()
         root = me["grants"][0]["unit_id"]
-        made = requests.post(f"{api}/accounts", headers=headers, timeout=10, json={
-            "appid": "wx1234567890abcdef", "unit_id": root, "name": "鼓楼科普", "account_type": "service",
-            "original_id": "gh_0123456789ab", "app_secret": "0123456789abcdef0123456789abcdef",
-            "token": "gulouToken2026"})
+        made = requests.post(
+            f"{api}/accounts",
+            headers=headers,
+            timeout=10,
+            json={
+                "appid": "wx1234567890abcdef",
+                "unit_id": root,
+                "name": "鼓楼科普",
+                "account_type": "service",
+                "original_id": "gh_0123456789ab",
+                "app_secret": "0123456789abcdef0123456789abcdef",
+                "token": "gulouToken2026",
+            },
+        )
         assert made.status_code == 201, made.text
         menu = requests.post(f"{api}/accounts/wx1234567890abcdef/menu", headers=headers, timeout=10)
         assert menu.status_code == 200, menu.text  # 20: the stand-in knows the new account
-        screen = requests.post(f"{api}/screens", headers=headers, timeout=10, json={
-            "screen_id": "GL001", "unit_id": root, "name": "鼓楼区文化馆大厅", "appid": "wx1234567890abcdef"})
+        screen = requests.post(
+            f"{api}/screens",
+            headers=headers,
+            timeout=10,
+            json={"screen_id": "GL001", "unit_id": root, "name": "鼓楼区文化馆大厅", "appid": "wx1234567890abcdef"},
+        )
         assert screen.status_code == 201, screen.text
         qr = requests.get(f"{api}/screens/GL001", headers=headers, timeout=10).json()["qr"]
         assert qr["ready"] and qr["url"] and not qr["error"], qr

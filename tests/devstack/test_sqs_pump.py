@@ -53,8 +53,12 @@ def test_batches_are_lambda_events_and_successes_are_deleted(queue: tuple[Any, Q
         contexts.append(event.context)
         assert [r.body for r in event]  # chalice's SQSEvent iterates records
 
-    send(urls.url, *[f"m{i}" for i in range(7)],
-         kind={"DataType": "String", "StringValue": "notice"}, raw={"DataType": "Binary", "BinaryValue": b"\x00\x01"})
+    send(
+        urls.url,
+        *[f"m{i}" for i in range(7)],
+        kind={"DataType": "String", "StringValue": "notice"},
+        raw={"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+    )
     pump = SqsPump(app, specs=[spec])
 
     assert pump.drain(timeout=10) == 7
@@ -64,10 +68,18 @@ def test_batches_are_lambda_events_and_successes_are_deleted(queue: tuple[Any, Q
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"] == f"arn:aws-cn:sqs:cn-north-1:123456789012:{spec.name}"
     assert record["awsRegion"] == "cn-north-1"
-    assert set(record["attributes"]) == {"ApproximateReceiveCount", "SentTimestamp", "SenderId",
-                                         "ApproximateFirstReceiveTimestamp"}
-    assert record["messageAttributes"]["kind"] == {"stringValue": "notice", "stringListValues": [],
-                                                   "binaryListValues": [], "dataType": "String"}
+    assert set(record["attributes"]) == {
+        "ApproximateReceiveCount",
+        "SentTimestamp",
+        "SenderId",
+        "ApproximateFirstReceiveTimestamp",
+    }
+    assert record["messageAttributes"]["kind"] == {
+        "stringValue": "notice",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
     assert record["messageAttributes"]["raw"]["binaryValue"] == "AAE="
     assert record["md5OfBody"] and record["md5OfMessageAttributes"]
     context = contexts[0]
@@ -153,12 +165,15 @@ def test_without_override_failures_wait_for_the_visibility_timeout(queue: tuple[
     assert counts(urls.url) == (0, 1)
 
 
-@pytest.mark.parametrize("response", [
-    {"batchItemFailures": [{"itemIdentifier": "not-in-batch"}]},
-    {"batchItemFailures": [{"itemIdentifier": ""}]},
-    {"batchItemFailures": [{"wrong": "key"}]},
-    {"not json": object()},
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"batchItemFailures": [{"itemIdentifier": "not-in-batch"}]},
+        {"batchItemFailures": [{"itemIdentifier": ""}]},
+        {"batchItemFailures": [{"wrong": "key"}]},
+        {"not json": object()},
+    ],
+)
 def test_invalid_batch_response_fails_the_whole_batch(queue: tuple[Any, QueueUrls], response: Any) -> None:
     spec, urls = queue
     app = Chalice(app_name="toy")
@@ -198,8 +213,9 @@ def test_powertools_batch_processor_sees_valid_records(queue: tuple[Any, QueueUr
 
     @app.on_sqs_message(queue=spec.name, batch_size=5)
     def work(event: Any) -> dict[str, Any]:
-        return process_partial_response(event=event.to_dict(), record_handler=record_handler,
-                                        processor=processor, context=event.context)
+        return process_partial_response(
+            event=event.to_dict(), record_handler=record_handler, processor=processor, context=event.context
+        )
 
     send(urls.url, *[json.dumps({"n": n}) for n in range(4)])
     SqsPump(app, specs=[spec], visibility_override=0).drain(timeout=10)

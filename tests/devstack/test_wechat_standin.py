@@ -79,9 +79,7 @@ def client(standin: WeChatStandIn) -> WeChatClient:
     return wechatpy_client(standin.base_url, APPID, SECRET)
 
 
-def get_token(
-    http: requests.Session, base: str, appid: str = APPID, secret: str = SECRET
-) -> str:
+def get_token(http: requests.Session, base: str, appid: str = APPID, secret: str = SECRET) -> str:
     resp = http.get(
         base + "/cgi-bin/token",
         params={"grant_type": "client_credential", "appid": appid, "secret": secret},
@@ -89,9 +87,7 @@ def get_token(
     return resp.json()["access_token"]
 
 
-def stable_token(
-    http: requests.Session, base: str, force: bool = False
-) -> dict[str, Any]:
+def stable_token(http: requests.Session, base: str, force: bool = False) -> dict[str, Any]:
     body = {
         "grant_type": "client_credential",
         "appid": APPID,
@@ -101,9 +97,7 @@ def stable_token(
     return http.post(base + "/cgi-bin/stable_token", json=body).json()
 
 
-def call(
-    http: requests.Session, base: str, path: str, token: str, body: Any = None
-) -> dict[str, Any]:
+def call(http: requests.Session, base: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
     url = f"{base}{path}?access_token={token}"
     if body is None:
         return http.get(url).json()
@@ -202,9 +196,7 @@ def test_wechatpy_refetches_after_expire_tokens(standin: WeChatStandIn, client) 
 # ---------------------------------------------------------------- stable token
 
 
-def test_stable_token_returns_same_token_while_valid(
-    standin: WeChatStandIn, http
-) -> None:
+def test_stable_token_returns_same_token_while_valid(standin: WeChatStandIn, http) -> None:
     first = stable_token(http, standin.base_url)
     standin.advance_clock(100)
     second = stable_token(http, standin.base_url)
@@ -282,9 +274,7 @@ def test_template_send_success_lands_in_inbox(standin: WeChatStandIn, client) ->
     assert item["payload"]["data"]["thing1"]["value"] == "社区科普讲座"
 
 
-@pytest.mark.parametrize(
-    "value", ["这是一段超过二十个字符限制的模板消息字段内容啊", "两行\n内容"]
-)
+@pytest.mark.parametrize("value", ["这是一段超过二十个字符限制的模板消息字段内容啊", "两行\n内容"])
 def test_template_rejects_long_or_multiline_values(standin, client, value) -> None:
     standin.follow(APPID, "o-reader")
     with pytest.raises(WeChatClientException) as exc:
@@ -296,9 +286,7 @@ def test_template_rejects_long_or_multiline_values(standin, client, value) -> No
 def test_template_limits_follow_keyword_type(standin: WeChatStandIn, client) -> None:
     standin.follow(APPID, "o-reader")
     code = "A" * 30  # fine for character_string (32), too long for thing (20)
-    client.message.send_template(
-        "o-reader", "tpl", {"character_string2": {"value": code}}
-    )
+    client.message.send_template("o-reader", "tpl", {"character_string2": {"value": code}})
     with pytest.raises(WeChatClientException) as exc:
         client.message.send_template("o-reader", "tpl", {"thing2": {"value": code}})
     assert exc.value.errcode == 47003
@@ -312,9 +300,7 @@ def test_template_unauthorized_for_subscription_account(standin: WeChatStandIn) 
     assert exc.value.errcode == 48001
 
 
-def test_template_non_follower_and_unknown_openid(
-    standin: WeChatStandIn, client
-) -> None:
+def test_template_non_follower_and_unknown_openid(standin: WeChatStandIn, client) -> None:
     standin.follow(APPID, "o-gone")
     standin.unfollow(APPID, "o-gone")
     with pytest.raises(WeChatClientException) as exc:
@@ -328,9 +314,7 @@ def test_template_non_follower_and_unknown_openid(
 def test_openids_are_per_account(standin: WeChatStandIn, client) -> None:
     standin.follow(SUB_APPID, "o-other-account")
     with pytest.raises(WeChatClientException) as exc:
-        client.message.send_template(
-            "o-other-account", "tpl", {"thing1": {"value": "x"}}
-        )
+        client.message.send_template("o-other-account", "tpl", {"thing1": {"value": "x"}})
     assert exc.value.errcode == 40003
 
 
@@ -355,9 +339,7 @@ def test_custom_send_follow_window_three_sends(standin: WeChatStandIn, client) -
     assert [m["channel"] for m in standin.inbox("o-new")] == ["custom"] * 3
 
 
-def test_custom_send_follow_window_lasts_one_minute(
-    standin: WeChatStandIn, http
-) -> None:
+def test_custom_send_follow_window_lasts_one_minute(standin: WeChatStandIn, http) -> None:
     standin.follow(APPID, "o-new")
     token = stable_token(http, standin.base_url)["access_token"]
     standin.advance_clock(61)
@@ -368,17 +350,12 @@ def test_custom_send_follow_window_lasts_one_minute(
     }
 
 
-def test_custom_send_message_window_48h_five_sends(
-    standin: WeChatStandIn, http
-) -> None:
+def test_custom_send_message_window_48h_five_sends(standin: WeChatStandIn, http) -> None:
     base = standin.base_url
     standin.follow(APPID, "o-chat", at=time.time() - 3600)
     standin.record_interaction(APPID, "o-chat", "message", at=time.time() - 47 * 3600)
     token = stable_token(http, base)["access_token"]
-    results = [
-        call(http, base, CUSTOM, token, text_body("o-chat"))["errcode"]
-        for _ in range(6)
-    ]
+    results = [call(http, base, CUSTOM, token, text_body("o-chat"))["errcode"] for _ in range(6)]
     assert results == [0, 0, 0, 0, 0, 45015]
 
 
@@ -397,14 +374,8 @@ def test_custom_send_non_follower_and_unknown(standin: WeChatStandIn, http) -> N
     standin.follow(APPID, "o-left")
     standin.unfollow(APPID, "o-left")
     token = stable_token(http, standin.base_url)["access_token"]
-    assert (
-        call(http, standin.base_url, CUSTOM, token, text_body("o-left"))["errcode"]
-        == 43004
-    )
-    assert (
-        call(http, standin.base_url, CUSTOM, token, text_body("o-x"))["errcode"]
-        == 40003
-    )
+    assert call(http, standin.base_url, CUSTOM, token, text_body("o-left"))["errcode"] == 43004
+    assert call(http, standin.base_url, CUSTOM, token, text_body("o-x"))["errcode"] == 40003
 
 
 def test_custom_send_allowed_on_subscription_account(standin: WeChatStandIn) -> None:
@@ -425,18 +396,14 @@ def test_custom_send_validates_payload(standin: WeChatStandIn, http) -> None:
 # ---------------------------------------------------------------- subscription notices
 
 
-def test_subscribe_notice_needs_acceptance_per_send(
-    standin: WeChatStandIn, client
-) -> None:
+def test_subscribe_notice_needs_acceptance_per_send(standin: WeChatStandIn, client) -> None:
     standin.follow(APPID, "o-sub")
     data = {"thing1": {"value": "讲座提醒"}}
     with pytest.raises(WeChatClientException) as exc:
         client.message.send_subscribe_message("o-sub", "tpl-sub", data, page="pages/a")
     assert exc.value.errcode == 43101
     standin.accept_subscribe(APPID, "o-sub", "tpl-sub")
-    assert (
-        client.message.send_subscribe_message("o-sub", "tpl-sub", data)["errcode"] == 0
-    )
+    assert client.message.send_subscribe_message("o-sub", "tpl-sub", data)["errcode"] == 0
     with pytest.raises(WeChatClientException) as exc:
         client.message.send_subscribe_message("o-sub", "tpl-sub", data)
     assert exc.value.errcode == 43101
@@ -466,12 +433,7 @@ def test_injected_minus_one_with_count(standin: WeChatStandIn, http) -> None:
     standin.follow(APPID, "o-reader")
     token = stable_token(http, standin.base_url)["access_token"]
     standin.inject_failure(-1, path=TEMPLATE, count=2)
-    codes = [
-        call(http, standin.base_url, TEMPLATE, token, template_body("o-reader"))[
-            "errcode"
-        ]
-        for _ in range(3)
-    ]
+    codes = [call(http, standin.base_url, TEMPLATE, token, template_body("o-reader"))["errcode"] for _ in range(3)]
     assert codes == [-1, -1, 0]
     assert len(standin.inbox("o-reader")) == 1
     assert [c["errcode"] for c in standin.calls(TEMPLATE)] == [-1, -1, 0]
@@ -487,9 +449,7 @@ def test_injected_http_500(standin: WeChatStandIn, client, http) -> None:
     standin.inject_failure(-1, path="/cgi-bin/user/get", http_status=503)
     token = stable_token(http, standin.base_url)["access_token"]
     for _ in range(2):
-        resp = http.get(
-            standin.base_url + "/cgi-bin/user/get", params={"access_token": token}
-        )
+        resp = http.get(standin.base_url + "/cgi-bin/user/get", params={"access_token": token})
         assert resp.status_code == 503
         assert resp.json()["errcode"] == -1
     assert standin.inbox("o-reader")[0]["channel"] == "template"
@@ -499,10 +459,7 @@ def test_injected_failure_probability_is_seeded(standin: WeChatStandIn, http) ->
     token = stable_token(http, standin.base_url)["access_token"]
 
     def pattern() -> list[int]:
-        return [
-            call(http, standin.base_url, "/cgi-bin/user/get", token).get("errcode", 0)
-            for _ in range(60)
-        ]
+        return [call(http, standin.base_url, "/cgi-bin/user/get", token).get("errcode", 0) for _ in range(60)]
 
     standin.inject_failure(-1, path="/cgi-bin/user/get", probability=0.5)
     first = pattern()
@@ -519,19 +476,10 @@ def test_injected_failure_targets_one_openid(standin: WeChatStandIn, http) -> No
         standin.follow(APPID, openid)
     standin.inject_failure(43004, path=TEMPLATE, openid="o-b")
     token = stable_token(http, standin.base_url)["access_token"]
-    assert (
-        call(http, standin.base_url, TEMPLATE, token, template_body("o-a"))["errcode"]
-        == 0
-    )
-    assert (
-        call(http, standin.base_url, TEMPLATE, token, template_body("o-b"))["errcode"]
-        == 43004
-    )
+    assert call(http, standin.base_url, TEMPLATE, token, template_body("o-a"))["errcode"] == 0
+    assert call(http, standin.base_url, TEMPLATE, token, template_body("o-b"))["errcode"] == 43004
     standin.clear_failures()
-    assert (
-        call(http, standin.base_url, TEMPLATE, token, template_body("o-b"))["errcode"]
-        == 0
-    )
+    assert call(http, standin.base_url, TEMPLATE, token, template_body("o-b"))["errcode"] == 0
 
 
 def test_latency_injection(standin: WeChatStandIn, http) -> None:
@@ -572,12 +520,7 @@ def test_daily_quota(standin: WeChatStandIn, http) -> None:
     token = stable_token(http, standin.base_url)["access_token"]
     too_long = template_body("o-reader", thing1="x" * 30)
     assert call(http, standin.base_url, TEMPLATE, token, too_long)["errcode"] == 47003
-    codes = [
-        call(http, standin.base_url, TEMPLATE, token, template_body("o-reader"))[
-            "errcode"
-        ]
-        for _ in range(3)
-    ]
+    codes = [call(http, standin.base_url, TEMPLATE, token, template_body("o-reader"))["errcode"] for _ in range(3)]
     assert codes == [0, 0, 45009]
     standin.advance_clock(24 * 3600)
     token = stable_token(http, standin.base_url)["access_token"]
@@ -616,10 +559,7 @@ def test_mass_send_by_tag_and_clientmsgid_dedup(standin: WeChatStandIn, http) ->
     assert standin.inbox("o-1")[0]["msgid"] == first["msg_id"]
     standin.advance_clock(24 * 3600 + 1)
     token = stable_token(http, standin.base_url)["access_token"]
-    assert (
-        call(http, standin.base_url, MASS, token, mass_body(101, "notice-1"))["errcode"]
-        == 0
-    )
+    assert call(http, standin.base_url, MASS, token, mass_body(101, "notice-1"))["errcode"] == 0
 
 
 def test_mass_send_to_all(standin: WeChatStandIn, http) -> None:
@@ -658,9 +598,7 @@ def test_menu_create_and_read_back(standin: WeChatStandIn, client) -> None:
     assert client.menu.get()["menu"] == MENU
     info = client.get("get_current_selfmenu_info")
     assert info["is_menu_open"] == 1
-    assert (
-        info["selfmenu_info"]["button"][1]["sub_button"]["list"][1]["key"] == "MY_SUBS"
-    )
+    assert info["selfmenu_info"]["button"][1]["sub_button"]["list"][1]["key"] == "MY_SUBS"
 
 
 def _menu_with(**changes: Any) -> dict[str, Any]:
@@ -685,9 +623,7 @@ def _menu_with(**changes: Any) -> dict[str, Any]:
         (_menu_with(first={"type": "teleport", "name": "a", "key": "k"}), 40017),
         (_menu_with(first={"type": "click", "name": "", "key": "k"}), 40018),
         (
-            _menu_with(
-                first={"type": "click", "name": "名字太长了超过十六字节", "key": "k"}
-            ),
+            _menu_with(first={"type": "click", "name": "名字太长了超过十六字节", "key": "k"}),
             40018,
         ),
         (_menu_with(first={"type": "click", "name": "a"}), 40019),
@@ -737,9 +673,7 @@ def test_temporary_qrcode_expires(standin: WeChatStandIn, client, http) -> None:
     assert a["ticket"] != b["ticket"]
     assert a["expire_seconds"] == 120
     assert standin.qrcode_scene(a["ticket"]) == "7"
-    image = http.get(
-        standin.base_url + "/cgi-bin/showqrcode", params={"ticket": a["ticket"]}
-    )
+    image = http.get(standin.base_url + "/cgi-bin/showqrcode", params={"ticket": a["ticket"]})
     assert image.status_code == 200
     assert image.content.startswith(b"\x89PNG")
     standin.advance_clock(121)
@@ -804,9 +738,7 @@ def oauth_client(base_url: str, secret: str = SECRET) -> WeChatOAuth:
 
 def test_oauth_authorize_confirm_code_exchange(standin: WeChatStandIn, http) -> None:
     base = standin.base_url
-    page = http.get(
-        base + "/connect/oauth2/authorize", params=authorize_params(openid="o-h5")
-    )
+    page = http.get(base + "/connect/oauth2/authorize", params=authorize_params(openid="o-h5"))
     assert page.status_code == 200
     assert "模拟微信授权" in page.text
     assert 'value="o-h5"' in page.text
@@ -842,9 +774,7 @@ def test_oauth_auto_openid_and_code_rules(standin: WeChatStandIn, http) -> None:
     url = oauth.authorize_url.replace("#", "&auto_openid=o-auto#")
     resp = http.get(url, allow_redirects=False)
     assert resp.status_code == 302
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(resp.headers["Location"]).query)[
-        "code"
-    ][0]
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(resp.headers["Location"]).query)["code"][0]
     with pytest.raises(WeChatOAuthException) as exc:
         oauth_client(base, secret="wrong").fetch_access_token(code)
     assert exc.value.errcode == 40125
@@ -877,9 +807,7 @@ def test_oauth_authorize_rejects_bad_params(standin, http, override, errcode) ->
     assert f"errcode={errcode}" in resp.text
 
 
-def test_oauth_known_openid_gets_43004_not_40003(
-    standin: WeChatStandIn, client, http
-) -> None:
+def test_oauth_known_openid_gets_43004_not_40003(standin: WeChatStandIn, client, http) -> None:
     http.get(
         standin.base_url + "/connect/oauth2/authorize",
         params=authorize_params(auto_openid="o-visitor"),
@@ -933,9 +861,7 @@ def test_concurrent_sends_are_all_recorded(standin: WeChatStandIn, http) -> None
     def worker() -> None:
         with requests.Session() as session:
             for _ in range(20):
-                got = call(
-                    session, standin.base_url, TEMPLATE, token, template_body("o-busy")
-                )
+                got = call(session, standin.base_url, TEMPLATE, token, template_body("o-busy"))
                 errors.append(got["errcode"])
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
@@ -965,17 +891,13 @@ def test_standin_client_controls_over_http(standin: WeChatStandIn, http) -> None
     client = wechatpy_client(standin.base_url, "wxremote", "remote-secret")
     assert client.user.get("o-remote")["tagid_list"] == [3]
     client.message.send_text("o-remote", "hello")
-    client.message.send_subscribe_message(
-        "o-remote", "tpl-sub", {"thing1": {"value": "v"}}
-    )
+    client.message.send_subscribe_message("o-remote", "tpl-sub", {"thing1": {"value": "v"}})
     inbox = remote.inbox("o-remote")
     assert [m["channel"] for m in inbox] == ["custom", "subscribe"]
 
     client.menu.create(MENU)
     assert remote.menu("wxremote") == MENU
-    ticket = client.qrcode.create(qr_body("QR_LIMIT_STR_SCENE", scene_str="screen:9"))[
-        "ticket"
-    ]
+    ticket = client.qrcode.create(qr_body("QR_LIMIT_STR_SCENE", scene_str="screen:9"))["ticket"]
     assert remote.qrcode_scene(ticket) == "screen:9"
 
     remote.set_quota("wxremote", "/cgi-bin/user/info", 1)

@@ -47,7 +47,9 @@ def toy_models(suffix: str) -> list[Any]:
     return [Screen, Stat]
 
 
-def toy_spec(key: str, suffix: str, *, max_receive_count: int = 3, batch_size: int = 5,
-             consumer_timeout: int = 10) -> QueueSpec:
-    return QueueSpec(key, f"toy-{key}-{suffix}", consumer_timeout, max_receive_count=max_receive_count,
-                     batch_size=batch_size)
+def toy_spec(
+    key: str, suffix: str, *, max_receive_count: int = 3, batch_size: int = 5, consumer_timeout: int = 10
+) -> QueueSpec:
+    return QueueSpec(
+        key, f"toy-{key}-{suffix}", consumer_timeout, max_receive_count=max_receive_count, batch_size=batch_size
+    )

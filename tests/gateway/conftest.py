@@ -15,7 +15,9 @@ class Gateway:
 
     def post(self, appid: str, request: SignedRequest, *, content_type: str = "text/xml"):
         return self.client.http.post(
-            f"/wechat/{appid}?{request.query_string}", headers={"Content-Type": content_type}, body=request.body,
+            f"/wechat/{appid}?{request.query_string}",
+            headers={"Content-Type": content_type},
+            body=request.body,
         )
 
     def say(self, sender, request: SignedRequest) -> str:

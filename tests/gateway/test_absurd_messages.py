@@ -16,20 +16,25 @@ def _event(sender, openid: str, **fields) -> str:
 
 
 ABSURD = {
-    "FromUserName of 1,500 characters": lambda s: s._xml("o" * 1500, {"MsgType": "text", "Content": "帮助",
-                                                                        "MsgId": 1}),
-    "FromUserName with markup characters": lambda s: s._xml("o-<b>#x", {"MsgType": "text", "Content": "帮助",
-                                                                          "MsgId": 1}),
+    "FromUserName of 1,500 characters": lambda s: s._xml(
+        "o" * 1500, {"MsgType": "text", "Content": "帮助", "MsgId": 1}
+    ),
+    "FromUserName with markup characters": lambda s: s._xml(
+        "o-<b>#x", {"MsgType": "text", "Content": "帮助", "MsgId": 1}
+    ),
     "MsgId of 2,100 digits": lambda s: s._xml("o-x", {"MsgType": "text", "Content": "帮助", "MsgId": "9" * 2100}),
     "MsgId not a number": lambda s: s._xml("o-x", {"MsgType": "text", "Content": "帮助", "MsgId": "12ab"}),
     "EventKey of 2,100 characters": lambda s: _event(s, "o-x", Event="CLICK", EventKey="K" * 2100),
     "Event name of 500 characters": lambda s: _event(s, "o-x", Event="E" * 500),
     "CreateTime not a number": lambda s: s._xml("o-x", {"MsgType": "text", "Content": "1"}).replace(
-        "<CreateTime>", "<CreateTime>x"),
+        "<CreateTime>", "<CreateTime>x"
+    ),
     "XML nested 1,000 deep": lambda s: s._xml("o-x", {"MsgType": "text", "Content": "1", "MsgId": 3}).replace(
-        "</xml>", "<Deep>" + "<a>" * 1000 + "x" + "</a>" * 1000 + "</Deep></xml>"),
+        "</xml>", "<Deep>" + "<a>" * 1000 + "x" + "</a>" * 1000 + "</Deep></xml>"
+    ),
     "2,000 fields": lambda s: s._xml("o-x", {"MsgType": "text", "Content": "1", "MsgId": 4}).replace(
-        "</xml>", "<F>1</F>" * 2000 + "</xml>"),
+        "</xml>", "<F>1</F>" * 2000 + "</xml>"
+    ),
 }
 
 
@@ -75,6 +80,8 @@ def test_longest_legal_fields_are_processed(gateway, demo):
     assert Fan.get(PLAIN_APPID, openid).last_message_at is not None
     # WeChat's most deeply nested event (a photo sent from the menu) is within the depth cap
     photo = _event(sender, openid, Event="pic_sysphoto", EventKey="PHOTO").replace(
-        "</xml>", "<SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[1b5f7c23b5bf75682a53e7b6d163e185]]>"
-        "</PicMd5Sum></item></PicList></SendPicsInfo></xml>")
+        "</xml>",
+        "<SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[1b5f7c23b5bf75682a53e7b6d163e185]]>"
+        "</PicMd5Sum></item></PicList></SendPicsInfo></xml>",
+    )
     assert gateway.post(PLAIN_APPID, sender.sign(photo)).status_code == 200

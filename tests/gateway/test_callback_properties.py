@@ -28,7 +28,8 @@ COUNTS = {"unsigned": 0, "signed": 0, "5xx": 0, "writes_when_refused": 0}
 _value = st.one_of(
     st.text(max_size=60).map(lambda t: quote(t.encode("utf-8"), safe="")),
     st.text(st.characters(min_codepoint=128, blacklist_categories=("Cs",)), min_size=1, max_size=40).map(
-        lambda t: quote(t.encode("utf-8"), safe="")),  # beyond ASCII: what comparisons and int() trip on
+        lambda t: quote(t.encode("utf-8"), safe="")
+    ),  # beyond ASCII: what comparisons and int() trip on
     st.binary(max_size=60).map(lambda b: quote(b, safe="")),  # not even UTF-8
     st.sampled_from(["", "²", "١٢٣", "aes", "AES", "raw", "0" * 40, "f" * 41, "%00", "1" * 200]),
 )
@@ -36,8 +37,9 @@ _change = st.one_of(st.just(("drop",)), _value.map(lambda v: ("set", v)))
 # Mostly one or two changes to the checked parameters, so the rest of the request stays valid enough
 # to reach the code behind each check.
 _CHECKED = ["signature", "timestamp", "nonce", "msg_signature", "encrypt_type"]
-_mutations = st.dictionaries(st.sampled_from([*_CHECKED * 3, *PARAMS, "extra", "signature[]"]), _change,
-                             min_size=1, max_size=3)
+_mutations = st.dictionaries(
+    st.sampled_from([*_CHECKED * 3, *PARAMS, "extra", "signature[]"]), _change, min_size=1, max_size=3
+)
 
 
 def _corrupt(body: bytes, data) -> bytes:
@@ -68,8 +70,16 @@ def _send(gateway, appid: str, query_string: str, body: bytes, method: str, cont
     return gateway.client.http.post(url, headers=headers, body=body)
 
 
-def _check(gateway, appid, query_string, body, method, signed_and_sane: bool, full_compare: bool,
-           content_type: str = "text/xml"):
+def _check(
+    gateway,
+    appid,
+    query_string,
+    body,
+    method,
+    signed_and_sane: bool,
+    full_compare: bool,
+    content_type: str = "text/xml",
+):
     before = every_item() if full_compare else None
     with recording_writes() as writes:
         response = _send(gateway, appid, query_string, body, method, content_type)
@@ -84,16 +94,27 @@ def _check(gateway, appid, query_string, body, method, signed_and_sane: bool, fu
     return response
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_any_query_and_body_is_never_a_5xx_nor_an_unsigned_write(gateway, demo, data):
     COUNTS["unsigned"] += 1
     sender, appid = data.draw(st.sampled_from([(demo.plain, PLAIN_APPID), (demo.safe, SAFE_APPID)]))
-    request = data.draw(st.sampled_from([
-        lambda: sender.follow("o-fuzz", scene="NJ001"), lambda: sender.text("o-fuzz", "订阅 NJ002"),
-        lambda: sender.click("o-fuzz", "LATEST"), lambda: sender.unfollow("o-fuzz"),
-    ]))()
+    request = data.draw(
+        st.sampled_from(
+            [
+                lambda: sender.follow("o-fuzz", scene="NJ001"),
+                lambda: sender.text("o-fuzz", "订阅 NJ002"),
+                lambda: sender.click("o-fuzz", "LATEST"),
+                lambda: sender.unfollow("o-fuzz"),
+            ]
+        )
+    )()
     method = data.draw(st.sampled_from(["POST", "POST", "POST", "GET"]))
     parts = {k: quote(v, safe="") for k, v in request.query.items()}
     for name, change in data.draw(_mutations).items():
@@ -107,24 +128,51 @@ def test_any_query_and_body_is_never_a_5xx_nor_an_unsigned_write(gateway, demo, 
 
     decoded = {k: v[0] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
     signed = _is_signed(appid, decoded)
-    content_type = data.draw(st.sampled_from(["text/xml", "text/xml", "application/xml; charset=utf-8",
-                                              "text/plain", "application/json", ""]))
-    _check(gateway, appid, query_string, body, method, signed_and_sane=signed,
-           full_compare=COUNTS["unsigned"] % 10 == 1, content_type=content_type)
+    content_type = data.draw(
+        st.sampled_from(
+            ["text/xml", "text/xml", "application/xml; charset=utf-8", "text/plain", "application/json", ""]
+        )
+    )
+    _check(
+        gateway,
+        appid,
+        query_string,
+        body,
+        method,
+        signed_and_sane=signed,
+        full_compare=COUNTS["unsigned"] % 10 == 1,
+        content_type=content_type,
+    )
 
 
 _xml_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_signed_nonsense_from_a_token_holder_is_never_a_5xx(gateway, demo, data):
     """Correctly signed (and, in safe mode, encrypted) messages with arbitrary fields."""
     COUNTS["signed"] += 1
     sender = data.draw(st.sampled_from([demo.plain, demo.safe]))
-    names = ["ToUserName", "FromUserName", "CreateTime", "MsgType", "Event", "EventKey", "MsgId", "MsgID",
-             "Content", "Status", "Ticket"]
+    names = [
+        "ToUserName",
+        "FromUserName",
+        "CreateTime",
+        "MsgType",
+        "Event",
+        "EventKey",
+        "MsgId",
+        "MsgID",
+        "Content",
+        "Status",
+        "Ticket",
+    ]
     fields = data.draw(st.dictionaries(st.sampled_from(names), _xml_text, max_size=8))
     fields.setdefault("ToUserName", data.draw(st.sampled_from([sender.original_id, "gh_other"])))
     fields.setdefault("MsgType", data.draw(st.sampled_from(["text", "event", "image", ""])))
@@ -132,11 +180,25 @@ def test_signed_nonsense_from_a_token_holder_is_never_a_5xx(gateway, demo, data)
 
     xml = "<xml>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items()) + "</xml>"
     if data.draw(st.booleans()):
-        xml = xml.replace("</xml>", data.draw(st.sampled_from(["<a><b><c><d><e><f><g>1</g></f></e></d></c></b></a>",
-                                                               "<![CDATA[x]]>", "&amp;", "<x/>" * 70])) + "</xml>")
+        xml = xml.replace(
+            "</xml>",
+            data.draw(
+                st.sampled_from(
+                    ["<a><b><c><d><e><f><g>1</g></f></e></d></c></b></a>", "<![CDATA[x]]>", "&amp;", "<x/>" * 70]
+                )
+            )
+            + "</xml>",
+        )
     request = sender.sign(xml)
-    _check(gateway, sender.appid, request.query_string, request.body, "POST", signed_and_sane=True,
-           full_compare=COUNTS["signed"] % 10 == 1)
+    _check(
+        gateway,
+        sender.appid,
+        request.query_string,
+        request.body,
+        "POST",
+        signed_and_sane=True,
+        full_compare=COUNTS["signed"] % 10 == 1,
+    )
 
 
 def test_report_counts():

@@ -45,8 +45,11 @@ def _with(request: SignedRequest, **changes) -> SignedRequest:
     ("name", "mutate", "status"),
     [
         ("bad signature", lambda r: _with(r, signature="f" * 40), 403),
-        ("missing signature",
-         lambda r: SignedRequest({k: v for k, v in r.query.items() if k != "signature"}, r.body), 400),
+        (
+            "missing signature",
+            lambda r: SignedRequest({k: v for k, v in r.query.items() if k != "signature"}, r.body),
+            400,
+        ),
         ("stale timestamp", None, 403),
         ("not XML", lambda r: SignedRequest(r.query, b"hello there"), 400),
         ("empty body", lambda r: SignedRequest(r.query, b""), 400),
@@ -182,8 +185,9 @@ def test_url_verification_accepts_any_content_type(gateway, demo, content_type):
     from urllib.parse import urlencode
 
     query = demo.plain.sign("<xml/>").query | {"echostr": "echo-1234"}
-    response = gateway.client.http.get(f"/wechat/{PLAIN_APPID}?{urlencode(query)}",
-                                       headers={"Content-Type": content_type})
+    response = gateway.client.http.get(
+        f"/wechat/{PLAIN_APPID}?{urlencode(query)}", headers={"Content-Type": content_type}
+    )
     assert response.status_code == 200 and response.body == b"echo-1234", response.body
 
 
@@ -195,8 +199,9 @@ def test_safe_mode_account_refuses_plaintext(gateway, demo):
     assert Screen.get("SQ001").fan_count == 0 and not list(CallbackRecord.scan())
     # the same account's encrypted posts, safe and compatible alike, are accepted
     for mode in ("safe", "compatible"):
-        sender = WeChatSender(SAFE_APPID, demo.safe.original_id, demo.safe.token, AES_KEY, mode=mode,
-                              clock=demo.safe.clock)
+        sender = WeChatSender(
+            SAFE_APPID, demo.safe.original_id, demo.safe.token, AES_KEY, mode=mode, clock=demo.safe.clock
+        )
         assert gateway.post(SAFE_APPID, sender.text(f"o-{mode}", "帮助")).status_code == 200
 
 

@@ -20,8 +20,12 @@ def api(demo):
 
 
 def _post(api: str, appid: str, request) -> requests.Response:
-    return requests.post(f"{api}/wechat/{appid}?{request.query_string}", data=request.body,
-                         headers={"Content-Type": "text/xml"}, timeout=30)
+    return requests.post(
+        f"{api}/wechat/{appid}?{request.query_string}",
+        data=request.body,
+        headers={"Content-Type": "text/xml"},
+        timeout=30,
+    )
 
 
 def test_retries_racing_the_original_are_processed_once(api, demo):

@@ -22,8 +22,9 @@ def world_api(aws, standin_server):
 
 
 def _post(client, appid, request):
-    return client.http.post(f"/wechat/{appid}?{request.query_string}", headers={"Content-Type": "text/xml"},
-                            body=request.body)
+    return client.http.post(
+        f"/wechat/{appid}?{request.query_string}", headers={"Content-Type": "text/xml"}, body=request.body
+    )
 
 
 def test_declared_mode_is_shown_and_enforced(world_api):

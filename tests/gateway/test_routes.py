@@ -33,31 +33,72 @@ def _event(**fields) -> str:
 
 CASES = {
     "follow": (lambda: _event(Event="subscribe"), Route, decisions.on_follow, None),
-    "follow by a screen's QR code": (lambda: _event(Event="subscribe", EventKey="qrscene_nj001"), Route,
-                                     decisions.on_follow, "NJ001"),
-    "follow by a sign-in QR code": (lambda: _event(Event="subscribe", EventKey="qrscene_login_ab12"), LoginRoute,
-                                    decisions.on_follow, None),
+    "follow by a screen's QR code": (
+        lambda: _event(Event="subscribe", EventKey="qrscene_nj001"),
+        Route,
+        decisions.on_follow,
+        "NJ001",
+    ),
+    "follow by a sign-in QR code": (
+        lambda: _event(Event="subscribe", EventKey="qrscene_login_ab12"),
+        LoginRoute,
+        decisions.on_follow,
+        None,
+    ),
     "scan of a screen's QR code": (lambda: _event(Event="SCAN", EventKey="NJ002"), Route, decisions.on_scan, "NJ002"),
-    "scan of a sign-in QR code": (lambda: _event(Event="SCAN", EventKey="login_ab12"), LoginRoute,
-                                  decisions.nothing, None),
+    "scan of a sign-in QR code": (
+        lambda: _event(Event="SCAN", EventKey="login_ab12"),
+        LoginRoute,
+        decisions.nothing,
+        None,
+    ),
     "unfollow": (lambda: _event(Event="unsubscribe", EventKey=""), Route, decisions.on_unfollow, None),
     "menu click": (lambda: _event(Event="CLICK", EventKey="LATEST"), Route, decisions.on_click, None),
-    "menu link opened": (lambda: _event(Event="VIEW", EventKey="https://example.com/"), Route,
-                         decisions.on_other_event, None),
+    "menu link opened": (
+        lambda: _event(Event="VIEW", EventKey="https://example.com/"),
+        Route,
+        decisions.on_other_event,
+        None,
+    ),
     "an event we do not know": (lambda: _event(Event="something_new"), Route, decisions.on_other_event, None),
-    "wechatpy's own event name, not WeChat's": (lambda: _event(Event="subscribe_scan", EventKey="NJ001"), Route,
-                                                decisions.on_other_event, None),
-    "template receipt": (lambda: _event(Event="TEMPLATESENDJOBFINISH", MsgID=7, Status="success"), ReceiptRoute,
-                         decisions.on_template_receipt, None),
-    "text command naming a screen": (lambda: SENDER._xml("o-route", {"MsgType": "text", "Content": "订阅 nj003",
-                                                                     "MsgId": 1}), Route, decisions.on_text, "NJ003"),
-    "text without a screen": (lambda: SENDER._xml("o-route", {"MsgType": "text", "Content": "帮助", "MsgId": 2}),
-                              Route, decisions.on_text, None),
-    "MsgType spelled otherwise": (lambda: SENDER._xml("o-route", {"MsgType": "TEXT", "Content": "订阅 nj003",
-                                                                  "MsgId": 3}), Route, decisions.on_other_message,
-                                  None),
-    "image": (lambda: SENDER._xml("o-route", {"MsgType": "image", "PicUrl": "https://example.com/a.png",
-                                              "MediaId": "m", "MsgId": 4}), Route, decisions.on_other_message, None),
+    "wechatpy's own event name, not WeChat's": (
+        lambda: _event(Event="subscribe_scan", EventKey="NJ001"),
+        Route,
+        decisions.on_other_event,
+        None,
+    ),
+    "template receipt": (
+        lambda: _event(Event="TEMPLATESENDJOBFINISH", MsgID=7, Status="success"),
+        ReceiptRoute,
+        decisions.on_template_receipt,
+        None,
+    ),
+    "text command naming a screen": (
+        lambda: SENDER._xml("o-route", {"MsgType": "text", "Content": "订阅 nj003", "MsgId": 1}),
+        Route,
+        decisions.on_text,
+        "NJ003",
+    ),
+    "text without a screen": (
+        lambda: SENDER._xml("o-route", {"MsgType": "text", "Content": "帮助", "MsgId": 2}),
+        Route,
+        decisions.on_text,
+        None,
+    ),
+    "MsgType spelled otherwise": (
+        lambda: SENDER._xml("o-route", {"MsgType": "TEXT", "Content": "订阅 nj003", "MsgId": 3}),
+        Route,
+        decisions.on_other_message,
+        None,
+    ),
+    "image": (
+        lambda: SENDER._xml(
+            "o-route", {"MsgType": "image", "PicUrl": "https://example.com/a.png", "MediaId": "m", "MsgId": 4}
+        ),
+        Route,
+        decisions.on_other_message,
+        None,
+    ),
 }
 
 
@@ -80,7 +121,8 @@ def test_receipt_without_msgid_has_no_route():
 
 
 _KEY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn")), max_size=40).filter(
-    lambda s: s == s.strip() and "]]>" not in s)  # the sender wraps fields in CDATA
+    lambda s: s == s.strip() and "]]>" not in s
+)  # the sender wraps fields in CDATA
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
@@ -91,17 +133,20 @@ def test_qr_scene_is_the_event_key_with_one_prefix_removed(key, event):
     assert qr_scene(inbound.message) == key.removeprefix("qrscene_")
 
 
-@pytest.mark.parametrize(("text", "name", "arg"), [
-    ("订阅 NJ001", commands.SUBSCRIBE, "NJ001"),
-    ("sub:nj001", commands.SUBSCRIBE, "nj001"),
-    ("退订：NJ001", commands.UNSUBSCRIBE, "NJ001"),
-    ("  我的大屏 ", commands.MINE, None),
-    ("My Screens", commands.MINE, None),
-    ("LATEST", commands.LATEST, None),
-    ("？", commands.HELP, None),
-    ("删除我的数据", commands.ERASE_ASK, None),
-    ("确认删除我的数据", commands.ERASE, None),
-    ("你好", commands.UNKNOWN, "你好"),
-])
+@pytest.mark.parametrize(
+    ("text", "name", "arg"),
+    [
+        ("订阅 NJ001", commands.SUBSCRIBE, "NJ001"),
+        ("sub:nj001", commands.SUBSCRIBE, "nj001"),
+        ("退订：NJ001", commands.UNSUBSCRIBE, "NJ001"),
+        ("  我的大屏 ", commands.MINE, None),
+        ("My Screens", commands.MINE, None),
+        ("LATEST", commands.LATEST, None),
+        ("？", commands.HELP, None),
+        ("删除我的数据", commands.ERASE_ASK, None),
+        ("确认删除我的数据", commands.ERASE, None),
+        ("你好", commands.UNKNOWN, "你好"),
+    ],
+)
 def test_text_commands(text, name, arg):
     assert commands.parse(text) == commands.Command(name, arg)

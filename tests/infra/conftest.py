@@ -45,8 +45,10 @@ def make_probe_project(root: Path) -> Path:
     probe = Path(__file__).with_name("probe_consumer.py")
     shutil.copy(probe, project / "chalicelib" / "handlers" / "probe_consumer.py")
     app = (REPO / "app.py").read_text()
-    app += ("\nfrom chalicelib.handlers.probe_consumer import bp as probe_consumer  # noqa: E402\n"
-            "app.register_blueprint(probe_consumer)\n")
+    app += (
+        "\nfrom chalicelib.handlers.probe_consumer import bp as probe_consumer  # noqa: E402\n"
+        "app.register_blueprint(probe_consumer)\n"
+    )
     (project / "app.py").write_text(app)
     config_path = project / ".chalice" / "config.json"
     config = json.loads(config_path.read_text())
@@ -59,9 +61,26 @@ def run_build(project: Path, stage: str, partition: str, *extra: str) -> subproc
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STAGE", "TABLE_PREFIX"))}
     env["PYTHONPATH"] = str(REPO)  # ``infra`` from the repo; ``app``/``chalicelib`` from the project (cwd first)
     return subprocess.run(
-        [sys.executable, "-m", "infra.build", "--project-dir", str(project), "--stage", stage,
-         "--partition", partition, "--out", str(project / "build" / f"{stage}-{partition}"), *extra],
-        cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "infra.build",
+            "--project-dir",
+            str(project),
+            "--stage",
+            stage,
+            "--partition",
+            partition,
+            "--out",
+            str(project / "build" / f"{stage}-{partition}"),
+            *extra,
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -79,8 +98,14 @@ def packaged(probe_project) -> dict[tuple[str, str], Packaged]:
         seconds = time.monotonic() - started
         assert result.returncode == 0, f"{stage}/{partition} failed:\n{result.stdout}\n{result.stderr}"
         out = probe_project / "build" / f"{stage}-{partition}"
-        return Packaged(stage, partition, json.loads((out / "template.json").read_text()),
-                        json.loads((out / "sam.json").read_text()), seconds, result.stdout + result.stderr)
+        return Packaged(
+            stage,
+            partition,
+            json.loads((out / "template.json").read_text()),
+            json.loads((out / "sam.json").read_text()),
+            seconds,
+            result.stdout + result.stderr,
+        )
 
     results = {COMBOS[0]: one(COMBOS[0])}  # fills Chalice's wheel cache for the others
     with ThreadPoolExecutor(max_workers=len(COMBOS) - 1) as pool:

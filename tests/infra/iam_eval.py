@@ -38,14 +38,19 @@ def render(template: dict[str, Any], value: Any) -> str:
         return resource_arn(template, value["Fn::GetAtt"][0])
     if "Fn::Sub" in value:
         text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-        pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-                  "AWS::URLSuffix": "amazonaws.com.cn"}
+        pseudo = {
+            "AWS::Partition": PARTITION,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::URLSuffix": "amazonaws.com.cn",
+        }
 
         def one(match: re.Match[str]) -> str:
             name = match[1]
             if name in pseudo:
                 return pseudo[name]
             return resource_arn(template, name.removesuffix(".Arn"))
+
         return re.sub(r"\$\{([^}]+)\}", one, text)
     raise ValueError(f"cannot render {value!r}")
 

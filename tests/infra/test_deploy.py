@@ -12,10 +12,13 @@ from infra.stage import Target
 
 def test_code_is_uploaded_once_per_content_and_the_template_points_at_it(aws, tmp_path):
     (tmp_path / "deployment.zip").write_bytes(b"PK fake zip")
-    template = {"Resources": {
-        name: {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}}
-        for name in ("APIHandler", "PushSender")
-    } | {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+    template = {
+        "Resources": {
+            name: {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}}
+            for name in ("APIHandler", "PushSender")
+        }
+        | {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}
+    }
     (tmp_path / "template.json").write_text(json.dumps(template))
     s3 = boto3.client("s3")
     bucket = ensure_artifact_bucket(s3, "kepuscreen-artifacts-123456789012-cn-north-1", "cn-north-1")
@@ -32,8 +35,11 @@ def test_code_is_uploaded_once_per_content_and_the_template_points_at_it(aws, tm
 
 
 def test_the_stage_env_for_workstation_tools_is_what_the_functions_see():
-    outputs = {"PlayerBucketName": "kepuscreen-prod-player-123456789012", "PlayerBaseUrl": "https://player.example.cn",
-               "EndpointURL": "https://abc.execute-api.cn-north-1.amazonaws.com.cn/api/"}
+    outputs = {
+        "PlayerBucketName": "kepuscreen-prod-player-123456789012",
+        "PlayerBaseUrl": "https://player.example.cn",
+        "EndpointURL": "https://abc.execute-api.cn-north-1.amazonaws.com.cn/api/",
+    }
     env = stage_variables(Target("prod", "aws-cn"), outputs, "")
     assert env["TABLE_PREFIX"] == "kepuscreen-prod-" and env["STAGE"] == "prod"
     assert env["PLAYER_BUCKET"] == outputs["PlayerBucketName"]

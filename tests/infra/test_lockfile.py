@@ -98,6 +98,7 @@ def test_the_package_holds_exactly_the_locked_versions(packaged, probe_project):
             found = re.match(r"^([^/]+)-([^-/]+)\.dist-info/METADATA$", name)
             if found:
                 shipped[_canonical(found.group(1))] = found.group(2)
-    assert shipped == locked, {n: (shipped.get(n), locked.get(n)) for n in set(shipped) | set(locked)
-                               if shipped.get(n) != locked.get(n)}
+    assert shipped == locked, {
+        n: (shipped.get(n), locked.get(n)) for n in set(shipped) | set(locked) if shipped.get(n) != locked.get(n)
+    }
     assert sys.version_info[:2] == (3, 11)  # the lock is for the functions' Python (LAMBDA_PLATFORM)

@@ -73,19 +73,36 @@ def test_every_dead_letter_queue_and_every_function_has_its_alarms_to_the_topic(
         assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
         subscription = resources["AlarmEmailSubscription"]
         assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"} and subscription["Condition"]
-        dlqs = [lid for lid, r in resources.items() if r["Type"] == "AWS::SQS::Queue"
-                and any(q["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn", {}).get("Fn::GetAtt",
-                        [None])[0] == lid for q in resources.values() if q["Type"] == "AWS::SQS::Queue")]
+        dlqs = [
+            lid
+            for lid, r in resources.items()
+            if r["Type"] == "AWS::SQS::Queue"
+            and any(
+                q["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn", {}).get("Fn::GetAtt", [None])[0]
+                == lid
+                for q in resources.values()
+                if q["Type"] == "AWS::SQS::Queue"
+            )
+        ]
         assert len(dlqs) >= 3
         for dlq in dlqs:
-            watching = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
-                        and _dims(a).get("QueueName") == {"Fn::GetAtt": [dlq, "QueueName"]}]
+            watching = [
+                a
+                for a in alarms
+                if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                and _dims(a).get("QueueName") == {"Fn::GetAtt": [dlq, "QueueName"]}
+            ]
             assert len(watching) == 1, dlq
             assert watching[0]["Threshold"] == 0 and watching[0]["ComparisonOperator"] == "GreaterThanThreshold"
         for lid in _functions(template):
             for metric in ("Errors", "Throttles"):
-                assert [a for a in alarms if a.get("Namespace") == "AWS/Lambda" and a["MetricName"] == metric
-                        and _dims(a) == {"FunctionName": {"Ref": lid}}], (lid, metric)
+                assert [
+                    a
+                    for a in alarms
+                    if a.get("Namespace") == "AWS/Lambda"
+                    and a["MetricName"] == metric
+                    and _dims(a) == {"FunctionName": {"Ref": lid}}
+                ], (lid, metric)
 
 
 def test_product_alarms_and_the_dashboard(packaged):
@@ -114,16 +131,24 @@ def test_the_api_has_an_optional_custom_domain_mapped_at_api_and_at_the_root(pac
         domain = resources["ApiDomain"]
         assert domain["Condition"] == "HasApiDomain"
         assert domain["Properties"]["RegionalCertificateArn"] == {"Ref": "ApiCertificateArn"}
-        mappings = {r["Properties"].get("BasePath", "/") for r in resources.values()
-                    if r["Type"] == "AWS::ApiGateway::BasePathMapping"}
+        mappings = {
+            r["Properties"].get("BasePath", "/")
+            for r in resources.values()
+            if r["Type"] == "AWS::ApiGateway::BasePathMapping"
+        }
         assert mappings == {"api", "/"}  # /api/... as PUBLIC_BASE_URL names it; /MP_verify_*.txt at the root
         assert template["Outputs"]["ApiDomainTarget"]["Condition"] == "HasApiDomain"
 
 
 def test_event_functions_run_their_thin_entries_and_keep_their_own_roles(packaged):
     """Handlers point at chalicelib/entries/<function>.py (infra.event_entries); roles are still per function."""
-    expected = {"PushPlanner": "push_planner", "PushSender": "push_sender", "PushDigest": "push_digest",
-                "RebuildManifests": "rebuild_manifests", "ScreenHealth": "screen_health"}
+    expected = {
+        "PushPlanner": "push_planner",
+        "PushSender": "push_sender",
+        "PushDigest": "push_digest",
+        "RebuildManifests": "rebuild_manifests",
+        "ScreenHealth": "screen_health",
+    }
     for built in packaged.values():
         functions = _functions(built.template)
         for lid, name in expected.items():
@@ -139,18 +164,29 @@ def test_a_stream_batch_that_keeps_failing_is_set_aside_in_an_alarmed_queue_not_
     """Formerly a bad roll-up record blocked its shard for the stream's 24 h and was then dropped unseen."""
     for built in packaged.values():
         resources = built.template["Resources"]
-        sources = [(lid, event["Properties"]) for lid, fn in resources.items()
-                   if fn["Type"] == "AWS::Serverless::Function"
-                   for event in (fn["Properties"].get("Events") or {}).values() if event["Type"] == "DynamoDB"]
+        sources = [
+            (lid, event["Properties"])
+            for lid, fn in resources.items()
+            if fn["Type"] == "AWS::Serverless::Function"
+            for event in (fn["Properties"].get("Events") or {}).values()
+            if event["Type"] == "DynamoDB"
+        ]
         assert len(sources) >= 3
         for lid, props in sources:
             assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
-                "Fn::GetAtt": ["StreamFailuresDlq", "Arn"]}, lid
+                "Fn::GetAtt": ["StreamFailuresDlq", "Arn"]
+            }, lid
             assert props["BisectBatchOnFunctionError"] is True and 0 < props["MaximumRetryAttempts"] <= 10
             role = resources[resources[lid]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
             statements = role["Policies"][0]["PolicyDocument"]["Statement"]
-            assert any(st["Action"] == ["sqs:SendMessage"]
-                       and st["Resource"] == [{"Fn::GetAtt": ["StreamFailuresDlq", "Arn"]}] for st in statements), lid
-        watching = [a for a in _alarms(built.template) if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
-                    and _dims(a).get("QueueName") == {"Fn::GetAtt": ["StreamFailuresDlq", "QueueName"]}]
+            assert any(
+                st["Action"] == ["sqs:SendMessage"] and st["Resource"] == [{"Fn::GetAtt": ["StreamFailuresDlq", "Arn"]}]
+                for st in statements
+            ), lid
+        watching = [
+            a
+            for a in _alarms(built.template)
+            if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and _dims(a).get("QueueName") == {"Fn::GetAtt": ["StreamFailuresDlq", "QueueName"]}
+        ]
         assert len(watching) == 1 and watching[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -49,12 +49,16 @@ def test_every_stage_and_partition_packages_offline_and_passes_cfn_lint(packaged
 
 def test_tables_in_the_package_are_the_generated_ones(packaged):
     for (stage, partition), built in packaged.items():
-        expected = {lid: r for lid, r in merge_template(Target(stage, partition), ALL_MODELS)["Resources"].items()
-                    if r["Type"] == "AWS::DynamoDB::Table"}
+        expected = {
+            lid: r
+            for lid, r in merge_template(Target(stage, partition), ALL_MODELS)["Resources"].items()
+            if r["Type"] == "AWS::DynamoDB::Table"
+        }
         actual = {lid: r for lid, r in built.template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
         assert actual == expected
         assert {r["Properties"]["TableName"] for r in actual.values()} == {
-            f"kepuscreen-{stage}-{data.table_suffix(m)}" for m in ALL_MODELS}
+            f"kepuscreen-{stage}-{data.table_suffix(m)}" for m in ALL_MODELS
+        }
 
 
 def test_every_sqs_event_source_reports_batch_item_failures_within_the_visibility_budget(packaged):
@@ -78,8 +82,12 @@ def test_every_sqs_event_source_reports_batch_item_failures_within_the_visibilit
 def test_a_prod_package_consumes_the_prod_queues(packaged):
     """Chalice imports app.py to find handlers: it must do so with the stage's settings."""
     raw = packaged[("prod", "aws")].raw
-    queues = [e["Properties"]["Queue"]["Fn::Sub"] for f in _functions(raw).values()
-              for e in (f["Properties"].get("Events") or {}).values() if e["Type"] == "SQS"]
+    queues = [
+        e["Properties"]["Queue"]["Fn::Sub"]
+        for f in _functions(raw).values()
+        for e in (f["Properties"].get("Events") or {}).values()
+        if e["Type"] == "SQS"
+    ]
     prod_queues = ("kepuscreen-prod-manifest", "kepuscreen-prod-send", "kepuscreen-prod-push")
     assert queues and all(q.endswith(prod_queues) for q in queues)
 
@@ -104,8 +112,10 @@ def test_no_iam_statement_grants_data_actions_on_star(packaged):
 def test_each_function_has_its_own_role_with_only_what_its_code_reaches(packaged):
     template = packaged[("prod", "aws-cn")].template
     resources = template["Resources"]
-    roles = {f["Properties"]["FunctionName"]: resources[f["Properties"]["Role"]["Fn::GetAtt"][0]]
-             for f in _functions(template).values()}
+    roles = {
+        f["Properties"]["FunctionName"]: resources[f["Properties"]["Role"]["Fn::GetAtt"][0]]
+        for f in _functions(template).values()
+    }
     assert len({id(r) for r in roles.values()}) == len(roles)
 
     def sids(function):
@@ -145,8 +155,11 @@ def test_function_settings_come_from_config_json(packaged):
 
 def props_log_group(template, props):
     name = f"/aws/lambda/{props['FunctionName']}"
-    return next(lid for lid, r in template["Resources"].items()
-                if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"]["LogGroupName"] == name)
+    return next(
+        lid
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"]["LogGroupName"] == name
+    )
 
 
 def test_arns_are_partition_aware_and_the_cdn_fits_each_partition(packaged):

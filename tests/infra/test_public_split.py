@@ -56,8 +56,11 @@ def test_public_routes_run_in_public_functions_and_admin_routes_in_the_api_handl
 
 def test_public_roles_cannot_touch_admin_tables_secrets_writes_or_the_bucket(packaged):
     template = packaged[("prod", "aws-cn")].template
-    tables = {lid: iam_eval.resource_arn(template, lid) for lid, r in template["Resources"].items()
-              if r["Type"] == "AWS::DynamoDB::Table"}
+    tables = {
+        lid: iam_eval.resource_arn(template, lid)
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
     by_suffix = {arn.rsplit("kepuscreen-prod-", 1)[1]: arn for arn in tables.values()}
     secrets = "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/kepuscreen/prod/accounts/wx1/app_secret"
     signing = "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/kepuscreen/prod/app/signing_key"

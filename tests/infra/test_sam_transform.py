@@ -48,8 +48,11 @@ def stage_names(resources: dict[str, Any]) -> list[str]:
     """Every API stage the template creates: Stage resources, and a Deployment's ``StageName`` -- which is how
     SAM adds its extra stage named ``Stage`` (the deployment creates it, with none of the real stage's settings)."""
     names = [r["Properties"]["StageName"] for r in _of_type(resources, "AWS::ApiGateway::Stage").values()]
-    names += [r["Properties"]["StageName"] for r in _of_type(resources, "AWS::ApiGateway::Deployment").values()
-              if "StageName" in r["Properties"]]
+    names += [
+        r["Properties"]["StageName"]
+        for r in _of_type(resources, "AWS::ApiGateway::Deployment").values()
+        if "StageName" in r["Properties"]
+    ]
     return sorted(names)
 
 
@@ -110,8 +113,13 @@ def test_functions_keep_tracing_the_callback_its_reserved_concurrency_and_sqs_so
 
 def _watched(alarms: list[dict[str, Any]], metric: str, dimension: str) -> list[Any]:
     """The values of ``dimension`` in the alarms on ``metric``."""
-    return [d["Value"] for a in alarms if a["Properties"].get("MetricName") == metric
-            for d in a["Properties"].get("Dimensions", []) if d["Name"] == dimension]
+    return [
+        d["Value"]
+        for a in alarms
+        if a["Properties"].get("MetricName") == metric
+        for d in a["Properties"].get("Dimensions", [])
+        if d["Name"] == dimension
+    ]
 
 
 def test_every_dead_letter_queue_and_every_function_has_its_alarms_after_the_transform(translated):
@@ -120,8 +128,11 @@ def test_every_dead_letter_queue_and_every_function_has_its_alarms_after_the_tra
         alarms = list(_of_type(resources, "AWS::CloudWatch::Alarm").values())
 
         queues = _of_type(resources, "AWS::SQS::Queue")
-        dead_letter = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                       for q in queues.values() if "RedrivePolicy" in q["Properties"]}
+        dead_letter = {
+            q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            for q in queues.values()
+            if "RedrivePolicy" in q["Properties"]
+        }
         assert dead_letter and dead_letter <= queues.keys()
         depth = _watched(alarms, "ApproximateNumberOfMessagesVisible", "QueueName")
         watched_queues = {v["Fn::GetAtt"][0] for v in depth}

@@ -32,18 +32,23 @@ def _gsis(indexes: list[dict]) -> dict[str, tuple]:
 def test_tables_equal_those_the_models_create(aws):
     """Every model's table, as pynamodb creates it in the emulator, is the table the template declares."""
     template = merge_template(Target("prod", "aws-cn"), ALL_MODELS)
-    tables = {r["Properties"]["TableName"]: r["Properties"] for r in template["Resources"].values()
-              if r["Type"] == "AWS::DynamoDB::Table"}
+    tables = {
+        r["Properties"]["TableName"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
     assert len(tables) == len(ALL_MODELS)
     ddb = boto3.client("dynamodb")
     for model in ALL_MODELS:
         created = ddb.describe_table(TableName=model.Meta.table_name)["Table"]
         declared = tables.pop(f"kepuscreen-prod-{data.table_suffix(model)}")
         assert sorted(map(tuple, (d.values() for d in declared["KeySchema"]))) == sorted(
-            map(tuple, (d.values() for d in created["KeySchema"])))
+            map(tuple, (d.values() for d in created["KeySchema"]))
+        )
         assert declared["KeySchema"][0]["KeyType"] == "HASH"
         assert {(a["AttributeName"], a["AttributeType"]) for a in declared["AttributeDefinitions"]} == {
-            (a["AttributeName"], a["AttributeType"]) for a in created["AttributeDefinitions"]}
+            (a["AttributeName"], a["AttributeType"]) for a in created["AttributeDefinitions"]
+        }
         assert _gsis(declared.get("GlobalSecondaryIndexes", [])) == _gsis(created.get("GlobalSecondaryIndexes", []))
         assert _gsis(declared.get("LocalSecondaryIndexes", [])) == _gsis(created.get("LocalSecondaryIndexes", []))
         ttl = ddb.describe_time_to_live(TableName=model.Meta.table_name)["TimeToLiveDescription"]
@@ -54,8 +59,11 @@ def test_tables_equal_those_the_models_create(aws):
         assert declared["BillingMode"] == "PAY_PER_REQUEST"
         assert declared["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert tables == {}
-    assert any("TimeToLiveSpecification" in r["Properties"] for r in template["Resources"].values()
-               if r["Type"] == "AWS::DynamoDB::Table"), "at least one model expires items"
+    assert any(
+        "TimeToLiveSpecification" in r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    ), "at least one model expires items"
 
 
 def test_every_queue_has_a_dead_letter_queue_and_six_times_its_consumer_timeout():
@@ -66,8 +74,10 @@ def test_every_queue_has_a_dead_letter_queue_and_six_times_its_consumer_timeout(
         queue = resources[queue_id]["Properties"]
         assert queue["QueueName"] == spec.name and resources[dlq_id]["Properties"]["QueueName"] == spec.dlq_name
         assert queue["VisibilityTimeout"] >= 6 * spec.consumer_timeout
-        assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-                                          "maxReceiveCount": spec.max_receive_count}
+        assert queue["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+            "maxReceiveCount": spec.max_receive_count,
+        }
         assert resources[dlq_id]["DeletionPolicy"] == "Retain"
 
 
@@ -87,23 +97,25 @@ def _model(module: str, name: str) -> type:
 
 
 def test_grants_follow_what_each_handler_reaches(tmp_path):
-    _write(tmp_path, {
-        "app.py": "from chalicelib.handlers import work\n",
-        "chalicelib/__init__.py": "",
-        "chalicelib/settings.py": "def get_settings(): ...\n",
-        "chalicelib/secrets.py": "def store_account_secrets(): ...\ndef load_account_secrets(): ...\n",
-        "chalicelib/models/__init__.py": "",
-        "chalicelib/models/jobs.py": "class Job: ...\n",
-        "chalicelib/models/tokens.py": "class Token: ...\n",
-        "chalicelib/wechat/__init__.py": "",
-        "chalicelib/wechat/client.py": "from chalicelib.secrets import load_account_secrets\n",
-        "chalicelib/services/__init__.py": "",
-        "chalicelib/services/uploads.py": """
+    _write(
+        tmp_path,
+        {
+            "app.py": "from chalicelib.handlers import work\n",
+            "chalicelib/__init__.py": "",
+            "chalicelib/settings.py": "def get_settings(): ...\n",
+            "chalicelib/secrets.py": "def store_account_secrets(): ...\ndef load_account_secrets(): ...\n",
+            "chalicelib/models/__init__.py": "",
+            "chalicelib/models/jobs.py": "class Job: ...\n",
+            "chalicelib/models/tokens.py": "class Token: ...\n",
+            "chalicelib/wechat/__init__.py": "",
+            "chalicelib/wechat/client.py": "from chalicelib.secrets import load_account_secrets\n",
+            "chalicelib/services/__init__.py": "",
+            "chalicelib/services/uploads.py": """
             from chalicelib.settings import get_settings
             def url(s3): return s3.generate_presigned_url("put_object", Params={"Bucket": get_settings().player_bucket})
         """,
-        "chalicelib/handlers/__init__.py": "",
-        "chalicelib/handlers/work.py": """
+            "chalicelib/handlers/__init__.py": "",
+            "chalicelib/handlers/work.py": """
             from chalicelib.models.jobs import Job
             from chalicelib.services import uploads
             from chalicelib.settings import get_settings
@@ -121,7 +133,8 @@ def test_grants_follow_what_each_handler_reaches(tmp_path):
                 from chalicelib.secrets import store_account_secrets
                 return uploads.url, store_account_secrets
         """,
-    })
+        },
+    )
     target = Target("dev", "aws")
     specs = queue_specs(target.settings)
     queue_settings = {"push_queue_name": "push", "send_queue_name": "send", "manifest_queue_name": "manifest"}
@@ -153,15 +166,32 @@ def _project_with_config(tmp_path: Path, **functions: dict) -> Path:
 
 def _chalice_like(queue_name: str) -> dict:
     """A template shaped like ``chalice package`` output for one SQS handler."""
-    return {"Resources": {
-        "Worker": {"Type": "AWS::Serverless::Function", "Properties": {
-            "Handler": "chalicelib.handlers.jobs.worker", "Timeout": 60, "MemorySize": 128,
-            "Role": {"Fn::GetAtt": ["WorkerRole", "Arn"]},
-            "Events": {"WorkerSqsEventSource": {"Type": "SQS", "Properties": {
-                "Queue": {"Fn::Sub": f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue_name}"},
-                "BatchSize": 5}}}}},
-        "WorkerRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": []}},
-    }, "Outputs": {}}
+    return {
+        "Resources": {
+            "Worker": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Handler": "chalicelib.handlers.jobs.worker",
+                    "Timeout": 60,
+                    "MemorySize": 128,
+                    "Role": {"Fn::GetAtt": ["WorkerRole", "Arn"]},
+                    "Events": {
+                        "WorkerSqsEventSource": {
+                            "Type": "SQS",
+                            "Properties": {
+                                "Queue": {
+                                    "Fn::Sub": f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue_name}"  # noqa: E501 - one ARN template
+                                },
+                                "BatchSize": 5,
+                            },
+                        }
+                    },
+                },
+            },
+            "WorkerRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": []}},
+        },
+        "Outputs": {},
+    }
 
 
 HANDLERS = {"chalicelib.handlers.jobs.worker": ("worker", [("chalicelib.handlers.jobs", "worker")])}
@@ -201,8 +231,10 @@ def test_china_targets_need_a_china_region():
 
 def operation(view):
     """A view wrapper in the style of the admin API's ``@operation``: Chalice only ever sees ``chalice_view``."""
+
     def chalice_view(**params):
         return view(**params)
+
     return chalice_view
 
 

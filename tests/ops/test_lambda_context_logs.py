@@ -75,17 +75,41 @@ def _assert_context(lines: list[dict[str, Any]], name: str, request_id: str) -> 
 
 
 def _sqs_event(body: str) -> dict:
-    return {"Records": [{"messageId": "m-1", "body": body, "receiptHandle": "r", "attributes": {},
-                         "messageAttributes": {}, "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:1:q"}]}
+    return {
+        "Records": [
+            {
+                "messageId": "m-1",
+                "body": body,
+                "receiptHandle": "r",
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:1:q",
+            }
+        ]
+    }
 
 
 def http_get(path: str, resource: str, params: dict[str, str]) -> dict:
-    return {"resource": resource, "path": path, "httpMethod": "GET", "headers": {"Host": "api.example.cn"},
-            "multiValueHeaders": {"Host": ["api.example.cn"]}, "queryStringParameters": None,
-            "multiValueQueryStringParameters": None, "pathParameters": params, "stageVariables": None,
-            "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": path,
-                               "requestId": "apigw-request-1", "stage": "api"},
-            "body": None, "isBase64Encoded": False}
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"Host": "api.example.cn"},
+        "multiValueHeaders": {"Host": ["api.example.cn"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": params,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": "GET",
+            "path": path,
+            "requestId": "apigw-request-1",
+            "stage": "api",
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
 
 
 def test_a_queue_invocation_logs_its_lambda_request_id():
@@ -112,10 +136,20 @@ def test_a_stream_invocation_logs_its_lambda_request_id():
     """A record of a table the roll-ups do not read is skipped; the batch's summary line names the invocation."""
     from chalicelib.entries.analytics_stats_stream import handler
 
-    record = {"eventID": "e-1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "cn-north-1",
-              "eventSourceARN": "arn:aws-cn:dynamodb:cn-north-1:1:table/other/stream/2026",
-              "dynamodb": {"ApproximateCreationDateTime": 1764547200, "Keys": {"pk": {"S": "x"}},
-                           "SequenceNumber": "1", "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    record = {
+        "eventID": "e-1",
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "cn-north-1",
+        "eventSourceARN": "arn:aws-cn:dynamodb:cn-north-1:1:table/other/stream/2026",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1764547200,
+            "Keys": {"pk": {"S": "x"}},
+            "SequenceNumber": "1",
+            "SizeBytes": 1,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
     event = {"Records": [record]}
     lines = _invoke(handler, event, "kepuscreen-test-analytics_stats_stream", "req-stream-1")
     _assert_context(lines, "kepuscreen-test-analytics_stats_stream", "req-stream-1")
@@ -137,11 +171,26 @@ print(json.dumps({{"status": response["statusCode"]}}))
 def test_an_http_invocation_logs_its_lambda_request_id(module):
     """The WeChat callback refuses an appid that cannot exist, before any lookup, and logs it; through the callback's
     own function and through the main app.  A fresh interpreter each: a Chalice blueprint registers in one app only."""
-    env = {"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1", "PYTHONDONTWRITEBYTECODE": "1",
-           "POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    result = subprocess.run([sys.executable, "-c", HTTP_SCRIPT.format(module=module)], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "STAGE": "test",
+        "AWS_DEFAULT_REGION": "cn-north-1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", HTTP_SCRIPT.format(module=module)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert printed[-1] == {"status": 404}

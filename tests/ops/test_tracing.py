@@ -19,9 +19,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 WECHAT_API = "chalicelib.wechat.client.KepuWeChatClient._request"
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-BASE_ENV = {"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-1",
-            "PYTHONDONTWRITEBYTECODE": "1", "POWERTOOLS_LOG_LEVEL": "ERROR", "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing"}
+BASE_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "STAGE": "dev",
+    "AWS_DEFAULT_REGION": "cn-north-1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
 
 # A real SQS handler through Chalice's event-source wrapper (an unparseable message: reported failed, no AWS call),
 # a WeChat API call through the project's client, and a traced function that raises.
@@ -74,8 +80,9 @@ def _run(env: dict[str, str]) -> dict:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         env = {**BASE_ENV, "WECHAT_API_BASE": f"http://127.0.0.1:{server.server_port}", **env}
-        result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=REPO, env=env, capture_output=True, text=True,
-                                timeout=120, check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
     finally:
         server.shutdown()
     assert result.returncode == 0, result.stderr[-3000:]
@@ -103,8 +110,14 @@ def test_in_lambda_the_handler_the_wechat_call_and_a_failure_are_subsegments():
     daemon.settimeout(0.5)
     port = daemon.getsockname()[1]
     try:
-        outcome = _run({"LAMBDA_TASK_ROOT": str(REPO), "_X_AMZN_TRACE_ID": TRACE_HEADER,
-                        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}", "AWS_XRAY_CONTEXT_MISSING": "RUNTIME_ERROR"})
+        outcome = _run(
+            {
+                "LAMBDA_TASK_ROOT": str(REPO),
+                "_X_AMZN_TRACE_ID": TRACE_HEADER,
+                "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
+                "AWS_XRAY_CONTEXT_MISSING": "RUNTIME_ERROR",
+            }
+        )
         documents = []
         while True:
             try:

@@ -39,6 +39,7 @@ def _fresh_phone_caches():
 
 # ------------------------------------------------------------------ a browser over the test client
 
+
 class PhoneBrowser:
     """Keeps cookies like a browser (name, path) and follows redirects through the WeChat stand-in.
 
@@ -73,7 +74,7 @@ class PhoneBrowser:
     def _path(url: str) -> str:
         base = get_settings().public_base_url
         if url.startswith(base):
-            url = url[len(base):]
+            url = url[len(base) :]
         return url
 
     def request(self, method: str, url: str, *, body: str | None = None, headers: dict | None = None):
@@ -136,6 +137,7 @@ def csrf_of(html: str) -> str:
 
 # ------------------------------------------------------------------ the app over real HTTP
 
+
 def _resettle(monkeypatch, name: str, value: str) -> None:
     """Change one setting for this test.
 
@@ -166,6 +168,7 @@ def live_app(demo, wechat, monkeypatch):
 
 # ------------------------------------------------------------------ media (a tiny CDN)
 
+
 def gradient_png(width: int = 480, height: int = 270, hue: int = 0) -> bytes:
     """A pleasant gradient picture with a sun, so screenshots show real images."""
     palettes = [((23, 105, 224), (15, 163, 163)), ((255, 125, 0), (245, 63, 63)), ((0, 168, 112), (23, 105, 224))]
@@ -177,7 +180,7 @@ def gradient_png(width: int = 480, height: int = 270, hue: int = 0) -> bytes:
         for x in range(width):
             t = (x / width + y / height) / 2
             pixel = [int(r1 + (r2 - r1) * t), int(g1 + (g2 - g1) * t), int(b1 + (b2 - b1) * t)]
-            if (x - cx) ** 2 + (y - cy) ** 2 < radius ** 2:
+            if (x - cx) ** 2 + (y - cy) ** 2 < radius**2:
                 pixel = [255, 236, 170]
             if y > height * 0.78 - 20 * ((x / width - 0.3) ** 2):
                 pixel = [max(0, c - 60) for c in pixel]
@@ -222,16 +225,28 @@ def media_cdn(monkeypatch):
 
 # ------------------------------------------------------------------ content and manifests
 
+
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
 def manifest_item(content_id: str, title: str, *, published: datetime, **extra: Any) -> dict[str, Any]:
     item = {
-        "content_id": content_id, "kind": "notice", "title": title, "summary": f"{title}的摘要", "body": "",
-        "category": "community_notice", "media": [], "link_url": None, "duration": 15,
-        "valid_from": None, "valid_until": None, "weekly_windows": [], "priority": "normal",
-        "published_at": iso(published), "unit_name": "市科协",
+        "content_id": content_id,
+        "kind": "notice",
+        "title": title,
+        "summary": f"{title}的摘要",
+        "body": "",
+        "category": "community_notice",
+        "media": [],
+        "link_url": None,
+        "duration": 15,
+        "valid_from": None,
+        "valid_until": None,
+        "weekly_windows": [],
+        "priority": "normal",
+        "published_at": iso(published),
+        "unit_name": "市科协",
     }
     item.update(extra)
     return item
@@ -241,24 +256,50 @@ def write_manifest(screen_id: str, items: list[dict[str, Any]], **extra: Any) ->
     """A manifest as docs/messages.md describes it, written where the player reads it."""
     screen = Screen.get(screen_id)
     manifest = {
-        "schema": 1, "version": f"v-{len(items)}", "generated_at": iso(datetime.now(UTC)),
-        "api_base": "http://127.0.0.1/api", "poll_seconds": 10, "heartbeat_seconds": 30,
+        "schema": 1,
+        "version": f"v-{len(items)}",
+        "generated_at": iso(datetime.now(UTC)),
+        "api_base": "http://127.0.0.1/api",
+        "poll_seconds": 10,
+        "heartbeat_seconds": 30,
         "screen": {"id": screen_id, "name": screen.name, "unit_name": "", "address": screen.address or ""},
         "qr": {"url": "http://weixin.qq.com/q/x", "svg": "<svg/>", "caption": "微信扫码 订阅本屏"},
-        "fan_count": screen.fan_count, "items": items,
+        "fan_count": screen.fan_count,
+        "items": items,
     }
     manifest.update(extra)
-    aws_client("s3").put_object(Bucket=get_settings().player_bucket, Key=manifest_key(screen_id),
-                                Body=json.dumps(manifest, ensure_ascii=False).encode(), ContentType="application/json")
+    aws_client("s3").put_object(
+        Bucket=get_settings().player_bucket,
+        Key=manifest_key(screen_id),
+        Body=json.dumps(manifest, ensure_ascii=False).encode(),
+        ContentType="application/json",
+    )
     return manifest
 
 
-def publish(content_id: str, title: str, *, screens: list[str], unit_id: str = "city", kind: str = "notice",
-            body: str = "", status: str = "published", **extra: Any) -> Content:
+def publish(
+    content_id: str,
+    title: str,
+    *,
+    screens: list[str],
+    unit_id: str = "city",
+    kind: str = "notice",
+    body: str = "",
+    status: str = "published",
+    **extra: Any,
+) -> Content:
     now = datetime.now(UTC)
-    content = Content(content_id, unit_id=unit_id, kind=kind, title=title, body=body, status=status,
-                      screen_ids=set(screens), published_at=extra.pop("published_at", now - timedelta(hours=1)),
-                      **extra)
+    content = Content(
+        content_id,
+        unit_id=unit_id,
+        kind=kind,
+        title=title,
+        body=body,
+        status=status,
+        screen_ids=set(screens),
+        published_at=extra.pop("published_at", now - timedelta(hours=1)),
+        **extra,
+    )
     content.save()
     return content
 
@@ -266,7 +307,9 @@ def publish(content_id: str, title: str, *, screens: list[str], unit_id: str = "
 def add_regions() -> None:
     """Give the demo tree places, so the centre can group by region."""
     for unit_id, (province, city, district) in {
-        "prov": ("江苏省", None, None), "city": ("江苏省", "南京市", "鼓楼区"), "town": ("江苏省", "南京市", "玄武区"),
+        "prov": ("江苏省", None, None),
+        "city": ("江苏省", "南京市", "鼓楼区"),
+        "town": ("江苏省", "南京市", "玄武区"),
     }.items():
         values = [(Unit.province, province), (Unit.city, city), (Unit.district, district)]
         Unit.get(unit_id).update(actions=[attr.set(value) for attr, value in values if value])
@@ -277,6 +320,7 @@ ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "artifacts", "sc
 
 # ------------------------------------------------------------------ the WeChat gateway, as fans use it
 
+
 class FanActions:
     """Drives the callback gateway as a fan of the demo service account (signed like WeChat)."""
 
@@ -286,8 +330,11 @@ class FanActions:
     def say(self, request) -> str:
         from devstack.wechat_messages import reply_content
 
-        response = self.client.http.post(f"/wechat/{self.sender.appid}?{request.query_string}",
-                                         headers={"Content-Type": "text/xml"}, body=request.body)
+        response = self.client.http.post(
+            f"/wechat/{self.sender.appid}?{request.query_string}",
+            headers={"Content-Type": "text/xml"},
+            body=request.body,
+        )
         assert response.status_code == 200, response.body
         body = response.body.decode()
         return "" if body == "success" else reply_content(self.sender.open_reply(body))

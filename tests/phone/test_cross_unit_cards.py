@@ -11,8 +11,9 @@ from tests.support import PLAIN_APPID
 
 
 def card_of(body: str, screen_id: str) -> str:
-    match = re.search(rf'<article class="card">(?:(?!</article>).)*?{screen_id}(?:(?!</article>).)*</article>', body,
-                      re.S)
+    match = re.search(
+        rf'<article class="card">(?:(?!</article>).)*?{screen_id}(?:(?!</article>).)*</article>', body, re.S
+    )
     assert match, screen_id
     return match.group(0)
 

@@ -18,8 +18,9 @@ def _fresh_cache():
 
 def test_an_account_sets_its_check_file_and_the_domain_root_serves_it(api, world):  # noqa: F811
     appid = world.appid["city"]
-    answer = api.patch(f"{V}/accounts/{appid}", {"mp_verify_file": "MP_verify_Ab12Cd34.txt",
-                                                  "mp_verify_content": "Ab12Cd34"})
+    answer = api.patch(
+        f"{V}/accounts/{appid}", {"mp_verify_file": "MP_verify_Ab12Cd34.txt", "mp_verify_content": "Ab12Cd34"}
+    )
     assert answer.status_code == 200, answer.data
     assert answer.data["mp_verify_file"] == "MP_verify_Ab12Cd34.txt"
     trail = api.get(f"{V}/audit/account/{appid}")
@@ -34,6 +35,9 @@ def test_an_account_sets_its_check_file_and_the_domain_root_serves_it(api, world
 
 def test_bad_check_files_are_refused_with_400(api, world):  # noqa: F811
     appid = world.appid["city"]
-    for body in ({"mp_verify_file": "../../etc/passwd"}, {"mp_verify_file": "MP_verify_x.html"},
-                 {"mp_verify_content": "<script>"}):
+    for body in (
+        {"mp_verify_file": "../../etc/passwd"},
+        {"mp_verify_file": "MP_verify_x.html"},
+        {"mp_verify_content": "<script>"},
+    ):
         assert api.patch(f"{V}/accounts/{appid}", body).status_code == 400, body

@@ -53,9 +53,16 @@ def test_oauth_round_trip_over_real_http(live_app, wechat, gw):
     assert cookie.has_nonstandard_attr("HttpOnly") and cookie.get_nonstandard_attr("SameSite") == "Lax"
     assert not any(c.name == "ks_pre" for c in session.cookies)  # the pre-auth record is spent
 
-    done = session.post(f"{live_app}/m/{PLAIN_APPID}/subscribe", timeout=10, data={
-        "csrf": csrf_of(back.text), "screen": "NJ002", "action": "subscribe", "next": f"/m/{PLAIN_APPID}/subscribe",
-    })
+    done = session.post(
+        f"{live_app}/m/{PLAIN_APPID}/subscribe",
+        timeout=10,
+        data={
+            "csrf": csrf_of(back.text),
+            "screen": "NJ002",
+            "action": "subscribe",
+            "next": f"/m/{PLAIN_APPID}/subscribe",
+        },
+    )
     assert done.status_code == 200 and "已订阅「市图书馆」" in done.text
     assert Screen.get("NJ002").fan_count == 1
     assert Subscription.get(fan_key(PLAIN_APPID, "o-live"), "NJ002").source == "page"
@@ -116,8 +123,15 @@ def test_used_code_cannot_be_replayed(browser):
 def test_next_cannot_leave_our_pages(browser):
     from chalicelib.services.subscriptions.phone_identity import safe_next
 
-    for evil in ("https://evil.example/", "//evil.example/x", f"/m/{SAFE_APPID}/mine", "/m/../admin",
-                 f"/m/{PLAIN_APPID}//evil", f"/m/{PLAIN_APPID}/oauth", "\\\\evil"):
+    for evil in (
+        "https://evil.example/",
+        "//evil.example/x",
+        f"/m/{SAFE_APPID}/mine",
+        "/m/../admin",
+        f"/m/{PLAIN_APPID}//evil",
+        f"/m/{PLAIN_APPID}/oauth",
+        "\\\\evil",
+    ):
         assert safe_next(PLAIN_APPID, evil) == f"/m/{PLAIN_APPID}/subscribe", evil
     assert safe_next(PLAIN_APPID, f"/m/{PLAIN_APPID}/screens/NJ001") == f"/m/{PLAIN_APPID}/screens/NJ001"
 
@@ -167,8 +181,9 @@ def test_link_session_cannot_subscribe(test_client, wechat):
     session, cookie = new_session(PLAIN_APPID, "o-fwd", LINK)
     browser = PhoneBrowser(test_client)
     browser.cookies[(f"/m/{PLAIN_APPID}/", "ks_session")] = cookie.split(";")[0].split("=", 1)[1]
-    refused = browser.post_form(f"/m/{PLAIN_APPID}/subscribe",
-                                {"csrf": session.csrf, "screen": "NJ001", "action": "subscribe"})
+    refused = browser.post_form(
+        f"/m/{PLAIN_APPID}/subscribe", {"csrf": session.csrf, "screen": "NJ001", "action": "subscribe"}
+    )
     assert refused.status_code == 403 and Screen.get("NJ001").fan_count == 0
 
 

@@ -36,11 +36,18 @@ def test_an_item_whose_window_opens_later_today_is_not_playing(browser, demo):
         local -= timedelta(hours=3)
     opens, closes = local + timedelta(hours=1), local + timedelta(hours=2)
     today = local.isoweekday()
-    write_manifest("NJ001", [
-        manifest_item("c_later", "一小时后才播放", published=NOW,
-                      weekly_windows=[{"days": [today], "start": _hhmm(opens), "end": _hhmm(closes)}]),
-        manifest_item("c_now", "现在播放", published=NOW - timedelta(hours=1)),
-    ])
+    write_manifest(
+        "NJ001",
+        [
+            manifest_item(
+                "c_later",
+                "一小时后才播放",
+                published=NOW,
+                weekly_windows=[{"days": [today], "start": _hhmm(opens), "end": _hhmm(closes)}],
+            ),
+            manifest_item("c_now", "现在播放", published=NOW - timedelta(hours=1)),
+        ],
+    )
     # the player (its clock behind or ahead) last reported the later item
     Screen.get("NJ001").update(actions=[Screen.last_seen.set(NOW), Screen.heartbeat.set({"playing": "c_later"})])
     screen_catalogue.clear()
@@ -51,11 +58,19 @@ def test_an_item_whose_window_opens_later_today_is_not_playing(browser, demo):
 def test_an_urgent_item_past_its_hold_is_not_playing(browser, demo):
     from chalicelib.services.screens import catalogue as screen_catalogue
 
-    write_manifest("NJ002", [
-        manifest_item("c_u", "昨天的停水通知", published=NOW - timedelta(hours=30), priority="urgent",
-                      urgent_until=(NOW - timedelta(hours=6)).isoformat()),
-        manifest_item("c_a", "普通内容", published=NOW - timedelta(hours=3)),
-    ])
+    write_manifest(
+        "NJ002",
+        [
+            manifest_item(
+                "c_u",
+                "昨天的停水通知",
+                published=NOW - timedelta(hours=30),
+                priority="urgent",
+                urgent_until=(NOW - timedelta(hours=6)).isoformat(),
+            ),
+            manifest_item("c_a", "普通内容", published=NOW - timedelta(hours=3)),
+        ],
+    )
     screen_catalogue.clear()
     body = _text(browser.get(f"/m/{PLAIN_APPID}/screens/NJ002"))
     assert "普通内容" in _playing(body)

@@ -115,8 +115,7 @@ def test_unknown_screen_and_limit(browser, gw):
     assert missing.status_code == 404 and "找不到这块大屏" in missing.body.decode()
     garbage = browser.post_form(CENTRE, {"csrf": token, "screen": "<script>", "action": "subscribe"})
     assert garbage.status_code == 400
-    Fan(PLAIN_APPID, "o-page", following=True,
-        active_screens={f"X{i:03d}" for i in range(MAX_SCREENS_PER_FAN)}).save()
+    Fan(PLAIN_APPID, "o-page", following=True, active_screens={f"X{i:03d}" for i in range(MAX_SCREENS_PER_FAN)}).save()
     page = tap(browser, token, "NJ001", "subscribe")
     assert f"最多订阅 {MAX_SCREENS_PER_FAN} 块" in page.body.decode() and fans("NJ001") == 0
 
@@ -132,8 +131,14 @@ def test_a_bad_next_is_refused_before_anything_is_written(browser, gw):
     """CR/LF (or any other place) in ``next`` is a 400 with the subscription untouched, never a 500 after it."""
     gw.follow("o-page")
     token = signed_in(browser)
-    for bad in (f"{CENTRE}\r\nSet-Cookie: x=1", f"{CENTRE}\n", f"{CENTRE}%0d%0a\tx", "https://evil.example/",
-                "//evil.example/m", f"/m/{PLAIN_APPID}/\x00subscribe"):
+    for bad in (
+        f"{CENTRE}\r\nSet-Cookie: x=1",
+        f"{CENTRE}\n",
+        f"{CENTRE}%0d%0a\tx",
+        "https://evil.example/",
+        "//evil.example/m",
+        f"/m/{PLAIN_APPID}/\x00subscribe",
+    ):
         reply = browser.post_form(CENTRE, {"csrf": token, "screen": "NJ001", "action": "subscribe", "next": bad})
         assert reply.status_code == 400, (bad, reply.status_code)
         assert fans("NJ001") == 0, bad

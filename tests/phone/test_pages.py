@@ -36,8 +36,16 @@ def wider_tree(demo):
     from chalicelib.models import Unit
 
     add_regions()
-    Unit("east", root_id="prov", path="prov/east/", parent_id="prov", name="东区科协", province="江苏省",
-         city="南京市", district="栖霞区").save()
+    Unit(
+        "east",
+        root_id="prov",
+        path="prov/east/",
+        parent_id="prov",
+        name="东区科协",
+        province="江苏省",
+        city="南京市",
+        district="栖霞区",
+    ).save()
     Screen("EA001", unit_id="east", name="栖霞图书馆", address="栖霞区文苑路9号", appid=PLAIN_APPID).save()
     Unit("far", root_id="far", path="far/", name="外省科技馆", province="浙江省", city="杭州市").save()
     Screen("HZ001", unit_id="far", name="杭州科技馆", appid=PLAIN_APPID).save()
@@ -93,19 +101,30 @@ def test_mirror_shows_what_is_valid_now_newest_first(browser, demo):
     later = NOW + timedelta(days=1)
     today = NOW.astimezone(CHINA_TZ).isoweekday()
     not_today = today % 7 + 1
-    write_manifest("NJ001", [
-        manifest_item("c_old", "旧通知", published=NOW - timedelta(days=3)),
-        manifest_item("c_new", "新文章", published=NOW - timedelta(hours=1), kind="article"),
-        manifest_item("c_future", "明天才生效", published=NOW, valid_from=later.isoformat()),
-        manifest_item("c_past", "已经过期", published=NOW, valid_until=(NOW - timedelta(minutes=1)).isoformat()),
-        manifest_item("c_never", "今天不播放", published=NOW,
-                      weekly_windows=[{"days": [not_today], "start": "00:00", "end": "24:00"}]),
-        manifest_item("c_today", "今天全天播放", published=NOW - timedelta(hours=5),
-                      weekly_windows=[{"days": [today], "start": "00:00", "end": "24:00"}]),
-    ])
+    write_manifest(
+        "NJ001",
+        [
+            manifest_item("c_old", "旧通知", published=NOW - timedelta(days=3)),
+            manifest_item("c_new", "新文章", published=NOW - timedelta(hours=1), kind="article"),
+            manifest_item("c_future", "明天才生效", published=NOW, valid_from=later.isoformat()),
+            manifest_item("c_past", "已经过期", published=NOW, valid_until=(NOW - timedelta(minutes=1)).isoformat()),
+            manifest_item(
+                "c_never",
+                "今天不播放",
+                published=NOW,
+                weekly_windows=[{"days": [not_today], "start": "00:00", "end": "24:00"}],
+            ),
+            manifest_item(
+                "c_today",
+                "今天全天播放",
+                published=NOW - timedelta(hours=5),
+                weekly_windows=[{"days": [today], "start": "00:00", "end": "24:00"}],
+            ),
+        ],
+    )
     body = text(browser.get(f"/m/{PLAIN_APPID}/screens/NJ001"))
     assert "市科技馆大厅" in body and "市科协" in body
-    listing = body[body.index("大屏上的全部内容"):]
+    listing = body[body.index("大屏上的全部内容") :]
     assert listing.index("新文章") < listing.index("今天全天播放") < listing.index("旧通知")
     for hidden in ("明天才生效", "已经过期", "今天不播放"):
         assert hidden not in body
@@ -114,18 +133,24 @@ def test_mirror_shows_what_is_valid_now_newest_first(browser, demo):
 
 
 def test_mirror_urgent_item_and_player_report(browser, demo):
-    write_manifest("NJ002", [
-        manifest_item("c_a", "普通内容A", published=NOW - timedelta(hours=3)),
-        manifest_item("c_b", "普通内容B", published=NOW - timedelta(hours=2)),
-    ])
+    write_manifest(
+        "NJ002",
+        [
+            manifest_item("c_a", "普通内容A", published=NOW - timedelta(hours=3)),
+            manifest_item("c_b", "普通内容B", published=NOW - timedelta(hours=2)),
+        ],
+    )
     screen = Screen.get("NJ002")
     screen.update(actions=[Screen.last_seen.set(NOW), Screen.heartbeat.set({"content_id": "c_b"})])
     body = text(browser.get(f"/m/{PLAIN_APPID}/screens/NJ002"))
     assert re.search(r'class="card playing".*?普通内容B', body, re.S)
-    write_manifest("NJ002", [
-        manifest_item("c_a", "普通内容A", published=NOW - timedelta(hours=3)),
-        manifest_item("c_u", "暴雨红色预警", published=NOW - timedelta(hours=5), priority="urgent"),
-    ])
+    write_manifest(
+        "NJ002",
+        [
+            manifest_item("c_a", "普通内容A", published=NOW - timedelta(hours=3)),
+            manifest_item("c_u", "暴雨红色预警", published=NOW - timedelta(hours=5), priority="urgent"),
+        ],
+    )
     from chalicelib.services.screens import catalogue as screen_catalogue
 
     screen_catalogue.clear()
@@ -134,10 +159,13 @@ def test_mirror_urgent_item_and_player_report(browser, demo):
 
 
 def test_mirror_marks_unread_items_for_subscription_account_fans(test_client, demo):
-    write_manifest("SQ001", [
-        manifest_item("c_seen", "已读过的", published=NOW - timedelta(hours=3)),
-        manifest_item("c_waiting", "还没推送到的", published=NOW - timedelta(hours=1)),
-    ])
+    write_manifest(
+        "SQ001",
+        [
+            manifest_item("c_seen", "已读过的", published=NOW - timedelta(hours=3)),
+            manifest_item("c_waiting", "还没推送到的", published=NOW - timedelta(hours=1)),
+        ],
+    )
     publish("c_waiting", "还没推送到的", screens=["SQ001"], unit_id="town")
     Fan(SAFE_APPID, "o-sub", following=True, active_screens={"SQ001"}, unread_content={"c_waiting"}).save()
     from chalicelib import links
@@ -165,11 +193,16 @@ def test_mirror_without_manifest_and_unknown_screen(browser, demo):
 
 
 def test_content_page_article_with_media(browser, demo, media_cdn):
-    publish("c_art", "秋冬季流感防护指南", screens=["NJ001"], kind="article",
-            body='<p>勤洗手、常通风。</p><script>alert(1)</script><p onclick="x()">接种疫苗</p>'
-                 '<img src="javascript:alert(1)">',
-            media=[{"key": "media/pic0.png", "type": "image/png"}, {"key": "media/clip.mp4", "type": "video/mp4"}],
-            category="everyday")
+    publish(
+        "c_art",
+        "秋冬季流感防护指南",
+        screens=["NJ001"],
+        kind="article",
+        body='<p>勤洗手、常通风。</p><script>alert(1)</script><p onclick="x()">接种疫苗</p>'
+        '<img src="javascript:alert(1)">',
+        media=[{"key": "media/pic0.png", "type": "image/png"}, {"key": "media/clip.mp4", "type": "video/mp4"}],
+        category="everyday",
+    )
     body = text(browser.get(f"/m/{PLAIN_APPID}/content/c_art?src=mirror&s=NJ001"))
     assert "秋冬季流感防护指南" in body and "勤洗手、常通风。" in body and "生活百科" in body
     assert "<script" not in body and "onclick" not in body and "javascript:" not in body
@@ -226,11 +259,19 @@ def test_centre_and_search_survive_a_malformed_screen(browser, wider_tree):
     from tests.support import reset_process_caches
 
     table = Screen.Meta.table_name
-    aws_client("dynamodb").put_item(TableName=table, Item={
-        "screen_id": {"S": "EA002"}, "unit_id": {"S": "east"}, "appid": {"S": PLAIN_APPID}})
-    aws_client("dynamodb").put_item(TableName=table, Item={
-        "screen_id": {"S": "EA003"}, "unit_id": {"S": "east"}, "appid": {"S": PLAIN_APPID}, "name": {"S": "坏"},
-        "fan_count": {"S": "many"}})
+    aws_client("dynamodb").put_item(
+        TableName=table, Item={"screen_id": {"S": "EA002"}, "unit_id": {"S": "east"}, "appid": {"S": PLAIN_APPID}}
+    )
+    aws_client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "screen_id": {"S": "EA003"},
+            "unit_id": {"S": "east"},
+            "appid": {"S": PLAIN_APPID},
+            "name": {"S": "坏"},
+            "fan_count": {"S": "many"},
+        },
+    )
     reset_process_caches()
     screen_catalogue._trees.clear()
     for query in ("", "?q=图书馆", "?q=EA002", "?q=EA003"):

@@ -43,12 +43,14 @@ def test_validity_window_bounds():
 
 
 def test_current_items_newest_first_and_now_playing():
-    manifest = {"items": [
-        item("a", published_at="2026-11-28T00:00:00+00:00"),
-        item("b", published_at="2026-11-29T00:00:00+00:00"),
-        item("gone", valid_until="2026-11-01T00:00:00+00:00"),
-        {"title": "no id"},
-    ]}
+    manifest = {
+        "items": [
+            item("a", published_at="2026-11-28T00:00:00+00:00"),
+            item("b", published_at="2026-11-29T00:00:00+00:00"),
+            item("gone", valid_until="2026-11-01T00:00:00+00:00"),
+            {"title": "no id"},
+        ]
+    }
     assert [i["content_id"] for i in current_items(manifest, MONDAY_0930_CST)] == ["b", "a"]
     assert now_playing(manifest, MONDAY_0930_CST)["content_id"] == "a"  # playlist order
     assert now_playing(manifest, MONDAY_0930_CST, "b")["content_id"] == "b"  # the player's report

@@ -17,8 +17,11 @@ def counters(subject: str) -> dict[str, int]:
         stat = DailyStat.get(subject, china_day())
     except DailyStat.DoesNotExist:
         return {}
-    return {name: stat.counter(name) for name in ("reads_push", "reads_mirror", "reads_menu", "reads_link")
-            if stat.counter(name)}
+    return {
+        name: stat.counter(name)
+        for name in ("reads_push", "reads_mirror", "reads_menu", "reads_link")
+        if stat.counter(name)
+    }
 
 
 def test_each_source_counts_once_a_day_per_fan(browser, gw):

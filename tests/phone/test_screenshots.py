@@ -24,8 +24,16 @@ from tests.support import PLAIN_APPID, SAFE_APPID
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 NOW = datetime.now(UTC)
 
@@ -34,8 +42,11 @@ NOW = datetime.now(UTC)
 def chromium(playwright_driver):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (make browser)")
-    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout if shutil.which(
-        "fc-list") else ""
+    fonts = (
+        subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout
+        if shutil.which("fc-list")
+        else ""
+    )
     assert "CJK" in fonts, "no CJK font: install fonts-noto-cjk (make browser), or Chinese renders as boxes"
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     yield browser
@@ -45,10 +56,14 @@ def chromium(playwright_driver):
 @pytest.fixture
 def phone(chromium):
     context = chromium.new_context(
-        viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True,
-        java_script_enabled=False, locale="zh-CN",
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+        locale="zh-CN",
         user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-                   "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN",
+        "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN",
     )
     page = context.new_page()
     yield page
@@ -60,30 +75,76 @@ def seed_showcase(cdn: str) -> None:
     add_regions()
     Screen.get("NJ001").update(actions=[Screen.fan_count.set(128)])
     Screen.get("SQ001").update(actions=[Screen.fan_count.set(56), Screen.address.set("玄武区幸福路18号")])
-    Screen("NJ003", unit_id="city", name="鼓楼医院门诊大厅", address="鼓楼区中山路321号", appid=PLAIN_APPID,
-           fan_count=342).save()
+    Screen(
+        "NJ003", unit_id="city", name="鼓楼医院门诊大厅", address="鼓楼区中山路321号", appid=PLAIN_APPID, fan_count=342
+    ).save()
     pic = [{"url": f"{cdn}/media/pic0.png", "type": "image/png"}]
     pic2 = [{"url": f"{cdn}/media/pic2.png", "type": "image/png"}]
-    write_manifest("NJ001", [
-        manifest_item("c_flu", "秋冬季流感防护指南", published=NOW - timedelta(hours=2), kind="article",
-                      category="everyday", media=pic, summary="勤洗手、常通风、接种疫苗，专家教你科学防流感。"),
-        manifest_item("c_space", "中国空间站：在轨三年的科学成果", published=NOW - timedelta(days=1), kind="article",
-                      category="frontier", media=pic2, summary="从材料科学到生命科学，一文看懂空间站实验。"),
-        manifest_item("c_water", "本周六上午停水通知", published=NOW - timedelta(hours=5),
-                      summary="因管网检修，北京东路片区周六 9:00-12:00 停水，请提前储水。"),
-    ])
-    write_manifest("NJ003", [
-        manifest_item("c_storm", "暴雨蓝色预警：请减少外出", published=NOW - timedelta(minutes=30), priority="urgent",
-                      summary="预计今天下午有强降雨，请注意出行安全。"),
-    ])
-    write_manifest("SQ001", [manifest_item("c_class", "社区老年人智能手机课堂", published=NOW - timedelta(hours=8),
-                                           category="community_news", summary="每周三下午两点，社区活动室。")])
-    publish("c_flu", "秋冬季流感防护指南", screens=["NJ001"], kind="article", category="everyday",
-            media=[{"key": "media/pic0.png", "type": "image/png"}],
-            body="<p>进入秋冬季，气温下降，流感进入高发期。专家提醒，做好以下几点可以有效降低感染风险：</p>"
-                 "<h3>一、勤洗手</h3><p>用流动水和肥皂洗手不少于 20 秒，外出回家、饭前便后都要洗手。</p>"
-                 "<h3>二、常通风</h3><p>每天开窗通风 2～3 次，每次不少于 30 分钟。</p>"
-                 "<h3>三、接种疫苗</h3><p>接种流感疫苗是预防流感最有效的手段，老人和儿童尤其应当接种。</p>")
+    write_manifest(
+        "NJ001",
+        [
+            manifest_item(
+                "c_flu",
+                "秋冬季流感防护指南",
+                published=NOW - timedelta(hours=2),
+                kind="article",
+                category="everyday",
+                media=pic,
+                summary="勤洗手、常通风、接种疫苗，专家教你科学防流感。",
+            ),
+            manifest_item(
+                "c_space",
+                "中国空间站：在轨三年的科学成果",
+                published=NOW - timedelta(days=1),
+                kind="article",
+                category="frontier",
+                media=pic2,
+                summary="从材料科学到生命科学，一文看懂空间站实验。",
+            ),
+            manifest_item(
+                "c_water",
+                "本周六上午停水通知",
+                published=NOW - timedelta(hours=5),
+                summary="因管网检修，北京东路片区周六 9:00-12:00 停水，请提前储水。",
+            ),
+        ],
+    )
+    write_manifest(
+        "NJ003",
+        [
+            manifest_item(
+                "c_storm",
+                "暴雨蓝色预警：请减少外出",
+                published=NOW - timedelta(minutes=30),
+                priority="urgent",
+                summary="预计今天下午有强降雨，请注意出行安全。",
+            ),
+        ],
+    )
+    write_manifest(
+        "SQ001",
+        [
+            manifest_item(
+                "c_class",
+                "社区老年人智能手机课堂",
+                published=NOW - timedelta(hours=8),
+                category="community_news",
+                summary="每周三下午两点，社区活动室。",
+            )
+        ],
+    )
+    publish(
+        "c_flu",
+        "秋冬季流感防护指南",
+        screens=["NJ001"],
+        kind="article",
+        category="everyday",
+        media=[{"key": "media/pic0.png", "type": "image/png"}],
+        body="<p>进入秋冬季，气温下降，流感进入高发期。专家提醒，做好以下几点可以有效降低感染风险：</p>"
+        "<h3>一、勤洗手</h3><p>用流动水和肥皂洗手不少于 20 秒，外出回家、饭前便后都要洗手。</p>"
+        "<h3>二、常通风</h3><p>每天开窗通风 2～3 次，每次不少于 30 分钟。</p>"
+        "<h3>三、接种疫苗</h3><p>接种流感疫苗是预防流感最有效的手段，老人和儿童尤其应当接种。</p>",
+    )
 
 
 def sign_in(page, url: str, openid: str) -> None:
@@ -193,11 +254,15 @@ def test_tap_targets_are_44px_and_text_at_least_14px(live_app, media_cdn, gw, ph
     seed_showcase(media_cdn)
     gw.follow("o-tap", scene="NJ001")
     sign_in(phone, links.subscription_centre(PLAIN_APPID), "o-tap")
-    pages = {"subscribe": links.subscription_centre(PLAIN_APPID), "mine": links.my_screens(PLAIN_APPID),
-             "mirror": links.screen_mirror(PLAIN_APPID, "NJ001"),
-             "content": links.push_link(PLAIN_APPID, "o-tap", "c_flu"),
-             "subscription-account": links.subscription_centre(SAFE_APPID),
-             "mydata": links.my_data(PLAIN_APPID), "mydata-confirm": f"{links.my_data(PLAIN_APPID)}?confirm=1"}
+    pages = {
+        "subscribe": links.subscription_centre(PLAIN_APPID),
+        "mine": links.my_screens(PLAIN_APPID),
+        "mirror": links.screen_mirror(PLAIN_APPID, "NJ001"),
+        "content": links.push_link(PLAIN_APPID, "o-tap", "c_flu"),
+        "subscription-account": links.subscription_centre(SAFE_APPID),
+        "mydata": links.my_data(PLAIN_APPID),
+        "mydata-confirm": f"{links.my_data(PLAIN_APPID)}?confirm=1",
+    }
     found = {}
     for name, url in pages.items():
         phone.goto(url)
@@ -221,7 +286,8 @@ def test_follow_prompt_shows_the_account_and_a_qr_code_to_long_press(live_app, m
     box = qr.bounding_box()
     assert box["width"] >= 200 and box["height"] >= 200
     assert qr.get_attribute("src") == segno.make("http://weixin.qq.com/q/02kepuNJ003", error="m").png_data_uri(
-        scale=6, border=2)  # the screen's own QR code: following through it also subscribes
+        scale=6, border=2
+    )  # the screen's own QR code: following through it also subscribes
     assert qr.evaluate("i => i.complete && i.naturalWidth > 0")
     fits_phone(phone)
     shoot(phone, "error-403-follow")

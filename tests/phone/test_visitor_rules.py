@@ -41,8 +41,12 @@ def test_a_push_link_never_replaces_a_proven_fan_and_otherwise_names_the_reader(
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(session=SESSIONS, openid=OPENIDS, appid=st.sampled_from([APPID, "wxother00001"]),
-       target=st.sampled_from([PAGES, "c1"]))
+@given(
+    session=SESSIONS,
+    openid=OPENIDS,
+    appid=st.sampled_from([APPID, "wxother00001"]),
+    target=st.sampled_from([PAGES, "c1"]),
+)
 def test_a_page_link_becomes_the_session_only_when_valid_and_nobody_proven_is_there(session, openid, appid, target):
     takes = takes_page_link(APPID, session, LinkClaims(appid, openid, target))
     valid = appid == APPID and target == PAGES

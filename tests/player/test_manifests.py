@@ -25,11 +25,22 @@ def _manifest(screen_id: str) -> dict:
 def test_publish_builds_manifest_of_each_target_screen(demo, pump, player_key):
     Screen("NJ001").update(actions=[Screen.qr_url.set("http://weixin.qq.com/q/abc"), Screen.fan_count.set(7)])
     image = put_media(b"\x89PNG fake", "image/png", "png")
-    publish("c_notice", ["NJ001", "NJ002"], title="社区义诊通知", body="本周六<b>上午</b>9点<script>x()</script>",
-            duration=20, weekly_windows=[{"days": [1, 2, 3], "start": "08:00", "end": "18:00"}])
+    publish(
+        "c_notice",
+        ["NJ001", "NJ002"],
+        title="社区义诊通知",
+        body="本周六<b>上午</b>9点<script>x()</script>",
+        duration=20,
+        weekly_windows=[{"days": [1, 2, 3], "start": "08:00", "end": "18:00"}],
+    )
     publish("c_img", ["NJ001"], kind="image", title="科普图片", media=[image], duration=8)
-    publish("c_art", ["NJ001"], kind="article", title="文章",
-            body='<p onclick="x()">正文<a href="javascript:x">链</a></p><img src=x onerror=alert(1)>')
+    publish(
+        "c_art",
+        ["NJ001"],
+        kind="article",
+        title="文章",
+        body='<p onclick="x()">正文<a href="javascript:x">链</a></p><img src=x onerror=alert(1)>',
+    )
     pump.drain()
 
     obj = _object("NJ001")
@@ -49,8 +60,9 @@ def test_publish_builds_manifest_of_each_target_screen(demo, pump, player_key):
     assert notice["body"] == "本周六上午9点" and notice["duration"] == 20
     assert notice["weekly_windows"] == [{"days": [1, 2, 3], "start": "08:00", "end": "18:00"}]
     assert notice["unit_name"] == "市科协"
-    assert by_id["c_img"]["media"] == [{"url": f"{get_settings().cdn_base_url}/media/{image['sha256']}.png",
-                                        "type": "image/png"}]
+    assert by_id["c_img"]["media"] == [
+        {"url": f"{get_settings().cdn_base_url}/media/{image['sha256']}.png", "type": "image/png"}
+    ]
     article = by_id["c_art"]["body"]
     assert "<p>正文" in article and "onclick" not in article and "javascript" not in article and "<img" not in article
     assert [i["content_id"] for i in _manifest("NJ002")["items"]] == ["c_notice"]
@@ -63,8 +75,9 @@ def test_rebuild_is_idempotent_and_skips_unchanged_versions(demo, pump):
     publish("c1", ["NJ001"], title="一")
     pump.drain()
     first = _object("NJ001")
-    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"],
-                                                   "reason": "screen_updated"})
+    send_json(
+        get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"], "reason": "screen_updated"}
+    )
     pump.drain()
     again = _object("NJ001")
     assert again["ETag"] == first["ETag"] and again["LastModified"] == first["LastModified"]  # no PUT happened
@@ -99,8 +112,10 @@ def test_retargeting_moves_content_between_screens(demo, pump):
     content = publish("c1", ["NJ001"], title="一")
     pump.drain()
     content.update(actions=[content.__class__.screen_ids.set({"NJ002"}), content.__class__.revision.add(1)])
-    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001", "NJ002"],
-                                                   "reason": "content_updated", "content_id": "c1"})
+    send_json(
+        get_settings().manifest_queue_name,
+        {"type": "rebuild", "screen_ids": ["NJ001", "NJ002"], "reason": "content_updated", "content_id": "c1"},
+    )
     pump.drain()
     assert _manifest("NJ001")["items"] == []
     assert [i["content_id"] for i in _manifest("NJ002")["items"]] == ["c1"]

@@ -114,8 +114,7 @@ def system(aws, demo, monkeypatch):
     get_settings.cache_clear()
     upload_player(bucket)
     key = enroll_screen("NJ001")
-    Screen("NJ001").update(actions=[Screen.qr_url.set("http://weixin.qq.com/q/02kepuNJ001"),
-                                    Screen.fan_count.set(128)])
+    Screen("NJ001").update(actions=[Screen.qr_url.set("http://weixin.qq.com/q/02kepuNJ001"), Screen.fan_count.set(128)])
     pump = SqsPump(app, specs=queue_specs(get_settings()), visibility_override=0, stage="test")
     s = System(api, cdn, pump, key, bucket)
     yield s
@@ -125,8 +124,9 @@ def system(aws, demo, monkeypatch):
 
 
 def _page(browser, system, *, t0=T0, service_workers="block", viewport=(1280, 720), url=None):
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  service_workers=service_workers)
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, service_workers=service_workers
+    )
     page = context.new_page()
     page.clock.install(time=t0 - timedelta(seconds=1))  # pause_at must not be in the clock's past
     page.clock.pause_at(t0)
@@ -161,12 +161,26 @@ def test_plays_in_order_with_durations_and_reports_exactly_once(browser, system,
     from devstack.screens_local import publish, put_media
 
     image = put_media(media_files["png"], "image/png", "png")
-    publish("c_art", ["NJ001"], kind="article", title="雪花为什么是六边形？", duration=4, category="frontier",
-            body="<p>水分子通过氢键连接，在结冰时排列成六方晶格。</p><p>雪花在云中生长时，温度和湿度决定它长成"
-                 "星状、针状还是柱状。每一片雪花所经历的路径都不同，所以几乎找不到两片完全相同的雪花。</p>")
+    publish(
+        "c_art",
+        ["NJ001"],
+        kind="article",
+        title="雪花为什么是六边形？",
+        duration=4,
+        category="frontier",
+        body="<p>水分子通过氢键连接，在结冰时排列成六方晶格。</p><p>雪花在云中生长时，温度和湿度决定它长成"
+        "星状、针状还是柱状。每一片雪花所经历的路径都不同，所以几乎找不到两片完全相同的雪花。</p>",
+    )
     publish("c_img", ["NJ001"], kind="image", title="显微镜下的雪花", media=[image], duration=6)
-    publish("c_notice", ["NJ001"], kind="notice", title="社区义诊通知", duration=5, category="community_notice",
-            body="本周六上午9点至11点，市第一医院专家在社区服务中心提供免费义诊，请携带医保卡。")
+    publish(
+        "c_notice",
+        ["NJ001"],
+        kind="notice",
+        title="社区义诊通知",
+        duration=5,
+        category="community_notice",
+        body="本周六上午9点至11点，市第一医院专家在社区服务中心提供免费义诊，请携带医保卡。",
+    )
     system.pump.drain()
     order = [i["content_id"] for i in system.manifest()["items"]]
     assert order == ["c_notice", "c_img", "c_art"]
@@ -205,8 +219,11 @@ def test_plays_in_order_with_durations_and_reports_exactly_once(browser, system,
     from chalicelib.models.stats import china_day
 
     day = china_day(T0)
-    assert (_stat("content", "c_notice", day), _stat("content", "c_img", day), _stat("content", "c_art", day)) \
-        == (1, 1, 1)
+    assert (_stat("content", "c_notice", day), _stat("content", "c_img", day), _stat("content", "c_art", day)) == (
+        1,
+        1,
+        1,
+    )
     assert _stat("screen", "NJ001", day) == 3
     assert plays_requests.count("POST") == 2
 
@@ -223,8 +240,9 @@ def test_screenshots_of_each_content_type(browser, system, media_files):
     from chalicelib.settings import get_settings
     from devstack.screens_local import publish, put_media
 
-    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"],
-                                                   "reason": "screen_updated"})
+    send_json(
+        get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"], "reason": "screen_updated"}
+    )
     system.pump.drain()
     page = _page(browser, system)
     page.wait_for_function("document.body.dataset.version !== ''")
@@ -240,11 +258,16 @@ def test_screenshots_of_each_content_type(browser, system, media_files):
     image = put_media(media_files["png"], "image/png", "png")
     clip = put_media(media_files["webm"], "video/webm", "webm")
     link_key = "demo/link.html"
-    boto3.client("s3").put_object(Bucket=system.bucket, Key=link_key, ContentType="text/html; charset=utf-8",
-                                  Body="<body style='font:40px sans-serif;padding:2em'><h1>科普网页示例</h1>"
-                                       "<p>链接内容在沙箱框架中显示。</p></body>".encode())
-    publish("c_link", ["NJ001"], kind="link", title="科普网页", link_url=f"{system.cdn.base_url}/{link_key}",
-            duration=5)
+    boto3.client("s3").put_object(
+        Bucket=system.bucket,
+        Key=link_key,
+        ContentType="text/html; charset=utf-8",
+        Body="<body style='font:40px sans-serif;padding:2em'><h1>科普网页示例</h1>"
+        "<p>链接内容在沙箱框架中显示。</p></body>".encode(),
+    )
+    publish(
+        "c_link", ["NJ001"], kind="link", title="科普网页", link_url=f"{system.cdn.base_url}/{link_key}", duration=5
+    )
     publish("c_video", ["NJ001"], kind="video", title="科普短片", media=[clip], duration=30)
     publish("c_img", ["NJ001"], kind="image", title="显微镜下的雪花", media=[image], duration=5)
     system.pump.drain()
@@ -289,8 +312,15 @@ def test_new_publish_shows_within_poll_interval_and_urgent_interrupts(browser, s
             break
     assert seen_at is not None and seen_at <= 10 + 8
 
-    publish("c_u", ["NJ001"], kind="notice", title="紧急：暴雨红色预警", priority="urgent", duration=10,
-            body="今天下午有特大暴雨，请居民减少外出，远离低洼地带。")
+    publish(
+        "c_u",
+        ["NJ001"],
+        kind="notice",
+        title="紧急：暴雨红色预警",
+        priority="urgent",
+        duration=10,
+        body="今天下午有特大暴雨，请居民减少外出，远离低洼地带。",
+    )
     system.pump.drain()
     page.clock.run_for(10_000)
     _wait_playing(page, "c_u", timeout=3000)  # at once: no item boundary needed
@@ -311,12 +341,28 @@ def test_validity_and_weekly_windows_on_the_player_clock(browser, system):
     # Tuesday 09:59:50 China time, in the future: the builder drops content already expired on the server's clock
     start = T0 + timedelta(days=7) - timedelta(seconds=10)
     publish("c_always", ["NJ001"], title="常驻", duration=5)
-    publish("c_window", ["NJ001"], title="周二上午十点起", duration=5,
-            weekly_windows=[{"days": [2], "start": "10:00", "end": "10:01"}])
-    publish("c_valid", ["NJ001"], title="限时", duration=5, valid_from=start + timedelta(seconds=90),
-            valid_until=start + timedelta(seconds=100))
-    publish("c_monday", ["NJ001"], title="只在周一", duration=5,
-            weekly_windows=[{"days": [1], "start": "00:00", "end": "24:00"}])
+    publish(
+        "c_window",
+        ["NJ001"],
+        title="周二上午十点起",
+        duration=5,
+        weekly_windows=[{"days": [2], "start": "10:00", "end": "10:01"}],
+    )
+    publish(
+        "c_valid",
+        ["NJ001"],
+        title="限时",
+        duration=5,
+        valid_from=start + timedelta(seconds=90),
+        valid_until=start + timedelta(seconds=100),
+    )
+    publish(
+        "c_monday",
+        ["NJ001"],
+        title="只在周一",
+        duration=5,
+        weekly_windows=[{"days": [1], "start": "00:00", "end": "24:00"}],
+    )
     system.pump.drain()
     page = _page(browser, system, t0=start)
     page.wait_for_function("document.body.dataset.playing === 'c_always'")
@@ -345,7 +391,8 @@ def test_keeps_playing_offline_and_recovers(browser, system, media_files):
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
     page.wait_for_function(
         "caches.open('kepu-media').then(c => c.keys()).then(k => window.__media = k.length) && window.__media === 1",
-        timeout=10_000)
+        timeout=10_000,
+    )
 
     system.stop()  # CDN and API gone
     page.clock.run_for(10_000)  # a poll fails
@@ -443,8 +490,7 @@ def test_edits_and_reorders_wait_for_the_full_item_boundary(browser, system):
     # an edit of an item the screen already plays (new title, and newer: it moves to the front), and a new
     # item that may not play yet: neither is fresh content to cut in for
     publish("c_short", ["NJ001"], title="短条目（已修改）", body="八秒", duration=8, revision=2)
-    publish("c_later", ["NJ001"], title="明天起", body="尚未生效", duration=8,
-            valid_from=T0 + timedelta(days=1))
+    publish("c_later", ["NJ001"], title="明天起", body="尚未生效", duration=8, valid_from=T0 + timedelta(days=1))
     system.pump.drain()
     assert [i["content_id"] for i in system.manifest()["items"]] == ["c_later", "c_short", "c_long"]
     seen += _timeline(page, 31)  # t = 8..38 s
@@ -457,16 +503,18 @@ def test_edits_and_reorders_wait_for_the_full_item_boundary(browser, system):
 
 # ---------------------------------------------------------------- issue 11: what visitors and staff hit
 
-LONG_NOTICE = "\n".join([
-    "因市政供水管网改造施工，本社区将于本周三上午八点至下午六点暂停供水，请居民提前储水，关好家中水龙头，"
-    "防止恢复供水时跑水。施工期间社区服务中心一楼设临时供水点，可携带容器前往取水。",
-    "恢复供水初期水质可能浑浊，请打开水龙头放水两到三分钟，待水质清澈后再饮用。如发现家中漏水或水压异常，"
-    "请及时拨打物业服务电话，维修人员二十四小时值班，会尽快上门处理。",
-    "高层住户请注意：二次供水设备需要重新加压，十五楼以上恢复时间可能晚半小时左右，请耐心等候，不要反复开关"
-    "水阀。行动不便的老人和独居居民，可提前联系楼栋长，志愿者会帮助送水上门。",
-    "本次改造完成后，小区老旧管道将全部更换为新型不锈钢管，供水压力和水质都会明显改善。感谢大家的理解与支持，"
-    "施工给您带来的不便，敬请谅解。最后一句：全文到此结束。",
-])
+LONG_NOTICE = "\n".join(
+    [
+        "因市政供水管网改造施工，本社区将于本周三上午八点至下午六点暂停供水，请居民提前储水，关好家中水龙头，"
+        "防止恢复供水时跑水。施工期间社区服务中心一楼设临时供水点，可携带容器前往取水。",
+        "恢复供水初期水质可能浑浊，请打开水龙头放水两到三分钟，待水质清澈后再饮用。如发现家中漏水或水压异常，"
+        "请及时拨打物业服务电话，维修人员二十四小时值班，会尽快上门处理。",
+        "高层住户请注意：二次供水设备需要重新加压，十五楼以上恢复时间可能晚半小时左右，请耐心等候，不要反复开关"
+        "水阀。行动不便的老人和独居居民，可提前联系楼栋长，志愿者会帮助送水上门。",
+        "本次改造完成后，小区老旧管道将全部更换为新型不锈钢管，供水压力和水质都会明显改善。感谢大家的理解与支持，"
+        "施工给您带来的不便，敬请谅解。最后一句：全文到此结束。",
+    ]
+)
 
 
 def _text_end_visible(page) -> bool:
@@ -559,8 +607,9 @@ def test_top_bar_text_sizes_and_qr_at_real_size_with_the_longest_names(browser, 
     Unit(unit_id).update(actions=[Unit.name.set(("南京市玄武区玄武门街道科学技术协会" * 4)[:longest])])
     screen_name = ("玄武门街道社区党群服务中心一楼大厅东侧科普阅读屏" * 3)[:longest]
     Screen("NJ001").update(actions=[Screen.name.set(screen_name)])
-    send_json(get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"],
-                                                   "reason": "screen_updated"})
+    send_json(
+        get_settings().manifest_queue_name, {"type": "rebuild", "screen_ids": ["NJ001"], "reason": "screen_updated"}
+    )
     system.pump.drain()
     orientation = "landscape" if viewport[0] > viewport[1] else "portrait"
 
@@ -582,8 +631,14 @@ def test_top_bar_text_sizes_and_qr_at_real_size_with_the_longest_names(browser, 
     _shot(page, f"idle-longest-names-{orientation}")
     page.close()
 
-    publish("c_n", ["NJ001"], title="社区义诊通知", body="本周六上午9点至11点义诊。", duration=15,
-            category="community_notice")
+    publish(
+        "c_n",
+        ["NJ001"],
+        title="社区义诊通知",
+        body="本周六上午9点至11点义诊。",
+        duration=15,
+        category="community_notice",
+    )
     system.pump.drain()
     page = _page(browser, system, viewport=viewport)
     _wait_playing(page, "c_n")
@@ -604,8 +659,13 @@ def test_a_window_that_opens_counts_as_fresh_content(browser, system):
 
     start = T0 + timedelta(days=7) - timedelta(seconds=10)  # Tuesday 09:59:50 China time
     publish("c_always", ["NJ001"], title="常驻", duration=60)
-    publish("c_window", ["NJ001"], title="十点开始", duration=5,
-            weekly_windows=[{"days": [2], "start": "10:00", "end": "11:00"}])
+    publish(
+        "c_window",
+        ["NJ001"],
+        title="十点开始",
+        duration=5,
+        weekly_windows=[{"days": [2], "start": "10:00", "end": "11:00"}],
+    )
     system.pump.drain()
     page = _page(browser, system, t0=start)
     _wait_playing(page, "c_always")
@@ -629,11 +689,15 @@ def test_first_manifest_is_cached_for_offline_playback_after_a_reboot(browser, s
     page.reload()  # the worker now sees the polls, which are answered 304 (the manifest never changes)
     _wait_playing(page, "c_txt")
     page.clock.run_for(21_000)
-    page.wait_for_function("caches.open('kepu-manifest').then(c => c.keys()).then(k => window.__m = k.length)"
-                           " && window.__m === 1", timeout=5000)
+    page.wait_for_function(
+        "caches.open('kepu-manifest').then(c => c.keys()).then(k => window.__m = k.length) && window.__m === 1",
+        timeout=5000,
+    )
     # a reboot that lost localStorage's copy, with the network down: the worker's copy plays
-    page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('kepu.manifest') || k.startsWith('kepu.etag'))"
-                  ".forEach(k => localStorage.removeItem(k))")
+    page.evaluate(
+        "Object.keys(localStorage).filter(k => k.startsWith('kepu.manifest') || k.startsWith('kepu.etag'))"
+        ".forEach(k => localStorage.removeItem(k))"
+    )
     system.stop()
     page.reload()
     page.wait_for_function("document.body.dataset.playing === 'c_txt'", timeout=10_000)
@@ -646,14 +710,18 @@ def test_player_key_never_travels_in_a_url_and_reports_need_no_preflight(browser
     from devstack.screens_local import publish
 
     at_api: list[str] = []  # every request line the API server answers, preflights included
-    monkeypatch.setattr(QuietRequestHandler, "log_message",
-                        lambda self, fmt, *args: at_api.append(str(args[0])) if args else None)
+    monkeypatch.setattr(
+        QuietRequestHandler, "log_message", lambda self, fmt, *args: at_api.append(str(args[0])) if args else None
+    )
 
     publish("c_a", ["NJ001"], title="甲", body="第一条", duration=8)
     system.pump.drain()
     key = system.key
-    url = (system.player_url if setup == "query"
-           else f"{system.cdn.base_url}/player/index.html?screen=NJ001&flush=3600#key={key}")
+    url = (
+        system.player_url
+        if setup == "query"
+        else f"{system.cdn.base_url}/player/index.html?screen=NJ001&flush=3600#key={key}"
+    )
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     seen: list = []

@@ -33,8 +33,17 @@ def _post(client, path, body, key=None, header="Authorization", raw=None):
 
 def _plays(*content_ids, started=None, ids=None):
     started = started or utcnow()
-    return {"plays": [{"play_id": (ids[n] if ids else uuid.uuid4().hex), "content_id": cid,
-                       "started_at": started.isoformat(), "seconds": 15} for n, cid in enumerate(content_ids)]}
+    return {
+        "plays": [
+            {
+                "play_id": (ids[n] if ids else uuid.uuid4().hex),
+                "content_id": cid,
+                "started_at": started.isoformat(),
+                "seconds": 15,
+            }
+            for n, cid in enumerate(content_ids)
+        ]
+    }
 
 
 def test_wrong_or_missing_key_is_401(client, player_key):
@@ -48,8 +57,14 @@ def test_wrong_or_missing_key_is_401(client, player_key):
 def test_heartbeat_stores_report_and_status(client, player_key):
     screen = Screen.get("NJ001")
     assert screen_reports.screen_status(screen) == "never"
-    beat = {"manifest_version": "v1", "playing": "c1", "uptime_seconds": 120, "player_version": "abc",
-            "screen_width": 1920, "screen_height": 1080}
+    beat = {
+        "manifest_version": "v1",
+        "playing": "c1",
+        "uptime_seconds": 120,
+        "player_version": "abc",
+        "screen_width": 1920,
+        "screen_height": 1080,
+    }
     response = _post(client, "/screens/NJ001/heartbeat", beat, key=player_key, header="X-Player-Key")
     assert response.status_code == 200, response.body
     screen = Screen.get("NJ001")
@@ -95,8 +110,11 @@ def test_plays_from_another_day_and_out_of_range(client, player_key, pump):
     pump.drain()
     yesterday = utcnow() - timedelta(days=1)
     ancient, future = utcnow() - timedelta(days=60), utcnow() + timedelta(hours=2)
-    body = {"plays": _plays("c1", started=yesterday)["plays"] + _plays("c1", started=ancient)["plays"]
-            + _plays("c1", started=future)["plays"]}
+    body = {
+        "plays": _plays("c1", started=yesterday)["plays"]
+        + _plays("c1", started=ancient)["plays"]
+        + _plays("c1", started=future)["plays"]
+    }
     assert _post(client, "/screens/NJ001/plays", body, key=player_key).json_body["rejected"] == 2
     assert DailyStat.get("content#c1", china_day(yesterday)).counter("plays") == 1
 
@@ -112,8 +130,11 @@ def test_cors_preflight_allows_the_player_origin(aws):
 
     server = start_api(app, port=0)
     try:
-        response = requests.options(f"{base_url(server)}/screens/NJ001/plays", timeout=5, headers={
-            "Origin": "http://127.0.0.1:8001", "Access-Control-Request-Method": "POST"})
+        response = requests.options(
+            f"{base_url(server)}/screens/NJ001/plays",
+            timeout=5,
+            headers={"Origin": "http://127.0.0.1:8001", "Access-Control-Request-Method": "POST"},
+        )
     finally:
         server.server.shutdown()
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
@@ -123,8 +144,9 @@ def test_cors_preflight_allows_the_player_origin(aws):
 def test_key_in_a_text_plain_body_needs_no_preflight_and_stays_out_of_the_report(client, player_key, caplog):
     """The player's reports are CORS simple requests: text/plain JSON carrying the key (issue 11 item 14)."""
     beat = {"player_key": player_key, "manifest_version": "v1", "playing": "c1", "player_version": "abc"}
-    response = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain;charset=UTF-8"},
-                                body=json.dumps(beat))
+    response = client.http.post(
+        "/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain;charset=UTF-8"}, body=json.dumps(beat)
+    )
     assert response.status_code == 200, response.body
     stored = Screen.get("NJ001").heartbeat.as_dict()
     assert stored["playing"] == "c1" and player_key not in json.dumps(stored, default=str)
@@ -132,11 +154,15 @@ def test_key_in_a_text_plain_body_needs_no_preflight_and_stays_out_of_the_report
     plays = dict(_plays("c1"), player_key=player_key)
     ok = client.http.post("/screens/NJ001/plays", headers={"Content-Type": "text/plain"}, body=json.dumps(plays))
     assert ok.status_code == 200, ok.body
-    wrong = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"},
-                             body=json.dumps(dict(beat, player_key="nope")))
+    wrong = client.http.post(
+        "/screens/NJ001/heartbeat",
+        headers={"Content-Type": "text/plain"},
+        body=json.dumps(dict(beat, player_key="nope")),
+    )
     assert wrong.status_code == 401
-    missing = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"},
-                               body=json.dumps({"manifest_version": "v1"}))
+    missing = client.http.post(
+        "/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"}, body=json.dumps({"manifest_version": "v1"})
+    )
     assert missing.status_code == 401
     garbage = client.http.post("/screens/NJ001/heartbeat", headers={"Content-Type": "text/plain"}, body="key=1")
     assert garbage.status_code == 401

@@ -32,10 +32,19 @@ _jobs = itertools.count(1)
 
 def sqs_event(*bodies: dict | str) -> dict:
     """A Lambda SQS event of these bodies (message ids m1, m2, ...), as the send queue's mapping delivers it."""
-    records = [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": b if isinstance(b, str) else json.dumps(b),
-                "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:send", "awsRegion": "cn-north-1"}
-               for i, b in enumerate(bodies, start=1)]
+    records = [
+        {
+            "messageId": f"m{i}",
+            "receiptHandle": f"r{i}",
+            "body": b if isinstance(b, str) else json.dumps(b),
+            "attributes": {},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:send",
+            "awsRegion": "cn-north-1",
+        }
+        for i, b in enumerate(bodies, start=1)
+    ]
     return {"Records": records}
 
 
@@ -62,10 +71,19 @@ class PushKit:
     def publish(self, screen_ids, *, title="社区义诊通知", content_id=None, revision=1, **extra) -> str:
         content_id = content_id or f"c_{next(_jobs)}"
         message = {
-            "type": "publish", "job_id": f"{content_id}:{revision}", "content_id": content_id, "revision": revision,
-            "unit_id": "city", "screen_ids": list(screen_ids), "title": title, "summary": "本周六上午9点，社区医院",
-            "kind": "notice", "category": "community_notice", "priority": "normal",
-            "published_at": datetime.now(UTC).isoformat(), **extra,
+            "type": "publish",
+            "job_id": f"{content_id}:{revision}",
+            "content_id": content_id,
+            "revision": revision,
+            "unit_id": "city",
+            "screen_ids": list(screen_ids),
+            "title": title,
+            "summary": "本周六上午9点，社区医院",
+            "kind": "notice",
+            "category": "community_notice",
+            "priority": "normal",
+            "published_at": datetime.now(UTC).isoformat(),
+            **extra,
         }
         send_json(get_settings().push_queue_name, message)
         return message["job_id"]
@@ -74,12 +92,12 @@ class PushKit:
         return self.pump.drain(timeout=timeout)
 
     def received(self, openid: str, content_id: str | None = None) -> list[dict]:
-        return [m for m in self.standin.inbox(openid)
-                if content_id is None or content_id in _link_of(m)]
+        return [m for m in self.standin.inbox(openid) if content_id is None or content_id in _link_of(m)]
 
     def calls_for(self, path: str, openid: str) -> list[dict]:
-        return [c for c in self.standin.calls(path)
-                if isinstance(c["body"], dict) and c["body"].get("touser") == openid]
+        return [
+            c for c in self.standin.calls(path) if isinstance(c["body"], dict) and c["body"].get("touser") == openid
+        ]
 
 
 def _link_of(message: dict) -> str:
@@ -97,8 +115,11 @@ def seed_fans(standin, appid: str, screens: list[str], openids: list[str], **fan
     with Subscription.batch_write() as subs, Fan.batch_write() as fans:
         for openid in openids:
             for screen in screens:
-                subs.save(Subscription(fan_key(appid, openid), screen, appid=appid, openid=openid,
-                                       active_screen_id=screen, source="qr"))
+                subs.save(
+                    Subscription(
+                        fan_key(appid, openid), screen, appid=appid, openid=openid, active_screen_id=screen, source="qr"
+                    )
+                )
             fans.save(Fan(appid, openid, following=True, followed_at=now, active_screens=set(screens), **fan_fields))
     for openid in openids:
         standin.follow(appid, openid)

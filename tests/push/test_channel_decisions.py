@@ -15,18 +15,37 @@ UNITS = ["p/", "p/a/", "p/a/x/", "p/b/", "p/b/y/", "q/"]
 
 accounts = st.builds(
     lambda kind, template, notice, cross, unit: Account(
-        "wxdecide00000001", unit_id="u", name="号", original_id="gh_decide0001", account_type=kind,
-        template_id=template, subscribe_template_id=notice, cross_unit=cross),
-    st.sampled_from(["service", "subscription"]), st.sampled_from([None, "tmpl"]), st.sampled_from([None, "ntc"]),
-    st.sampled_from([None, "push", "unread", "none"]), st.sampled_from(UNITS))
-fans = st.one_of(st.none(), st.builds(
-    lambda following, stopped, spoke: Fan(
-        "wxdecide00000001", "o-x", following=following, stopped_channels=set(stopped) or None,
-        last_message_at=NOW - timedelta(hours=spoke) if spoke is not None else None,
-        last_interaction_at=NOW - timedelta(hours=spoke) if spoke is not None else None),
-    st.booleans(), st.lists(st.sampled_from(["template", "subscribe", "custom", "template:unfollowed"]),
-                            max_size=3),
-    st.one_of(st.none(), st.integers(0, 72))))
+        "wxdecide00000001",
+        unit_id="u",
+        name="号",
+        original_id="gh_decide0001",
+        account_type=kind,
+        template_id=template,
+        subscribe_template_id=notice,
+        cross_unit=cross,
+    ),
+    st.sampled_from(["service", "subscription"]),
+    st.sampled_from([None, "tmpl"]),
+    st.sampled_from([None, "ntc"]),
+    st.sampled_from([None, "push", "unread", "none"]),
+    st.sampled_from(UNITS),
+)
+fans = st.one_of(
+    st.none(),
+    st.builds(
+        lambda following, stopped, spoke: Fan(
+            "wxdecide00000001",
+            "o-x",
+            following=following,
+            stopped_channels=set(stopped) or None,
+            last_message_at=NOW - timedelta(hours=spoke) if spoke is not None else None,
+            last_interaction_at=NOW - timedelta(hours=spoke) if spoke is not None else None,
+        ),
+        st.booleans(),
+        st.lists(st.sampled_from(["template", "subscribe", "custom", "template:unfollowed"]), max_size=3),
+        st.one_of(st.none(), st.integers(0, 72)),
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

@@ -16,8 +16,9 @@ from tools import replay_dlq
 
 def dlq_depth(key: str) -> int:
     spec = {s.key: s for s in queue_specs(get_settings())}[key]
-    attrs = client("sqs").get_queue_attributes(QueueUrl=queue_url(spec.dlq_name),
-                                               AttributeNames=["ApproximateNumberOfMessages"])
+    attrs = client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(spec.dlq_name), AttributeNames=["ApproximateNumberOfMessages"]
+    )
     return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
 
 

@@ -48,9 +48,14 @@ def test_a_late_answer_is_retried_and_counted_as_a_possible_duplicate(push, monk
     # WeChat sends at once but answers after our timeout.  (With set_latency the stand-in would *process* the
     # call 1.5 s late: a warm process drained the retry within that 0.5 s gap and saw one copy, not two.)
     push.standin.set_answer_delay(1.5, TEMPLATE_PATH)
-    body = {"type": "send", "job_id": "c_late:1", "batch_id": "b000000", "appid": PLAIN_APPID,
-            "content": {"content_id": "c_late", "title": "迟到的回答"},
-            "recipients": [{"openid": "o-late1"}, {"openid": "o-late2"}]}
+    body = {
+        "type": "send",
+        "job_id": "c_late:1",
+        "batch_id": "b000000",
+        "appid": PLAIN_APPID,
+        "content": {"content_id": "c_late", "title": "迟到的回答"},
+        "recipients": [{"openid": "o-late1"}, {"openid": "o-late2"}],
+    }
     assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emitted and emitted[-1]["PushSendAmbiguous"] == [2.0] and emitted[-1]["PushSendRetried"] == [2.0]
@@ -65,9 +70,14 @@ def test_a_connection_reset_after_the_send_counts_as_a_possible_duplicate(push, 
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-reset1", "o-reset2"])
     push_sender.reset_caches()
     push.standin.drop_answers(2, TEMPLATE_PATH)  # WeChat sends both, then the connections close unanswered
-    body = {"type": "send", "job_id": "c_reset:1", "batch_id": "b000000", "appid": PLAIN_APPID,
-            "content": {"content_id": "c_reset", "title": "断开的连接"},
-            "recipients": [{"openid": "o-reset1"}, {"openid": "o-reset2"}]}
+    body = {
+        "type": "send",
+        "job_id": "c_reset:1",
+        "batch_id": "b000000",
+        "appid": PLAIN_APPID,
+        "content": {"content_id": "c_reset", "title": "断开的连接"},
+        "recipients": [{"openid": "o-reset1"}, {"openid": "o-reset2"}],
+    }
     assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emitted and emitted[-1].get("PushSendAmbiguous") == [2.0], emitted[-1]
@@ -98,6 +108,7 @@ def _template_calls(counter):
         if url and TEMPLATE_PATH in url:
             return next(counter)
         return None
+
     return rule
 
 
@@ -159,8 +170,10 @@ def _writes_table(params, suffix: str) -> bool:
 def _cancelled_by_conflict(params) -> ClientError:
     """What DynamoDB answers a transaction that met a concurrent one on its items."""
     reasons = [{"Code": "TransactionConflict"} for _ in params.get("TransactItems", [])]
-    return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                        "CancellationReasons": reasons}, "TransactWriteItems")
+    return ClientError(
+        {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}, "CancellationReasons": reasons},
+        "TransactWriteItems",
+    )
 
 
 def test_transaction_conflicts_on_commit_are_retried_and_duplicate_nothing(push, fans):
@@ -228,8 +241,12 @@ def test_replan_after_a_failed_run_keeps_batch_ids_when_fans_subscribe(push, fan
     state = {"killed": False}
 
     def subscribe_late_fans_and_kill_before_the_cursor_is_saved(service, operation, params):
-        if (operation == "UpdateItem" and params.get("TableName", "").endswith("push_jobs")
-                and "cursor" in str(params.get("ExpressionAttributeNames", {}).values()) and not state["killed"]):
+        if (
+            operation == "UpdateItem"
+            and params.get("TableName", "").endswith("push_jobs")
+            and "cursor" in str(params.get("ExpressionAttributeNames", {}).values())
+            and not state["killed"]
+        ):
             state["killed"] = True
             return faults.KILL
         return None
@@ -241,8 +258,16 @@ def test_replan_after_a_failed_run_keeps_batch_ids_when_fans_subscribe(push, fan
             state["subscribed"] = True
             with Subscription.batch_write() as batch:
                 for openid in late:
-                    batch.save(Subscription(fan_key(PLAIN_APPID, openid), "NJ001", appid=PLAIN_APPID,
-                                            openid=openid, active_screen_id="NJ001", source="qr"))
+                    batch.save(
+                        Subscription(
+                            fan_key(PLAIN_APPID, openid),
+                            "NJ001",
+                            appid=PLAIN_APPID,
+                            openid=openid,
+                            active_screen_id="NJ001",
+                            source="qr",
+                        )
+                    )
             for openid in late:
                 push.standin.follow(PLAIN_APPID, openid)
         return original_send(body, **kw)
@@ -263,8 +288,14 @@ def test_replan_after_a_failed_run_keeps_batch_ids_when_fans_subscribe(push, fan
 
 def test_slow_wechat_with_the_lambda_deadline_loses_nothing_and_fills_no_dlq(push, fans):
     push.standin.set_latency(1.2, TEMPLATE_PATH)
-    pump = SqsPump(push.pump.app, specs=queue_specs(get_settings()), visibility_override=1, stage="test",
-                   kill_at_timeout=True, timeouts={get_settings().send_queue_name: 20})
+    pump = SqsPump(
+        push.pump.app,
+        specs=queue_specs(get_settings()),
+        visibility_override=1,
+        stage="test",
+        kill_at_timeout=True,
+        timeouts={get_settings().send_queue_name: 20},
+    )
     job_id = push.publish(["NJ001"])
     pump.drain(timeout=150)
     push.standin.set_latency(0, TEMPLATE_PATH)

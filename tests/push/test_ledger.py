@@ -28,19 +28,22 @@ def entry(openid: str) -> Entry:
     return Entry(openid, Counter({"job.sent_template": 1, "stat.pushes_sent": 1}))
 
 
-writes = st.lists(st.tuples(st.sampled_from([0, 1]), st.lists(st.sampled_from(OPENIDS), max_size=5),
-                            st.booleans()), min_size=1, max_size=8)
+writes = st.lists(
+    st.tuples(st.sampled_from([0, 1]), st.lists(st.sampled_from(OPENIDS), max_size=5), st.booleans()),
+    min_size=1,
+    max_size=8,
+)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=writes)
 def test_concurrent_writers_count_each_recipient_once(aws, plan):
     job_id = f"c_ledger{next(_jobs)}:1"
     PushJob(job_id, content_id=job_id.split(":")[0]).save()
     now = datetime.now(UTC)
-    ledgers = [BatchLedger(job_id, "b000000", PLAIN_APPID, job_id.split(":")[0], None, sleep=lambda s: None)
-               for _ in range(2)]  # both read the record before either wrote
+    ledgers = [
+        BatchLedger(job_id, "b000000", PLAIN_APPID, job_id.split(":")[0], None, sleep=lambda s: None) for _ in range(2)
+    ]  # both read the record before either wrote
     for who, openids, flush in plan:
         ledgers[who].write([entry(o) for o in openids], now, flush=flush)
     ledgers[0].write([], now, flush=True)  # whoever processes the batch last flushes what is owed

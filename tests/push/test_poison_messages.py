@@ -44,8 +44,11 @@ def _dead_letters(key: str, expected: int, push, timeout: float = 60.0) -> list[
     sqs = client("sqs")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        depth = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-                    ["Attributes"]["ApproximateNumberOfMessages"])
+        depth = int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+        )
         if depth >= expected:
             break
         push.drain(timeout=10)
@@ -73,8 +76,11 @@ def errors():
 
 def _contract_errors(records: list[logging.LogRecord], contract: str) -> set[str]:
     """Ids of the messages an error line named as failing ``contract``."""
-    return {getattr(r, "message_id", "") for r in records
-            if r.getMessage().startswith("queue message fails its contract") and getattr(r, "contract", "") == contract}
+    return {
+        getattr(r, "message_id", "")
+        for r in records
+        if r.getMessage().startswith("queue message fails its contract") and getattr(r, "contract", "") == contract
+    }
 
 
 def test_a_malformed_publish_message_reaches_the_dlq_and_the_next_publish_is_planned(push, errors):
@@ -91,11 +97,26 @@ def test_a_malformed_publish_message_reaches_the_dlq_and_the_next_publish_is_pla
 
 def test_a_malformed_send_message_reaches_the_dlq_and_the_rest_of_its_batch_is_sent(push, errors):
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-poison-s"])
-    good = json.dumps({"type": "send", "job_id": "c_poison:1", "batch_id": "b000000", "appid": PLAIN_APPID,
-                       "content": {"content_id": "c_poison", "title": "毒消息"},
-                       "recipients": [{"openid": "o-poison-s"}]})
-    wrong = json.dumps({"type": "send", "job_id": "c_poison:1", "batch_id": "b000001", "appid": PLAIN_APPID,
-                        "content": {"content_id": "c_poison"}, "recipients": []})  # no recipients: not a batch
+    good = json.dumps(
+        {
+            "type": "send",
+            "job_id": "c_poison:1",
+            "batch_id": "b000000",
+            "appid": PLAIN_APPID,
+            "content": {"content_id": "c_poison", "title": "毒消息"},
+            "recipients": [{"openid": "o-poison-s"}],
+        }
+    )
+    wrong = json.dumps(
+        {
+            "type": "send",
+            "job_id": "c_poison:1",
+            "batch_id": "b000001",
+            "appid": PLAIN_APPID,
+            "content": {"content_id": "c_poison"},
+            "recipients": [],
+        }
+    )  # no recipients: not a batch
     _put("send", NOT_JSON, good, wrong)
     assert _dead_letters("send", 2, push) == sorted([NOT_JSON, wrong])
     assert len(push.received("o-poison-s")) == 1

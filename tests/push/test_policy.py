@@ -48,8 +48,9 @@ def test_unfollow_stop_lifts_when_the_fan_follows_again(push, gateway, demo):
 
 
 def test_subscription_notice_where_accepted_and_43101_stops_it(push):
-    Account.get(PLAIN_APPID).update(actions=[Account.template_id.remove(),
-                                             Account.subscribe_template_id.set(NOTICE_ID)])
+    Account.get(PLAIN_APPID).update(
+        actions=[Account.template_id.remove(), Account.subscribe_template_id.set(NOTICE_ID)]
+    )
     push.standin.register_account(PLAIN_APPID, "plainsecret", "service")
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-yes", "o-no"])
     push.standin.accept_subscribe(PLAIN_APPID, "o-yes", NOTICE_ID, times=None)
@@ -114,8 +115,15 @@ def test_receipts_are_attributed_to_the_push_and_a_block_stops_templates(push, g
 
 
 def test_template_fields_obey_the_2023_rules():
-    data = push_policy.template_data({"title": "第一行\n第二行  很长很长很长很长很长很长很长很长", "priority": "urgent",
-                                      "unit_name": "市科协", "published_at": "2026-11-29T08:00:00+00:00"}, _now())
+    data = push_policy.template_data(
+        {
+            "title": "第一行\n第二行  很长很长很长很长很长很长很长很长",
+            "priority": "urgent",
+            "unit_name": "市科协",
+            "published_at": "2026-11-29T08:00:00+00:00",
+        },
+        _now(),
+    )
     assert data["thing1"]["value"].startswith("【紧急】第一行 第二行")
     assert all(len(v["value"]) <= 20 and "\n" not in v["value"] for v in data.values())
     assert data["time3"]["value"] == "2026-11-29 16:00"
@@ -125,7 +133,8 @@ def test_answers_are_classified_as_wechat_documents_them():
     assert {push_policy.classify(c) for c in (43004, 43019, 43101, 40003, 45015, 45047)} == {push_policy.STOPPED}
     assert {push_policy.classify(c) for c in (45009, 45011)} == {push_policy.PAUSED}
     assert {push_policy.classify(-1), push_policy.classify(None), push_policy.classify(0, 503)} == {
-        push_policy.TRANSIENT}
+        push_policy.TRANSIENT
+    }
     assert push_policy.classify(47003) == push_policy.FAILED
 
 

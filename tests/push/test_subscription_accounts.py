@@ -19,8 +19,9 @@ def safe_fan(openid: str) -> Fan:
 def publish_content(push, title: str) -> str:
     job_id = push.publish(["SQ001"], title=title, unit_id="town")
     content_id = job_id.split(":")[0]
-    Content(content_id, unit_id="town", kind="notice", title=title, status=PUBLISHED,
-            published_at=datetime.now(UTC)).save()
+    Content(
+        content_id, unit_id="town", kind="notice", title=title, status=PUBLISHED, published_at=datetime.now(UTC)
+    ).save()
     push.drain()
     return content_id
 
@@ -35,7 +36,10 @@ def test_one_minute_window_after_a_follow_then_unread_shown_first_in_latest(push
     push.standin.follow(SAFE_APPID, "o-new")  # WeChat opens its window on the same follow
     ids = [publish_content(push, f"第{i}条科普") for i in range(1, 5)]
     assert [m["payload"]["news"]["articles"][0]["title"] for m in customs(push, "o-new")] == [
-        "第1条科普", "第2条科普", "第3条科普"]
+        "第1条科普",
+        "第2条科普",
+        "第3条科普",
+    ]
     fan = safe_fan("o-new")
     assert fan.unread_content == {ids[3]} and fan.cs_event_sent == 3
     assert PushJob.get(f"{ids[3]}:1").queued_unread == 1

@@ -15,8 +15,16 @@ from tests.push import token_worker
 from tests.support import PLAIN_APPID
 
 STABLE = "/cgi-bin/stable_token"
-ENV_KEYS = ("STAGE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
-            "WECHAT_API_BASE", "PUBLIC_BASE_URL", "POWERTOOLS_LOG_LEVEL")
+ENV_KEYS = (
+    "STAGE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "WECHAT_API_BASE",
+    "PUBLIC_BASE_URL",
+    "POWERTOOLS_LOG_LEVEL",
+)
 
 
 def in_threads(n: int, fn) -> list:

@@ -21,13 +21,21 @@ from tests.support import PLAIN_APPID
 def test_a_retry_keeps_the_correlation_id_and_the_first_enqueue_time(push):
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], ["o-trace1"])
     push.standin.inject_failure(-1, path=TEMPLATE_PATH, count=1)  # transient: one retry message
-    body = {"type": "send", "job_id": "c_trace:1", "batch_id": "b000000", "appid": PLAIN_APPID,
-            "content": {"content_id": "c_trace", "title": "追踪"}, "recipients": [{"openid": "o-trace1"}],
-            "correlation_id": "corr-publish-1", "enqueued_at": 1_700_000_000_000}
+    body = {
+        "type": "send",
+        "job_id": "c_trace:1",
+        "batch_id": "b000000",
+        "appid": PLAIN_APPID,
+        "content": {"content_id": "c_trace", "title": "追踪"},
+        "recipients": [{"openid": "o-trace1"}],
+        "correlation_id": "corr-publish-1",
+        "enqueued_at": 1_700_000_000_000,
+    }
     assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
 
     url = queue_url(get_settings().send_queue_name)
     got = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2)
     retries = [json.loads(m["Body"]) for m in got.get("Messages", [])]
-    assert [(r["attempt"], r["correlation_id"], r["enqueued_at"]) for r in retries] == \
-        [(1, "corr-publish-1", 1_700_000_000_000)], retries
+    assert [(r["attempt"], r["correlation_id"], r["enqueued_at"]) for r in retries] == [
+        (1, "corr-publish-1", 1_700_000_000_000)
+    ], retries

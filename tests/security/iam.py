@@ -57,8 +57,12 @@ def function_policies(app: Any) -> dict[str, list[dict[str, Any]]]:
     """Chalice function name -> its role's statements, with every reference resolved."""
     settings = get_settings()
     specs = queue_specs(settings)
-    queue_settings = {attr: spec.key for spec in specs
-                      for attr, value in vars(settings).items() if attr.endswith("_queue_name") and value == spec.name}
+    queue_settings = {
+        attr: spec.key
+        for spec in specs
+        for attr, value in vars(settings).items()
+        if attr.endswith("_queue_name") and value == spec.name
+    }
     queue_ids = {spec.key: data.queue_logical_ids(spec)[0] for spec in specs}
     consumed = {source.name: getattr(source, "queue", None) for source in app.event_sources}
     by_queue_name = {spec.name: spec for spec in specs}
@@ -73,8 +77,13 @@ def function_policies(app: Any) -> dict[str, list[dict[str, Any]]]:
         grants = access.derive_grants(PROJECT_DIR, roots, ALL_MODELS, specs, queue_settings)
         grants.consume_queue = by_queue_name.get(consumed.get(name))
         document = access.policy_document(
-            grants, function_name=f"kepuscreen-test-{name}", table_arns=data.table_arns(ALL_MODELS),
-            queue_ids=queue_ids, bucket_id=player.BUCKET, secrets_prefix=settings.secrets_prefix)
+            grants,
+            function_name=f"kepuscreen-test-{name}",
+            table_arns=data.table_arns(ALL_MODELS),
+            queue_ids=queue_ids,
+            bucket_id=player.BUCKET,
+            secrets_prefix=settings.secrets_prefix,
+        )
         policies[name] = [_resolve(statement, references) for statement in document["Statement"]]
     return policies
 
@@ -92,8 +101,12 @@ def _resolve(value: Any, references: dict[str, str]) -> Any:
         text = value["Fn::Sub"]
         for key, arn in references.items():
             text = text.replace(f"${{{key}.Arn}}", arn)
-        text = (text.replace("${AWS::Partition}", PARTITION).replace("${AWS::Region}", _region())
-                .replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::URLSuffix}", "amazonaws.com.cn"))
+        text = (
+            text.replace("${AWS::Partition}", PARTITION)
+            .replace("${AWS::Region}", _region())
+            .replace("${AWS::AccountId}", ACCOUNT)
+            .replace("${AWS::URLSuffix}", "amazonaws.com.cn")
+        )
         assert "${" not in text, text
         return text
     return {k: _resolve(v, references) for k, v in value.items()}
@@ -107,7 +120,8 @@ def allowed(statements: list[dict[str, Any]], action: str, resource: str) -> boo
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
-                fnmatch.fnmatchcase(resource, r) for r in resources):
+            fnmatch.fnmatchcase(resource, r) for r in resources
+        ):
             return True
     return False
 
@@ -115,14 +129,20 @@ def allowed(statements: list[dict[str, Any]], action: str, resource: str) -> boo
 # ------------------------------------------------------------------ what a call needs
 
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
-_SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+_SQS_BATCH = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
 
 
 def _dynamodb(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     if operation == "TransactWriteItems":
-        return [(f"dynamodb:{_TRANSACT[kind]}", table_arn(body["TableName"]))
-                for item in params["TransactItems"] for kind, body in item.items()]
+        return [
+            (f"dynamodb:{_TRANSACT[kind]}", table_arn(body["TableName"]))
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
     if operation == "TransactGetItems":
         return [("dynamodb:GetItem", table_arn(item["Get"]["TableName"])) for item in params["TransactItems"]]
     if operation in ("BatchGetItem", "BatchWriteItem"):
@@ -219,10 +239,12 @@ class CallRecorder:
         """
         originals = {name: app.handler_map[name] for name in names}
         for name, handler in originals.items():
+
             def wrapped(event, context=None, _handler=handler, _name=name):
                 if cold_start is not None:
                     cold_start()
                 with self.running(_name):
                     return _handler(event, context)
+
             app.handler_map[name] = wrapped
         return originals

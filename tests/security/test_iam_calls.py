@@ -73,12 +73,26 @@ def day(wechat, demo, monkeypatch):
 def _publish_outside_the_api(screen_id: str, unit_id: str, title: str) -> None:
     """A published item on a subscription account's screen (its fans are outside every window)."""
     content_id = "c_digest_1"
-    Content(content_id, unit_id=unit_id, kind="notice", title=title, status=PUBLISHED,
-            published_at=datetime.now(UTC)).save()
-    send_json(get_settings().push_queue_name, {
-        "type": "publish", "job_id": f"{content_id}:1", "content_id": content_id, "revision": 1, "unit_id": unit_id,
-        "screen_ids": [screen_id], "title": title, "summary": "今日科普", "kind": "notice",
-        "category": "community_notice", "priority": "normal", "published_at": datetime.now(UTC).isoformat()})
+    Content(
+        content_id, unit_id=unit_id, kind="notice", title=title, status=PUBLISHED, published_at=datetime.now(UTC)
+    ).save()
+    send_json(
+        get_settings().push_queue_name,
+        {
+            "type": "publish",
+            "job_id": f"{content_id}:1",
+            "content_id": content_id,
+            "revision": 1,
+            "unit_id": unit_id,
+            "screen_ids": [screen_id],
+            "title": title,
+            "summary": "今日科普",
+            "kind": "notice",
+            "category": "community_notice",
+            "priority": "normal",
+            "published_at": datetime.now(UTC).isoformat(),
+        },
+    )
 
 
 def test_every_call_each_function_makes_is_allowed_by_its_role(day, demo, recorder):
@@ -97,21 +111,35 @@ def test_every_call_each_function_makes_is_allowed_by_its_role(day, demo, record
                 assert api.get(f"{V}/units").status_code == 200
                 assert api.get(f"{V}/accounts/{world.appid['city']}").status_code == 200
                 assert api.post(f"{V}/accounts/{world.appid['city']}/menu").status_code == 200
-                item = api.post(f"{V}/content", {
-                    "unit_id": world.unit["city"], "kind": "notice", "title": "社区义诊通知", "body": "本周六上午9点",
-                    "category": "community_notice", "targets": {"units": [world.unit["city"]]}})
+                item = api.post(
+                    f"{V}/content",
+                    {
+                        "unit_id": world.unit["city"],
+                        "kind": "notice",
+                        "title": "社区义诊通知",
+                        "body": "本周六上午9点",
+                        "category": "community_notice",
+                        "targets": {"units": [world.unit["city"]]},
+                    },
+                )
                 assert item.status_code == 201, item.data
-                published = api.post(f"{V}/content/{item.data['content_id']}/publish",
-                                     headers={"If-Match": item.headers.get("ETag") or item.headers["etag"]})
+                published = api.post(
+                    f"{V}/content/{item.data['content_id']}/publish",
+                    headers={"If-Match": item.headers.get("ETag") or item.headers["etag"]},
+                )
                 assert published.status_code == 200, published.data
-                beat = client.http.post("/screens/NJ001/heartbeat", body=json.dumps({}), headers={
-                    "Content-Type": "application/json", "Authorization": f"Bearer {player_key}"})
+                beat = client.http.post(
+                    "/screens/NJ001/heartbeat",
+                    body=json.dumps({}),
+                    headers={"Content-Type": "application/json", "Authorization": f"Bearer {player_key}"},
+                )
                 assert beat.status_code == 200, beat.body
             _publish_outside_the_api("SQ001", "town", "今日要闻")
             pump = SqsPump(app, specs=queue_specs(get_settings()), visibility_override=1, stage="test")
             pump.drain(timeout=30)  # push planner, push sender, manifest builder
-            evening = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [],
-                                                      region=get_settings().region)
+            evening = client.events.generate_cw_event(
+                "aws.events", "Scheduled Event", {}, [], region=get_settings().region
+            )
             result = app.handler_map["push_digest"](evening, None)
             assert result == {SAFE_APPID: "sent"}, result
             # the analytics roll-ups read the day's changes from the tables' streams, as Lambda polls them
@@ -125,11 +153,17 @@ def test_every_call_each_function_makes_is_allowed_by_its_role(day, demo, record
     assert not not_run, f"functions this test does not exercise yet (add them): {not_run}"
     denied = {}
     for function, calls in recorder.calls.items():
-        refused = sorted({(action, resource) for _s, _o, action, resource in calls
-                          if not allowed(policies[function], action, resource)})
+        refused = sorted(
+            {
+                (action, resource)
+                for _s, _o, action, resource in calls
+                if not allowed(policies[function], action, resource)
+            }
+        )
         if refused:
             denied[function] = refused
     assert denied == {}, "calls the generated roles would refuse:\n" + "\n".join(
-        f"  {function}: {action} on {resource}" for function, refused in denied.items() for action, resource in refused)
+        f"  {function}: {action} on {resource}" for function, refused in denied.items() for action, resource in refused
+    )
     counts = {function: len(calls) for function, calls in sorted(recorder.calls.items())}
     print(f"\nrecorded AWS calls per function: {counts}")

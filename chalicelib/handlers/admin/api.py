@@ -31,8 +31,11 @@ from chalicelib.services.shared.errors import ApiError, BadRequest, NotFound, Pr
 
 PREFIX = "/api/v1"
 DEFAULT_MAX_BODY = 16 * 1024
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff"}
+JSON_HEADERS = {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
 PATH_PARAM = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
 
@@ -114,8 +117,11 @@ class Download:
 
 
 def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(error.body(), ensure_ascii=False), status_code=error.status,
-                    headers={**JSON_HEADERS, **(headers or {})})
+    return Response(
+        body=json.dumps(error.body(), ensure_ascii=False),
+        status_code=error.status,
+        headers={**JSON_HEADERS, **(headers or {})},
+    )
 
 
 def _validation_error(exc: ValidationError, where: str = "") -> BadRequest:
@@ -195,15 +201,27 @@ def _call(op: Operation, request: Any, headers: dict[str, str], params: dict[str
     if len(raw) > op.max_body:
         raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
     source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")
-    call = Call(principal, _parse_body(op, raw), _parse_query(op, dict(request.query_params or {})),
-                _if_match(headers), headers, source_ip)
+    call = Call(
+        principal,
+        _parse_body(op, raw),
+        _parse_query(op, dict(request.query_params or {})),
+        _if_match(headers),
+        headers,
+        source_ip,
+    )
     if op.if_match_required and call.if_match is None:
         raise PreconditionRequired("send If-Match with the ETag of the revision you read", field="If-Match")
     return call
 
 
-def _run(op: Operation, request: Any, call: Call, view: Callable[..., Any], params: dict[str, str],
-         reply_headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+def _run(
+    op: Operation,
+    request: Any,
+    call: Call,
+    view: Callable[..., Any],
+    params: dict[str, str],
+    reply_headers: dict[str, str],
+) -> tuple[int, Any, dict[str, str]]:
     """Run the view (once per Idempotency-Key on idempotent calls): status, shaped payload, extra headers."""
 
     def run() -> tuple[int, Any]:
@@ -219,17 +237,32 @@ def _run(op: Operation, request: Any, call: Call, view: Callable[..., Any], para
         return *run(), {}
     context = getattr(request, "lambda_context", None)
     remaining = context.get_remaining_time_in_millis() if context is not None else None
-    status, payload, replayed = idempotency.run(call.principal.user_id, op.name, key, body_bytes(request), run,
-                                                op.redact, path_params=params, remaining_ms=remaining)
+    status, payload, replayed = idempotency.run(
+        call.principal.user_id,
+        op.name,
+        key,
+        body_bytes(request),
+        run,
+        op.redact,
+        path_params=params,
+        remaining_ms=remaining,
+    )
     return status, payload, {"Idempotency-Replayed": "true"} if replayed else {}
 
 
 def _respond(status: int, payload: Any, headers: dict[str, str]) -> Response:
     """The JSON answer (with the ETag of a revisioned object), or a file download as it is."""
     if isinstance(payload, Download):
-        return Response(body=payload.body, status_code=200, headers={
-            "Content-Type": payload.content_type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f'attachment; filename="{payload.filename}"'})
+        return Response(
+            body=payload.body,
+            status_code=200,
+            headers={
+                "Content-Type": payload.content_type,
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": f'attachment; filename="{payload.filename}"',
+            },
+        )
     etag = {"ETag": f'"{payload["revision"]}"'} if isinstance(payload, dict) and "revision" in payload else {}
     body = "" if status == 204 else json.dumps(payload, ensure_ascii=False)
     return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **headers})
@@ -267,16 +300,43 @@ class _Internal(ApiError):
         super().__init__("internal error")
 
 
-def operation(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
-              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
-              idempotent: bool = False, public: bool = False, max_body: int = DEFAULT_MAX_BODY,
-              redact: Callable[[dict], dict] | None = None, if_match_required: bool = False) -> Callable:
+def operation(
+    bp: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    idempotent: bool = False,
+    public: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
+    redact: Callable[[dict], dict] | None = None,
+    if_match_required: bool = False,
+) -> Callable:
     """Declare one admin route; see the module docstring."""
     full_path = f"{PREFIX}{path}"
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        op = Operation(method, full_path, view.__name__, summary, tag, body, query, response, status, idempotent,
-                       public, max_body, redact, if_match_required=if_match_required)
+        op = Operation(
+            method,
+            full_path,
+            view.__name__,
+            summary,
+            tag,
+            body,
+            query,
+            response,
+            status,
+            idempotent,
+            public,
+            max_body,
+            redact,
+            if_match_required=if_match_required,
+        )
         REGISTRY.append(op)
 
         def chalice_view(**params: str) -> Response:

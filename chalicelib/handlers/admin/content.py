@@ -20,14 +20,31 @@ MAX_CONTENT_BODY = 128 * 1024
 IF_MATCH_REQUIRED = ("approve", "publish")
 
 
-@operation(bp, "POST", "/content", summary="Create content (a draft)", tag=TAG, body=s.ContentCreate,
-           response=s.ContentOut, status=201, idempotent=True, max_body=MAX_CONTENT_BODY)
+@operation(
+    bp,
+    "POST",
+    "/content",
+    summary="Create content (a draft)",
+    tag=TAG,
+    body=s.ContentCreate,
+    response=s.ContentOut,
+    status=201,
+    idempotent=True,
+    max_body=MAX_CONTENT_BODY,
+)
 def create_content(call: Call):
     return service.public(service.create(call.principal, call.data))
 
 
-@operation(bp, "GET", "/content", summary="List content in your scope, newest first", tag=TAG,
-           query=s.ContentListQuery, response=s.ContentList)
+@operation(
+    bp,
+    "GET",
+    "/content",
+    summary="List content in your scope, newest first",
+    tag=TAG,
+    query=s.ContentListQuery,
+    response=s.ContentList,
+)
 def list_content(call: Call):
     q = call.query
     return page_body(service.list_content(call.principal, q.cursor, q.limit, q.unit_id, q.status), service.public)
@@ -42,14 +59,23 @@ def _with_push_status(content):
     return dict(service.public(content), push_status=push_outcomes.status(content))
 
 
-@operation(bp, "PATCH", "/content/{content_id}", summary="Edit content (published content may go back to review)",
-           tag=TAG, body=s.ContentUpdate, response=s.ContentOut, max_body=MAX_CONTENT_BODY)
+@operation(
+    bp,
+    "PATCH",
+    "/content/{content_id}",
+    summary="Edit content (published content may go back to review)",
+    tag=TAG,
+    body=s.ContentUpdate,
+    response=s.ContentOut,
+    max_body=MAX_CONTENT_BODY,
+)
 def update_content(call: Call, content_id: str):
     return service.public(service.update(call.principal, content_id, call.data, call.if_match))
 
 
-@operation(bp, "DELETE", "/content/{content_id}", summary="Delete a draft, rejected or withdrawn item", tag=TAG,
-           status=204)
+@operation(
+    bp, "DELETE", "/content/{content_id}", summary="Delete a draft, rejected or withdrawn item", tag=TAG, status=204
+)
 def delete_content(call: Call, content_id: str):
     service.delete(call.principal, content_id, call.if_match)
     return Reply(None, 204)
@@ -63,38 +89,71 @@ def _transition(action: str, summary: str, body=None):
 
     view.__name__ = f"{action}_content"
     # approving or publishing vouches for a text: the caller must name the revision he read (428 without)
-    return operation(bp, "POST", f"/content/{{content_id}}/{action}", summary=summary, tag=TAG, body=body,
-                     response=s.ContentOut, if_match_required=action in IF_MATCH_REQUIRED)(view)
+    return operation(
+        bp,
+        "POST",
+        f"/content/{{content_id}}/{action}",
+        summary=summary,
+        tag=TAG,
+        body=body,
+        response=s.ContentOut,
+        if_match_required=action in IF_MATCH_REQUIRED,
+    )(view)
 
 
 for _action, _summary, _body in (
     ("submit", "Submit for review", None),
     ("approve", "Approve (a reviewer of the unit or above; not the author)", None),
     ("reject", "Reject with a reason", s.RejectIn),
-    ("publish", "Publish: enqueue the push job and manifest rebuilds (idempotent); the answer's push_status "
-                "forecasts the push per account and channel; 422 no_push_channel when push is on and no "
-                "account can carry it", None),
+    (
+        "publish",
+        "Publish: enqueue the push job and manifest rebuilds (idempotent); the answer's push_status "
+        "forecasts the push per account and channel; 422 no_push_channel when push is on and no "
+        "account can carry it",
+        None,
+    ),
     ("withdraw", "Withdraw from screens (idempotent)", None),
 ):
     _transition(_action, _summary, _body)
 
 
-@operation(bp, "POST", "/content/forecast", summary="Forecast a push before publishing: targets resolved as publish "
-           "does, recipients per account and channel (exact up to 2,000 followers, from counters beyond)", tag=TAG,
-           body=s.ContentForecastIn, response=s.ContentForecastOut)
+@operation(
+    bp,
+    "POST",
+    "/content/forecast",
+    summary="Forecast a push before publishing: targets resolved as publish "
+    "does, recipients per account and channel (exact up to 2,000 followers, from counters beyond)",
+    tag=TAG,
+    body=s.ContentForecastIn,
+    response=s.ContentForecastOut,
+)
 def forecast_content(call: Call):
     return content_preview.forecast(call.principal, call.data)
 
 
-@operation(bp, "POST", "/content/phone-preview", summary="Render a draft with the phone's content page "
-           "(sanitised, with its own CSP; nothing is saved)", tag=TAG, body=s.PhonePreviewIn,
-           response=s.PhonePreviewOut, max_body=MAX_CONTENT_BODY)
+@operation(
+    bp,
+    "POST",
+    "/content/phone-preview",
+    summary="Render a draft with the phone's content page (sanitised, with its own CSP; nothing is saved)",
+    tag=TAG,
+    body=s.PhonePreviewIn,
+    response=s.PhonePreviewOut,
+    max_body=MAX_CONTENT_BODY,
+)
 def preview_content_phone(call: Call):
     return content_preview.phone_page(call.principal, call.data)
 
 
-@operation(bp, "POST", "/media/uploads", summary="Get a pre-signed POST to upload a media file by its sha256",
-           tag=TAG, body=s.MediaUploadIn, response=s.MediaUploadOut)
+@operation(
+    bp,
+    "POST",
+    "/media/uploads",
+    summary="Get a pre-signed POST to upload a media file by its sha256",
+    tag=TAG,
+    body=s.MediaUploadIn,
+    response=s.MediaUploadOut,
+)
 def create_upload(call: Call):
     data = call.data
     call.principal.unit(data["unit_id"], EDIT)

@@ -27,14 +27,30 @@ def page_body(page, view) -> dict:
     return {"items": items, "next_cursor": page.next_cursor}
 
 
-@operation(bp, "POST", "/units", summary="Create a unit under a parent you administer", tag=TAG,
-           body=s.UnitCreate, response=s.UnitOut, status=201, idempotent=True)
+@operation(
+    bp,
+    "POST",
+    "/units",
+    summary="Create a unit under a parent you administer",
+    tag=TAG,
+    body=s.UnitCreate,
+    response=s.UnitOut,
+    status=201,
+    idempotent=True,
+)
 def create_unit(call: Call):
     return service.public(service.create(call.principal, call.data))
 
 
-@operation(bp, "GET", "/units", summary="List the units in your scope (or under one unit)", tag=TAG,
-           query=s.UnitListQuery, response=s.UnitList)
+@operation(
+    bp,
+    "GET",
+    "/units",
+    summary="List the units in your scope (or under one unit)",
+    tag=TAG,
+    query=s.UnitListQuery,
+    response=s.UnitList,
+)
 def list_units(call: Call):
     q = call.query
     return page_body(service.list_units(call.principal, q.cursor, q.limit, q.under, q.parent_id), service.public)
@@ -45,8 +61,15 @@ def get_unit(call: Call, unit_id: str):
     return service.public(service.get(call.principal, unit_id))
 
 
-@operation(bp, "PATCH", "/units/{unit_id}", summary="Edit a unit; a new parent_id moves its subtree", tag=TAG,
-           body=s.UnitUpdate, response=s.UnitOut)
+@operation(
+    bp,
+    "PATCH",
+    "/units/{unit_id}",
+    summary="Edit a unit; a new parent_id moves its subtree",
+    tag=TAG,
+    body=s.UnitUpdate,
+    response=s.UnitOut,
+)
 def update_unit(call: Call, unit_id: str):
     return service.public(service.update(call.principal, unit_id, call.data, call.if_match))
 
@@ -57,28 +80,57 @@ def delete_unit(call: Call, unit_id: str):
     return Reply(None, 204)
 
 
-@operation(bp, "GET", "/units/{unit_id}/ranking", summary="Rank the unit's direct subordinates by a metric",
-           tag=TAG, query=s.RankingQuery, response=s.UnitRankingOut)
+@operation(
+    bp,
+    "GET",
+    "/units/{unit_id}/ranking",
+    summary="Rank the unit's direct subordinates by a metric",
+    tag=TAG,
+    query=s.RankingQuery,
+    response=s.UnitRankingOut,
+)
 def unit_ranking(call: Call, unit_id: str):
     q = call.query
     return analytics.ranking(call.principal, unit_id, q.metric, q.from_, q.to)
 
 
-@operation(bp, "GET", "/units/{unit_id}/summary", summary="The console's home page for the unit's subtree: screens "
-           "online, fans, growth, review queue, recent publishes, alerts (from counters: a fixed few DynamoDB "
-           "requests whatever the subtree's size)", tag=TAG, response=s.UnitSummaryOut)
+@operation(
+    bp,
+    "GET",
+    "/units/{unit_id}/summary",
+    summary="The console's home page for the unit's subtree: screens "
+    "online, fans, growth, review queue, recent publishes, alerts (from counters: a fixed few DynamoDB "
+    "requests whatever the subtree's size)",
+    tag=TAG,
+    response=s.UnitSummaryOut,
+)
 def unit_summary(call: Call, unit_id: str):
     return home.summary(call.principal, unit_id)
 
 
-@operation(bp, "GET", "/units/{unit_id}/audit", summary="The unit's audit log, newest first", tag="audit",
-           query=s.PageQuery, response=s.AuditList)
+@operation(
+    bp,
+    "GET",
+    "/units/{unit_id}/audit",
+    summary="The unit's audit log, newest first",
+    tag="audit",
+    query=s.PageQuery,
+    response=s.AuditList,
+)
 def unit_audit(call: Call, unit_id: str):
     q = call.query
     return page_body(audit.for_unit(call.principal, unit_id, q.cursor, q.limit), audit_view)
 
 
 def audit_view(entry) -> dict:
-    return {"entry_id": entry.entry_id, "unit_id": entry.unit_id, "object_key": entry.object_key,
-            "action": entry.action, "actor": entry.actor, "before": entry.before, "after": entry.after,
-            "note": entry.note, "at": entry.at}
+    return {
+        "entry_id": entry.entry_id,
+        "unit_id": entry.unit_id,
+        "object_key": entry.object_key,
+        "action": entry.action,
+        "actor": entry.actor,
+        "before": entry.before,
+        "after": entry.after,
+        "note": entry.note,
+        "at": entry.at,
+    }

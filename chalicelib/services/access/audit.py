@@ -33,15 +33,29 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[d
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
-def record(uow: UnitOfWork, actor: str, action: str, unit_id: str, kind: str, ident: str,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           note: str | None = None) -> AuditEntry:
+def record(
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    unit_id: str,
+    kind: str,
+    ident: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> AuditEntry:
     now = datetime.now(UTC)
     before, after = diff(before, after)
     entry = AuditEntry(
         f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{secrets.token_hex(4)}",
-        unit_id=unit_id, object_key=object_key(kind, ident), action=action, actor=actor,
-        before=before, after=after, note=note, at=now,
+        unit_id=unit_id,
+        object_key=object_key(kind, ident),
+        action=action,
+        actor=actor,
+        before=before,
+        after=after,
+        note=note,
+        at=now,
     )
     uow.put(entry, tag=f"audit:{action}")
     return entry
@@ -49,8 +63,18 @@ def record(uow: UnitOfWork, actor: str, action: str, unit_id: str, kind: str, id
 
 def for_unit(principal: Principal, unit_id: str, cursor: str | None, limit: int) -> Page:
     principal.unit(unit_id)
-    return page_over([(unit_id, lambda lek, n: AuditEntry.by_unit.query(
-        unit_id, scan_index_forward=False, limit=n, last_evaluated_key=lek))], cursor, limit)
+    return page_over(
+        [
+            (
+                unit_id,
+                lambda lek, n: AuditEntry.by_unit.query(
+                    unit_id, scan_index_forward=False, limit=n, last_evaluated_key=lek
+                ),
+            )
+        ],
+        cursor,
+        limit,
+    )
 
 
 MAX_QUERIES_PER_PAGE = 10  # DynamoDB round trips one filtered page may take; a short page keeps its cursor
@@ -76,8 +100,9 @@ def for_object(principal: Principal, kind: str, ident: str, cursor: str | None, 
         lek = state.get("k")
     items: list[AuditEntry] = []
     for _ in range(MAX_QUERIES_PER_PAGE):
-        results = AuditEntry.by_object.query(key, scan_index_forward=False, limit=limit - len(items),
-                                             last_evaluated_key=lek)
+        results = AuditEntry.by_object.query(
+            key, scan_index_forward=False, limit=limit - len(items), last_evaluated_key=lek
+        )
         items.extend(entry for entry in readable(results) if principal.visible(entry.unit_id))
         lek = results.last_evaluated_key
         if not lek or len(items) >= limit:

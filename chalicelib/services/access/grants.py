@@ -119,8 +119,14 @@ def load_grants(user_id: str) -> list[Grant]:
 def _grants_and_units(user_id: str) -> tuple[list[Grant], dict[str, Unit]]:
     grants = list(RoleGrant.query(user_id))
     units = {u.unit_id: u for u in Unit.batch_get([g.unit_id for g in grants])} if grants else {}
-    return ([Grant(g.unit_id, units[g.unit_id].path, g.role, units[g.unit_id].root_id)
-             for g in grants if g.unit_id in units], units)
+    return (
+        [
+            Grant(g.unit_id, units[g.unit_id].path, g.role, units[g.unit_id].root_id)
+            for g in grants
+            if g.unit_id in units
+        ],
+        units,
+    )
 
 
 def principal_with_units(user_id: str, **fields: Any) -> Principal:
@@ -157,8 +163,9 @@ def authenticate(authorization: str | None) -> Principal:
     return principal_with_units(user.user_id)
 
 
-def fetch_in_scope(principal: Principal, model_cls: Any, key: str, what: str, permission: str = READ,
-                   *, consistent_read: bool = False) -> tuple[Any, Unit]:
+def fetch_in_scope(
+    principal: Principal, model_cls: Any, key: str, what: str, permission: str = READ, *, consistent_read: bool = False
+) -> tuple[Any, Unit]:
     """Load one unit-owned object and its unit, as the caller may see it.
 
     Missing and outside the caller's subtree answer the same 404, so ids cannot

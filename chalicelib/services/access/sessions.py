@@ -51,6 +51,7 @@ class Locked(ApiError):
 
 # ---- rules (no I/O) -------------------------------------------------------------------------------
 
+
 def backoff(failures: int, at: datetime) -> datetime | None:
     """When the next attempt is allowed after ``failures`` consecutive failures (None: at once).
 
@@ -105,11 +106,20 @@ def _dummy_hash() -> str:
 
 # ---- views ----------------------------------------------------------------------------------------
 
+
 def view(session: ConsoleSession, current: str | None = None) -> dict[str, Any]:
-    return {"session_id": session.public_id, "user_id": session.user_id, "method": session.method,
-            "user_agent": session.user_agent, "source_ip": session.source_ip, "created_at": session.created_at,
-            "last_seen_at": session.last_seen_at, "idle_expires_at": session.last_seen_at + IDLE,
-            "expires_at": session.expires_at, "current": session.public_id == current}
+    return {
+        "session_id": session.public_id,
+        "user_id": session.user_id,
+        "method": session.method,
+        "user_agent": session.user_agent,
+        "source_ip": session.source_ip,
+        "created_at": session.created_at,
+        "last_seen_at": session.last_seen_at,
+        "idle_expires_at": session.last_seen_at + IDLE,
+        "expires_at": session.expires_at,
+        "current": session.public_id == current,
+    }
 
 
 @dataclass
@@ -124,12 +134,21 @@ class SignedIn:
 
 # ---- sign-in --------------------------------------------------------------------------------------
 
+
 def start_session(user: User, method: str, user_agent: str | None, source_ip: str | None) -> SignedIn:
     token = secrets.token_urlsafe(32)
     at = now()
-    session = ConsoleSession(hash_token(token), public_id=secrets.token_hex(8), user_id=user.user_id, method=method,
-                             user_agent=(user_agent or "")[:200] or None, source_ip=(source_ip or "")[:64] or None,
-                             created_at=at, last_seen_at=at, expires_at=at + MAX_AGE)
+    session = ConsoleSession(
+        hash_token(token),
+        public_id=secrets.token_hex(8),
+        user_id=user.user_id,
+        method=method,
+        user_agent=(user_agent or "")[:200] or None,
+        source_ip=(source_ip or "")[:64] or None,
+        created_at=at,
+        last_seen_at=at,
+        expires_at=at + MAX_AGE,
+    )
     session.save(condition=ConsoleSession.token_hash.does_not_exist())
     return SignedIn(session, token)
 
@@ -178,8 +197,9 @@ def authenticate_session(token: str, csrf: str | None, write: bool) -> Principal
     if not is_live(session, at):
         raise expired
     if write and not (csrf and hmac.compare_digest(csrf.strip(), csrf_for(token))):
-        raise BadRequest("writes with a session need the X-CSRF-Token header from sign-in", code="csrf",
-                         field="X-CSRF-Token")
+        raise BadRequest(
+            "writes with a session need the X-CSRF-Token header from sign-in", code="csrf", field="X-CSRF-Token"
+        )
     user = find(User, session.user_id)
     if user is None:
         raise expired
@@ -239,8 +259,10 @@ def revoke_all(user_id: str, keep: str | None = None) -> int:
 
 # ---- passwords ------------------------------------------------------------------------------------
 
-def set_password(principal: Principal, user_id: str, password: str, username: str | None = None,
-                 current_password: str | None = None) -> User:
+
+def set_password(
+    principal: Principal, user_id: str, password: str, username: str | None = None, current_password: str | None = None
+) -> User:
     """Set or reset a user's password (and sign-in name): oneself, or an admin of the user's unit.
 
     Changing one's own password needs the current one; an admin's reset also
@@ -263,13 +285,25 @@ def set_password(principal: Principal, user_id: str, password: str, username: st
     if reason:
         raise BadRequest(f"password: {reason}", field="password", code="weak_password")
     uow = UnitOfWork()
-    uow.put(Credential(name, user_id=user_id, password_hash=passwords.hash_password(password), failures=0,
-                       updated_at=now()),
-            condition=Credential.username.does_not_exist() | (Credential.user_id == user_id), tag="credential")
+    uow.put(
+        Credential(
+            name, user_id=user_id, password_hash=passwords.hash_password(password), failures=0, updated_at=now()
+        ),
+        condition=Credential.username.does_not_exist() | (Credential.user_id == user_id),
+        tag="credential",
+    )
     if user.username != name:
         uow.update(user, [User.username.set(name), User.updated_at.set(now())], tag=OBJECT_TAG)
-    audit.record(uow, principal.user_id, "user.password", user.unit_id, "user", user_id, None,
-                 {"username": name, "password": "set"})
+    audit.record(
+        uow,
+        principal.user_id,
+        "user.password",
+        user.unit_id,
+        "user",
+        user_id,
+        None,
+        {"username": name, "password": "set"},
+    )
     try:
         commit(uow)
     except Conflict:  # only the credential is conditioned: the name belongs to someone else

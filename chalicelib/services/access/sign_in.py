@@ -66,8 +66,10 @@ def _find_sign_in_appid() -> str | None:
     """The first service account of the root unit, else of the nearest unit below it that has one."""
     roots = sorted(Unit.scan(Unit.parent_id.does_not_exist()), key=lambda u: u.created_at)
     for root in roots[:1]:
-        for unit in sorted(Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)),
-                           key=lambda u: (u.path.count("/"), u.created_at)):
+        for unit in sorted(
+            Unit.subtree.query(root.root_id, Unit.path.startswith(root.path)),
+            key=lambda u: (u.path.count("/"), u.created_at),
+        ):
             services = [a for a in Account.by_unit.query(unit.unit_id) if a.is_service]
             if services:
                 return sorted(services, key=lambda a: a.appid)[0].appid
@@ -86,18 +88,32 @@ def _count_start(client_ip: str, at: datetime) -> None:
     could spend the quota.  The address is kept hashed, for two minutes.
     """
     address = hashlib.sha256(client_ip.encode()).hexdigest()[:32]
-    _count(f"{RATE_PREFIX}{address}_{at:%Y%m%d%H%M}", STARTS_PER_MINUTE, at,
-           f"at most {STARTS_PER_MINUTE} scan sign-ins a minute from one address")
-    _count(f"{RATE_PREFIX}all_{at:%Y%m%d%H%M}", ALL_STARTS_PER_MINUTE, at,
-           "too many scan sign-ins are being started right now")
+    _count(
+        f"{RATE_PREFIX}{address}_{at:%Y%m%d%H%M}",
+        STARTS_PER_MINUTE,
+        at,
+        f"at most {STARTS_PER_MINUTE} scan sign-ins a minute from one address",
+    )
+    _count(
+        f"{RATE_PREFIX}all_{at:%Y%m%d%H%M}",
+        ALL_STARTS_PER_MINUTE,
+        at,
+        "too many scan sign-ins are being started right now",
+    )
 
 
 def _count(key: str, cap: int, at: datetime, reason: str) -> None:
     try:
         LoginTicket(key).update(
-            actions=[LoginTicket.started.add(1), LoginTicket.poll_hash.set("!"), LoginTicket.appid.set("-"),
-                     LoginTicket.status.set(USED), LoginTicket.expires_at.set(at + timedelta(minutes=2))],
-            condition=LoginTicket.started.does_not_exist() | (LoginTicket.started < cap))
+            actions=[
+                LoginTicket.started.add(1),
+                LoginTicket.poll_hash.set("!"),
+                LoginTicket.appid.set("-"),
+                LoginTicket.status.set(USED),
+                LoginTicket.expires_at.set(at + timedelta(minutes=2)),
+            ],
+            condition=LoginTicket.started.does_not_exist() | (LoginTicket.started < cap),
+        )
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
@@ -106,8 +122,9 @@ def _count(key: str, cap: int, at: datetime, reason: str) -> None:
         raise error from None
 
 
-def start(purpose: str = "login", principal: Principal | None = None,
-          client_ip: str | None = None) -> tuple[LoginTicket, str, str]:
+def start(
+    purpose: str = "login", principal: Principal | None = None, client_ip: str | None = None
+) -> tuple[LoginTicket, str, str]:
     """A new ticket and its QR code: (ticket, poll token, the QR code's content).
 
     Anonymous starts (``login``) are capped per client address (``STARTS_PER_MINUTE``).
@@ -119,29 +136,44 @@ def start(purpose: str = "login", principal: Principal | None = None,
         raise NotFound("sign-in account")
     scene = f"{LOGIN_SCENE_PREFIX}{secrets.token_hex(12)}"
     try:
-        result = client_for(appid).qrcode.create({
-            "expire_seconds": TICKET_SECONDS, "action_name": "QR_STR_SCENE",
-            "action_info": {"scene": {"scene_str": scene}},
-        })
+        result = client_for(appid).qrcode.create(
+            {
+                "expire_seconds": TICKET_SECONDS,
+                "action_name": "QR_STR_SCENE",
+                "action_info": {"scene": {"scene_str": scene}},
+            }
+        )
     except Exception as exc:  # WeChat down or refusing: the page offers the password instead
         raise UpstreamError("WeChat did not create the sign-in QR code") from exc
     poll_token = secrets.token_urlsafe(24)
-    ticket = LoginTicket(scene, purpose=purpose, poll_hash=sessions.hash_token(poll_token), appid=appid,
-                         user_id=principal.user_id if principal else None,
-                         expires_at=now() + timedelta(seconds=TICKET_SECONDS))
+    ticket = LoginTicket(
+        scene,
+        purpose=purpose,
+        poll_hash=sessions.hash_token(poll_token),
+        appid=appid,
+        user_id=principal.user_id if principal else None,
+        expires_at=now() + timedelta(seconds=TICKET_SECONDS),
+    )
     ticket.save(condition=LoginTicket.scene.does_not_exist())
     return ticket, poll_token, result["url"]
 
 
 def view(ticket: LoginTicket, poll_token: str | None, qr: str) -> dict[str, Any]:
-    return {"scene": ticket.scene, "poll_token": poll_token, "qr_url": qr, "expires_at": ticket.expires_at,
-            "status": ticket.status}
+    return {
+        "scene": ticket.scene,
+        "poll_token": poll_token,
+        "qr_url": qr,
+        "expires_at": ticket.expires_at,
+        "status": ticket.status,
+    }
 
 
 # ---- the page side -----------------------------------------------------------------------------
 
-def poll(scene: str, poll_token: str, user_agent: str | None = None,
-         source_ip: str | None = None) -> tuple[str, sessions.SignedIn | None]:
+
+def poll(
+    scene: str, poll_token: str, user_agent: str | None = None, source_ip: str | None = None
+) -> tuple[str, sessions.SignedIn | None]:
     """The ticket's status for the page that holds it; signs in once after a matched scan."""
     ticket = find(LoginTicket, scene, consistent=True)
     if ticket is None:

@@ -26,8 +26,9 @@ def reads(appid: str, openid: str, scene: str) -> list[tuple]:
     return [(LoginTicket, scene, None), (WechatBinding, binding_key(appid, openid), None)]
 
 
-def on_scan(uow: UnitOfWork, ticket: LoginTicket | None, binding: WechatBinding | None, appid: str, openid: str,
-            at: datetime) -> str:
+def on_scan(
+    uow: UnitOfWork, ticket: LoginTicket | None, binding: WechatBinding | None, appid: str, openid: str, at: datetime
+) -> str:
     """Match a scan to its waiting ticket; returns the reply for the scanner."""
     if ticket is None or ticket.appid != appid or ticket.status != WAITING or ticket.expires_at <= at:
         return "二维码已失效，请在管理台刷新二维码后重新扫码。"
@@ -40,6 +41,9 @@ def on_scan(uow: UnitOfWork, ticket: LoginTicket | None, binding: WechatBinding 
     if binding is None:
         uow.update(ticket, [LoginTicket.status.set(UNKNOWN)], condition=waiting)
         return "这个微信还没有绑定管理台账号：请先用密码登录，在“设置 → 我的账号”中绑定微信。"
-    uow.update(ticket, [LoginTicket.status.set(SCANNED), LoginTicket.user_id.set(binding.user_id),
-                        LoginTicket.openid.set(openid)], condition=waiting)
+    uow.update(
+        ticket,
+        [LoginTicket.status.set(SCANNED), LoginTicket.user_id.set(binding.user_id), LoginTicket.openid.set(openid)],
+        condition=waiting,
+    )
     return "已确认登录科普屏管理台。如果不是您本人操作，请立即修改密码。"

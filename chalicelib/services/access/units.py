@@ -34,10 +34,19 @@ FIELDS = ("name", "kind", "province", "city", "district", "review_required")
 
 def public(unit: Unit) -> dict[str, Any]:
     return {
-        "unit_id": unit.unit_id, "parent_id": unit.parent_id, "root_id": unit.root_id, "path": unit.path,
-        "name": unit.name, "kind": unit.kind, "province": unit.province, "city": unit.city,
-        "district": unit.district, "review_required": bool(unit.review_required), "revision": unit.revision,
-        "created_at": unit.created_at, "updated_at": unit.updated_at,
+        "unit_id": unit.unit_id,
+        "parent_id": unit.parent_id,
+        "root_id": unit.root_id,
+        "path": unit.path,
+        "name": unit.name,
+        "kind": unit.kind,
+        "province": unit.province,
+        "city": unit.city,
+        "district": unit.district,
+        "review_required": bool(unit.review_required),
+        "revision": unit.revision,
+        "created_at": unit.created_at,
+        "updated_at": unit.updated_at,
     }
 
 
@@ -92,11 +101,15 @@ def get(principal: Principal, unit_id: str) -> Unit:
     return principal.unit(unit_id, READ)
 
 
-def list_units(principal: Principal, cursor: str | None, limit: int, under: str | None = None,
-               parent_id: str | None = None) -> Page:
+def list_units(
+    principal: Principal, cursor: str | None, limit: int, under: str | None = None, parent_id: str | None = None
+) -> Page:
     """Units in the caller's scope (or under one unit of it), ordered by path."""
-    tops = [principal.unit(under)] if under else [
-        Unit(g.unit_id, root_id=g.root_id, path=g.path) for g in principal.top_grants(READ)]
+    tops = (
+        [principal.unit(under)]
+        if under
+        else [Unit(g.unit_id, root_id=g.root_id, path=g.path) for g in principal.top_grants(READ)]
+    )
     units: list[Unit] = []
     for top in tops:
         units.extend(subtree(top))
@@ -126,8 +139,14 @@ def update(principal: Principal, unit_id: str, changes: dict[str, Any], if_match
     return unit
 
 
-def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, Any], before: dict,
-          rebind_appid: str | None = None) -> Unit:
+def _move(
+    principal: Principal,
+    unit: Unit,
+    parent_id: str,
+    changes: dict[str, Any],
+    before: dict,
+    rebind_appid: str | None = None,
+) -> Unit:
     """Re-parent ``unit``: its subtree follows (paths and root rewritten).
 
     Refused (409) when screens would end up bound to an account that is not
@@ -143,14 +162,23 @@ def _move(principal: Principal, unit: Unit, parent_id: str, changes: dict[str, A
     members = subtree(unit)
     stranded = stranded_screens(members, old_path, new_path)
     rebind_to = _rebind_target(principal, rebind_appid, stranded, members, old_path, new_path)
-    chunks = [members[i:i + MAX_TRANSACTION_ITEMS - 2] for i in range(0, len(members), MAX_TRANSACTION_ITEMS - 2)]
+    chunks = [members[i : i + MAX_TRANSACTION_ITEMS - 2] for i in range(0, len(members), MAX_TRANSACTION_ITEMS - 2)]
     for n, chunk in enumerate(chunks):  # one transaction when the subtree fits (< 98 units), else several
         uow = UnitOfWork()
         _move_members(uow, chunk, unit, parent, new_path, changes)
         if n == 0:
             after = dict(before, parent_id=parent.unit_id, path=new_path, root_id=parent.root_id, **changes)
-            audit.record(uow, principal.user_id, "unit.move", unit.unit_id, "unit", unit.unit_id, before, after,
-                         note=f"{len(members)} units moved")
+            audit.record(
+                uow,
+                principal.user_id,
+                "unit.move",
+                unit.unit_id,
+                "unit",
+                unit.unit_id,
+                before,
+                after,
+                note=f"{len(members)} units moved",
+            )
         commit(uow)
     _follow_move(principal, unit, parent, old_path, members, stranded, rebind_to)
     unit.refresh(consistent_read=True)
@@ -164,7 +192,7 @@ def stranded_screens(members: list[Unit], old_path: str, new_path: str) -> list[
     they are, so a screen bound to a superior's account outside the new
     ancestry would break "a screen's account belongs to its unit or a superior".
     """
-    moved = {m.unit_id: new_path + m.path[len(old_path):] for m in members}
+    moved = {m.unit_id: new_path + m.path[len(old_path) :] for m in members}
     account_paths: dict[str, str | None] = {}
     stranded = []
     for member in members:
@@ -188,26 +216,31 @@ def _account_path(appid: str, moved: dict[str, str]) -> str | None:
     return owner.path if owner is not None else None
 
 
-def _rebind_target(principal: Principal, appid: str | None, stranded: list[Screen], members: list[Unit],
-                   old_path: str, new_path: str) -> Account | None:
+def _rebind_target(
+    principal: Principal, appid: str | None, stranded: list[Screen], members: list[Unit], old_path: str, new_path: str
+) -> Account | None:
     """Refuse a move that strands screens, unless the request names an account valid for all of them."""
     if not stranded:
         return None
     names = ", ".join(f"{s.screen_id} ({s.appid})" for s in stranded[:20])
     more = f" and {len(stranded) - 20} more" if len(stranded) > 20 else ""
     if appid is None:
-        raise Conflict(f"the move would leave screens bound to an account outside their unit's superiors: "
-                       f"{names}{more}. Re-bind them to another account with rebind_appid, or move them first",
-                       field="parent_id", code="screens_lose_account")
+        raise Conflict(
+            f"the move would leave screens bound to an account outside their unit's superiors: "
+            f"{names}{more}. Re-bind them to another account with rebind_appid, or move them first",
+            field="parent_id",
+            code="screens_lose_account",
+        )
     account = account_repo.read(appid)
     if account is None:
         raise BadRequest("no such official account", field="rebind_appid")
     owner = principal.unit(account.unit_id, READ)
-    owner_path = new_path + owner.path[len(old_path):] if owner.path.startswith(old_path) else owner.path
-    moved = {m.unit_id: new_path + m.path[len(old_path):] for m in members}
+    owner_path = new_path + owner.path[len(old_path) :] if owner.path.startswith(old_path) else owner.path
+    moved = {m.unit_id: new_path + m.path[len(old_path) :] for m in members}
     if not all(moved[s.unit_id].startswith(owner_path) for s in stranded):
-        raise BadRequest(f"the account must belong to the unit or a superior of every screen: {names}{more}",
-                         field="rebind_appid")
+        raise BadRequest(
+            f"the account must belong to the unit or a superior of every screen: {names}{more}", field="rebind_appid"
+        )
     return account
 
 
@@ -218,20 +251,24 @@ def delete(principal: Principal, unit_id: str, if_match: int | None) -> None:
         raise Forbidden("a root unit cannot be deleted")
     if len(subtree(unit)) > 1:
         raise Conflict("the unit still has subordinate units", code="not_empty")
-    for index, what in ((Screen.by_unit, "screens"), (Account.by_unit, "accounts"), (Content.by_unit, "content"),
-                        (User.by_unit, "users")):
+    for index, what in (
+        (Screen.by_unit, "screens"),
+        (Account.by_unit, "accounts"),
+        (Content.by_unit, "content"),
+        (User.by_unit, "users"),
+    ):
         if next(iter(index.query(unit.unit_id, limit=1)), None) is not None:
             raise Conflict(f"the unit still has {what}", code="not_empty")
-    delete_with_audit(unit, principal.user_id, "unit.delete", unit.parent_id,
-                      "unit", unit.unit_id, _snap(unit))
+    delete_with_audit(unit, principal.user_id, "unit.delete", unit.parent_id, "unit", unit.unit_id, _snap(unit))
 
 
-def _move_members(uow: UnitOfWork, chunk: list[Unit], unit: Unit, parent: Unit, new_path: str,
-                  changes: dict[str, Any]) -> None:
+def _move_members(
+    uow: UnitOfWork, chunk: list[Unit], unit: Unit, parent: Unit, new_path: str, changes: dict[str, Any]
+) -> None:
     """Rewrite path and root of each member; the moved unit itself also gets its parent and the changes."""
     old_path = unit.path
     for member in chunk:
-        actions = [Unit.path.set(new_path + member.path[len(old_path):]), Unit.root_id.set(parent.root_id)]
+        actions = [Unit.path.set(new_path + member.path[len(old_path) :]), Unit.root_id.set(parent.root_id)]
         if member.unit_id == unit.unit_id:  # the caller's copy: locked on the revision he checked
             actions += [Unit.parent_id.set(parent.unit_id)]
             revise(uow, unit, actions + [getattr(Unit, k).set(v) for k, v in changes.items()])
@@ -239,8 +276,15 @@ def _move_members(uow: UnitOfWork, chunk: list[Unit], unit: Unit, parent: Unit, 
             uow.update(member, actions, condition=Unit.path == member.path, tag=f"member:{member.unit_id}")
 
 
-def _follow_move(principal: Principal, unit: Unit, parent: Unit, old_path: str, members: list[Unit],
-                 stranded: list[Screen], rebind_to: Account | None) -> None:
+def _follow_move(
+    principal: Principal,
+    unit: Unit,
+    parent: Unit,
+    old_path: str,
+    members: list[Unit],
+    stranded: list[Screen],
+    rebind_to: Account | None,
+) -> None:
     """What follows a committed move: the home feed, re-bound screens, content targets of the members' screens."""
     from chalicelib.services.analytics import home_feed
     from chalicelib.services.content import targets as content_targets

@@ -27,16 +27,29 @@ from chalicelib.services.shared.writes import OBJECT_TAG, check_if_match, commit
 def public(user: User) -> dict[str, Any]:
     grants = list(RoleGrant.query(user.user_id))
     return {
-        "user_id": user.user_id, "unit_id": user.unit_id, "name": user.name, "email": user.email,
-        "username": user.username, "wechat_bound": bool(user.wechat_login), "disabled": bool(user.disabled),
+        "user_id": user.user_id,
+        "unit_id": user.unit_id,
+        "name": user.name,
+        "email": user.email,
+        "username": user.username,
+        "wechat_bound": bool(user.wechat_login),
+        "disabled": bool(user.disabled),
         "grants": [{"unit_id": g.unit_id, "role": g.role} for g in sorted(grants, key=lambda g: g.unit_id)],
-        "revision": user.revision, "created_at": user.created_at, "updated_at": user.updated_at,
+        "revision": user.revision,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
     }
 
 
 def key_view(key: ApiKey) -> dict[str, Any]:
-    return {"key_id": key.key_id, "user_id": key.user_id, "label": key.label, "expires_at": key.expires_at,
-            "revoked_at": key.revoked_at, "created_at": key.created_at}
+    return {
+        "key_id": key.key_id,
+        "user_id": key.user_id,
+        "label": key.label,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+        "created_at": key.created_at,
+    }
 
 
 def _acting(principal: Principal | None, actor: str | None) -> str:
@@ -66,8 +79,16 @@ def create(principal: Principal | None, data: dict[str, Any], actor: str | None 
     user = User(new_id("usr"), **data)
     uow = UnitOfWork()
     uow.put(user, condition=User.user_id.does_not_exist(), tag=OBJECT_TAG)
-    audit.record(uow, _acting(principal, actor), "user.create", user.unit_id, "user", user.user_id, None,
-                 snap({k: v for k, v in public(user).items() if k != "grants"}))
+    audit.record(
+        uow,
+        _acting(principal, actor),
+        "user.create",
+        user.unit_id,
+        "user",
+        user.user_id,
+        None,
+        snap({k: v for k, v in public(user).items() if k != "grants"}),
+    )
     commit(uow)
     return user
 
@@ -88,10 +109,19 @@ def update(principal: Principal, user_id: str, changes: dict[str, Any], if_match
     for k, v in changes.items():
         setattr(user, k, v)
     uow = UnitOfWork()
-    revise(uow, user, [getattr(User, k).set(v) if v is not None else getattr(User, k).remove()
-                       for k, v in changes.items()])
-    audit.record(uow, principal.user_id, "user.update", user.unit_id, "user", user_id, before,
-                 snap({k: v for k, v in public(user).items() if k != "grants"}))
+    revise(
+        uow, user, [getattr(User, k).set(v) if v is not None else getattr(User, k).remove() for k, v in changes.items()]
+    )
+    audit.record(
+        uow,
+        principal.user_id,
+        "user.update",
+        user.unit_id,
+        "user",
+        user_id,
+        before,
+        snap({k: v for k, v in public(user).items() if k != "grants"}),
+    )
     commit(uow)
     user.refresh(consistent_read=True)
     return user
@@ -117,14 +147,27 @@ def revoke_grant(principal: Principal, user_id: str, unit_id: str) -> User:
         raise NotFound("grant")
     uow = UnitOfWork()
     uow.delete(existing)
-    audit.record(uow, principal.user_id, "user.revoke", unit_id, "user", user_id,
-                 {"unit_id": unit_id, "role": existing.role}, None)
+    audit.record(
+        uow,
+        principal.user_id,
+        "user.revoke",
+        unit_id,
+        "user",
+        user_id,
+        {"unit_id": unit_id, "role": existing.role},
+        None,
+    )
     commit(uow)
     return user
 
 
-def issue_key(principal: Principal | None, user_id: str, label: str | None = None,
-              expires_in_days: int | None = None, actor: str | None = None) -> tuple[ApiKey, str]:
+def issue_key(
+    principal: Principal | None,
+    user_id: str,
+    label: str | None = None,
+    expires_in_days: int | None = None,
+    actor: str | None = None,
+) -> tuple[ApiKey, str]:
     """A new API key for the user; the key itself is returned once and never stored."""
     if principal is not None and user_id != principal.user_id:
         user = _visible(principal, user_id, MANAGE)
@@ -132,13 +175,17 @@ def issue_key(principal: Principal | None, user_id: str, label: str | None = Non
         user = User.get(user_id)
     key_id = secrets.token_hex(6)
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
-    record = ApiKey(key_id, user_id=user.user_id, key_hash=hash_key(key), label=label,
-                    expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
-                    created_by=actor or (principal.user_id if principal else "system"))
+    record = ApiKey(
+        key_id,
+        user_id=user.user_id,
+        key_hash=hash_key(key),
+        label=label,
+        expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
+        created_by=actor or (principal.user_id if principal else "system"),
+    )
     uow = UnitOfWork()
     uow.put(record, condition=ApiKey.key_id.does_not_exist(), tag=OBJECT_TAG)
-    audit.record(uow, record.created_by, "user.key", user.unit_id, "user", user.user_id, None,
-                 snap(key_view(record)))
+    audit.record(uow, record.created_by, "user.key", user.unit_id, "user", user.user_id, None, snap(key_view(record)))
     commit(uow)
     return record, key
 
@@ -150,8 +197,9 @@ def list_keys(principal: Principal, user_id: str) -> list[ApiKey]:
 
 
 def revoke_key(principal: Principal | None, user_id: str, key_id: str, actor: str | None = None) -> ApiKey:
-    user = User.get(user_id) if principal is None or user_id == principal.user_id else _visible(
-        principal, user_id, MANAGE)
+    user = (
+        User.get(user_id) if principal is None or user_id == principal.user_id else _visible(principal, user_id, MANAGE)
+    )
     record = find(ApiKey, key_id)
     if record is None:
         raise NotFound("key")
@@ -160,8 +208,9 @@ def revoke_key(principal: Principal | None, user_id: str, key_id: str, actor: st
     if record.revoked_at is None:
         uow = UnitOfWork()
         uow.update(record, [ApiKey.revoked_at.set(now())], tag=OBJECT_TAG)
-        audit.record(uow, actor or principal.user_id, "user.key_revoke", user.unit_id, "user", user_id,
-                     None, {"key_id": key_id})
+        audit.record(
+            uow, actor or principal.user_id, "user.key_revoke", user.unit_id, "user", user_id, None, {"key_id": key_id}
+        )
         commit(uow)
         record.refresh(consistent_read=True)
     return record
@@ -171,8 +220,9 @@ def me(principal: Principal) -> dict[str, Any]:
     return public(User.get(principal.user_id))
 
 
-def bootstrap_root_admin(unit_name: str, user_name: str, kind: str = "association",
-                         **unit_fields: Any) -> tuple[Unit, User, str]:
+def bootstrap_root_admin(
+    unit_name: str, user_name: str, kind: str = "association", **unit_fields: Any
+) -> tuple[Unit, User, str]:
     """A fresh root unit, its first admin user and his key (``tools.create_root_admin``)."""
     unit = units_service.create_root(unit_name, kind, **unit_fields)
     user = create(None, {"unit_id": unit.unit_id, "name": user_name}, actor="system")

@@ -33,9 +33,14 @@ ACTIVE_DAYS = 30
 
 
 def _empty() -> dict[str, Any]:
-    return {"fans": 0, "tenure": {"week": 0, "month": 0, "older": 0}, "activity": {"active_30d": 0, "dormant": 0},
-            "screens_per_fan": {"1": 0, "2": 0, "3+": 0}, "via_other_accounts": 0,
-            "source_mix": {source: 0 for source in SOURCES}}
+    return {
+        "fans": 0,
+        "tenure": {"week": 0, "month": 0, "older": 0},
+        "activity": {"active_30d": 0, "dormant": 0},
+        "screens_per_fan": {"1": 0, "2": 0, "3+": 0},
+        "via_other_accounts": 0,
+        "source_mix": {source: 0 for source in SOURCES},
+    }
 
 
 def _tenure(since: datetime, now: datetime) -> str:
@@ -49,8 +54,9 @@ def compute(now: datetime | None = None) -> dict[str, dict[str, Any]]:
     subs = list(Subscription.scan(Subscription.status == ACTIVE))
     placed = scopes.placements({s.screen_id for s in subs}) if subs else {}
     recent = now - timedelta(days=ACTIVE_DAYS)
-    active_people = {f"{f.appid}#{f.openid}" for f in Fan.scan((Fan.last_interaction_at >= recent)
-                                                                 | (Fan.last_message_at >= recent))}
+    active_people = {
+        f"{f.appid}#{f.openid}" for f in Fan.scan((Fan.last_interaction_at >= recent) | (Fan.last_message_at >= recent))
+    }
     per_person_all = Counter(s.fan for s in subs)
     # scope -> person -> [subscriptions]
     members: dict[str, dict[str, list[Subscription]]] = defaultdict(lambda: defaultdict(list))

@@ -93,8 +93,11 @@ def expected_levels(world: World, scope: str, members: dict[str, dict[str, set[s
     kind, _, unit_id = scope.partition("#")
     units = [world.units[unit_id]] if kind == "unit" else world.subtree(unit_id)
     screens = [s for u in units for s in world.unit_screens(u.unit_id)]
-    return {"fans": sum(int(s.fan_count or 0) for s in screens), "screens": len(screens),
-            "distinct": len(members.get(scope, {}))}
+    return {
+        "fans": sum(int(s.fan_count or 0) for s in screens),
+        "screens": len(screens),
+        "distinct": len(members.get(scope, {})),
+    }
 
 
 @dataclass
@@ -128,16 +131,22 @@ def check(first: date, last: date) -> CheckReport:
             want = expected_counters(world, scope, day)
             have = {k: int(v) for k, v in (items.get(day) or {}).items() if k in SCOPE_COUNTERS and v}
             if dict(want) != have:
-                diff = {k: (have.get(k, 0), want.get(k, 0)) for k in set(want) | set(have)
-                        if have.get(k, 0) != want.get(k, 0)}
+                diff = {
+                    k: (have.get(k, 0), want.get(k, 0))
+                    for k in set(want) | set(have)
+                    if have.get(k, 0) != want.get(k, 0)
+                }
                 report.differences.append(f"{scope} {day}: (roll-up, parts) {dict(sorted(diff.items()))}")
     for screen in world.screens.values():
         report.screens += 1
-        nets = sum(metrics.net_of({n: stat.counter(n) for n in COUNTERS})
-                   for stat in DailyStat.query(f"screen#{screen.screen_id}"))
+        nets = sum(
+            metrics.net_of({n: stat.counter(n) for n in COUNTERS})
+            for stat in DailyStat.query(f"screen#{screen.screen_id}")
+        )
         if nets != int(screen.fan_count or 0):
-            report.differences.append(f"screen {screen.screen_id}: sum of daily net {nets}, fan count "
-                                      f"{screen.fan_count}")
+            report.differences.append(
+                f"screen {screen.screen_id}: sum of daily net {nets}, fan count {screen.fan_count}"
+            )
     return report
 
 
@@ -152,8 +161,14 @@ def rebuild(first: date, last: date) -> dict[str, int]:
         for day in _dates(first, last + timedelta(days=1)):
             old = items.get(day) or {}
             kept = {k: v for k, v in old.items() if k not in SCOPE_COUNTERS and k not in CORRECTIONS.values()}
-            rebuilt[day] = {**kept, **(expected_counters(world, scope, day) if day <= last.isoformat()
-                                       else {k: v for k, v in old.items() if k in SCOPE_COUNTERS})}
+            rebuilt[day] = {
+                **kept,
+                **(
+                    expected_counters(world, scope, day)
+                    if day <= last.isoformat()
+                    else {k: v for k, v in old.items() if k in SCOPE_COUNTERS}
+                ),
+            }
         live = items.get(LIVE) or {}
         rebuilt[LIVE] = {**live, **expected_levels(world, scope, members)}
         _reconcile_with_closings(scope, rebuilt, first, last)
@@ -172,8 +187,13 @@ CORRECTIONS = {"fans": "fans_corrected", "distinct": "distinct_corrected", "scre
 
 def _days_of(scope: str, items: dict[str, dict]) -> series.Days:
     kind = "unit" if scope.startswith("unit#") else "subtree"
-    return series.Days(kind, scope.partition("#")[2], "", {d: v for d, v in items.items() if not d.startswith("~")},
-                       items.get(LIVE, {}))
+    return series.Days(
+        kind,
+        scope.partition("#")[2],
+        "",
+        {d: v for d, v in items.items() if not d.startswith("~")},
+        items.get(LIVE, {}),
+    )
 
 
 def closed_differences(scope: str, items: dict[str, dict], first: date, last: date) -> list[tuple[str, str, int, int]]:
@@ -248,13 +268,18 @@ def close_day(day: date) -> dict[str, int]:
         # also count the last minute's changes the roll-ups have not reached yet
         items = store.scope_items(scope, day.isoformat())
         level = series.levels_by_day(_days_of(scope, items), day, day)[day.isoformat()]
-        store.set_attributes(scope, day.isoformat(), {"fans_eod": level["fans"], "distinct_eod": level["distinct"],
-                                                      "screens_eod": level["screens"]})
+        store.set_attributes(
+            scope,
+            day.isoformat(),
+            {"fans_eod": level["fans"], "distinct_eod": level["distinct"], "screens_eod": level["screens"]},
+        )
         written += 1
     for screen in world.screens.values():
         days = series.Days("screen", screen.screen_id, "", {}, {"fans": int(screen.fan_count or 0)})
-        days.counters = {stat.day: {n: stat.counter(n) for n in COUNTERS}
-                         for stat in DailyStat.query(f"screen#{screen.screen_id}", DailyStat.day >= day.isoformat())}
+        days.counters = {
+            stat.day: {n: stat.counter(n) for n in COUNTERS}
+            for stat in DailyStat.query(f"screen#{screen.screen_id}", DailyStat.day >= day.isoformat())
+        }
         level = series.levels_by_day(days, day, day)[day.isoformat()]
         DailyStat(f"screen#{screen.screen_id}", day.isoformat()).update(actions=[DailyStat.fans_eod.set(level["fans"])])
         written += 1

@@ -91,21 +91,27 @@ def apply_batch(records: list[dict[str, Any]]) -> BatchResult:
     """Apply one stream batch (any mix of the three tables); see the module docstring."""
     result = BatchResult(records=len(records))
     tables: dict[str, list[dict[str, Any]]] = {
-        DailyStat.Meta.table_name: [], Subscription.Meta.table_name: [], Screen.Meta.table_name: []}
+        DailyStat.Meta.table_name: [],
+        Subscription.Meta.table_name: [],
+        Screen.Meta.table_name: [],
+    }
     for record in records:
         bucket = tables.get(_table(record))
         if bucket is None:
             result.skipped += 1
         else:
             bucket.append(record)
-    stats, subs, screens = (tables[DailyStat.Meta.table_name], tables[Subscription.Meta.table_name],
-                            tables[Screen.Meta.table_name])
+    stats, subs, screens = (
+        tables[DailyStat.Meta.table_name],
+        tables[Subscription.Meta.table_name],
+        tables[Screen.Meta.table_name],
+    )
     counters: dict[tuple[str, str], Counter] = defaultdict(Counter)
     wanted = set()
     for record in stats:
         subject = _image(record, "NewImage").get("subject") or _image(record, "OldImage").get("subject") or ""
         if subject.startswith("screen#"):
-            wanted.add(subject[len("screen#"):])
+            wanted.add(subject[len("screen#") :])
     for record in subs:
         image = _image(record, "NewImage") or _image(record, "OldImage")
         if image.get("screen_id"):
@@ -131,9 +137,12 @@ def apply_batch(records: list[dict[str, Any]]) -> BatchResult:
     return result
 
 
-def _add_stat(record: dict[str, Any], placed: dict[str, scopes.Placement],
-              counters: dict[tuple[str, str], Counter],
-              first_plays: dict[tuple[str, str], list] | None = None) -> int:
+def _add_stat(
+    record: dict[str, Any],
+    placed: dict[str, scopes.Placement],
+    counters: dict[tuple[str, str], Counter],
+    first_plays: dict[tuple[str, str], list] | None = None,
+) -> int:
     new, old = _image(record, "NewImage"), _image(record, "OldImage")
     subject, day = (new or old).get("subject", ""), (new or old).get("day", "")
     delta = {name: int(new.get(name, 0) or 0) - int(old.get(name, 0) or 0) for name in COUNTERS}
@@ -194,8 +203,9 @@ def _add_screen_moves(records: list[dict[str, Any]], counters: dict[tuple[str, s
 Transition = tuple[str, str, str, bool]  # (day, iso moment, screen, now active)
 
 
-def _transitions(records: list[dict[str, Any]], placed: dict[str, scopes.Placement]
-                 ) -> dict[tuple[str, str], list[Transition]]:
+def _transitions(
+    records: list[dict[str, Any]], placed: dict[str, scopes.Placement]
+) -> dict[tuple[str, str], list[Transition]]:
     out: dict[tuple[str, str], list[Transition]] = defaultdict(list)
     for record in records:
         new, old = _image(record, "NewImage"), _image(record, "OldImage")
@@ -213,8 +223,9 @@ def _transitions(records: list[dict[str, Any]], placed: dict[str, scopes.Placeme
     return out
 
 
-def _chunks(transitions: dict[tuple[str, str], list[Transition]],
-            limit: int = store.MAX_ITEMS) -> list[list[tuple[str, str]]]:
+def _chunks(
+    transitions: dict[tuple[str, str], list[Transition]], limit: int = store.MAX_ITEMS
+) -> list[list[tuple[str, str]]]:
     """(scope, person) keys in chunks whose writes fit one transaction.
 
     A chunk writes one membership item per key plus one roll-up item per

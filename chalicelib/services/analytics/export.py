@@ -35,8 +35,10 @@ def series_csv(result: dict[str, Any]) -> str:
 
 
 def ranking_csv(result: dict[str, Any]) -> str:
-    return _csv(["名次", "单位", "大屏数", "数值"],
-                ([r["rank"], r["name"], r.get("screens", ""), r["value"]] for r in result["items"]))
+    return _csv(
+        ["名次", "单位", "大屏数", "数值"],
+        ([r["rank"], r["name"], r.get("screens", ""), r["value"]] for r in result["items"]),
+    )
 
 
 def league_csv(result: dict[str, Any]) -> str:
@@ -49,12 +51,22 @@ def compare_csv(result: dict[str, Any]) -> str:
     return _csv(header, ([i["id"], i["name"], *(i["values"].get(n) for n in names)] for i in result["items"]))
 
 
-ATTRIBUTE_HEADERS = {"fans": "粉丝数", "tenure.week": "本周新增", "tenure.month": "本月新增", "tenure.older": "更早",
-                     "activity.active_30d": "30天活跃", "activity.dormant": "沉默",
-                     "screens_per_fan.1": "订阅1屏", "screens_per_fan.2": "订阅2屏",
-                     "screens_per_fan.3+": "订阅3屏以上",
-                     "via_other_accounts": "经其他单位公众号", "source_mix.qr": "来源:扫码",
-                     "source_mix.menu": "来源:菜单", "source_mix.page": "来源:页面", "source_mix.text": "来源:文字"}
+ATTRIBUTE_HEADERS = {
+    "fans": "粉丝数",
+    "tenure.week": "本周新增",
+    "tenure.month": "本月新增",
+    "tenure.older": "更早",
+    "activity.active_30d": "30天活跃",
+    "activity.dormant": "沉默",
+    "screens_per_fan.1": "订阅1屏",
+    "screens_per_fan.2": "订阅2屏",
+    "screens_per_fan.3+": "订阅3屏以上",
+    "via_other_accounts": "经其他单位公众号",
+    "source_mix.qr": "来源:扫码",
+    "source_mix.menu": "来源:菜单",
+    "source_mix.page": "来源:页面",
+    "source_mix.text": "来源:文字",
+}
 
 
 def attributes_csv(result: dict[str, Any]) -> str:

@@ -24,7 +24,10 @@ PREFIX = "first_read_"
 MINUTE, HOUR, DAY = 60, 3600, 86400
 LAST = 7 * DAY  # the open bucket's lower bound: push links expire after seven days
 BOUNDS: tuple[int, ...] = (
-    *range(0, HOUR, MINUTE), *range(HOUR, DAY, 10 * MINUTE), *range(DAY, LAST, HOUR), LAST,
+    *range(0, HOUR, MINUTE),
+    *range(HOUR, DAY, 10 * MINUTE),
+    *range(DAY, LAST, HOUR),
+    LAST,
 )
 
 
@@ -59,8 +62,8 @@ def histogram(counters: Mapping[str, object]) -> dict[int, int]:
     """Lower bound -> first reads, from any summed day counters (other names are ignored)."""
     out: dict[int, int] = {}
     for name, value in counters.items():
-        if name.startswith(PREFIX) and name[len(PREFIX):].isdigit() and isinstance(value, (int, float)) and value:
-            low = int(name[len(PREFIX):])
+        if name.startswith(PREFIX) and name[len(PREFIX) :].isdigit() and isinstance(value, (int, float)) and value:
+            low = int(name[len(PREFIX) :])
             out[low] = out.get(low, 0) + int(value)
     return out
 

@@ -48,21 +48,37 @@ def _unit_path(principal: Principal, unit_id: str) -> str:
 
 def _job_status(job: PushJob | None) -> dict[str, Any]:
     if job is None:
-        return {"state": "queued", "planned": 0, "sent": 0, "unread": 0, "delivered": 0, "failed": 0, "stopped": 0,
-                "skipped": 0}
+        return {
+            "state": "queued",
+            "planned": 0,
+            "sent": 0,
+            "unread": 0,
+            "delivered": 0,
+            "failed": 0,
+            "stopped": 0,
+            "skipped": 0,
+        }
     sent = int(job.sent_template or 0) + int(job.sent_notice or 0) + int(job.sent_custom or 0)
     done = sent + int(job.queued_unread or 0) + int(job.stopped or 0) + int(job.suppressed or 0) + int(job.failed or 0)
     planned = int(job.planned or 0)
     state = "planning" if job.status != PLANNED else ("done" if done >= planned else "sending")
-    return {"state": state, "planned": planned, "sent": sent, "unread": int(job.queued_unread or 0),
-            "delivered": int(job.receipts_success or 0), "failed": int(job.failed or 0),
-            "stopped": int(job.stopped or 0), "skipped": int(job.suppressed or 0)}
+    return {
+        "state": state,
+        "planned": planned,
+        "sent": sent,
+        "unread": int(job.queued_unread or 0),
+        "delivered": int(job.receipts_success or 0),
+        "failed": int(job.failed or 0),
+        "stopped": int(job.stopped or 0),
+        "skipped": int(job.suppressed or 0),
+    }
 
 
 def _recent(scope: str, now: datetime) -> list[dict[str, Any]]:
     entries, seen = [], set()
-    for entry in readable(HomeEntry.query(home_feed.publish_scope(scope), scan_index_forward=False,
-                                          limit=2 * RECENT_PUBLISHES)):
+    for entry in readable(
+        HomeEntry.query(home_feed.publish_scope(scope), scan_index_forward=False, limit=2 * RECENT_PUBLISHES)
+    ):
         if entry.ident in seen:
             continue  # published again: the newest publish stands for it
         seen.add(entry.ident)
@@ -76,8 +92,16 @@ def _recent(scope: str, now: datetime) -> list[dict[str, Any]]:
         status = e.status or PUBLISHED
         if status == PUBLISHED and e.until is not None and e.until <= now:
             status = EXPIRED
-        out.append({"content_id": e.ident, "unit_id": e.unit_id, "title": e.name or "", "status": status,
-                    "published_at": e.at, "push": _job_status(jobs.get(e.job_id)) if e.job_id else None})
+        out.append(
+            {
+                "content_id": e.ident,
+                "unit_id": e.unit_id,
+                "title": e.name or "",
+                "status": status,
+                "published_at": e.at,
+                "push": _job_status(jobs.get(e.job_id)) if e.job_id else None,
+            }
+        )
     return out
 
 
@@ -118,28 +142,54 @@ def summary(principal: Principal, unit_id: str, now: datetime | None = None) -> 
     online, off, long_off = presence["online"], presence["offline"], presence["long_offline"]
     recent = _recent(scope, now)
     return {
-        "unit_id": unit_id, "as_of": now,
-        "screens": {"total": total, "online": online, "offline": off + long_off, "offline_over_1h": long_off,
-                    "never_seen": max(0, total - online - off - long_off)},
-        "fans": {"total": int(live.get("distinct", 0) or 0), "subscriptions": int(live.get("fans", 0) or 0),
-                 "today": int(today_counters.get("distinct_new", 0) or 0)
-                 - int(today_counters.get("distinct_lost", 0) or 0),
-                 "today_subscriptions": metrics.net_of(today_counters)},
+        "unit_id": unit_id,
+        "as_of": now,
+        "screens": {
+            "total": total,
+            "online": online,
+            "offline": off + long_off,
+            "offline_over_1h": long_off,
+            "never_seen": max(0, total - online - off - long_off),
+        },
+        "fans": {
+            "total": int(live.get("distinct", 0) or 0),
+            "subscriptions": int(live.get("fans", 0) or 0),
+            "today": int(today_counters.get("distinct_new", 0) or 0) - int(today_counters.get("distinct_lost", 0) or 0),
+            "today_subscriptions": metrics.net_of(today_counters),
+        },
         "growth": {name: flows[name] for name in metrics.NEW_SOURCES},
-        "month_new": flows["new"], "month_lost": flows["lost"],
-        "pending_review": {"count": counts["review"], "items": [
-            {"content_id": e.ident, "unit_id": e.unit_id, "title": e.name or "", "submitted_at": e.at}
-            for e in pending[:LISTED]]},
+        "month_new": flows["new"],
+        "month_lost": flows["lost"],
+        "pending_review": {
+            "count": counts["review"],
+            "items": [
+                {"content_id": e.ident, "unit_id": e.unit_id, "title": e.name or "", "submitted_at": e.at}
+                for e in pending[:LISTED]
+            ],
+        },
         "recent_publishes": recent,
         "alerts": {
-            "offline_screens": {"count": counts["lo"], "items": [
-                {"screen_id": e.ident, "unit_id": e.unit_id, "name": e.name or e.ident, "last_seen": e.at}
-                for e in offline[:LISTED]]},
-            "push_failures": {"month": flows["pushes_failed"], "items": [
-                {"content_id": r["content_id"], "title": r["title"], "failed": r["push"]["failed"]}
-                for r in recent if r["push"] and r["push"]["failed"]]},
-            "no_push_channel": {"count": counts["nochan"], "items": [
-                {"appid": e.ident, "unit_id": e.unit_id, "name": e.name or e.ident, "account_type": e.status}
-                for e in silent[:LISTED]]},
+            "offline_screens": {
+                "count": counts["lo"],
+                "items": [
+                    {"screen_id": e.ident, "unit_id": e.unit_id, "name": e.name or e.ident, "last_seen": e.at}
+                    for e in offline[:LISTED]
+                ],
+            },
+            "push_failures": {
+                "month": flows["pushes_failed"],
+                "items": [
+                    {"content_id": r["content_id"], "title": r["title"], "failed": r["push"]["failed"]}
+                    for r in recent
+                    if r["push"] and r["push"]["failed"]
+                ],
+            },
+            "no_push_channel": {
+                "count": counts["nochan"],
+                "items": [
+                    {"appid": e.ident, "unit_id": e.unit_id, "name": e.name or e.ident, "account_type": e.status}
+                    for e in silent[:LISTED]
+                ],
+            },
         },
     }

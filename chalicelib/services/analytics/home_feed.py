@@ -67,8 +67,16 @@ def track_content(uow: UnitOfWork, content: Content, unit_path: str, new_status:
     for scope in tree_scopes(unit_path):
         review = HomeEntry(scope, f"review#{content.content_id}")
         if new_status == PENDING:
-            uow.put(HomeEntry(scope, review.key, ident=content.content_id, unit_id=content.unit_id,
-                              name=content.title, at=datetime.now(UTC)))
+            uow.put(
+                HomeEntry(
+                    scope,
+                    review.key,
+                    ident=content.content_id,
+                    unit_id=content.unit_id,
+                    name=content.title,
+                    at=datetime.now(UTC),
+                )
+            )
         elif old_status == PENDING:
             uow.delete(review)
         if (new_status in (PUBLISHED, WITHDRAWN) or old_status == PUBLISHED) and content.published_at is not None:
@@ -77,10 +85,18 @@ def track_content(uow: UnitOfWork, content: Content, unit_path: str, new_status:
 
 def publish_entry(scope: str, content: Content, status: str) -> HomeEntry:
     published = content.published_at
-    return HomeEntry(publish_scope(scope), f"{published.astimezone(UTC).isoformat()}#{content.content_id}",
-                     ident=content.content_id, unit_id=content.unit_id, name=content.title, status=status,
-                     at=published, until=content.valid_until, job_id=content.push_job_id if content.push else None,
-                     expires_at=published + timedelta(days=PUBLISH_ENTRY_DAYS))
+    return HomeEntry(
+        publish_scope(scope),
+        f"{published.astimezone(UTC).isoformat()}#{content.content_id}",
+        ident=content.content_id,
+        unit_id=content.unit_id,
+        name=content.title,
+        status=status,
+        at=published,
+        until=content.valid_until,
+        job_id=content.push_job_id if content.push else None,
+        expires_at=published + timedelta(days=PUBLISH_ENTRY_DAYS),
+    )
 
 
 def forget_content(uow: UnitOfWork, content: Content, unit_path: str) -> None:
@@ -88,8 +104,9 @@ def forget_content(uow: UnitOfWork, content: Content, unit_path: str) -> None:
     if content.published_at is None:
         return
     for scope in tree_scopes(unit_path):
-        uow.delete(HomeEntry(publish_scope(scope),
-                             f"{content.published_at.astimezone(UTC).isoformat()}#{content.content_id}"))
+        uow.delete(
+            HomeEntry(publish_scope(scope), f"{content.published_at.astimezone(UTC).isoformat()}#{content.content_id}")
+        )
 
 
 def lacks_channel(account: Account) -> bool:
@@ -97,16 +114,25 @@ def lacks_channel(account: Account) -> bool:
     return not push_policy.has_channel(account, push_policy.PUSH)
 
 
-def track_account(uow: UnitOfWork, account: Account, unit_path: str, old_unit_path: str | None = None,
-                  deleted: bool = False) -> None:
+def track_account(
+    uow: UnitOfWork, account: Account, unit_path: str, old_unit_path: str | None = None, deleted: bool = False
+) -> None:
     """Mirror an account write into the "no push channel" alert of every ancestor scope."""
     new = set() if deleted or not lacks_channel(account) else set(tree_scopes(unit_path))
     old = set(tree_scopes(old_unit_path if old_unit_path is not None else unit_path))
     for scope in sorted(old | new):
         entry = HomeEntry(scope, f"nochan#{account.appid}")
         if scope in new:
-            uow.put(HomeEntry(scope, entry.key, ident=account.appid, unit_id=account.unit_id, name=account.name,
-                              status=account.account_type))
+            uow.put(
+                HomeEntry(
+                    scope,
+                    entry.key,
+                    ident=account.appid,
+                    unit_id=account.unit_id,
+                    name=account.name,
+                    status=account.account_type,
+                )
+            )
         else:
             uow.delete(entry)
 
@@ -137,8 +163,7 @@ def mark_presence(screens: Iterable[Screen], now: datetime | None = None) -> Cou
         if wanted is None or wanted == screen.presence:
             continue
         try:
-            screen.update(actions=[Screen.presence.set(wanted)],
-                          condition=Screen.last_seen == screen.last_seen)
+            screen.update(actions=[Screen.presence.set(wanted)], condition=Screen.last_seen == screen.last_seen)
             changed[wanted] += 1
         except UpdateError as exc:
             if not condition_failed(exc):
@@ -185,8 +210,9 @@ def changed_sides(records: list[dict[str, Any]]) -> list[tuple[ScreenImage, Scre
     return sides
 
 
-def presence_changes(sides: list[tuple[ScreenImage, ScreenImage]], scopes_of: Callable[[ScreenImage], list[str]]
-                     ) -> tuple[dict[str, Counter], LongOffline]:
+def presence_changes(
+    sides: list[tuple[ScreenImage, ScreenImage]], scopes_of: Callable[[ScreenImage], list[str]]
+) -> tuple[dict[str, Counter], LongOffline]:
     """What the changes mean per scope: counter deltas, and long-offline entries to write or delete."""
     counters: dict[str, Counter] = defaultdict(Counter)
     entries: LongOffline = {}
@@ -208,18 +234,28 @@ def presence_writes(counters: dict[str, Counter], entries: LongOffline, table: s
     for scope, counts in sorted(counters.items()):
         nonzero = {k: v for k, v in sorted(counts.items()) if v}
         if nonzero:
-            items.append({"Update": {
-                "TableName": table, "Key": {"scope": {"S": scope}, "key": {"S": PRESENCE_KEY}},
-                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
-                "ExpressionAttributeNames": {f"#c{i}": k for i, k in enumerate(nonzero)},
-                "ExpressionAttributeValues": {f":c{i}": {"N": str(v)} for i, v in enumerate(nonzero.values())}}})
+            items.append(
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"scope": {"S": scope}, "key": {"S": PRESENCE_KEY}},
+                        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
+                        "ExpressionAttributeNames": {f"#c{i}": k for i, k in enumerate(nonzero)},
+                        "ExpressionAttributeValues": {f":c{i}": {"N": str(v)} for i, v in enumerate(nonzero.values())},
+                    }
+                }
+            )
     for (scope, screen_id), image in sorted(entries.items()):
         key = {"scope": {"S": scope}, "key": {"S": f"lo#{screen_id}"}}
         if image is None:
             items.append({"Delete": {"TableName": table, "Key": key}})
             continue
-        item = {**key, "ident": {"S": screen_id}, "unit_id": {"S": image["unit_id"]},
-                "name": {"S": str(image.get("name") or screen_id)}}
+        item = {
+            **key,
+            "ident": {"S": screen_id},
+            "unit_id": {"S": image["unit_id"]},
+            "name": {"S": str(image.get("name") or screen_id)},
+        }
         if image.get("last_seen"):
             item["at"] = {"S": str(image["last_seen"])}
         items.append({"Put": {"TableName": table, "Item": item}})
@@ -233,8 +269,9 @@ def _transact_in_chunks(items: list[dict[str, Any]], token_base: str) -> int:
         token = hashlib.sha256(f"{token_base}#home#{index}".encode()).hexdigest()[:36]
         requests += 1
         try:
-            aws.client("dynamodb").transact_write_items(TransactItems=items[start:start + 100],
-                                                        ClientRequestToken=token)
+            aws.client("dynamodb").transact_write_items(
+                TransactItems=items[start : start + 100], ClientRequestToken=token
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "IdempotentParameterMismatchException":
                 raise

@@ -63,8 +63,13 @@ def screen_entries(screens: Iterable[Screen], paths: dict[str, str]) -> tuple[Fe
             presence[scope][state] += 1
             if state == LONG_OFFLINE:
                 wanted[(scope, f"lo#{screen.screen_id}")] = HomeEntry(
-                    scope, f"lo#{screen.screen_id}", ident=screen.screen_id, unit_id=screen.unit_id,
-                    name=screen.name, at=screen.last_seen)
+                    scope,
+                    f"lo#{screen.screen_id}",
+                    ident=screen.screen_id,
+                    unit_id=screen.unit_id,
+                    name=screen.name,
+                    at=screen.last_seen,
+                )
     return wanted, presence
 
 
@@ -76,13 +81,19 @@ def content_entries(contents: Iterable[Content], paths: dict[str, str], now: dat
         path = paths.get(item.unit_id)
         if path is None:
             continue
-        recent = item.status in (PUBLISHED, WITHDRAWN) and item.published_at is not None \
-            and item.published_at > recent_since
+        recent = (
+            item.status in (PUBLISHED, WITHDRAWN) and item.published_at is not None and item.published_at > recent_since
+        )
         for scope in tree_scopes(path):
             if item.status == PENDING:
                 wanted[(scope, f"review#{item.content_id}")] = HomeEntry(
-                    scope, f"review#{item.content_id}", ident=item.content_id, unit_id=item.unit_id, name=item.title,
-                    at=item.updated_at)
+                    scope,
+                    f"review#{item.content_id}",
+                    ident=item.content_id,
+                    unit_id=item.unit_id,
+                    name=item.title,
+                    at=item.updated_at,
+                )
             if recent:
                 entry = publish_entry(scope, item, item.status)
                 wanted[(entry.scope, entry.key)] = entry
@@ -98,8 +109,13 @@ def account_entries(accounts: Iterable[Account], paths: dict[str, str]) -> FeedE
             continue
         for scope in tree_scopes(path):
             wanted[(scope, f"nochan#{account.appid}")] = HomeEntry(
-                scope, f"nochan#{account.appid}", ident=account.appid, unit_id=account.unit_id, name=account.name,
-                status=account.account_type)
+                scope,
+                f"nochan#{account.appid}",
+                ident=account.appid,
+                unit_id=account.unit_id,
+                name=account.name,
+                status=account.account_type,
+            )
     return wanted
 
 

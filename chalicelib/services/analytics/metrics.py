@@ -30,33 +30,87 @@ LEVELS = ("fans", "distinct_fans", "screens")
 
 # flows, in output order: metric name -> Chinese column header
 FLOWS: dict[str, str] = {
-    "new": "新增", "new_qr_follow": "扫码关注新增", "new_qr_scan": "扫码订阅新增", "new_menu": "菜单新增",
-    "new_page": "页面新增", "new_text": "文字新增", "new_restored": "恢复",
-    "lost": "流失", "lost_unsubscribe": "退订流失", "lost_unfollow": "取关流失", "net": "净增",
-    "distinct_new": "去重新增", "distinct_lost": "去重流失",
-    "plays": "播放次数", "play_seconds": "播放秒数", "online_minutes": "在线分钟",
-    "pushes_planned": "计划推送", "pushes_planned_template": "计划模板消息", "pushes_planned_notice": "计划订阅通知",
-    "pushes_planned_custom": "计划客服消息", "pushes_planned_unread": "计划待读", "pushes_planned_none": "计划无渠道",
-    "pushes_sent": "推送成功", "pushes_delivered": "推送送达", "pushes_failed": "推送失败",
-    "pushes_stopped": "推送停止", "pushes_suppressed": "推送抑制", "pushes_unread": "待读",
-    "pushes_template": "模板消息", "pushes_notice": "订阅通知", "pushes_custom": "客服消息", "pushes_digest": "摘要",
-    "reads": "阅读", "reads_push": "推送阅读", "reads_mirror": "镜像阅读", "reads_menu": "菜单阅读",
+    "new": "新增",
+    "new_qr_follow": "扫码关注新增",
+    "new_qr_scan": "扫码订阅新增",
+    "new_menu": "菜单新增",
+    "new_page": "页面新增",
+    "new_text": "文字新增",
+    "new_restored": "恢复",
+    "lost": "流失",
+    "lost_unsubscribe": "退订流失",
+    "lost_unfollow": "取关流失",
+    "net": "净增",
+    "distinct_new": "去重新增",
+    "distinct_lost": "去重流失",
+    "plays": "播放次数",
+    "play_seconds": "播放秒数",
+    "online_minutes": "在线分钟",
+    "pushes_planned": "计划推送",
+    "pushes_planned_template": "计划模板消息",
+    "pushes_planned_notice": "计划订阅通知",
+    "pushes_planned_custom": "计划客服消息",
+    "pushes_planned_unread": "计划待读",
+    "pushes_planned_none": "计划无渠道",
+    "pushes_sent": "推送成功",
+    "pushes_delivered": "推送送达",
+    "pushes_failed": "推送失败",
+    "pushes_stopped": "推送停止",
+    "pushes_suppressed": "推送抑制",
+    "pushes_unread": "待读",
+    "pushes_template": "模板消息",
+    "pushes_notice": "订阅通知",
+    "pushes_custom": "客服消息",
+    "pushes_digest": "摘要",
+    "reads": "阅读",
+    "reads_push": "推送阅读",
+    "reads_mirror": "镜像阅读",
+    "reads_menu": "菜单阅读",
     "reads_link": "链接阅读",
 }
 LEVEL_HEADERS = {"fans": "粉丝数", "distinct_fans": "去重粉丝数", "screens": "大屏数"}
 RATES: dict[str, str] = {
-    "growth_rate": "增长率", "reads_per_fan": "人均阅读", "read_rate": "阅读率",
-    "push_delivery_rate": "推送送达率", "online_rate": "在线率", "plays_per_screen": "单屏播放",
+    "growth_rate": "增长率",
+    "reads_per_fan": "人均阅读",
+    "read_rate": "阅读率",
+    "push_delivery_rate": "推送送达率",
+    "online_rate": "在线率",
+    "plays_per_screen": "单屏播放",
 }
 HEADERS = {**LEVEL_HEADERS, **FLOWS, **RATES}
 METRICS = (*LEVELS, *FLOWS)  # every point's keys, in order
-RANKABLE = ("fans", "distinct_fans", "net", "growth_rate", "reads_per_fan", "read_rate", "push_delivery_rate",
-            "online_rate", "plays_per_screen")
+RANKABLE = (
+    "fans",
+    "distinct_fans",
+    "net",
+    "growth_rate",
+    "reads_per_fan",
+    "read_rate",
+    "push_delivery_rate",
+    "online_rate",
+    "plays_per_screen",
+)
 PER_SCREEN = ("fans", "distinct_fans", "net")  # count metrics that per_screen=true divides by screens
 
-_PASSTHROUGH = ("plays", "play_seconds", "pushes_sent", "pushes_failed", "pushes_stopped", "pushes_suppressed",
-                "pushes_unread", "pushes_template", "pushes_notice", "pushes_custom", "pushes_digest",
-                "reads_push", "reads_mirror", "reads_menu", "reads_link", "distinct_new", "distinct_lost")
+_PASSTHROUGH = (
+    "plays",
+    "play_seconds",
+    "pushes_sent",
+    "pushes_failed",
+    "pushes_stopped",
+    "pushes_suppressed",
+    "pushes_unread",
+    "pushes_template",
+    "pushes_notice",
+    "pushes_custom",
+    "pushes_digest",
+    "reads_push",
+    "reads_mirror",
+    "reads_menu",
+    "reads_link",
+    "distinct_new",
+    "distinct_lost",
+)
 
 
 def _sum(counters: Mapping[str, float], names: Iterable[str]) -> int:

@@ -40,12 +40,19 @@ def _row(stat: DailyStat) -> dict[str, Any]:
     lost = {"unsubscribe": stat.counter("unsubs"), "unfollow": stat.counter("suspended")}
     new_fans = sum(subs.values()) + restored
     return {
-        "day": stat.day, "subscriptions": subs, "restored": restored, "new_fans": new_fans,
-        "unsubscriptions": lost["unsubscribe"], "lost_by_cause": lost, "lost": sum(lost.values()),
+        "day": stat.day,
+        "subscriptions": subs,
+        "restored": restored,
+        "new_fans": new_fans,
+        "unsubscriptions": lost["unsubscribe"],
+        "lost_by_cause": lost,
+        "lost": sum(lost.values()),
         "net": new_fans - sum(lost.values()),
-        "plays": stat.counter("plays"), "play_seconds": stat.counter("play_seconds"),
+        "plays": stat.counter("plays"),
+        "play_seconds": stat.counter("play_seconds"),
         "reads": sum(stat.counter(n) for n in ("reads_push", "reads_mirror", "reads_menu", "reads_link")),
-        "pushes_sent": stat.counter("pushes_sent"), "pushes_delivered": stat.counter("receipts_success"),
+        "pushes_sent": stat.counter("pushes_sent"),
+        "pushes_delivered": stat.counter("receipts_success"),
     }
 
 
@@ -53,11 +60,29 @@ def screen_stats(principal: Principal, screen_id: str, start: date | None, end: 
     screen = get_screen(principal, screen_id)
     first, last = day_range(start, end)
     rows = [_row(s) for s in _series(screen_id, first, last)]
-    totals = {k: sum(r[k] for r in rows) for k in ("new_fans", "unsubscriptions", "lost", "net", "restored", "plays",
-                                                    "reads", "pushes_sent", "pushes_delivered")}
+    totals = {
+        k: sum(r[k] for r in rows)
+        for k in (
+            "new_fans",
+            "unsubscriptions",
+            "lost",
+            "net",
+            "restored",
+            "plays",
+            "reads",
+            "pushes_sent",
+            "pushes_delivered",
+        )
+    }
     totals["by_source"] = {src: sum(r["subscriptions"][src] for r in rows) for src in SOURCES}
-    return {"screen_id": screen_id, "fan_count": int(screen.fan_count or 0), "from": first, "to": last,
-            "days": rows, "totals": totals}
+    return {
+        "screen_id": screen_id,
+        "fan_count": int(screen.fan_count or 0),
+        "from": first,
+        "to": last,
+        "days": rows,
+        "totals": totals,
+    }
 
 
 def _metric(screens: list[Screen], metric: str, first: str, last: str) -> int:
@@ -66,8 +91,7 @@ def _metric(screens: list[Screen], metric: str, first: str, last: str) -> int:
     total = 0
     for screen in screens:
         for row in (_row(s) for s in _series(screen.screen_id, first, last)):
-            total += {"growth": row["net"], "plays": row["plays"],
-                      "reads": row["reads"]}[metric]
+            total += {"growth": row["net"], "plays": row["plays"], "reads": row["reads"]}[metric]
     return total
 
 
@@ -75,13 +99,22 @@ def ranking(principal: Principal, unit_id: str, metric: str, start: date | None,
     """The unit's direct subordinates (each with its subtree), best first."""
     unit = principal.unit(unit_id, READ)
     first, last = day_range(start, end)
-    children = list(Unit.subtree.query(unit.root_id, Unit.path.startswith(unit.path),
-                                       filter_condition=Unit.parent_id == unit.unit_id))
+    children = list(
+        Unit.subtree.query(
+            unit.root_id, Unit.path.startswith(unit.path), filter_condition=Unit.parent_id == unit.unit_id
+        )
+    )
     rows = []
     for child in children:
         screens = screens_in(child)
-        rows.append({"unit_id": child.unit_id, "name": child.name, "screens": len(screens),
-                     "value": _metric(screens, metric, first, last)})
+        rows.append(
+            {
+                "unit_id": child.unit_id,
+                "name": child.name,
+                "screens": len(screens),
+                "value": _metric(screens, metric, first, last),
+            }
+        )
     rows.sort(key=lambda r: (-r["value"], r["name"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank

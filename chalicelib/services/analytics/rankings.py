@@ -21,15 +21,19 @@ MAX_COMPARE = 10
 
 
 def children(unit: Unit) -> list[Unit]:
-    return list(Unit.subtree.query(unit.root_id, Unit.path.startswith(unit.path),
-                                   filter_condition=Unit.parent_id == unit.unit_id))
+    return list(
+        Unit.subtree.query(
+            unit.root_id, Unit.path.startswith(unit.path), filter_condition=Unit.parent_id == unit.unit_id
+        )
+    )
 
 
 def _subtree_days(unit: Unit, first: date) -> series.Days:
     items = store.scope_items(scope_key("tree", unit.unit_id), (first - timedelta(days=1)).isoformat())
     live = items.pop("~live", {})
-    return series.Days("subtree", unit.unit_id, unit.name, {d: v for d, v in items.items() if not d.startswith("~")},
-                       live)
+    return series.Days(
+        "subtree", unit.unit_id, unit.name, {d: v for d, v in items.items() if not d.startswith("~")}, live
+    )
 
 
 def value_of(totals: dict[str, Any], metric: str, per_screen: bool) -> float | None:
@@ -58,19 +62,32 @@ def _rows(units: list[Unit], metric: str, first: date, last: date, per_screen: b
     rows = []
     for child in units:
         totals = series.summarise(_subtree_days(child, first), first, last)["totals"]
-        rows.append({"unit_id": child.unit_id, "name": child.name, "screens": int(totals.get("screens") or 0),
-                     "value": value_of(totals, metric, per_screen)})
+        rows.append(
+            {
+                "unit_id": child.unit_id,
+                "name": child.name,
+                "screens": int(totals.get("screens") or 0),
+                "value": value_of(totals, metric, per_screen),
+            }
+        )
     return _ranked(rows)
 
 
-def ranking(principal: Principal, unit_id: str, metric: str, start: date | None, end: date | None,
-            per_screen: bool = False) -> dict[str, Any]:
+def ranking(
+    principal: Principal, unit_id: str, metric: str, start: date | None, end: date | None, per_screen: bool = False
+) -> dict[str, Any]:
     """The unit's direct subordinates, each with its subtree, best first."""
     _check_metric(metric)
     unit = principal.unit(unit_id, READ)
     first, last = series.day_range(start, end)
-    return {"unit_id": unit.unit_id, "metric": metric, "from": first.isoformat(), "to": last.isoformat(),
-            "per_screen": per_screen, "items": _rows(children(unit), metric, first, last, per_screen)}
+    return {
+        "unit_id": unit.unit_id,
+        "metric": metric,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "per_screen": per_screen,
+        "items": _rows(children(unit), metric, first, last, per_screen),
+    }
 
 
 def league_enabled(unit_id: str) -> bool:
@@ -89,8 +106,9 @@ def get_league(principal: Principal, unit_id: str) -> dict[str, Any]:
     return {"unit_id": unit.unit_id, "enabled": league_enabled(unit.unit_id)}
 
 
-def league(principal: Principal, unit_id: str, metric: str, start: date | None, end: date | None,
-           per_screen: bool = False) -> dict[str, Any]:
+def league(
+    principal: Principal, unit_id: str, metric: str, start: date | None, end: date | None, per_screen: bool = False
+) -> dict[str, Any]:
     """The member's siblings under a parent that enabled a league table: names and values only."""
     _check_metric(metric)
     member = principal.unit(unit_id, READ)
@@ -99,10 +117,17 @@ def league(principal: Principal, unit_id: str, metric: str, start: date | None, 
     parent = Unit.get(member.parent_id)
     first, last = series.day_range(start, end)
     rows = _rows(children(parent), metric, first, last, per_screen)
-    return {"parent_name": parent.name, "metric": metric, "from": first.isoformat(), "to": last.isoformat(),
-            "per_screen": per_screen,
-            "items": [{"rank": r["rank"], "name": r["name"], "value": r["value"], "own": r["unit_id"] == member.unit_id}
-                      for r in rows]}
+    return {
+        "parent_name": parent.name,
+        "metric": metric,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "per_screen": per_screen,
+        "items": [
+            {"rank": r["rank"], "name": r["name"], "value": r["value"], "own": r["unit_id"] == member.unit_id}
+            for r in rows
+        ],
+    }
 
 
 def compare(principal: Principal, kind: str, ids: list[str], start: date | None, end: date | None) -> dict[str, Any]:

@@ -59,8 +59,7 @@ def placements(screen_ids: set[str]) -> dict[str, Placement]:
     now = time.monotonic()
     missing = [s for s in screen_ids if s not in _screens or _screens[s][0] < now]
     if missing:
-        found = {s.screen_id: s for s in Screen.batch_get(missing, attributes_to_get=["screen_id", "unit_id",
-                                                                                       "appid"])}
+        found = {s.screen_id: s for s in Screen.batch_get(missing, attributes_to_get=["screen_id", "unit_id", "appid"])}
         by_unit = units({s.unit_id for s in found.values()})
         for sid in missing:
             screen = found.get(sid)

@@ -53,8 +53,13 @@ def load(principal: Principal, kind: str, ident: str, first: str) -> Days:
         from chalicelib.services.screens.registry import get as get_screen
 
         screen = get_screen(principal, ident.upper())
-        return Days(kind, screen.screen_id, screen.name, _stat_days(f"screen#{screen.screen_id}", first),
-                    {"fans": int(screen.fan_count or 0), "distinct": int(screen.fan_count or 0), "screens": 1})
+        return Days(
+            kind,
+            screen.screen_id,
+            screen.name,
+            _stat_days(f"screen#{screen.screen_id}", first),
+            {"fans": int(screen.fan_count or 0), "distinct": int(screen.fan_count or 0), "screens": 1},
+        )
     if kind in ("unit", "subtree"):
         unit = principal.unit(ident, READ)
         items = store.scope_items(scope_key("unit" if kind == "unit" else "tree", unit.unit_id), first)
@@ -92,9 +97,11 @@ def level_changes(kind: str, counters: Mapping[str, Any]) -> dict[str, int]:
         return int(counters.get(name, 0) or 0)
 
     if kind in ("unit", "subtree"):
-        return {"fans": net + n("fans_moved") + n("fans_corrected"),
-                "distinct": n("distinct_new") - n("distinct_lost") + n("distinct_corrected"),
-                "screens": n("screens_added") + n("screens_corrected")}
+        return {
+            "fans": net + n("fans_moved") + n("fans_corrected"),
+            "distinct": n("distinct_new") - n("distinct_lost") + n("distinct_corrected"),
+            "screens": n("screens_added") + n("screens_corrected"),
+        }
     return {"fans": net, "distinct": net, "screens": 0}
 
 
@@ -103,8 +110,11 @@ _level_changes = level_changes
 
 def levels_by_day(days: Days, first: date, last: date) -> dict[str, dict[str, int]]:
     """Levels at the end of each day ``first``..``last``: now, minus the changes of every later day."""
-    level = {"fans": int(days.live.get("fans", 0) or 0), "distinct": int(days.live.get("distinct", 0) or 0),
-             "screens": int(days.live.get("screens", 0) or 0)}
+    level = {
+        "fans": int(days.live.get("fans", 0) or 0),
+        "distinct": int(days.live.get("distinct", 0) or 0),
+        "screens": int(days.live.get("screens", 0) or 0),
+    }
     later = sorted((d for d in days.counters if d > last.isoformat()), reverse=True)
     for d in later:
         for name, change in _level_changes(days.kind, days.counters[d]).items():
@@ -158,28 +168,44 @@ def summarise(days: Days, first: date, last: date, bucket: str = "day") -> dict[
         if label not in points:
             points[label] = {"start": max(start, first), "end": min(end, last), "counters": Counter()}
             order.append(label)
-        points[label]["counters"].update({k: v for k, v in days.counters.get(day.isoformat(), {}).items()
-                                          if isinstance(v, (int, float))})
+        points[label]["counters"].update(
+            {k: v for k, v in days.counters.get(day.isoformat(), {}).items() if isinstance(v, (int, float))}
+        )
         day += timedelta(days=1)
     out_points = []
     total: Counter[str] = Counter()
     for label in order:
         p = points[label]
         total.update(p["counters"])
-        out_points.append({"period": label, "start": p["start"].isoformat(), "end": p["end"].isoformat(),
-                           **_values(days.kind, p["counters"], levels[p["end"].isoformat()])})
+        out_points.append(
+            {
+                "period": label,
+                "start": p["start"].isoformat(),
+                "end": p["end"].isoformat(),
+                **_values(days.kind, p["counters"], levels[p["end"].isoformat()]),
+            }
+        )
     totals = _values(days.kind, total, levels[last.isoformat()])
     if days.kind == "content":
         _content_extras(days, totals, total)
     minutes = ((last - first).days + 1) * 1440
-    totals.update(metrics.rates(totals, fans_at_start=levels[(first - timedelta(days=1)).isoformat()]["fans"],
-                                minutes=minutes))
+    totals.update(
+        metrics.rates(totals, fans_at_start=levels[(first - timedelta(days=1)).isoformat()]["fans"], minutes=minutes)
+    )
     return {"points": out_points, "totals": totals}
 
 
-def series(principal: Principal, kind: str, ident: str, start: date | None, end: date | None,
-           bucket: str = "day") -> dict[str, Any]:
+def series(
+    principal: Principal, kind: str, ident: str, start: date | None, end: date | None, bucket: str = "day"
+) -> dict[str, Any]:
     first, last = day_range(start, end)
     days = load(principal, kind, ident, (first - timedelta(days=1)).isoformat())
-    return {"kind": kind, "id": days.ident, "name": days.name, "from": first.isoformat(), "to": last.isoformat(),
-            "bucket": bucket, **summarise(days, first, last, bucket)}
+    return {
+        "kind": kind,
+        "id": days.ident,
+        "name": days.name,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "bucket": bucket,
+        **summarise(days, first, last, bucket),
+    }

@@ -62,9 +62,15 @@ def _token(base: str, index: int) -> str:
 def _add_update(table: str, key: dict[str, Any], counters: Mapping[str, int]) -> dict[str, Any]:
     names = {f"#a{i}": name for i, name in enumerate(counters)}
     values = {f":a{i}": {"N": str(int(v))} for i, v in enumerate(counters.values())}
-    return {"Update": {"TableName": table, "Key": key,
-                       "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(counters))),
-                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": key,
+            "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(counters))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
 def rollup_adds(updates: Mapping[tuple[str, str], Counters]) -> list[dict[str, Any]]:
@@ -82,7 +88,7 @@ def commit(items: list[dict[str, Any]], token_base: str) -> int:
     """Commit transaction items in chunks of 100, each chunk once; returns the requests made."""
     requests = 0
     for index, start in enumerate(range(0, len(items), MAX_ITEMS)):
-        chunk = items[start:start + MAX_ITEMS]
+        chunk = items[start : start + MAX_ITEMS]
         requests += 1
         try:
             _ddb().transact_write_items(TransactItems=chunk, ClientRequestToken=_token(token_base, index))
@@ -92,7 +98,8 @@ def commit(items: list[dict[str, Any]], token_base: str) -> int:
                 logger.info("roll-up chunk already applied by an earlier delivery of this batch")
                 continue
             if code == "TransactionCanceledException" and any(
-                    r.get("Code") == "ConditionalCheckFailed" for r in exc.response.get("CancellationReasons", [])):
+                r.get("Code") == "ConditionalCheckFailed" for r in exc.response.get("CancellationReasons", [])
+            ):
                 raise MembershipConflict() from exc
             raise
     return requests
@@ -104,8 +111,12 @@ def memberships(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[s
     wanted = sorted(set(keys))
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(wanted), MAX_READ):
-        request = {table: {"Keys": [{"scope": {"S": s}, "person": {"S": p}} for s, p in wanted[start:start + MAX_READ]],
-                           "ConsistentRead": True}}
+        request = {
+            table: {
+                "Keys": [{"scope": {"S": s}, "person": {"S": p}} for s, p in wanted[start : start + MAX_READ]],
+                "ConsistentRead": True,
+            }
+        }
         while request:
             response = _ddb().batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(table, []):
@@ -115,8 +126,9 @@ def memberships(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[s
     return found
 
 
-def membership_write(scope: str, person: str, old: dict[str, Any] | None, screens: set[str],
-                     since: str | None) -> dict[str, Any]:
+def membership_write(
+    scope: str, person: str, old: dict[str, Any] | None, screens: set[str], since: str | None
+) -> dict[str, Any]:
     """A conditional write of one person's membership in a scope (version check against what was read).
 
     A membership left without screens is deleted, not kept at zero: it names a
@@ -128,12 +140,23 @@ def membership_write(scope: str, person: str, old: dict[str, Any] | None, screen
     key = {"scope": {"S": scope}, "person": {"S": person}}
     if not screens:
         if not old:
-            return {"ConditionCheck": {"TableName": FanScope.Meta.table_name, "Key": key,
-                                       "ConditionExpression": "attribute_not_exists(#v)",
-                                       "ExpressionAttributeNames": {"#v": "v"}}}
-        return {"Delete": {"TableName": FanScope.Meta.table_name, "Key": key, "ConditionExpression": "#v = :old",
-                           "ExpressionAttributeNames": {"#v": "v"},
-                           "ExpressionAttributeValues": {":old": {"N": str(version)}}}}
+            return {
+                "ConditionCheck": {
+                    "TableName": FanScope.Meta.table_name,
+                    "Key": key,
+                    "ConditionExpression": "attribute_not_exists(#v)",
+                    "ExpressionAttributeNames": {"#v": "v"},
+                }
+            }
+        return {
+            "Delete": {
+                "TableName": FanScope.Meta.table_name,
+                "Key": key,
+                "ConditionExpression": "#v = :old",
+                "ExpressionAttributeNames": {"#v": "v"},
+                "ExpressionAttributeValues": {":old": {"N": str(version)}},
+            }
+        }
     values: dict[str, Any] = {":v": {"N": str(version + 1)}}
     sets = ["#v = :v", "n = :n"]
     values[":n"] = {"N": str(len(screens))}
@@ -152,10 +175,16 @@ def membership_write(scope: str, person: str, old: dict[str, Any] | None, screen
         condition, values[":old"] = "#v = :old", {"N": str(version)}
     else:
         condition = "attribute_not_exists(#v)"
-    return {"Update": {"TableName": FanScope.Meta.table_name,
-                       "Key": {"scope": {"S": scope}, "person": {"S": person}},
-                       "UpdateExpression": expression, "ConditionExpression": condition,
-                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+    return {
+        "Update": {
+            "TableName": FanScope.Meta.table_name,
+            "Key": {"scope": {"S": scope}, "person": {"S": person}},
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
 def scope_items(scope: str, first_day: str, last_day: str = LIVE) -> dict[str, dict[str, Any]]:
@@ -188,8 +217,9 @@ def _days(table: str, hash_name: str, ident: str, first_day: str, last_day: str)
 
 
 def get_item(scope: str, day: str) -> dict[str, Any] | None:
-    response = _ddb().get_item(TableName=AnalyticsRollup.Meta.table_name,
-                               Key={"scope": {"S": scope}, "day": {"S": day}}, ConsistentRead=True)
+    response = _ddb().get_item(
+        TableName=AnalyticsRollup.Meta.table_name, Key={"scope": {"S": scope}, "day": {"S": day}}, ConsistentRead=True
+    )
     return _plain(response["Item"]) if "Item" in response else None
 
 
@@ -210,7 +240,10 @@ def set_attributes(scope: str, day: str, values: Mapping[str, Any]) -> None:
     """SET (not ADD) a few numeric attributes on one item, leaving the rest: the day's closing snapshot."""
     names = {f"#a{i}": k for i, k in enumerate(values)}
     vals = {f":a{i}": {"N": str(v)} for i, v in enumerate(values.values())}
-    _ddb().update_item(TableName=AnalyticsRollup.Meta.table_name,
-                       Key={"scope": {"S": scope}, "day": {"S": day}},
-                       UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))),
-                       ExpressionAttributeNames=names, ExpressionAttributeValues=vals)
+    _ddb().update_item(
+        TableName=AnalyticsRollup.Meta.table_name,
+        Key={"scope": {"S": scope}, "day": {"S": day}},
+        UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=vals,
+    )

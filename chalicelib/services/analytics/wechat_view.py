@@ -57,7 +57,8 @@ def pull(appid: str, first: date, last: date) -> int:
         day["cancel_user"] += int(row.get("cancel_user", 0))
     for row in cumulate:
         days.setdefault(row["ref_date"], {"new_user": 0, "cancel_user": 0})["cumulate_user"] = int(
-            row.get("cumulate_user", 0))
+            row.get("cumulate_user", 0)
+        )
     for day_key, values in days.items():
         store.set_attributes(_scope(appid), day_key, values)
     store.set_attributes(_scope(appid), LIVE, {"pulled_through": int(last.strftime("%Y%m%d"))})
@@ -74,8 +75,9 @@ def pull_all(today: date | None = None) -> dict[str, int]:
         pulled = levels.get("pulled_through")
         first = yesterday - timedelta(days=MAX_SPAN_DAYS - 1)
         if pulled:
-            first = max(first, date.fromisoformat(f"{str(pulled)[:4]}-{str(pulled)[4:6]}-{str(pulled)[6:]}")
-                        + timedelta(days=1))
+            first = max(
+                first, date.fromisoformat(f"{str(pulled)[:4]}-{str(pulled)[4:6]}-{str(pulled)[6:]}") + timedelta(days=1)
+            )
         if first > yesterday:
             continue
         try:
@@ -103,27 +105,47 @@ def view(principal: Principal, appid: str, start: date | None, end: date | None)
     account = get_account(principal, appid)
     first, last = series.day_range(start, end)
     cube = {d: v for d, v in store.scope_items(_scope(account.appid), first.isoformat(), last.isoformat()).items()}
-    ours = {stat.day: stat for stat in DailyStat.query(f"account#{account.appid}",
-                                                        DailyStat.day.between(first.isoformat(), last.isoformat()))}
+    ours = {
+        stat.day: stat
+        for stat in DailyStat.query(
+            f"account#{account.appid}", DailyStat.day.between(first.isoformat(), last.isoformat())
+        )
+    }
     days: list[dict[str, Any]] = []
     for day in sorted(set(cube) | set(ours)):
         reported = cube.get(day, {})
         stat = ours.get(day)
-        days.append({"day": day, "new_user": reported.get("new_user"), "cancel_user": reported.get("cancel_user"),
-                     "cumulate_user": reported.get("cumulate_user"),
-                     "follows": stat.counter("follows") if stat else 0,
-                     "unfollows": stat.counter("unfollows") if stat else 0,
-                     "new_qr_follow": stat.counter("subs_qr_follow") if stat else 0})
+        days.append(
+            {
+                "day": day,
+                "new_user": reported.get("new_user"),
+                "cancel_user": reported.get("cancel_user"),
+                "cumulate_user": reported.get("cumulate_user"),
+                "follows": stat.counter("follows") if stat else 0,
+                "unfollows": stat.counter("unfollows") if stat else 0,
+                "new_qr_follow": stat.counter("subs_qr_follow") if stat else 0,
+            }
+        )
     new_user = sum(d["new_user"] or 0 for d in days)
     via_screens = sum(d["new_qr_follow"] for d in days)
     last_cumulate = next((d["cumulate_user"] for d in reversed(days) if d["cumulate_user"] is not None), None)
     summary = f"{_period_words(first, last)}新增关注 {new_user:,} 人，其中经大屏扫码 {via_screens:,} 人"
     return {
-        "appid": account.appid, "name": account.name, "from": first.isoformat(), "to": last.isoformat(),
-        "wechat": {"new_user": new_user, "cancel_user": sum(d["cancel_user"] or 0 for d in days),
-                   "cumulate_user": last_cumulate},
-        "screens": {"new_qr_follow": via_screens, "follows": sum(d["follows"] for d in days),
-                    "unfollows": sum(d["unfollows"] for d in days)},
+        "appid": account.appid,
+        "name": account.name,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "wechat": {
+            "new_user": new_user,
+            "cancel_user": sum(d["cancel_user"] or 0 for d in days),
+            "cumulate_user": last_cumulate,
+        },
+        "screens": {
+            "new_qr_follow": via_screens,
+            "follows": sum(d["follows"] for d in days),
+            "unfollows": sum(d["unfollows"] for d in days),
+        },
         "screen_share": round(via_screens / new_user, 4) if new_user else None,
-        "summary": summary, "days": days,
+        "summary": summary,
+        "days": days,
     }

@@ -102,8 +102,11 @@ def presign(sha256: str, size: int, content_type: str) -> dict[str, Any]:
         Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
         ExpiresIn=UPLOAD_EXPIRES_SECONDS,
     )
-    return {"key": key, "exists": False, "upload": {"url": post["url"], "fields": post["fields"],
-                                                    "expires_in": UPLOAD_EXPIRES_SECONDS}}
+    return {
+        "key": key,
+        "exists": False,
+        "upload": {"url": post["url"], "fields": post["fields"], "expires_in": UPLOAD_EXPIRES_SECONDS},
+    }
 
 
 def _publish_staged(sha256: str, size: int, content_type: str, key: str) -> bool:
@@ -117,8 +120,12 @@ def _publish_staged(sha256: str, size: int, content_type: str, key: str) -> bool
             head = _head(staged)
             if head is not None and _matches(head, size, content_type) and _sha256_of(staged) == sha256:
                 if _head(key) is None:  # never rewrite a published object (a racing copy writes the same bytes)
-                    s3.copy_object(Bucket=_bucket(), Key=key, CopySource={"Bucket": _bucket(), "Key": staged},
-                                   MetadataDirective="COPY")
+                    s3.copy_object(
+                        Bucket=_bucket(),
+                        Key=key,
+                        CopySource={"Bucket": _bucket(), "Key": staged},
+                        MetadataDirective="COPY",
+                    )
                 found = True
         s3.delete_object(Bucket=_bucket(), Key=staged)
     return found

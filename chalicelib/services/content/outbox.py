@@ -28,8 +28,10 @@ from chalicelib.settings import get_settings
 
 def manifest_messages(screen_ids: Iterable[str], reason: str, content_id: str | None = None) -> list[dict[str, Any]]:
     """The outbox entries that rebuild these screens' manifests (``contracts.rebuild``)."""
-    return [{"queue": "manifest", "body": json.dumps(message.body(), ensure_ascii=False)}
-            for message in rebuild.for_screens(screen_ids, reason, content_id or None)]
+    return [
+        {"queue": "manifest", "body": json.dumps(message.body(), ensure_ascii=False)}
+        for message in rebuild.for_screens(screen_ids, reason, content_id or None)
+    ]
 
 
 def push_message(content: Content, revision: int) -> dict[str, Any]:
@@ -60,8 +62,14 @@ def send(messages: list[dict[str, Any]]) -> None:
     for message in messages:
         body = json.loads(message["body"])
         send_json(_queue_name(message["queue"]), body)
-        logger.info("admin message enqueued", queue=message["queue"], type=body.get("type"),
-                    job_id=body.get("job_id"), content_id=body.get("content_id"), reason=body.get("reason"))
+        logger.info(
+            "admin message enqueued",
+            queue=message["queue"],
+            type=body.get("type"),
+            job_id=body.get("job_id"),
+            content_id=body.get("content_id"),
+            reason=body.get("reason"),
+        )
 
 
 def flush(content: Content) -> None:

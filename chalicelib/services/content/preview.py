@@ -37,8 +37,9 @@ from chalicelib.settings import get_settings
 
 def _draft(unit_id: str, data: dict[str, Any]) -> Content:
     """An unsaved Content holding the editor's fields (never written)."""
-    item = Content(None, unit_id=unit_id, kind=data.get("kind") or "notice", title=data.get("title") or "",
-                   status=DRAFT)
+    item = Content(
+        None, unit_id=unit_id, kind=data.get("kind") or "notice", title=data.get("title") or "", status=DRAFT
+    )
     item.targets = {k: list((data.get("targets") or {}).get(k) or []) for k in ("screens", "tags", "units")}
     return item
 
@@ -50,15 +51,21 @@ def forecast(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     _check_targets(principal, unit, targets)
     screens = resolve_screens(_draft(unit.unit_id, {"targets": targets}))
     prediction, method = push_outcomes.preview(unit.unit_id, screens)
-    return {"screens": len(screens), "method": method, "no_push_channel": push_outcomes.refusal(prediction),
-            "forecast": prediction}
+    return {
+        "screens": len(screens),
+        "method": method,
+        "no_push_channel": push_outcomes.refusal(prediction),
+        "forecast": prediction,
+    }
 
 
 def _csp() -> str:
     """The phone pages' policy, tightened for a preview: images and video only, nothing runs or submits."""
     cdn = get_settings().cdn_base_url
-    return (f"default-src 'none'; style-src 'unsafe-inline'; img-src https: data: {cdn}; "
-            f"media-src https: {cdn}; form-action 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src https: data: {cdn}; "
+        f"media-src https: {cdn}; form-action 'none'; base-uri 'none'"
+    )
 
 
 def _account_for(unit: Unit, targets: dict[str, Any]) -> Account | None:
@@ -84,14 +91,27 @@ def phone_page(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     item.body, item.category, item.priority = body, data.get("category"), data.get("priority") or "normal"
     item.summary = data.get("summary") or (summary_of(body) if body else None)
     item.link_url = data.get("link_url")
-    item.media = [{"key": media.media_key(m["sha256"], m["type"]), "type": m["type"]}
-                  for m in data.get("media") or [] if m.get("type") in media.TYPES]
+    item.media = [
+        {"key": media.media_key(m["sha256"], m["type"]), "type": m["type"]}
+        for m in data.get("media") or []
+        if m.get("type") in media.TYPES
+    ]
     account = _account_for(unit, targets)
     policy = _csp()
     html = render_page(
-        "content", appid=account.appid if account else "", account_name=account.name if account else "科普大屏",
-        session=None, oauth_capable=False, base=get_settings().public_base_url, view=content_view.view_of(item),
-        content=item, screen=None, unit_name=unit.name, was_unread=False, tab="")
+        "content",
+        appid=account.appid if account else "",
+        account_name=account.name if account else "科普大屏",
+        session=None,
+        oauth_capable=False,
+        base=get_settings().public_base_url,
+        view=content_view.view_of(item),
+        content=item,
+        screen=None,
+        unit_name=unit.name,
+        was_unread=False,
+        tab="",
+    )
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     html = html.replace("<head>", f"<head>\n{meta}", 1)
     return {"html": html, "content_security_policy": policy}

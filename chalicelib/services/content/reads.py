@@ -32,7 +32,13 @@ def read_key(day: str, source: str, content_id: str, appid: str, reader: str) ->
 
 
 def record_read(
-    *, appid: str, reader: str, content_id: str, screen_id: str | None, source: str, now: datetime | None = None,
+    *,
+    appid: str,
+    reader: str,
+    content_id: str,
+    screen_id: str | None,
+    source: str,
+    now: datetime | None = None,
 ) -> bool:
     """Count one read; False when this reader already read it today from this source."""
     if source not in SOURCES:
@@ -41,7 +47,8 @@ def record_read(
     uow = UnitOfWork()
     uow.put(
         ReadMark(read_key(china_day(moment), source, content_id, appid, reader), expires_at=moment + MARK_TTL),
-        condition=ReadMark.key.does_not_exist(), tag="read",
+        condition=ReadMark.key.does_not_exist(),
+        tag="read",
     )
     counter = {f"reads_{source}": 1}
     bump(uow, "content", content_id, counter, moment)
@@ -73,9 +80,14 @@ def record_first_push_read(*, appid: str, openid: str, content_id: str, pushed_a
 
     moment = _now()
     uow = UnitOfWork()
-    uow.put(ReadMark(first_read_key(pushed_at, content_id, appid, openid),
-                     expires_at=pushed_at + timedelta(seconds=LAST) + MARK_TTL),
-            condition=ReadMark.key.does_not_exist(), tag="first")
+    uow.put(
+        ReadMark(
+            first_read_key(pushed_at, content_id, appid, openid),
+            expires_at=pushed_at + timedelta(seconds=LAST) + MARK_TTL,
+        ),
+        condition=ReadMark.key.does_not_exist(),
+        tag="first",
+    )
     bucket = NumberAttribute(attr_name=counter_name((moment - pushed_at).total_seconds()))
     uow.update(DailyStat(subject("content", content_id), china_day(moment)), [bucket.add(1)])
     try:
@@ -91,7 +103,8 @@ def mark_seen(appid: str, openid: str, content_id: str) -> None:
     """Take the item off the fan's unread list (subscription accounts keep one; see the push pipeline)."""
     try:
         Fan(appid, openid).update(
-            actions=[Fan.unread_content.delete({content_id})], condition=Fan.openid.exists(),
+            actions=[Fan.unread_content.delete({content_id})],
+            condition=Fan.openid.exists(),
         )
     except UpdateError as exc:
         if not condition_failed(exc):  # no fan item: nothing to mark

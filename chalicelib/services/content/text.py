@@ -29,6 +29,7 @@ def plain(value: str, *, multiline: bool = False) -> str:
 def summary_of(html_or_text: str, limit: int = 120) -> str:
     """A plain summary: tags dropped, whitespace collapsed, cut at ``limit`` characters."""
     text = nh3.clean(html_or_text or "", tags=set())
-    text = re.sub(r"\s+", " ", text.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<")
-                  .replace("&gt;", ">")).strip()
+    text = re.sub(
+        r"\s+", " ", text.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    ).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"

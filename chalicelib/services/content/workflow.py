@@ -83,20 +83,35 @@ def effective_status(content: Content, at: datetime | None = None) -> str:
 
 def public(content: Content) -> dict[str, Any]:
     return {
-        "content_id": content.content_id, "unit_id": content.unit_id, "kind": content.kind,
-        "title": content.title, "body": content.body, "summary": content.summary, "category": content.category,
+        "content_id": content.content_id,
+        "unit_id": content.unit_id,
+        "kind": content.kind,
+        "title": content.title,
+        "body": content.body,
+        "summary": content.summary,
+        "category": content.category,
         "media": [dict(m.as_dict() if hasattr(m, "as_dict") else m) for m in (content.media or [])],
-        "link_url": content.link_url, "duration": int(content.duration or 15),
-        "valid_from": content.valid_from, "valid_until": content.valid_until,
+        "link_url": content.link_url,
+        "duration": int(content.duration or 15),
+        "valid_from": content.valid_from,
+        "valid_until": content.valid_until,
         "weekly_windows": [dict(w.as_dict() if hasattr(w, "as_dict") else w) for w in (content.weekly_windows or [])],
-        "priority": content.priority, "push": bool(content.push),
+        "priority": content.priority,
+        "push": bool(content.push),
         "urgent_until": content.valid_until if content.priority == URGENT and content.published_at else None,
-        "targets": _targets(content), "screen_ids": sorted(content.screen_ids or ()),
-        "status": effective_status(content), "reject_reason": content.reject_reason,
-        "created_by": content.created_by, "submitted_by": content.submitted_by,
-        "reviewed_by": content.reviewed_by, "reviewed_at": content.reviewed_at,
-        "published_at": content.published_at, "withdrawn_at": content.withdrawn_at,
-        "revision": content.revision, "created_at": content.created_at, "updated_at": content.updated_at,
+        "targets": _targets(content),
+        "screen_ids": sorted(content.screen_ids or ()),
+        "status": effective_status(content),
+        "reject_reason": content.reject_reason,
+        "created_by": content.created_by,
+        "submitted_by": content.submitted_by,
+        "reviewed_by": content.reviewed_by,
+        "reviewed_at": content.reviewed_at,
+        "published_at": content.published_at,
+        "withdrawn_at": content.withdrawn_at,
+        "revision": content.revision,
+        "created_at": content.created_at,
+        "updated_at": content.updated_at,
     }
 
 
@@ -190,8 +205,16 @@ def create(principal: Principal, data: dict[str, Any]) -> Content:
     _check_shape(content)
     uow = UnitOfWork()
     uow.put(content, condition=Content.content_id.does_not_exist(), tag=OBJECT_TAG)
-    audit.record(uow, principal.user_id, "content.create", content.unit_id, "content", content.content_id, None,
-                 snap(public(content)))
+    audit.record(
+        uow,
+        principal.user_id,
+        "content.create",
+        content.unit_id,
+        "content",
+        content.content_id,
+        None,
+        snap(public(content)),
+    )
     commit(uow)
     return content
 
@@ -204,24 +227,35 @@ def get(principal: Principal, content_id: str) -> Content:
     return _visible(principal, content_id)[0]
 
 
-def list_content(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,
-                 status: str | None) -> Page:
+def list_content(principal: Principal, cursor: str | None, limit: int, unit_id: str | None, status: str | None) -> Page:
     units = scope_units(principal, unit_id)
     condition = None
     if status == EXPIRED:
         condition = (Content.status == PUBLISHED) & (Content.valid_until <= now())
     elif status == PUBLISHED:
-        condition = (Content.status == PUBLISHED) & (Content.valid_until.does_not_exist()
-                                                     | (Content.valid_until > now()))
+        condition = (Content.status == PUBLISHED) & (
+            Content.valid_until.does_not_exist() | (Content.valid_until > now())
+        )
     elif status:
         condition = Content.status == status
-    return page_by_unit(Content.by_unit, [u.unit_id for u in units], cursor, limit,
-                        scan_index_forward=False, filter_condition=condition)
+    return page_by_unit(
+        Content.by_unit, [u.unit_id for u in units], cursor, limit, scan_index_forward=False, filter_condition=condition
+    )
 
 
-def _write(principal: Principal, content: Content, actions: list, action: str, before: dict, after: dict,
-           messages: list[dict[str, Any]] | None = None, note: str | None = None, *, unit: Unit | None = None,
-           new_status: str | None = None) -> Content:
+def _write(
+    principal: Principal,
+    content: Content,
+    actions: list,
+    action: str,
+    before: dict,
+    after: dict,
+    messages: list[dict[str, Any]] | None = None,
+    note: str | None = None,
+    *,
+    unit: Unit | None = None,
+    new_status: str | None = None,
+) -> Content:
     """Commit ``actions`` (revision-checked) with the audit entry and the outbox, then send the outbox.
 
     The home page's feed entries (pending review, recent publishes) go in the same transaction.
@@ -231,8 +265,9 @@ def _write(principal: Principal, content: Content, actions: list, action: str, b
         all_actions.append(Content.outbox.set(messages))
     uow = UnitOfWork()
     revise(uow, content, all_actions)
-    audit.record(uow, principal.user_id, action, content.unit_id, "content", content.content_id, before, after,
-                 note=note)
+    audit.record(
+        uow, principal.user_id, action, content.unit_id, "content", content.content_id, before, after, note=note
+    )
     if unit is not None:
         home_feed.track_content(uow, content, unit.path, new_status or content.status)
     commit(uow)
@@ -260,8 +295,9 @@ def update(principal: Principal, content_id: str, changes: dict[str, Any], if_ma
     end = urgent_default_end(content, now()) if status == PUBLISHED else None
     if end is not None:  # made urgent, or its end removed, while on screen: it still ends on its own
         content.valid_until = changes["valid_until"] = end
-    actions = [getattr(Content, k).set(v) if v is not None else getattr(Content, k).remove()
-               for k, v in changes.items()]
+    actions = [
+        getattr(Content, k).set(v) if v is not None else getattr(Content, k).remove() for k, v in changes.items()
+    ]
     messages: list[dict[str, Any]] = []
     note = None
     needs_review = review_required(unit)
@@ -275,8 +311,7 @@ def update(principal: Principal, content_id: str, changes: dict[str, Any], if_ma
     elif status == PUBLISHED:
         new_screens = resolve_screens(content)
         actions.append(Content.screen_ids.set(new_screens or None))  # type: ignore[arg-type]  # pynamodb stores None as NULL; its stubs leave None out
-        messages = outbox.manifest_messages(set(content.screen_ids or ()) | new_screens, "content_updated",
-                                            content_id)
+        messages = outbox.manifest_messages(set(content.screen_ids or ()) | new_screens, "content_updated", content_id)
     elif status == APPROVED and needs_review:
         actions += [Content.status.set(PENDING), Content.reviewed_by.remove(), Content.reviewed_at.remove()]
         note = "approved content edited: back to review"
@@ -284,12 +319,14 @@ def update(principal: Principal, content_id: str, changes: dict[str, Any], if_ma
     elif status == REJECTED:
         actions.append(Content.status.set(DRAFT))
     after = snap(public(content))
-    return _write(principal, content, actions, "content.update", before, after, messages, note, unit=unit,
-                  new_status=new_status)
+    return _write(
+        principal, content, actions, "content.update", before, after, messages, note, unit=unit, new_status=new_status
+    )
 
 
-def transition(principal: Principal, content_id: str, action: str, if_match: int | None,
-               reason: str | None = None) -> Content:
+def transition(
+    principal: Principal, content_id: str, action: str, if_match: int | None, reason: str | None = None
+) -> Content:
     """Apply a workflow action; repeating a publish or withdraw that already happened is a no-op."""
     sources, target, permission = TRANSITIONS[action]
     content, unit = _visible(principal, content_id, READ)
@@ -304,16 +341,34 @@ def transition(principal: Principal, content_id: str, action: str, if_match: int
     actions, messages = _transition_writes(principal.user_id, content, action, reason, now())
     actions.insert(0, Content.status.set(target))
     after = dict(before, status=target, screen_ids=sorted(content.screen_ids or ()))
-    return _write(principal, content, actions, f"content.{action}", before, after, messages, note=reason, unit=unit,
-                  new_status=target)
+    return _write(
+        principal,
+        content,
+        actions,
+        f"content.{action}",
+        before,
+        after,
+        messages,
+        note=reason,
+        unit=unit,
+        new_status=target,
+    )
 
 
-def refuse_transition(user_id: str, content: Content, action: str, status: str, sources: frozenset[str],
-                      needs_review: bool, reason: str | None) -> None:
+def refuse_transition(
+    user_id: str,
+    content: Content,
+    action: str,
+    status: str,
+    sources: frozenset[str],
+    needs_review: bool,
+    reason: str | None,
+) -> None:
     """Raise the error that forbids ``action`` on content in ``status``; return when it is allowed."""
     if action == "publish" and needs_review and status == DRAFT:
-        raise Forbidden("this unit requires review: submit the content and have it approved first",
-                        code="review_required")
+        raise Forbidden(
+            "this unit requires review: submit the content and have it approved first", code="review_required"
+        )
     if status not in sources:
         raise Conflict(f"cannot {action} content that is {status}", code="invalid_transition")
     if action == "approve" and user_id in (content.submitted_by, content.created_by, content.updated_by):
@@ -323,8 +378,9 @@ def refuse_transition(user_id: str, content: Content, action: str, status: str, 
         raise BadRequest("a reason is required", field="reason")
 
 
-def _transition_writes(user_id: str, content: Content, action: str, reason: str | None,
-                       at: datetime) -> tuple[list, list[dict[str, Any]]]:
+def _transition_writes(
+    user_id: str, content: Content, action: str, reason: str | None, at: datetime
+) -> tuple[list, list[dict[str, Any]]]:
     """The update actions and outbox messages of one allowed action (besides the status itself)."""
     if action == "submit":
         return [Content.submitted_by.set(user_id), Content.reject_reason.remove()], []
@@ -334,8 +390,9 @@ def _transition_writes(user_id: str, content: Content, action: str, reason: str 
     if action == "publish":
         return _publish_writes(content, at)
     if action == "withdraw":
-        return [Content.withdrawn_at.set(at)], outbox.manifest_messages(content.screen_ids or (), "content_withdrawn",
-                                                                        content.content_id)
+        return [Content.withdrawn_at.set(at)], outbox.manifest_messages(
+            content.screen_ids or (), "content_withdrawn", content.content_id
+        )
     return [], []
 
 
@@ -366,5 +423,13 @@ def delete(principal: Principal, content_id: str, if_match: int | None) -> None:
     check_if_match(if_match, content.revision)
     if content.status not in DELETABLE:
         raise Conflict(f"{content.status} content cannot be deleted; withdraw it first", code="invalid_transition")
-    delete_with_audit(content, principal.user_id, "content.delete", content.unit_id, "content", content_id,
-                      snap(public(content)), also=lambda uow: home_feed.forget_content(uow, content, unit.path))
+    delete_with_audit(
+        content,
+        principal.user_id,
+        "content.delete",
+        content.unit_id,
+        "content",
+        content_id,
+        snap(public(content)),
+        also=lambda uow: home_feed.forget_content(uow, content, unit.path),
+    )

@@ -33,17 +33,24 @@ WRITABLE_SECRETS = ("app_secret", "token", "aes_key")
 def public(account: Account) -> dict[str, Any]:
     present = set(account.secrets_set or ())
     return {
-        "appid": account.appid, "unit_id": account.unit_id, "name": account.name,
-        "account_type": account.account_type, "certified": bool(account.certified),
-        "original_id": account.original_id, "template_id": account.template_id,
+        "appid": account.appid,
+        "unit_id": account.unit_id,
+        "name": account.name,
+        "account_type": account.account_type,
+        "certified": bool(account.certified),
+        "original_id": account.original_id,
+        "template_id": account.template_id,
         "subscribe_template_id": account.subscribe_template_id,
         "cross_unit": account.cross_unit or push_policy.DEFAULT_CROSS_UNIT,
         "secrets": {name: name in present for name in SECRET_NAMES},
         "message_mode": account.message_mode or ("safe" if "aes_key" in present else "plain"),
         "callback_url": links.callback_url(account.appid),
-        "mp_verify_file": account.mp_verify_file, "mp_verify_content": account.mp_verify_content,
+        "mp_verify_file": account.mp_verify_file,
+        "mp_verify_content": account.mp_verify_content,
         "menu_created_at": account.menu_created_at,
-        "revision": account.revision, "created_at": account.created_at, "updated_at": account.updated_at,
+        "revision": account.revision,
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
     }
 
 
@@ -54,8 +61,12 @@ def _store_secrets(account: Account, secrets: dict[str, str | None]) -> None:
     stored = store_account_secrets(account.appid, **secrets)
     names = stored.names_set()
     # pynamodb stores None as NULL on a nullable attribute; its stubs leave None out of set()
-    account.update(actions=[Account.secrets_set.set(names or None),  # type: ignore[arg-type]
-                            Account.updated_at.set(now())])
+    account.update(
+        actions=[
+            Account.secrets_set.set(names or None),  # type: ignore[arg-type]
+            Account.updated_at.set(now()),
+        ]
+    )
     account_repo.forget(account.appid)
 
 
@@ -67,8 +78,17 @@ def create(principal: Principal, data: dict[str, Any]) -> Account:
     account = Account(data.pop("appid"), **data)
     uow = UnitOfWork()
     uow.put(account, condition=Account.appid.does_not_exist(), tag=OBJECT_TAG)
-    audit.record(uow, principal.user_id, "account.create", account.unit_id, "account", account.appid, None,
-                 snap(public(account)), note=f"secrets set: {sorted(secrets)}")
+    audit.record(
+        uow,
+        principal.user_id,
+        "account.create",
+        account.unit_id,
+        "account",
+        account.appid,
+        None,
+        snap(public(account)),
+        note=f"secrets set: {sorted(secrets)}",
+    )
     home_feed.track_account(uow, account, unit.path)
     # the same answer wherever the appid is registered: it names no unit (appids are global, branches private)
     commit(uow, Conflict("appid unavailable: it is already registered", field="appid", code="unavailable"))
@@ -103,14 +123,30 @@ def update(principal: Principal, appid: str, changes: dict[str, Any], if_match: 
         uow = UnitOfWork()
         revise(uow, account, [getattr(Account, k).set(v) for k, v in changes.items()])
         account.revision += 1
-        audit.record(uow, principal.user_id, "account.update", account.unit_id, "account", appid, before,
-                     snap(public(account)), note=f"secrets changed: {sorted(secrets)}" if secrets else None)
+        audit.record(
+            uow,
+            principal.user_id,
+            "account.update",
+            account.unit_id,
+            "account",
+            appid,
+            before,
+            snap(public(account)),
+            note=f"secrets changed: {sorted(secrets)}" if secrets else None,
+        )
         home_feed.track_account(uow, account, new_path, old_path)
         commit(uow)
     elif secrets:
         uow = UnitOfWork()
-        audit.record(uow, principal.user_id, "account.secrets", account.unit_id, "account", appid,
-                     note=f"secrets changed: {sorted(secrets)}")
+        audit.record(
+            uow,
+            principal.user_id,
+            "account.secrets",
+            account.unit_id,
+            "account",
+            appid,
+            note=f"secrets changed: {sorted(secrets)}",
+        )
         commit(uow)
     _store_secrets(account, secrets)
     account_repo.forget(appid)
@@ -124,23 +160,35 @@ def delete(principal: Principal, appid: str, if_match: int | None) -> None:
     if next(iter(Screen.by_account.query(appid, limit=1)), None) is not None:
         raise Conflict("screens still subscribe through this account", code="in_use")
     unit_path = principal.unit(account.unit_id).path
-    delete_with_audit(account, principal.user_id, "account.delete", account.unit_id, "account", appid,
-                      snap(public(account)),
-                      also=lambda uow: home_feed.track_account(uow, account, unit_path, deleted=True))
+    delete_with_audit(
+        account,
+        principal.user_id,
+        "account.delete",
+        account.unit_id,
+        "account",
+        appid,
+        snap(public(account)),
+        also=lambda uow: home_feed.track_account(uow, account, unit_path, deleted=True),
+    )
     store_account_secrets(appid, **dict.fromkeys(SECRET_NAMES))
     account_repo.forget(appid)
 
 
 def menu_for(appid: str) -> dict[str, Any]:
     """The account's custom menu: subscribe (H5 page), latest, and 'mine' with my screens and help."""
-    return {"button": [
-        {"type": "view", "name": "订阅大屏", "url": links.subscription_centre(appid)},
-        {"type": "click", "name": "最新内容", "key": MenuKey.LATEST.value},
-        {"name": "我的", "sub_button": [
-            {"type": "click", "name": "我的大屏", "key": MenuKey.MY_SCREENS.value},
-            {"type": "click", "name": "如何订阅", "key": MenuKey.HOW_TO_SUBSCRIBE.value},
-        ]},
-    ]}
+    return {
+        "button": [
+            {"type": "view", "name": "订阅大屏", "url": links.subscription_centre(appid)},
+            {"type": "click", "name": "最新内容", "key": MenuKey.LATEST.value},
+            {
+                "name": "我的",
+                "sub_button": [
+                    {"type": "click", "name": "我的大屏", "key": MenuKey.MY_SCREENS.value},
+                    {"type": "click", "name": "如何订阅", "key": MenuKey.HOW_TO_SUBSCRIBE.value},
+                ],
+            },
+        ]
+    }
 
 
 def current_menu(principal: Principal, appid: str) -> dict[str, Any]:
@@ -158,8 +206,9 @@ def _without_nulls(button: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create_menu(principal: Principal, appid: str,
-                buttons: list[dict[str, Any]] | None = None) -> tuple[Account, dict[str, Any]]:
+def create_menu(
+    principal: Principal, appid: str, buttons: list[dict[str, Any]] | None = None
+) -> tuple[Account, dict[str, Any]]:
     """Publish ``buttons`` (validated by the API's MenuIn) or the default menu, and keep what was published."""
     account = _visible(principal, appid, MANAGE)
     menu = {"button": [_without_nulls(b) for b in buttons]} if buttons else menu_for(appid)
@@ -170,8 +219,9 @@ def create_menu(principal: Principal, appid: str,
     except Exception as exc:  # network, 5xx: the call can simply be repeated
         raise UpstreamError(f"WeChat API unavailable: {type(exc).__name__}", code="wechat_unavailable") from None
     uow = UnitOfWork()
-    uow.update(account, [Account.menu_created_at.set(now()), Account.menu.set(menu if buttons else None)],
-               tag=OBJECT_TAG)
+    uow.update(
+        account, [Account.menu_created_at.set(now()), Account.menu.set(menu if buttons else None)], tag=OBJECT_TAG
+    )
     audit.record(uow, principal.user_id, "account.menu", account.unit_id, "account", appid, None, menu)
     commit(uow)
     account.refresh(consistent_read=True)

@@ -48,8 +48,13 @@ def _subscribe_by_qr(ctx: Context, decision: Decision, delta: FanDelta, restored
     if screen is not None and screen.screen_id in restored:
         return Outcome.ALREADY_SUBSCRIBED
     outcome = subscriptions.add_subscribe(
-        decision.uow, delta, fan=ctx.fan, screen=screen, existing=ctx.snapshot.get("subscription"),
-        source="qr", now=ctx.now,
+        decision.uow,
+        delta,
+        fan=ctx.fan,
+        screen=screen,
+        existing=ctx.snapshot.get("subscription"),
+        source="qr",
+        now=ctx.now,
     )
     if outcome == Outcome.SUBSCRIBED and screen is not None:  # this scan also won a follower (analytics: qr_follow)
         bump(decision.uow, "screen", screen.screen_id, {"subs_qr_follow": 1}, ctx.now)
@@ -71,8 +76,12 @@ def on_follow(ctx: Context) -> Decision:
     via_screen = {"subs_qr_follow": 1} if outcome == Outcome.SUBSCRIBED else {}  # WeChat's view: share of screens
     bump(decision.uow, "account", ctx.appid, {"follows": 1, **via_screen}, ctx.now)
     decision.reply = render_text(
-        "welcome", account_name=ctx.account.name, outcome=outcome.value if outcome else "",
-        screen=screen, restored=len(restored), centre_url=links.subscription_centre(ctx.appid),
+        "welcome",
+        account_name=ctx.account.name,
+        outcome=outcome.value if outcome else "",
+        screen=screen,
+        restored=len(restored),
+        centre_url=links.subscription_centre(ctx.appid),
     )
     return decision
 
@@ -80,8 +89,13 @@ def on_follow(ctx: Context) -> Decision:
 def on_scan(ctx: Context) -> Decision:
     decision, delta = Decision(), ctx.delta()
     outcome = subscriptions.add_subscribe(
-        decision.uow, delta, fan=ctx.fan, screen=ctx.snapshot.get("screen"),
-        existing=ctx.snapshot.get("subscription"), source="qr", now=ctx.now,
+        decision.uow,
+        delta,
+        fan=ctx.fan,
+        screen=ctx.snapshot.get("screen"),
+        existing=ctx.snapshot.get("subscription"),
+        source="qr",
+        now=ctx.now,
     )
     touch(delta, ctx)
     delta.flush(decision.uow)
@@ -98,7 +112,9 @@ def on_unfollow(ctx: Context) -> Decision:
     decision, delta = Decision(), ctx.delta()
     subscriptions.add_suspend_all(decision.uow, delta, fan=ctx.fan, now=ctx.now)
     delta.actions += [
-        Fan.following.set(False), Fan.unfollowed_at.set(ctx.now), Fan.expires_at.set(ctx.now + INACTIVE_KEPT),
+        Fan.following.set(False),
+        Fan.unfollowed_at.set(ctx.now),
+        Fan.expires_at.set(ctx.now + INACTIVE_KEPT),
     ]
     delta.flush(decision.uow)
     bump(decision.uow, "account", ctx.appid, {"unfollows": 1}, ctx.now)
@@ -144,8 +160,13 @@ def _text_reply(ctx: Context, decision: Decision, delta: FanDelta, command: comm
     code = command.screen_code
     if command.name == commands.SUBSCRIBE:
         outcome = subscriptions.add_subscribe(
-            decision.uow, delta, fan=ctx.fan, screen=ctx.snapshot.get("screen") if code else None,
-            existing=ctx.snapshot.get("subscription"), source="text", now=ctx.now,
+            decision.uow,
+            delta,
+            fan=ctx.fan,
+            screen=ctx.snapshot.get("screen") if code else None,
+            existing=ctx.snapshot.get("subscription"),
+            source="text",
+            now=ctx.now,
         )
         return replies.subscribe_result(ctx, outcome, code or command.arg)
     if command.name == commands.UNSUBSCRIBE:
@@ -170,7 +191,9 @@ def _unsubscribe_reply(ctx: Context, decision: Decision, delta: FanDelta, comman
         else Outcome.NOT_SUBSCRIBED
     )
     return render_text(
-        "unsubscribe_result", outcome=outcome.value, code=code or (command.arg or "")[:20],
+        "unsubscribe_result",
+        outcome=outcome.value,
+        code=code or (command.arg or "")[:20],
         screen_name=screen.name if screen else code,
     )
 
@@ -221,7 +244,7 @@ def _receipt_job(ctx: Context, msg_id: str) -> str | None:
     if route is None or not msg_id:
         return None
     prefix = f"{msg_id}>"
-    return next((entry[len(prefix):] for entry in (route.routes or ()) if entry.startswith(prefix)), None)
+    return next((entry[len(prefix) :] for entry in (route.routes or ()) if entry.startswith(prefix)), None)
 
 
 def on_template_receipt(ctx: Context) -> Decision:
@@ -236,7 +259,11 @@ def on_template_receipt(ctx: Context) -> Decision:
     status = as_text(ctx.message.status).strip()
     msg_id = receipt_msg_id(ctx)
     receipt = DeliveryReceipt(
-        ctx.appid, msg_id, openid=ctx.openid, status=status[:64], expires_at=ctx.now + RECEIPT_KEPT,
+        ctx.appid,
+        msg_id,
+        openid=ctx.openid,
+        status=status[:64],
+        expires_at=ctx.now + RECEIPT_KEPT,
     )
     decision.uow.put(receipt)
     counter = "receipts_success" if status == "success" else "receipts_failed"

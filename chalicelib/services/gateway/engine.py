@@ -43,6 +43,7 @@ MAX_ATTEMPTS = 3
 
 # ---------------------------------------------------------------- entry point
 
+
 @capture_method
 def handle(account: Account, inbound: InboundMessage, now: datetime | None = None) -> str:
     """Process one verified message; returns the plain reply XML ("" for ``success``)."""
@@ -72,7 +73,9 @@ def handle(account: Account, inbound: InboundMessage, now: datetime | None = Non
         expires = now + RECORD_TTL
         decision.uow.put(
             CallbackRecord(dedup_key, reply=reply_xml if decision.remember_reply else None, expires_at=expires),
-            condition=CallbackRecord.key.does_not_exist(), tag="dedup", return_old=True,
+            condition=CallbackRecord.key.does_not_exist(),
+            tag="dedup",
+            return_old=True,
         )
         decision.uow.put(
             CallbackRecord(nonce_key, fingerprint=inbound.fingerprint, expires_at=expires),

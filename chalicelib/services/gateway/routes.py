@@ -88,8 +88,12 @@ class LoginRoute(Route):
     def decide(self, ctx: Context) -> Decision:
         decision = self.decide_fn(ctx)
         reply = sign_in_scan.on_scan(
-            decision.uow, ctx.snapshot.get("login_ticket"), ctx.snapshot.get("wechat_binding"),
-            ctx.appid, ctx.openid, ctx.now,
+            decision.uow,
+            ctx.snapshot.get("login_ticket"),
+            ctx.snapshot.get("wechat_binding"),
+            ctx.appid,
+            ctx.openid,
+            ctx.now,
         )
         decision.reply = f"{decision.reply}\n\n{reply}" if decision.reply else reply
         return decision

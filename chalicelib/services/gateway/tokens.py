@@ -70,8 +70,9 @@ def _is_conditional_failure(exc: Exception) -> bool:
 class DynamoTokenProvider:
     """The shared token provider; thread-safe, one instance per process."""
 
-    def __init__(self, *, fetch: Fetch | None = None, clock: Callable[[], float] = time.time,
-                 wait_seconds: float = WAIT_SECONDS) -> None:
+    def __init__(
+        self, *, fetch: Fetch | None = None, clock: Callable[[], float] = time.time, wait_seconds: float = WAIT_SECONDS
+    ) -> None:
         self._fetch = fetch or wechat_client.fetch_stable_token
         self._clock = clock
         self._wait_seconds = wait_seconds
@@ -154,8 +155,11 @@ class DynamoTokenProvider:
         if bad_token is None:
             needs = AccessToken.token.does_not_exist() | (AccessToken.expires_at < now + REFRESH_MARGIN)
         else:
-            needs = AccessToken.token.does_not_exist() | (AccessToken.token == bad_token) | (
-                AccessToken.expires_at < now + REFRESH_MARGIN)
+            needs = (
+                AccessToken.token.does_not_exist()
+                | (AccessToken.token == bad_token)
+                | (AccessToken.expires_at < now + REFRESH_MARGIN)
+            )
         condition = AccessToken.appid.does_not_exist() | (lease_free & needs)
         try:
             AccessToken(appid).update(
@@ -182,8 +186,9 @@ class DynamoTokenProvider:
         expires_at = self._clock() + ttl
         generation = (item.generation if item else 0) + 1
         try:
-            AccessToken(appid, token=token, expires_at=expires_at, lease_owner=None, lease_until=0,
-                        generation=generation).save(condition=AccessToken.lease_owner == self._owner)
+            AccessToken(
+                appid, token=token, expires_at=expires_at, lease_owner=None, lease_until=0, generation=generation
+            ).save(condition=AccessToken.lease_owner == self._owner)
         except PutError as exc:
             if not _is_conditional_failure(exc):
                 raise
@@ -192,8 +197,9 @@ class DynamoTokenProvider:
 
     def _release(self, appid: str) -> None:
         with contextlib.suppress(UpdateError):  # the lease then simply runs out
-            AccessToken(appid).update(actions=[AccessToken.lease_until.set(0)],
-                                      condition=AccessToken.lease_owner == self._owner)
+            AccessToken(appid).update(
+                actions=[AccessToken.lease_until.set(0)], condition=AccessToken.lease_owner == self._owner
+            )
 
 
 _installed: DynamoTokenProvider | None = None

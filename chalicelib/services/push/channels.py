@@ -158,8 +158,9 @@ def reset() -> None:
         _link_key.clear()
 
 
-def prepare(account: Account, message: SendMessage, recipient: Recipient, fan: Fan | None, now: datetime,
-            key: str) -> Planned:
+def prepare(
+    account: Account, message: SendMessage, recipient: Recipient, fan: Fan | None, now: datetime, key: str
+) -> Planned:
     """The channel ``policy`` chooses for this fan now, and the body to send on it."""
     channel = policy.choose_channel(account, fan, now, message.reach)
     planned = Planned(recipient, channel)
@@ -216,8 +217,7 @@ def _send_template(api: Any, body: dict[str, Any]) -> Any:
 
 
 def _send_notice(api: Any, body: dict[str, Any]) -> Any:
-    return api.message.send_subscribe_message(body["touser"], body["template_id"], body["data"],
-                                              page=body.get("page"))
+    return api.message.send_subscribe_message(body["touser"], body["template_id"], body["data"], page=body.get("page"))
 
 
 def _send_custom(api: Any, body: dict[str, Any]) -> Any:
@@ -225,7 +225,9 @@ def _send_custom(api: Any, body: dict[str, Any]) -> Any:
 
 
 _SENDS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
-    policy.TEMPLATE: _send_template, policy.NOTICE: _send_notice, policy.CUSTOM: _send_custom,
+    policy.TEMPLATE: _send_template,
+    policy.NOTICE: _send_notice,
+    policy.CUSTOM: _send_custom,
 }
 
 
@@ -286,8 +288,9 @@ def send(appid: str, planned: Planned, paused: threading.Event, budget: Template
     return outcome
 
 
-def send_correlated(correlation: str | None, appid: str, planned: Planned, paused: threading.Event,
-                    budget: TemplateBudget) -> Outcome:
+def send_correlated(
+    correlation: str | None, appid: str, planned: Planned, paused: threading.Event, budget: TemplateBudget
+) -> Outcome:
     """``send`` in a pool thread, under the batch's correlation id (the thread served other batches before)."""
     observability.correlate(correlation)
     return send(appid, planned, paused, budget)

@@ -57,8 +57,12 @@ def send_digest(account: Account, now: datetime | None = None) -> str:
     if not items:
         return "nothing"
     msg_key = clientmsgid(account.appid, day)
-    body = {"filter": {"is_to_all": False, "tag_id": int(account.digest_tag_id)}, "msgtype": "text",
-            "text": {"content": digest_text(items, account.appid)}, "clientmsgid": msg_key}
+    body = {
+        "filter": {"is_to_all": False, "tag_id": int(account.digest_tag_id)},
+        "msgtype": "text",
+        "text": {"content": digest_text(items, account.appid)},
+        "clientmsgid": msg_key,
+    }
     outcome = "sent"
     try:
         client_for(account.appid).post("message/mass/sendall", data=body)

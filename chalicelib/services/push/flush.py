@@ -88,8 +88,10 @@ def _screen_groups(uow: UnitOfWork, owed: dict[str, int], now: datetime) -> list
     groups = []
     for key, n in owed.items():
         if key.startswith("screen."):
+
             def write(screen: str = key[7:], n: int = n) -> None:
                 bump(uow, "screen", screen, {"pushes_sent": n}, now)
+
             groups.append(_Group(write, [key]))
     return groups
 
@@ -101,24 +103,40 @@ def _route_groups(uow: UnitOfWork, ids: BatchIds, routes: set[str], now: datetim
         by_minute.setdefault(entry.split(":", 1)[0], set()).add(entry)
     groups = []
     for minute, entries in sorted(by_minute.items()):
+
         def write(minute: str = minute, entries: set[str] = entries) -> None:
             values = {f"{e.split(':', 1)[1]}>{ids.job_id}" for e in entries}
-            uow.update(PushMsgRoute(ids.appid, route_key(int(minute))),
-                       [PushMsgRoute.routes.add(values), PushMsgRoute.expires_at.set(now + RECORD_TTL)])
+            uow.update(
+                PushMsgRoute(ids.appid, route_key(int(minute))),
+                [PushMsgRoute.routes.add(values), PushMsgRoute.expires_at.set(now + RECORD_TTL)],
+            )
+
         groups.append(_Group(write, routes=entries))
     return groups
 
 
-def flush_into(uow: UnitOfWork, ids: BatchIds, counts: Counter[str], flushed: Counter[str], routes: set[str],
-               now: datetime, room: int) -> tuple[Counter[str], set[str]]:
+def flush_into(
+    uow: UnitOfWork,
+    ids: BatchIds,
+    counts: Counter[str],
+    flushed: Counter[str],
+    routes: set[str],
+    now: datetime,
+    room: int,
+) -> tuple[Counter[str], set[str]]:
     """Add ``counts - flushed`` to the hot items (as many groups as ``room`` allows); returns the new state.
 
     Groups are taken in a fixed order and the first that does not fit stops
     the flush: (new ``flushed``, receipt routes still to write).
     """
     owed = {k: counts[k] - flushed[k] for k in counts if counts[k] > flushed[k]}
-    groups = (_job_groups(uow, ids, owed) + _quota_groups(uow, ids, owed, now) + _stat_groups(uow, ids, owed, now)
-              + _screen_groups(uow, owed, now) + _route_groups(uow, ids, routes, now))
+    groups = (
+        _job_groups(uow, ids, owed)
+        + _quota_groups(uow, ids, owed, now)
+        + _stat_groups(uow, ids, owed, now)
+        + _screen_groups(uow, owed, now)
+        + _route_groups(uow, ids, routes, now)
+    )
     flushed, routes_left = Counter(flushed), set(routes)
     for group in groups:
         if len(uow) + group.items > room:

@@ -47,8 +47,15 @@ WRITE_ATTEMPTS = 8
 FLUSH_ATTEMPTS = 3  # conflicts on the hot items: after these, progress is written alone
 BACKOFF_START = 0.05
 BACKOFF_MAX = 2.0
-RETRYABLE = {"TransactionConflict", "ThrottlingError", "ThrottlingException", "RequestLimitExceeded",
-             "ProvisionedThroughputExceeded", "ProvisionedThroughputExceededException", "InternalServerError"}
+RETRYABLE = {
+    "TransactionConflict",
+    "ThrottlingError",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceeded",
+    "ProvisionedThroughputExceededException",
+    "InternalServerError",
+}
 
 
 class LedgerWriteFailed(RuntimeError):
@@ -89,8 +96,15 @@ def _retryable(exc: Exception) -> bool:
 class BatchLedger:
     """One batch's record, in memory and in DynamoDB; see the module docstring."""
 
-    def __init__(self, job_id: str, batch_id: str, appid: str, content_id: str, record: PushBatch | None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        job_id: str,
+        batch_id: str,
+        appid: str,
+        content_id: str,
+        record: PushBatch | None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.job_id, self.batch_id, self.appid, self.content_id = job_id, batch_id, appid, content_id
         self._ids = BatchIds(job_id, appid, content_id)
         self._sleep = sleep
@@ -118,8 +132,9 @@ class BatchLedger:
 
     # ------------------------------------------------------------ writing
 
-    def write(self, entries: Iterable[Entry], now: datetime, *, flush: bool,
-              retry: tuple[set[str], int] | None = None) -> None:
+    def write(
+        self, entries: Iterable[Entry], now: datetime, *, flush: bool, retry: tuple[set[str], int] | None = None
+    ) -> None:
         """Record ``entries`` (recipients finished) and, with ``flush``, move the counts to the hot items.
 
         ``retry`` = (openids handed to a retry message, its attempt): they
@@ -149,8 +164,7 @@ class BatchLedger:
                 delay = min(BACKOFF_MAX, delay * 2)
         raise LedgerWriteFailed(f"could not record batch {self.job_id}/{self.batch_id}")
 
-    def _write_once(self, entries: list[Entry], now: datetime, flush: bool,
-                    retry: tuple[set[str], int] | None) -> None:
+    def _write_once(self, entries: list[Entry], now: datetime, flush: bool, retry: tuple[set[str], int] | None) -> None:
         fresh = {}
         for entry in entries:
             if entry.openid not in self.done and entry.openid not in fresh:
@@ -171,21 +185,26 @@ class BatchLedger:
         fans = [(Fan(self.appid, e.openid), e.fan_actions) for e in fresh.values() if e.fan_actions]
         flushed, routes_left = Counter(self.flushed), set(routes)
         if flush:
-            flushed, routes_left = flush_into(core, self._ids, counts, self.flushed, routes, now,
-                                              room=MAX_TRANSACTION_ITEMS - 1)
+            flushed, routes_left = flush_into(
+                core, self._ids, counts, self.flushed, routes, now, room=MAX_TRANSACTION_ITEMS - 1
+            )
         if len(core) + 1 + len(fans) > MAX_TRANSACTION_ITEMS:
             # Fan marks (set ADD, absolute SET) are safe to write twice: sent first, apart.
             for start in range(0, len(fans), MAX_TRANSACTION_ITEMS):
                 chunk = UnitOfWork()
-                for model, actions in fans[start:start + MAX_TRANSACTION_ITEMS]:
+                for model, actions in fans[start : start + MAX_TRANSACTION_ITEMS]:
                     chunk.update(model, actions)
                 chunk.commit()
             fans = []
         for model, actions in fans:
             core.update(model, actions)
 
-        actions = [PushBatch.appid.set(self.appid), PushBatch.version.add(1),
-                   PushBatch.expires_at.set(now + RECORD_TTL), PushBatch.retry_attempt.set(retry_attempt)]
+        actions = [
+            PushBatch.appid.set(self.appid),
+            PushBatch.version.add(1),
+            PushBatch.expires_at.set(now + RECORD_TTL),
+            PushBatch.retry_attempt.set(retry_attempt),
+        ]
         actions.append(PushBatch.done.set(done) if done else PushBatch.done.remove())
         actions.append(PushBatch.pending.set(pending) if pending else PushBatch.pending.remove())
         actions.append(PushBatch.counts.set(dict(counts)) if counts else PushBatch.counts.remove())
@@ -201,10 +220,13 @@ class BatchLedger:
 
 # ------------------------------------------------------------ what recording an outcome adds
 
-STAT_FOR_CHANNEL = {policy.TEMPLATE: "pushes_template", policy.NOTICE: "pushes_notice",
-                    policy.CUSTOM: "pushes_custom"}
-PLANNED_FOR_CHANNEL = {policy.TEMPLATE: "template", policy.NOTICE: "notice", policy.CUSTOM: "custom",
-                       policy.UNREAD: "unread"}
+STAT_FOR_CHANNEL = {policy.TEMPLATE: "pushes_template", policy.NOTICE: "pushes_notice", policy.CUSTOM: "pushes_custom"}
+PLANNED_FOR_CHANNEL = {
+    policy.TEMPLATE: "template",
+    policy.NOTICE: "notice",
+    policy.CUSTOM: "custom",
+    policy.UNREAD: "unread",
+}
 JOB_FOR_CHANNEL = {policy.TEMPLATE: "sent_template", policy.NOTICE: "sent_notice", policy.CUSTOM: "sent_custom"}
 
 
@@ -236,8 +258,7 @@ def _record_sent(entry: Entry, o: Outcome, now: datetime, day: str) -> None:
         entry.fan_actions += policy.window_actions(o.window, o.window.used + 1)
 
 
-def _record_unread(entry: Entry, message: SendMessage, fan: Fan | None, o: Outcome, now: datetime,
-                   day: str) -> None:
+def _record_unread(entry: Entry, message: SendMessage, fan: Fan | None, o: Outcome, now: datetime, day: str) -> None:
     """Listed in his unread list (the channel chosen, or a closed window's fallback)."""
     added, dropped = policy.unread_update(fan, message.content["content_id"])
     if added:

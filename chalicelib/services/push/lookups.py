@@ -19,6 +19,7 @@ from chalicelib.models.accounts import Account
 
 READ_KEYS = 100
 
+
 class AccountMissing(Exception):
     """The batch names an account that does not exist (deleted after planning)."""
 
@@ -54,8 +55,9 @@ def _request_items(keys: Sequence[tuple[type[Model], str, str | None]]) -> dict[
     return request_items
 
 
-def _read_chunk(pending: dict[str, dict[str, Any]], models: dict[str, type[Model]],
-                found: dict[tuple[str, str, str | None], Any]) -> None:
+def _read_chunk(
+    pending: dict[str, dict[str, Any]], models: dict[str, type[Model]], found: dict[tuple[str, str, str | None], Any]
+) -> None:
     delay = 0.05
     for _round in range(8):
         response = client("dynamodb").batch_get_item(RequestItems=pending)
@@ -84,5 +86,5 @@ def read_batch(requests: Sequence[tuple[type[Model], str, str | None]]) -> list[
     models = {m.Meta.table_name: m for m, _h, _r in requests}
     unique = list(dict.fromkeys(requests))
     for start in range(0, len(unique), READ_KEYS):
-        _read_chunk(_request_items(unique[start:start + READ_KEYS]), models, found)
+        _read_chunk(_request_items(unique[start : start + READ_KEYS]), models, found)
     return [found.get((m.Meta.table_name, h, r)) for m, h, r in requests]

@@ -75,8 +75,13 @@ class PublishMessage(BaseModel):
         """What every push of this job shows; stored once on the job, copied into each batch."""
         return {
             "content_id": self.content_id or self.job_id.rsplit(":", 1)[0],
-            "title": self.title, "summary": self.summary[:300], "kind": self.kind, "category": self.category or "",
-            "priority": self.priority, "published_at": self.published_at or "", "unit_name": unit_name or "",
+            "title": self.title,
+            "summary": self.summary[:300],
+            "kind": self.kind,
+            "category": self.category or "",
+            "priority": self.priority,
+            "published_at": self.published_at or "",
+            "unit_name": unit_name or "",
         }
 
 
@@ -118,5 +123,6 @@ class SendMessage(BaseModel):
 
     def wire(self) -> dict[str, Any]:
         # unset tracing fields are left out, so the next hop's stamp fills them in
-        return self.model_dump(mode="json", exclude={k for k in ("correlation_id", "enqueued_at")
-                                                     if getattr(self, k) is None})
+        return self.model_dump(
+            mode="json", exclude={k for k in ("correlation_id", "enqueued_at") if getattr(self, k) is None}
+        )

@@ -78,12 +78,18 @@ class JobAccounts:
 
 # ------------------------------------------------------------------ forecast
 
+
 def _entry(account: Account | None, appid: str, reach: str) -> dict[str, Any]:
     return {
-        "appid": appid, "name": account.name if account else "", "account_type": account.account_type if account
-        else "", "reach": reach, "own_content": reach == policy.PUSH,
+        "appid": appid,
+        "name": account.name if account else "",
+        "account_type": account.account_type if account else "",
+        "reach": reach,
+        "own_content": reach == policy.PUSH,
         "has_channel": account is not None and policy.has_channel(account, reach),
-        "recipients": 0, "estimated": 0, "channels": dict.fromkeys(CHANNELS, 0),
+        "recipients": 0,
+        "estimated": 0,
+        "channels": dict.fromkeys(CHANNELS, 0),
         "skipped": dict.fromkeys(policy.SKIP_REASONS, 0),
     }
 
@@ -119,7 +125,7 @@ class _Forecast:
     def classify(self, to_classify: list[tuple[str, str]]) -> None:
         fans: dict[tuple[str, str], Fan] = {}
         for start in range(0, len(to_classify), 100):
-            for fan in Fan.batch_get(to_classify[start:start + 100]):
+            for fan in Fan.batch_get(to_classify[start : start + 100]):
                 fans[(fan.appid, fan.openid)] = fan
         for appid, openid in to_classify:
             _classify(self.entries[appid], self.accounts.get(appid), fans.get((appid, openid)), self.now)
@@ -148,8 +154,9 @@ def forecast(content_unit_id: str, screen_ids: Iterable[str], now: datetime | No
     }
 
 
-def _classify(row: dict[str, Any], looked_up: tuple[Account | None, str], fan: Fan | None, now: datetime,
-              n: int = 1) -> None:
+def _classify(
+    row: dict[str, Any], looked_up: tuple[Account | None, str], fan: Fan | None, now: datetime, n: int = 1
+) -> None:
     account, reach = looked_up
     if account is None:
         row["skipped"][policy.SKIP_NO_CHANNEL] += n
@@ -178,6 +185,7 @@ def refusal(prediction: dict[str, Any]) -> str | None:
 
 # ------------------------------------------------------------------ status
 
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "as_dict"):
         value = value.as_dict()
@@ -191,8 +199,10 @@ def _plain(value: Any) -> Any:
 def push_reads(content: Content) -> int:
     """Reads of the content through push links, from its daily counters (one Query)."""
     since = china_day(content.published_at) if content.published_at else "0000-00-00"
-    return sum(stat.counter("reads_push") for stat in DailyStat.query(
-        subject("content", content.content_id), DailyStat.day >= since))
+    return sum(
+        stat.counter("reads_push")
+        for stat in DailyStat.query(subject("content", content.content_id), DailyStat.day >= since)
+    )
 
 
 def status(content: Content) -> dict[str, Any] | None:
@@ -205,14 +215,35 @@ def status(content: Content) -> dict[str, Any] | None:
         job = None
     counts: Counter[str] = Counter()
     if job is not None:
-        counts.update({name: int(getattr(job, name) or 0) for name in (
-            "planned", "sent_template", "sent_notice", "sent_custom", "queued_unread", "stopped", "suppressed",
-            "failed", "receipts_success", "skipped_not_following", "skipped_no_channel", "skipped_channel_stopped",
-            "skipped_cross_unit_policy", "unread_cross_unit_policy")})
-    sent = {policy.TEMPLATE: counts["sent_template"], policy.NOTICE: counts["sent_notice"],
-            policy.CUSTOM: counts["sent_custom"]}
-    finished = sum(sent.values()) + counts["queued_unread"] + counts["stopped"] + counts["suppressed"] \
-        + counts["failed"]
+        counts.update(
+            {
+                name: int(getattr(job, name) or 0)
+                for name in (
+                    "planned",
+                    "sent_template",
+                    "sent_notice",
+                    "sent_custom",
+                    "queued_unread",
+                    "stopped",
+                    "suppressed",
+                    "failed",
+                    "receipts_success",
+                    "skipped_not_following",
+                    "skipped_no_channel",
+                    "skipped_channel_stopped",
+                    "skipped_cross_unit_policy",
+                    "unread_cross_unit_policy",
+                )
+            }
+        )
+    sent = {
+        policy.TEMPLATE: counts["sent_template"],
+        policy.NOTICE: counts["sent_notice"],
+        policy.CUSTOM: counts["sent_custom"],
+    }
+    finished = (
+        sum(sent.values()) + counts["queued_unread"] + counts["stopped"] + counts["suppressed"] + counts["failed"]
+    )
     if job is None:
         state = "queued"
     elif job.status != PLANNED:
@@ -222,11 +253,20 @@ def status(content: Content) -> dict[str, Any] | None:
     skipped = {reason: counts[f"skipped_{reason}"] for reason in policy.SKIP_REASONS}
     skipped[policy.SKIP_CHANNEL_STOPPED] += max(0, counts["suppressed"] - sum(skipped.values()))  # older jobs
     return {
-        "job_id": content.push_job_id, "state": state, "forecast": _plain(content.push_forecast),
-        "planned": counts["planned"], "sent": sent, "sent_total": sum(sent.values()),
-        "unread": counts["queued_unread"], "unread_cross_unit": counts["unread_cross_unit_policy"],
-        "delivered": counts["receipts_success"], "read": push_reads(content), "failed": counts["failed"],
-        "stopped": counts["stopped"], "skipped": skipped, "skipped_total": counts["suppressed"],
+        "job_id": content.push_job_id,
+        "state": state,
+        "forecast": _plain(content.push_forecast),
+        "planned": counts["planned"],
+        "sent": sent,
+        "sent_total": sum(sent.values()),
+        "unread": counts["queued_unread"],
+        "unread_cross_unit": counts["unread_cross_unit_policy"],
+        "delivered": counts["receipts_success"],
+        "read": push_reads(content),
+        "failed": counts["failed"],
+        "stopped": counts["stopped"],
+        "skipped": skipped,
+        "skipped_total": counts["suppressed"],
     }
 
 
@@ -274,6 +314,8 @@ def preview(content_unit_id: str, screen_ids: Iterable[str], now: datetime | Non
         if row["estimated"]:
             _classify(row, accounts.get(appid), None, now, row["estimated"])
     return {
-        "recipients": sum(r["recipients"] for r in entries.values()), "complete": False,
-        "computed_at": now.isoformat(), "accounts": [entries[a] for a in sorted(entries)],
+        "recipients": sum(r["recipients"] for r in entries.values()),
+        "complete": False,
+        "computed_at": now.isoformat(),
+        "accounts": [entries[a] for a in sorted(entries)],
     }, "counters"

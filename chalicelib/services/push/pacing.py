@@ -102,8 +102,12 @@ def account_rate_per_process() -> float:
 class AccountRate:
     """A token bucket per appid for this process (burst of one second's worth)."""
 
-    def __init__(self, per_second: Callable[[], float] = account_rate_per_process,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        per_second: Callable[[], float] = account_rate_per_process,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._per_second = per_second
         self._clock = clock
         self._sleep = sleep

@@ -103,7 +103,9 @@ def _ensure_job(message: PublishMessage) -> PushJob:
             raise ValueError(f"plan message for unknown job {message.job_id}") from None
     content_id, revision = message.job_id.rsplit(":", 1)
     job = PushJob(
-        message.job_id, content_id=message.content_id or content_id, revision=int(revision),
+        message.job_id,
+        content_id=message.content_id or content_id,
+        revision=int(revision),
         screen_ids=message.screen_ids,
         message={**message.content_fields(_unit_name(message.unit_id)), "unit_id": message.unit_id or ""},
         expires_at=utcnow() + JOB_TTL,
@@ -154,8 +156,14 @@ def _send_payload(job: PushJob, seq: int, batch: _Batch, accounts: JobAccounts) 
     screens = sorted({s for _openid, ss in batch.recipients for s in ss})
     position = {s: i for i, s in enumerate(screens)}
     return SendMessage(
-        type="send", job_id=job.job_id, batch_id=f"b{seq:06d}", appid=batch.appid,
-        attempt=0, tries=0, screens=screens, content=_plain(job.message),
+        type="send",
+        job_id=job.job_id,
+        batch_id=f"b{seq:06d}",
+        appid=batch.appid,
+        attempt=0,
+        tries=0,
+        screens=screens,
+        content=_plain(job.message),
         recipients=[Recipient(openid=openid, screens=[position[s] for s in ss]) for openid, ss in batch.recipients],
         **accounts.send_fields(batch.appid),  # this run's fresh view of the account and the content's reach
     ).wire()
@@ -171,8 +179,9 @@ def _content_unit(job: PushJob) -> str | None:
         return None
 
 
-def _collect(screen_ids: list[str], after: str, remaining_ms: Callable[[], int],
-             accounts: JobAccounts) -> Iterator[_Batch | bool]:
+def _collect(
+    screen_ids: list[str], after: str, remaining_ms: Callable[[], int], accounts: JobAccounts
+) -> Iterator[_Batch | bool]:
     """A fresh run's batches from ``after`` on, then ``True`` if the audience ended in this run, else ``False``."""
     count = 0
     current: _Batch | None = None
@@ -229,8 +238,9 @@ def _release_lease(job: PushJob) -> None:
 def _come_back_later(job: PushJob) -> None:
     """Busy: another planner holds the lease.  If it died, this message must not be the job's last."""
     wait = int(float(job.lease_until or 0) - time.time()) + 1
-    send_json(get_settings().push_queue_name, PublishMessage.plan(job.job_id).wire(),
-              delay_seconds=min(900, max(1, wait)))
+    send_json(
+        get_settings().push_queue_name, PublishMessage.plan(job.job_id).wire(), delay_seconds=min(900, max(1, wait))
+    )
 
 
 def plan(body: dict[str, Any], remaining_ms: Callable[[], int] = lambda: 60_000) -> PlanResult:
@@ -261,7 +271,7 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
         batches = _replay(screen_ids, cursor, ends)
         payloads = [_send_payload(job, seq0 + i, b, accounts) for i, b in enumerate(batches) if b.recipients]
         for start in range(0, len(payloads), SQS_CHUNK):
-            send_json_batch(settings.send_queue_name, payloads[start:start + SQS_CHUNK])
+            send_json_batch(settings.send_queue_name, payloads[start : start + SQS_CHUNK])
     else:
         seq0 = int(job.next_seq)
         batches, finished = [], False
@@ -273,14 +283,18 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
             if chunk or end_of_run:
                 # Stored before they are enqueued, so a re-run cannot shift a batch's recipients under its id.
                 ends = [b.end for b in chunk]
-                actions: list[Action] = [PushJob.run_seq.set(seq0),
-                                         PushJob.run_final.set(audience_ended and end_of_run)]
-                actions.append(PushJob.run_ends.set(PushJob.run_ends.append(ends)) if stored
-                               else PushJob.run_ends.set(ends))
+                actions: list[Action] = [
+                    PushJob.run_seq.set(seq0),
+                    PushJob.run_final.set(audience_ended and end_of_run),
+                ]
+                actions.append(
+                    PushJob.run_ends.set(PushJob.run_ends.append(ends)) if stored else PushJob.run_ends.set(ends)
+                )
                 job.update(actions=actions, condition=(PushJob.lease_owner == _owner) & (PushJob.next_seq == seq0))
                 stored += len(chunk)
-                payloads = [_send_payload(job, seq0 + len(batches) - len(chunk) + i, b, accounts)
-                            for i, b in enumerate(chunk)]
+                payloads = [
+                    _send_payload(job, seq0 + len(batches) - len(chunk) + i, b, accounts) for i, b in enumerate(chunk)
+                ]
                 if payloads:
                     send_json_batch(settings.send_queue_name, payloads)
             if end_of_run:
@@ -290,9 +304,14 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
         payloads = [b for b in batches if b.recipients]
     planned = sum(len(b.recipients) for b in batches)
     actions = [
-        PushJob.cursor.set(ends[-1] if ends else cursor), PushJob.next_seq.set(seq0 + len(batches)),
-        PushJob.planned.add(planned), PushJob.batches.add(len(payloads)), PushJob.lease_until.set(0),
-        PushJob.updated_at.set(utcnow()), PushJob.run_seq.remove(), PushJob.run_ends.remove(),
+        PushJob.cursor.set(ends[-1] if ends else cursor),
+        PushJob.next_seq.set(seq0 + len(batches)),
+        PushJob.planned.add(planned),
+        PushJob.batches.add(len(payloads)),
+        PushJob.lease_until.set(0),
+        PushJob.updated_at.set(utcnow()),
+        PushJob.run_seq.remove(),
+        PushJob.run_ends.remove(),
         PushJob.run_final.remove(),
     ]
     if finished:

@@ -59,7 +59,11 @@ CROSS_UNIT_POLICIES = (PUSH, UNREAD, NONE)
 DEFAULT_CROSS_UNIT = UNREAD
 # Why a fan is skipped (counted per reason on the job, shown in the content's push status)
 SKIP_NOT_FOLLOWING, SKIP_NO_CHANNEL, SKIP_CHANNEL_STOPPED, SKIP_CROSS_UNIT = (
-    "not_following", "no_channel", "channel_stopped", "cross_unit_policy")
+    "not_following",
+    "no_channel",
+    "channel_stopped",
+    "cross_unit_policy",
+)
 SKIP_REASONS = (SKIP_NOT_FOLLOWING, SKIP_NO_CHANNEL, SKIP_CHANNEL_STOPPED, SKIP_CROSS_UNIT)
 UNFOLLOWED_SUFFIX = ":unfollowed"  # a stop caused by 43004; the gateway clears it on follow
 
@@ -115,6 +119,7 @@ def is_stopped(fan: Fan | None, channel: str) -> bool:
 
 # ------------------------------------------------------------------ quota days
 
+
 def quota_day(moment: datetime) -> str:
     return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d")
 
@@ -131,6 +136,7 @@ def template_quota(account: Account) -> int:
 
 
 # ------------------------------------------------------------------ windows
+
 
 @dataclass(frozen=True)
 class Window:
@@ -179,6 +185,7 @@ def close_window_actions(fan: Fan, now: datetime) -> list[Any]:
 
 
 # ------------------------------------------------------------------ channel choice
+
 
 def is_own_content(account_unit_path: str, content_unit_path: str) -> bool:
     """Content of the account's unit subtree (see the module docstring: a superior's content is not)."""
@@ -283,8 +290,12 @@ def template_body(account: Account, openid: str, content: dict[str, Any], url: s
 
 
 def notice_body(account: Account, openid: str, content: dict[str, Any], url: str, now: datetime) -> dict:
-    return {"touser": openid, "template_id": account.subscribe_template_id, "page": url,
-            "data": template_data(content, now)}
+    return {
+        "touser": openid,
+        "template_id": account.subscribe_template_id,
+        "page": url,
+        "data": template_data(content, now),
+    }
 
 
 def custom_body(openid: str, content: dict[str, Any], url: str) -> dict:
@@ -292,6 +303,12 @@ def custom_body(openid: str, content: dict[str, Any], url: str) -> dict:
     title = (content.get("title") or "新内容")[:64]
     if content.get("priority") == "urgent":
         title = f"【紧急】{title}"
-    return {"touser": openid, "msgtype": "news", "news": {"articles": [
-        {"title": title, "description": (content.get("summary") or "")[:120], "url": url},
-    ]}}
+    return {
+        "touser": openid,
+        "msgtype": "news",
+        "news": {
+            "articles": [
+                {"title": title, "description": (content.get("summary") or "")[:120], "url": url},
+            ]
+        },
+    }

@@ -65,8 +65,18 @@ MAX_TRIES = 6
 BACKOFF_BASE = 5
 MAX_DELAY = 900  # SQS's longest DelaySeconds
 
-__all__ = ["MINUTE_PAUSE", "AccountMissing", "DeadlineReached", "RetryLater", "Tally", "handle_records", "pause_until",
-           "process", "read_batch", "reset_caches"]
+__all__ = [
+    "MINUTE_PAUSE",
+    "AccountMissing",
+    "DeadlineReached",
+    "RetryLater",
+    "Tally",
+    "handle_records",
+    "pause_until",
+    "process",
+    "read_batch",
+    "reset_caches",
+]
 
 
 class DeadlineReached(Exception):
@@ -80,23 +90,34 @@ def reset_caches() -> None:
 
 
 def _backoff(tries: int) -> int:
-    return int(min(MAX_DELAY, BACKOFF_BASE * 2 ** tries + random.uniform(0, BACKOFF_BASE)))  # noqa: S311
+    return int(min(MAX_DELAY, BACKOFF_BASE * 2**tries + random.uniform(0, BACKOFF_BASE)))  # noqa: S311
 
 
 def _record_pause(appid: str, day: str, until: float, code: int, now: datetime) -> None:
     """The account's pause, at once and apart from any batch (other batches must see it)."""
     try:
-        PushQuota(appid, day).update(actions=[
-            PushQuota.paused_until.set(int(until)), PushQuota.pause_code.set(code),
-            PushQuota.expires_at.set(now + timedelta(days=3))])
+        PushQuota(appid, day).update(
+            actions=[
+                PushQuota.paused_until.set(int(until)),
+                PushQuota.pause_code.set(code),
+                PushQuota.expires_at.set(now + timedelta(days=3)),
+            ]
+        )
     except Exception:  # the retry message carries the delay anyway
         logger.warning("could not record the account's pause", appid=appid)
 
 
 # ------------------------------------------------------------------ the batch
 
-def process(body: dict[str, Any], *, now: datetime | None = None, slots: SendWindow | None = None,
-            deadline: Deadline | None = None, pool: ThreadPoolExecutor | None = None) -> dict[str, int]:
+
+def process(
+    body: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    slots: SendWindow | None = None,
+    deadline: Deadline | None = None,
+    pool: ThreadPoolExecutor | None = None,
+) -> dict[str, int]:
     """Handle one send-queue message; returns counts by result.  Raises ``RetryLater``/``DeadlineReached``."""
     message = SendMessage.model_validate(body)
     now = now or datetime.now(UTC)
@@ -136,8 +157,7 @@ def process(body: dict[str, Any], *, now: datetime | None = None, slots: SendWin
 def _todo(message: SendMessage, ledger: BatchLedger, new: bool) -> list[Recipient]:
     """Recipients not yet done; ``pending`` ones belong to a newer retry message unless this one owns them."""
     owner = new or message.attempt >= ledger.retry_attempt
-    return [r for r in message.recipients
-            if r.openid not in ledger.done and (owner or r.openid not in ledger.pending)]
+    return [r for r in message.recipients if r.openid not in ledger.done and (owner or r.openid not in ledger.pending)]
 
 
 def _collect_retries(batch: Batch) -> None:
@@ -152,15 +172,21 @@ def _enqueue_retry(batch: Batch) -> tuple[set[str], int]:
     """The one retry message (same batch id, next attempt, back-off delay), sent before the last write."""
     message, ledger, tally = batch.message, batch.ledger, batch.tally
     next_attempt = max(message.attempt, ledger.retry_attempt) + 1
-    delay = (min(MAX_DELAY, max(1, int(tally.paused_until - batch.now.timestamp())))
-             if tally.paused_until else _backoff(message.tries))
+    delay = (
+        min(MAX_DELAY, max(1, int(tally.paused_until - batch.now.timestamp())))
+        if tally.paused_until
+        else _backoff(message.tries)
+    )
     retry_ids = {r.openid for r in tally.retry}
     owner = message.attempt >= ledger.retry_attempt
     keep = ledger.pending - tally.finished - retry_ids - ledger.done if not owner else set()
-    retry_message = message.model_copy(update={
-        "attempt": next_attempt, "tries": message.tries + (0 if tally.paused_until else 1),
-        "recipients": tally.retry + [r for r in message.recipients if r.openid in keep],
-    })
+    retry_message = message.model_copy(
+        update={
+            "attempt": next_attempt,
+            "tries": message.tries + (0 if tally.paused_until else 1),
+            "recipients": tally.retry + [r for r in message.recipients if r.openid in keep],
+        }
+    )
     send_json(get_settings().send_queue_name, retry_message.wire(), delay_seconds=delay)
     return retry_ids, next_attempt
 
@@ -193,8 +219,9 @@ def _report(message: SendMessage, tally: Tally) -> dict[str, int]:
     counts = Counter(o.result for o in tally.outcomes)
     for (channel, result), n in Counter((o.channel, o.result) for o in tally.outcomes).items():
         observability.count("Pushes", n, channel=channel, outcome=result)
-    logger.info("push batch done", job_id=message.job_id, appid=message.appid,
-                extra={str(k): v for k, v in counts.items()})
+    logger.info(
+        "push batch done", job_id=message.job_id, appid=message.appid, extra={str(k): v for k, v in counts.items()}
+    )
     if tally.paused_until and not tally.outcomes:
         counts["deferred"] = len(tally.retry)
     return dict(counts)
@@ -265,8 +292,9 @@ class _Invocation:
         return []
 
 
-def handle_records(event: dict[str, Any], remaining_ms: Callable[[], int] | None = None,
-                   context: Any = None) -> dict[str, Any]:
+def handle_records(
+    event: dict[str, Any], remaining_ms: Callable[[], int] | None = None, context: Any = None
+) -> dict[str, Any]:
     """A Lambda SQS event of send messages → the partial batch response (``batchItemFailures``).
 
     Through ``sqs_batch`` (Powertools' BatchProcessor): a message that fails

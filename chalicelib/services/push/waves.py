@@ -68,8 +68,9 @@ class Batch:
 class Waves:
     """Send in waves that are each recorded before their places in the window are given back."""
 
-    def __init__(self, batch: Batch, window: SendWindow, deadline: Deadline, pool: ThreadPoolExecutor | None,
-                 quota_sent: int) -> None:
+    def __init__(
+        self, batch: Batch, window: SendWindow, deadline: Deadline, pool: ThreadPoolExecutor | None, quota_sent: int
+    ) -> None:
         self.batch, self.window, self.deadline, self.pool = batch, window, deadline, pool
         self.budget = TemplateBudget(policy.template_quota(batch.account) - quota_sent)
         self.paused = threading.Event()
@@ -105,7 +106,7 @@ class Waves:
                 break
             if not self._places(min(self.window.size, len(calls))):
                 continue  # no place yet; the deadline is checked again
-            wave, calls = calls[:self.held], calls[self.held:]
+            wave, calls = calls[: self.held], calls[self.held :]
             self._send_wave(wave, more_to_come=bool(calls))
         return calls
 
@@ -125,8 +126,9 @@ class Waves:
         appid = batch.account.appid
         pool = self.pool
         assert pool is not None
-        futures = [pool.submit(channels.send_correlated, self.correlation, appid, p, self.paused, self.budget)
-                   for p in wave]
+        futures = [
+            pool.submit(channels.send_correlated, self.correlation, appid, p, self.paused, self.budget) for p in wave
+        ]
         outcomes = [f.result() for f in futures]
         tally.outcomes += outcomes
         finished = [o for o in outcomes if o.result not in (policy.TRANSIENT, policy.PAUSED)]

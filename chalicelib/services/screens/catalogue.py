@@ -87,6 +87,7 @@ def clear() -> None:
 
 # ------------------------------------------------------------------ data access
 
+
 def _tree_of(unit: Unit) -> _Tree:
     with _lock:
         hit = _trees.get(unit.root_id)
@@ -130,6 +131,7 @@ def showing_now(screen: Screen, now: datetime) -> dict[str, Any] | None:
 
 # ------------------------------------------------------------------ shaping
 
+
 def region_of(screen: Screen, unit: Unit | None) -> str:
     parts = [
         screen.province or (unit.province if unit else None),
@@ -145,8 +147,9 @@ def _card(screen: Screen, units: dict[str, Unit], near: bool) -> Card:
 
 
 def _matches(card: Card, needle: str) -> bool:
-    haystack = " ".join([card.screen.name or "", card.screen.screen_id, card.screen.address or "", card.unit_name,
-                         card.region]).casefold()
+    haystack = " ".join(
+        [card.screen.name or "", card.screen.screen_id, card.screen.address or "", card.unit_name, card.region]
+    ).casefold()
     return needle in haystack
 
 
@@ -180,8 +183,6 @@ def _ordered_cards(account: Account, query: str) -> list[tuple[tuple[str, str], 
     return ordered
 
 
-
-
 def refresh(cards: list[Card], active: set[str], now: datetime, *, reload: bool = True) -> None:
     """Fresh fan counts (one BatchGetItem unless just read), subscription marks and what each screen shows now."""
     if not cards:
@@ -198,15 +199,16 @@ def refresh(cards: list[Card], active: set[str], now: datetime, *, reload: bool 
         card.showing = item
 
 
-def catalogue_page(account: Account, *, query: str = "", page: int = 1, active: set[str] | None = None,
-                   now: datetime | None = None) -> CataloguePage:
+def catalogue_page(
+    account: Account, *, query: str = "", page: int = 1, active: set[str] | None = None, now: datetime | None = None
+) -> CataloguePage:
     """One page of the subscription centre, grouped for display."""
     now = now or datetime.now(UTC)
     query = (query or "").strip()[:MAX_QUERY_CHARS]
     ordered = _ordered_cards(account, query)
     pages = max(1, -(-len(ordered) // PAGE_SIZE))
     page = min(max(1, page), pages)
-    chunk = ordered[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    chunk = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     refresh([c for _, c in chunk], active or set(), now)
     mark_reach([c for _, c in chunk], account)
     groups: list[Group] = []
@@ -225,8 +227,9 @@ def mark_reach(cards: list[Card], account: Account) -> None:
         card.reach = push_policy.reach(account, paths.get(account.unit_id), paths.get(card.screen.unit_id))
 
 
-def cards_for(screen_ids: list[str], *, active: set[str], now: datetime | None = None,
-              account: Account | None = None) -> list[Card]:
+def cards_for(
+    screen_ids: list[str], *, active: set[str], now: datetime | None = None, account: Account | None = None
+) -> list[Card]:
     """Cards for given screens (the fan's own), in the given order, skipping screens that no longer exist."""
     now = now or datetime.now(UTC)
     if not screen_ids:

@@ -33,15 +33,24 @@ def columns(screens: Iterable[Screen], now: datetime | None = None) -> dict[str,
     if not screens:
         return {}
     day = china_day(now)
-    plays = {stat.subject.partition("#")[2]: stat.counter("plays") for stat in DailyStat.batch_get(
-        [(subject("screen", s.screen_id), day) for s in screens], attributes_to_get=["subject", "day", "plays"])}
+    plays = {
+        stat.subject.partition("#")[2]: stat.counter("plays")
+        for stat in DailyStat.batch_get(
+            [(subject("screen", s.screen_id), day) for s in screens], attributes_to_get=["subject", "day", "plays"]
+        )
+    }
     playing = {s.screen_id: _playing(s) for s in screens if screen_status(s, now) == "online"}
     wanted = sorted({cid for cid in playing.values() if cid})
-    titles = {c.content_id: c.title for c in Content.batch_get(wanted, attributes_to_get=["content_id", "title"])} \
-        if wanted else {}
+    titles = (
+        {c.content_id: c.title for c in Content.batch_get(wanted, attributes_to_get=["content_id", "title"])}
+        if wanted
+        else {}
+    )
     out = {}
     for s in screens:
         cid = playing.get(s.screen_id)
-        out[s.screen_id] = {"now_playing": {"content_id": cid, "title": titles.get(cid)} if cid else None,
-                            "plays_today": int(plays.get(s.screen_id, 0))}
+        out[s.screen_id] = {
+            "now_playing": {"content_id": cid, "title": titles.get(cid)} if cid else None,
+            "plays_today": int(plays.get(s.screen_id, 0)),
+        }
     return out

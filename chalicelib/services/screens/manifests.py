@@ -85,12 +85,18 @@ def sync_links(content_id: str, screen_ids: Iterable[str]) -> set[str]:
             continue
         active = live and screen_id in targets
         link = ScreenContentLink(
-            screen_id, content_id, active=active, revision=int(content.revision), updated_at=utcnow(),
+            screen_id,
+            content_id,
+            active=active,
+            revision=int(content.revision),
+            updated_at=utcnow(),
             expires_at=None if active else utcnow() + timedelta(days=INACTIVE_LINK_DAYS),
         )
         try:
-            link.save(condition=ScreenContentLink.revision.does_not_exist()
-                      | (ScreenContentLink.revision <= int(content.revision)))
+            link.save(
+                condition=ScreenContentLink.revision.does_not_exist()
+                | (ScreenContentLink.revision <= int(content.revision))
+            )
         except PutError as exc:
             if not condition_failed(exc):
                 raise
@@ -100,9 +106,13 @@ def sync_links(content_id: str, screen_ids: Iterable[str]) -> set[str]:
 
 def active_content_ids(screen_id: str) -> list[str]:
     """The contents linked to a screen and active: one Query, filtered server-side."""
-    return [link.content_id for link in ScreenContentLink.query(
-        screen_id, filter_condition=ScreenContentLink.active == True,  # noqa: E712 (pynamodb expression)
-    )]
+    return [
+        link.content_id
+        for link in ScreenContentLink.query(
+            screen_id,
+            filter_condition=ScreenContentLink.active == True,  # noqa: E712 (pynamodb expression)
+        )
+    ]
 
 
 # ---------------------------------------------------------------- building
@@ -120,8 +130,9 @@ def build_manifest(screen: Screen, now: datetime | None = None) -> Manifest:
         api_base=settings.public_base_url,
         poll_seconds=int(screen.poll_seconds or 10),
         heartbeat_seconds=int(screen.heartbeat_interval or 30),
-        screen=ManifestScreen(id=screen.screen_id, name=screen.name, unit_name=units.get(screen.unit_id, ""),
-                              address=screen.address or ""),
+        screen=ManifestScreen(
+            id=screen.screen_id, name=screen.name, unit_name=units.get(screen.unit_id, ""), address=screen.address or ""
+        ),
         qr=_qr(screen.qr_url),
         fan_count=int(screen.fan_count or 0),
         items=[_item(c, units.get(c.unit_id, ""), settings.cdn_base_url) for c in contents[:MAX_ITEMS]],
@@ -225,8 +236,11 @@ def rebuild_screen(screen_id: str) -> RebuildResult:
     if _stored_version(bucket, key) == version:
         return RebuildResult(screen_id, version, False, len(manifest.items))
     s3.put_object(
-        Bucket=bucket, Key=key, Body=manifest.document(),
-        ContentType="application/json; charset=utf-8", CacheControl=MANIFEST_CACHE_CONTROL,
+        Bucket=bucket,
+        Key=key,
+        Body=manifest.document(),
+        ContentType="application/json; charset=utf-8",
+        CacheControl=MANIFEST_CACHE_CONTROL,
         Metadata={"version": version},
     )
     if screen.manifest_version != version:
@@ -275,6 +289,11 @@ def rebuild_batch(messages: dict[str, RebuildMessage]) -> set[str]:
             logger.exception("manifest rebuild failed", screen_id=screen_id)
             broken.add(screen_id)
     failed |= {mid for mid, screens in screens_of.items() if screens & broken}
-    logger.info("manifest batch", messages=len(messages), screens=sum(map(len, screens_of.values())),
-                written=written, failed=len(failed))
+    logger.info(
+        "manifest batch",
+        messages=len(messages),
+        screens=sum(map(len, screens_of.values())),
+        written=written,
+        failed=len(failed),
+    )
     return failed

@@ -34,14 +34,29 @@ from chalicelib.services.shared.writes import OBJECT_TAG, check_if_match, commit
 
 def public(screen: Screen) -> dict[str, Any]:
     return {
-        "screen_id": screen.screen_id, "unit_id": screen.unit_id, "name": screen.name, "address": screen.address,
-        "province": screen.province, "city": screen.city, "district": screen.district,
-        "tags": sorted(screen.tags or ()), "appid": screen.appid,
-        "qr": {"ticket": screen.qr_ticket, "url": screen.qr_url, "error": screen.qr_error,
-               "ready": bool(screen.qr_url)},
-        "player_key_set": bool(screen.player_key_hash), "fan_count": int(screen.fan_count or 0),
-        "status": screen_status(screen), "online": screen_status(screen) == "online", "last_seen": screen.last_seen,
-        "revision": screen.revision, "created_at": screen.created_at, "updated_at": screen.updated_at,
+        "screen_id": screen.screen_id,
+        "unit_id": screen.unit_id,
+        "name": screen.name,
+        "address": screen.address,
+        "province": screen.province,
+        "city": screen.city,
+        "district": screen.district,
+        "tags": sorted(screen.tags or ()),
+        "appid": screen.appid,
+        "qr": {
+            "ticket": screen.qr_ticket,
+            "url": screen.qr_url,
+            "error": screen.qr_error,
+            "ready": bool(screen.qr_url),
+        },
+        "player_key_set": bool(screen.player_key_hash),
+        "fan_count": int(screen.fan_count or 0),
+        "status": screen_status(screen),
+        "online": screen_status(screen) == "online",
+        "last_seen": screen.last_seen,
+        "revision": screen.revision,
+        "created_at": screen.created_at,
+        "updated_at": screen.updated_at,
     }
 
 
@@ -76,8 +91,9 @@ def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
     screen = Screen(data.pop("screen_id"), tags=tags, player_key_hash=key_hash, **data)
     uow = UnitOfWork()
     uow.put(screen, condition=Screen.screen_id.does_not_exist(), tag=OBJECT_TAG)
-    audit.record(uow, principal.user_id, "screen.create", screen.unit_id, "screen", screen.screen_id, None,
-                 snap(public(screen)))
+    audit.record(
+        uow, principal.user_id, "screen.create", screen.unit_id, "screen", screen.screen_id, None, snap(public(screen))
+    )
     commit(uow, Conflict(UNAVAILABLE, field="screen_id", code="unavailable"))
     _fill_qrcode(screen)
     outbox.send(outbox.manifest_messages([screen.screen_id], "screen_updated"))
@@ -89,10 +105,12 @@ def create(principal: Principal, data: dict[str, Any]) -> tuple[Screen, str]:
 def _fill_qrcode(screen: Screen) -> bool:
     """Ask WeChat for the permanent code; record the ticket or the error.  True when the code is ready."""
     try:
-        result = client_for(screen.appid).qrcode.create({
-            "action_name": "QR_LIMIT_STR_SCENE",
-            "action_info": {"scene": {"scene_str": screen.screen_id}},
-        })
+        result = client_for(screen.appid).qrcode.create(
+            {
+                "action_name": "QR_LIMIT_STR_SCENE",
+                "action_info": {"scene": {"scene_str": screen.screen_id}},
+            }
+        )
         actions = [Screen.qr_ticket.set(result["ticket"]), Screen.qr_url.set(result["url"]), Screen.qr_error.remove()]
         ok = True
     except Exception as exc:  # WeChat error, timeout, 5xx: keep the screen, remember why, retry later
@@ -118,10 +136,10 @@ def rotate_player_key(principal: Principal, screen_id: str) -> tuple[Screen, str
     screen = _visible(principal, screen_id, MANAGE)
     player_key, key_hash = player_keys.mint()
     uow = UnitOfWork()
-    uow.update(screen, [Screen.player_key_hash.set(key_hash), Screen.updated_at.set(now())],
-               tag=OBJECT_TAG)
-    audit.record(uow, principal.user_id, "screen.player_key", screen.unit_id, "screen", screen_id,
-                 note="player key rotated")
+    uow.update(screen, [Screen.player_key_hash.set(key_hash), Screen.updated_at.set(now())], tag=OBJECT_TAG)
+    audit.record(
+        uow, principal.user_id, "screen.player_key", screen.unit_id, "screen", screen_id, note="player key rotated"
+    )
     commit(uow)
     screen.refresh(consistent_read=True)
     return screen, player_key
@@ -139,8 +157,14 @@ def screens_in(unit: Unit) -> list[Screen]:
 LOOSE_ONLINE = timedelta(minutes=10)  # wider than any screen's two heartbeat intervals; the page is then exact
 
 
-def list_screens(principal: Principal, cursor: str | None, limit: int, unit_id: str | None,
-                 tag: str | None, status: str | None = None) -> Page:
+def list_screens(
+    principal: Principal,
+    cursor: str | None,
+    limit: int,
+    unit_id: str | None,
+    tag: str | None,
+    status: str | None = None,
+) -> Page:
     """Screens of the scope, by unit; ``status`` (online / offline / never) filters in the query, then exactly.
 
     Online is a heartbeat within the screen's own two intervals, which a
@@ -176,8 +200,7 @@ def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_mat
     if "tags" in changes:
         changes["tags"] = set(changes["tags"] or ()) or None
     new_account = changes.get("appid") not in (None, screen.appid)
-    actions = [getattr(Screen, k).set(v) if v is not None else getattr(Screen, k).remove()
-               for k, v in changes.items()]
+    actions = [getattr(Screen, k).set(v) if v is not None else getattr(Screen, k).remove() for k, v in changes.items()]
     if new_account:  # the old code subscribes through the old account
         actions += [Screen.qr_ticket.remove(), Screen.qr_url.remove()]
     for k, v in changes.items():
@@ -185,8 +208,9 @@ def update(principal: Principal, screen_id: str, changes: dict[str, Any], if_mat
     uow = UnitOfWork()
     revise(uow, screen, actions)
     screen.revision += 1
-    audit.record(uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen_id, before,
-                 snap(public(screen)))
+    audit.record(
+        uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen_id, before, snap(public(screen))
+    )
     commit(uow)
     if new_account:
         screen.refresh(consistent_read=True)
@@ -205,8 +229,17 @@ def rebind_account(principal: Principal, screen: Screen, appid: str, note: str) 
     uow = UnitOfWork()
     revise(uow, screen, [Screen.appid.set(appid), Screen.qr_ticket.remove(), Screen.qr_url.remove()], locked=False)
     screen.appid = appid
-    audit.record(uow, principal.user_id, "screen.update", screen.unit_id, "screen", screen.screen_id, before,
-                 snap(public(screen)), note=note)
+    audit.record(
+        uow,
+        principal.user_id,
+        "screen.update",
+        screen.unit_id,
+        "screen",
+        screen.screen_id,
+        before,
+        snap(public(screen)),
+        note=note,
+    )
     commit(uow)
     screen.refresh(consistent_read=True)
     _fill_qrcode(screen)
@@ -220,5 +253,6 @@ def delete(principal: Principal, screen_id: str, if_match: int | None) -> None:
     check_if_match(if_match, screen.revision)
     if int(screen.fan_count or 0) > 0:
         raise Conflict("the screen still has subscribers", code="in_use")
-    delete_with_audit(screen, principal.user_id, "screen.delete",
-                      screen.unit_id, "screen", screen_id, snap(public(screen)))
+    delete_with_audit(
+        screen, principal.user_id, "screen.delete", screen.unit_id, "screen", screen_id, snap(public(screen))
+    )

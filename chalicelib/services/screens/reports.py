@@ -110,15 +110,21 @@ def record_heartbeat(screen: Screen, beat: Heartbeat, now: datetime | None = Non
     now = now or utcnow()
     report = {**beat.model_dump(), "received_at": now.isoformat()}
     previous = screen.last_seen
-    screen.update(actions=[Screen.last_seen.set(now), Screen.heartbeat.set(report), Screen.presence.set("online")],
-                  condition=Screen.screen_id.exists())
+    screen.update(
+        actions=[Screen.last_seen.set(now), Screen.heartbeat.set(report), Screen.presence.set("online")],
+        condition=Screen.screen_id.exists(),
+    )
     online = _online_seconds(previous, now, int(screen.heartbeat_interval or 30)) if beat.online else 0
     if online:
         uow = UnitOfWork()
         bump(uow, "screen", screen.screen_id, {"online_seconds": online}, now)
         uow.commit()
-    return {"ok": True, "server_time": now.isoformat(), "status": "online",
-            "manifest_current": beat.manifest_version == screen.manifest_version}
+    return {
+        "ok": True,
+        "server_time": now.isoformat(),
+        "status": "online",
+        "manifest_current": beat.manifest_version == screen.manifest_version,
+    }
 
 
 def _online_seconds(previous: datetime | None, now: datetime, interval: int) -> int:
@@ -166,12 +172,11 @@ def record_plays(screen: Screen, batch: PlayBatch, now: datetime | None = None) 
         accepted.append(play.model_copy(update={"started_at": started}))
     counted = duplicates = 0
     for start in range(0, len(accepted), _CHUNK):
-        c, d = _count_chunk(screen.screen_id, accepted[start:start + _CHUNK], now)
+        c, d = _count_chunk(screen.screen_id, accepted[start : start + _CHUNK], now)
         counted += c
         duplicates += d
     duplicates += len(batch.plays) - len(unique)
-    logger.info("plays recorded", screen_id=screen.screen_id, counted=counted, duplicates=duplicates,
-                rejected=rejected)
+    logger.info("plays recorded", screen_id=screen.screen_id, counted=counted, duplicates=duplicates, rejected=rejected)
     return {"received": len(batch.plays), "counted": counted, "duplicates": duplicates, "rejected": rejected}
 
 
@@ -192,8 +197,11 @@ def _count_chunk(screen_id: str, plays: list[Play], now: datetime) -> tuple[int,
         per_screen: Counter[str] = Counter()
         seconds_screen: Counter[str] = Counter()
         for play in plays:
-            uow.put(ScreenReportRecord(f"play#{screen_id}#{play.play_id}", expires_at=now + PLAY_RECORD_TTL),
-                    condition=ScreenReportRecord.key.does_not_exist(), tag=play.play_id)
+            uow.put(
+                ScreenReportRecord(f"play#{screen_id}#{play.play_id}", expires_at=now + PLAY_RECORD_TTL),
+                condition=ScreenReportRecord.key.does_not_exist(),
+                tag=play.play_id,
+            )
             day = china_day(play.started_at)
             per_content[(play.content_id, day)] += 1
             seconds_content[(play.content_id, day)] += round(play.seconds)

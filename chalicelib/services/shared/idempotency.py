@@ -54,10 +54,16 @@ def record_key(actor: str, route: str, key: str, path_params: dict[str, str] | N
     return f"{actor}#{route}#{params}#{key}"
 
 
-def run(actor: str, route: str, key: str, request_body: bytes,
-        handler: Callable[[], tuple[int, dict]], redact: Callable[[dict], dict] | None = None,
-        path_params: dict[str, str] | None = None, remaining_ms: float | None = None,
-        ) -> tuple[int, dict, bool]:
+def run(
+    actor: str,
+    route: str,
+    key: str,
+    request_body: bytes,
+    handler: Callable[[], tuple[int, dict]],
+    redact: Callable[[dict], dict] | None = None,
+    path_params: dict[str, str] | None = None,
+    remaining_ms: float | None = None,
+) -> tuple[int, dict, bool]:
     """``(status, body, replayed)`` of ``handler`` run at most once per key.
 
     ``redact`` turns the response into what may be stored: a value shown once
@@ -71,8 +77,13 @@ def run(actor: str, route: str, key: str, request_body: bytes,
     fingerprint = hashlib.sha256(request_body).hexdigest()
     started = now_ms()
     attempt = secrets.token_hex(8)
-    record = IdempotencyRecord(rkey, fingerprint=fingerprint, expires_at=TTL, attempt=attempt,
-                               in_progress_expiry=started + int(remaining_ms or DEFAULT_IN_PROGRESS_MS))
+    record = IdempotencyRecord(
+        rkey,
+        fingerprint=fingerprint,
+        expires_at=TTL,
+        attempt=attempt,
+        in_progress_expiry=started + int(remaining_ms or DEFAULT_IN_PROGRESS_MS),
+    )
     replay = _claim(record, started)
     if replay is not None:
         return replay
@@ -84,12 +95,19 @@ def run(actor: str, route: str, key: str, request_body: bytes,
             _conditional(lambda: record.delete(condition=mine))
         raise
     with contextlib.suppress(ConditionLost):
-        _conditional(lambda: record.update(
-            actions=[IdempotencyRecord.status.set(COMPLETED), IdempotencyRecord.status_code.set(status),
-                     IdempotencyRecord.in_progress_expiry.remove(),
-                     IdempotencyRecord.response.set(
-                         json.dumps(redact(body) if redact else body, ensure_ascii=False, default=str))],
-            condition=mine))
+        _conditional(
+            lambda: record.update(
+                actions=[
+                    IdempotencyRecord.status.set(COMPLETED),
+                    IdempotencyRecord.status_code.set(status),
+                    IdempotencyRecord.in_progress_expiry.remove(),
+                    IdempotencyRecord.response.set(
+                        json.dumps(redact(body) if redact else body, ensure_ascii=False, default=str)
+                    ),
+                ],
+                condition=mine,
+            )
+        )
     return status, body, False
 
 
@@ -112,9 +130,11 @@ def _claim(record: IdempotencyRecord, started: int) -> tuple[int, dict, bool] | 
 
     A key is free when unused, abandoned (in progress past its deadline) or expired.
     """
-    free = (IdempotencyRecord.key.does_not_exist()
-            | ((IdempotencyRecord.status != COMPLETED) & (IdempotencyRecord.in_progress_expiry < started))
-            | (IdempotencyRecord.expires_at < datetime.fromtimestamp(started / 1000, UTC)))
+    free = (
+        IdempotencyRecord.key.does_not_exist()
+        | ((IdempotencyRecord.status != COMPLETED) & (IdempotencyRecord.in_progress_expiry < started))
+        | (IdempotencyRecord.expires_at < datetime.fromtimestamp(started / 1000, UTC))
+    )
     try:
         _conditional(lambda: record.save(condition=free))
         return None
@@ -122,9 +142,15 @@ def _claim(record: IdempotencyRecord, started: int) -> tuple[int, dict, bool] | 
         pass
     existing = IdempotencyRecord.get(record.key, consistent_read=True)
     if existing.fingerprint != record.fingerprint:
-        raise Unprocessable("this Idempotency-Key was used with a different request",
-                            field="Idempotency-Key", code="idempotency_key_reused") from None
+        raise Unprocessable(
+            "this Idempotency-Key was used with a different request",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        ) from None
     if existing.status != COMPLETED:
-        raise Conflict("a request with this Idempotency-Key is still in progress",
-                       field="Idempotency-Key", code="request_in_progress") from None
+        raise Conflict(
+            "a request with this Idempotency-Key is still in progress",
+            field="Idempotency-Key",
+            code="request_in_progress",
+        ) from None
     return int(existing.status_code), json.loads(existing.response), True

@@ -103,6 +103,7 @@ def page_list(items: Iterable[Any], cursor: str | None, limit: int, key: Callabl
 
 def page_by_unit(index: Any, unit_ids: list[str], cursor: str | None, limit: int, **query: Any) -> Page:
     """Page through a per-unit index (``by_unit``) across several units, unit after unit: no scan."""
+
     def of_unit(uid: str) -> Callable[[Any, int], Any]:
         return lambda lek, n: index.query(uid, limit=n, last_evaluated_key=lek, **query)
 

@@ -58,8 +58,9 @@ def revise(uow: UnitOfWork, item: Model, actions: list[Action], *, locked: bool 
     (409 ``edit_conflict`` from ``commit``).  The caller's copy keeps the old
     revision number.
     """
-    uow.update(item, [*actions, *next_revision(item, now())], condition=unchanged(item) if locked else None,
-               tag=OBJECT_TAG)
+    uow.update(
+        item, [*actions, *next_revision(item, now())], condition=unchanged(item) if locked else None, tag=OBJECT_TAG
+    )
 
 
 def commit(uow: UnitOfWork, conflict: ApiError | None = None) -> None:
@@ -67,13 +68,22 @@ def commit(uow: UnitOfWork, conflict: ApiError | None = None) -> None:
         uow.commit()
     except TransactionConflict as exc:
         if exc.failed_on(OBJECT_TAG):
-            raise conflict or Conflict("the object was changed by someone else; reload and retry",
-                                       code="edit_conflict") from None
+            raise conflict or Conflict(
+                "the object was changed by someone else; reload and retry", code="edit_conflict"
+            ) from None
         raise Conflict("a related object changed; retry", code="conflict") from None
 
 
-def delete_with_audit(model: Model, actor: str, action: str, unit_id: str, kind: str, ident: str, before: dict,
-                      also: Callable[[UnitOfWork], None] | None = None) -> None:
+def delete_with_audit(
+    model: Model,
+    actor: str,
+    action: str,
+    unit_id: str,
+    kind: str,
+    ident: str,
+    before: dict,
+    also: Callable[[UnitOfWork], None] | None = None,
+) -> None:
     """Delete (conditioned on the revision the caller saw), its audit entry and ``also``'s writes: one transaction.
 
     A concurrent edit fails the revision condition (409) and nothing is

@@ -62,8 +62,10 @@ def change(appid: str, openid: str, screen_id: str, *, subscribe: bool, now: dat
     for _attempt in range(MAX_ATTEMPTS):
         moment = now or datetime.now(UTC)
         # read_many answers in the order of its requests: the fan, the screen, the subscription
-        fan, screen, existing = cast("tuple[Fan | None, Screen | None, Subscription | None]",
-                                     tuple(read_many(subscriptions.reads_for(appid, openid, screen_id))))
+        fan, screen, existing = cast(
+            "tuple[Fan | None, Screen | None, Subscription | None]",
+            tuple(read_many(subscriptions.reads_for(appid, openid, screen_id))),
+        )
         if subscribe:
             refusal, confirmed_follower = _refusal(appid, openid, fan, confirmed_follower)
             if refusal is not None:
@@ -103,12 +105,17 @@ def _refusal(appid: str, openid: str, fan: Fan | None, confirmed: bool) -> tuple
     return (None if confirmed else Refusal.NOT_FOLLOWING), confirmed
 
 
-def _plan_subscribe(uow: UnitOfWork, delta: FanDelta, fan: Fan | None, screen: Any, existing: Any,
-                    moment: datetime) -> Outcome:
+def _plan_subscribe(
+    uow: UnitOfWork, delta: FanDelta, fan: Fan | None, screen: Any, existing: Any, moment: datetime
+) -> Outcome:
     """The subscribe's writes; a fan first seen here is recorded as following, from the page."""
-    outcome = subscriptions.add_subscribe(uow, delta, fan=fan, screen=screen, existing=existing, source=SOURCE,
-                                          now=moment)
+    outcome = subscriptions.add_subscribe(
+        uow, delta, fan=fan, screen=screen, existing=existing, source=SOURCE, now=moment
+    )
     if outcome == Outcome.SUBSCRIBED and fan is None:
-        delta.actions += [Fan.following.set(True), Fan.created_at.set(Fan.created_at | moment),
-                          Fan.first_source.set(Fan.first_source | "page")]
+        delta.actions += [
+            Fan.following.set(True),
+            Fan.created_at.set(Fan.created_at | moment),
+            Fan.first_source.set(Fan.first_source | "page"),
+        ]
     return outcome

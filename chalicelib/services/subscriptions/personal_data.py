@@ -113,32 +113,52 @@ def collect(appid: str, openid: str) -> dict[str, Any]:
         "appid": appid,
         "openid": openid,
         "exported_at": datetime.now(UTC).isoformat(),
-        "fan": None if fan is None else {
-            "following": fan.following, "first_source": fan.first_source,
-            "followed_at": _iso(fan.followed_at), "unfollowed_at": _iso(fan.unfollowed_at),
-            "created_at": _iso(fan.created_at), "last_interaction_at": _iso(fan.last_interaction_at),
+        "fan": None
+        if fan is None
+        else {
+            "following": fan.following,
+            "first_source": fan.first_source,
+            "followed_at": _iso(fan.followed_at),
+            "unfollowed_at": _iso(fan.unfollowed_at),
+            "created_at": _iso(fan.created_at),
+            "last_interaction_at": _iso(fan.last_interaction_at),
             "last_message_at": _iso(fan.last_message_at),
             "active_screens": sorted(fan.active_screens or ()),
             "suspended_screens": sorted(fan.suspended_screens or ()),
-            "stopped_channels": sorted(fan.stopped_channels or ()), "unread_content": sorted(fan.unread_content or ()),
+            "stopped_channels": sorted(fan.stopped_channels or ()),
+            "unread_content": sorted(fan.unread_content or ()),
         },
         "subscriptions": [
-            {"screen_id": s.screen_id, "status": s.status, "source": s.source,
-             "subscribed_at": _iso(s.subscribed_at), "updated_at": _iso(s.updated_at)} for s in subs
+            {
+                "screen_id": s.screen_id,
+                "status": s.status,
+                "source": s.source,
+                "subscribed_at": _iso(s.subscribed_at),
+                "updated_at": _iso(s.updated_at),
+            }
+            for s in subs
         ],
-        "reads": [dict(zip(("day", "source", "content_id"), m.key.split("#")[:3], strict=True))
-                  for m in _read_marks(appid, openid)],
-        "delivery_receipts": [{"msg_id": r.msg_id, "status": r.status, "received_at": _iso(r.received_at)}
-                              for r in _receipts(appid, openid)],
+        "reads": [
+            dict(zip(("day", "source", "content_id"), m.key.split("#")[:3], strict=True))
+            for m in _read_marks(appid, openid)
+        ],
+        "delivery_receipts": [
+            {"msg_id": r.msg_id, "status": r.status, "received_at": _iso(r.received_at)}
+            for r in _receipts(appid, openid)
+        ],
         "push_deliveries": [{"push": b.job_id, "batch": b.batch_id} for b in _batches(appid, openid)],
     }
 
 
 def summary(data: dict[str, Any]) -> dict[str, int]:
     """Counts per kind, for the page's "what is stored" list."""
-    return {"subscriptions": len(data["subscriptions"]), "reads": len(data["reads"]),
-            "delivery_receipts": len(data["delivery_receipts"]), "push_deliveries": len(data["push_deliveries"]),
-            "unread": len((data["fan"] or {}).get("unread_content") or ())}
+    return {
+        "subscriptions": len(data["subscriptions"]),
+        "reads": len(data["reads"]),
+        "delivery_receipts": len(data["delivery_receipts"]),
+        "push_deliveries": len(data["push_deliveries"]),
+        "unread": len((data["fan"] or {}).get("unread_content") or ()),
+    }
 
 
 def _erase_fan_and_subscriptions(appid: str, openid: str, now: datetime, result: ErasureResult) -> None:
@@ -192,8 +212,10 @@ def erase(appid: str, openid: str, now: datetime | None = None) -> ErasureResult
         result.add("push_batches")
     for job in _jobs(appid, openid):
         # the planner resumes after the cursor: a prefix of his key sorts just before it and names nobody
-        job.update(actions=[PushJob.cursor.set(fan_key(appid, openid)[:-1])],
-                   condition=PushJob.cursor == fan_key(appid, openid))
+        job.update(
+            actions=[PushJob.cursor.set(fan_key(appid, openid)[:-1])],
+            condition=PushJob.cursor == fan_key(appid, openid),
+        )
         result.add("push_jobs")
     for member in FanScope.scan(FanScope.person == fan_key(appid, openid)):
         if not member.n:  # an empty membership kept by older code; live ones end through the stream consumer

@@ -123,6 +123,7 @@ def read_cookies(header: str | None) -> dict[str, str]:
 
 # ------------------------------------------------------------------ sessions
 
+
 def new_session(appid: str, openid: str, kind: str) -> tuple[Session, str]:
     """A fresh session and its ``Set-Cookie`` value."""
     session = Session(appid, openid, kind, secrets.token_urlsafe(24))
@@ -155,6 +156,7 @@ def csrf_ok(session: Session | None, submitted: str | None) -> bool:
 
 
 # ------------------------------------------------------------------ OAuth
+
 
 def safe_next(appid: str, candidate: str | None) -> str:
     """A return path inside this account's pages; anything else becomes the subscription centre."""
@@ -199,6 +201,7 @@ def clear_pre_auth(appid: str) -> str:
 
 # ------------------------------------------------------------------ visitors
 
+
 def visitor_id(cookies: dict[str, str]) -> str | None:
     value = cookies.get(VISITOR_COOKIE, "")
     return value if _VISITOR_RE.match(value) else None
@@ -210,7 +213,6 @@ def new_visitor(appid: str) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------ accounts
-
 
 
 def account(appid: str) -> Account | None:

@@ -107,7 +107,12 @@ def add_subscribe(
 
 
 def add_unsubscribe(
-    uow: UnitOfWork, delta: FanDelta, *, screen_id: str, existing: Subscription | None, now: datetime,
+    uow: UnitOfWork,
+    delta: FanDelta,
+    *,
+    screen_id: str,
+    existing: Subscription | None,
+    now: datetime,
 ) -> Outcome:
     """Cancel the fan's subscription to a screen (an explicit unsubscribe, not an unfollow)."""
     if existing is None or existing.status != ACTIVE:
@@ -115,8 +120,12 @@ def add_unsubscribe(
     sub = Subscription(fan_key(delta.appid, delta.openid), screen_id)
     uow.update(
         sub,
-        [Subscription.status.set(CANCELLED), Subscription.active_screen_id.remove(), Subscription.updated_at.set(now),
-         Subscription.expires_at.set(now + INACTIVE_KEPT)],
+        [
+            Subscription.status.set(CANCELLED),
+            Subscription.active_screen_id.remove(),
+            Subscription.updated_at.set(now),
+            Subscription.expires_at.set(now + INACTIVE_KEPT),
+        ],
         condition=Subscription.status == ACTIVE,
         tag=f"sub:{screen_id}",
     )
@@ -138,8 +147,11 @@ def add_erase(uow: UnitOfWork, *, existing: Subscription, now: datetime) -> bool
     being lost uncounted.
     """
     was_active = existing.status == ACTIVE
-    uow.delete(Subscription(existing.fan, existing.screen_id), condition=Subscription.status == existing.status,
-               tag=f"sub:{existing.screen_id}")
+    uow.delete(
+        Subscription(existing.fan, existing.screen_id),
+        condition=Subscription.status == existing.status,
+        tag=f"sub:{existing.screen_id}",
+    )
     if was_active:
         _count(uow, existing.screen_id, -1)
         bump(uow, "screen", existing.screen_id, {"unsubs": 1}, now)
@@ -152,8 +164,12 @@ def add_suspend_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
     for screen_id in screens:
         uow.update(
             Subscription(fan_key(delta.appid, delta.openid), screen_id),
-            [Subscription.status.set(SUSPENDED), Subscription.active_screen_id.remove(),
-             Subscription.updated_at.set(now), Subscription.expires_at.set(now + INACTIVE_KEPT)],
+            [
+                Subscription.status.set(SUSPENDED),
+                Subscription.active_screen_id.remove(),
+                Subscription.updated_at.set(now),
+                Subscription.expires_at.set(now + INACTIVE_KEPT),
+            ],
             condition=Subscription.status == ACTIVE,
             tag=f"sub:{screen_id}",
         )
@@ -171,8 +187,12 @@ def add_restore_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
     for screen_id in screens:
         uow.update(
             Subscription(fan_key(delta.appid, delta.openid), screen_id),
-            [Subscription.status.set(ACTIVE), Subscription.active_screen_id.set(screen_id),
-             Subscription.updated_at.set(now), Subscription.expires_at.remove()],
+            [
+                Subscription.status.set(ACTIVE),
+                Subscription.active_screen_id.set(screen_id),
+                Subscription.updated_at.set(now),
+                Subscription.expires_at.remove(),
+            ],
             condition=Subscription.status == SUSPENDED,
             tag=f"sub:{screen_id}",
         )
@@ -186,6 +206,8 @@ def add_restore_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
 
 def _count(uow: UnitOfWork, screen_id: str, change: int) -> None:
     uow.update(
-        Screen(screen_id), [Screen.fan_count.add(change)],
-        condition=Screen.screen_id.exists(), tag=f"screen:{screen_id}",
+        Screen(screen_id),
+        [Screen.fan_count.add(change)],
+        condition=Screen.screen_id.exists(),
+        tag=f"screen:{screen_id}",
     )

@@ -13,8 +13,17 @@ from chalicelib.handlers.admin.schemas.common import In, Out, Query
 from chalicelib.services.analytics import metrics
 
 Format = Literal["json", "csv"]
-Metric = Literal["fans", "distinct_fans", "net", "growth_rate", "reads_per_fan", "read_rate", "push_delivery_rate",
-                 "online_rate", "plays_per_screen"]
+Metric = Literal[
+    "fans",
+    "distinct_fans",
+    "net",
+    "growth_rate",
+    "reads_per_fan",
+    "read_rate",
+    "push_delivery_rate",
+    "online_rate",
+    "plays_per_screen",
+]
 Kind = Literal["screen", "unit", "subtree", "account", "content"]
 
 
@@ -53,16 +62,35 @@ _number: Any = (int | float | None, None)
 _content_only: dict[str, Any] = {  # content series: reads by hour of day and the time from push to first read
     "reads_by_hour": (list[int] | None, None),
     "first_reads": (int | None, Field(None, description="first opens of a push by the fan it was sent to")),
-    "median_first_read_seconds": (int | None, Field(
-        None, description="upper bound of the histogram bucket holding the median time from push to first read: "
-                          "half the first reads came within this many seconds (7 days and more: 604800)")),
-    "median_first_read_bucket": (list[int | None] | None, Field(
-        None, description="[low, high) seconds of the bucket holding the median; high null for 7 days and more")),
+    "median_first_read_seconds": (
+        int | None,
+        Field(
+            None,
+            description="upper bound of the histogram bucket holding the median time from push to first read: "
+            "half the first reads came within this many seconds (7 days and more: 604800)",
+        ),
+    ),
+    "median_first_read_bucket": (
+        list[int | None] | None,
+        Field(None, description="[low, high) seconds of the bucket holding the median; high null for 7 days and more"),
+    ),
 }
-Values = create_model("AnalyticsValues", __base__=Out, **{name: _number for name in (*metrics.METRICS, *metrics.RATES)},
-                      screens_played_on=(int | None, None), **_content_only)
-Point = create_model("AnalyticsPoint", __base__=Out, period=(str, ...), start=(str, ...), end=(str, ...),
-                     **{name: _number for name in metrics.METRICS}, **_content_only)
+Values = create_model(
+    "AnalyticsValues",
+    __base__=Out,
+    **{name: _number for name in (*metrics.METRICS, *metrics.RATES)},
+    screens_played_on=(int | None, None),
+    **_content_only,
+)
+Point = create_model(
+    "AnalyticsPoint",
+    __base__=Out,
+    period=(str, ...),
+    start=(str, ...),
+    end=(str, ...),
+    **{name: _number for name in metrics.METRICS},
+    **_content_only,
+)
 
 
 class SeriesOut(Out):

@@ -54,10 +54,7 @@ def _ignore_case(pattern: str) -> str:
 def plain_pattern(multiline: bool) -> str:
     """``plain``'s rules as one JSON-schema pattern (built from the same definitions), so the
     OpenAPI document says what the code refuses: markup, control characters, nothing but spaces."""
-    return (
-        f"^(?![\\s\\S]*(?:{_ignore_case(MARKUP.pattern)}))(?=[\\s\\S]*\\S)"
-        f"[^{_control_class(multiline)}]*$"
-    )
+    return f"^(?![\\s\\S]*(?:{_ignore_case(MARKUP.pattern)}))(?=[\\s\\S]*\\S)[^{_control_class(multiline)}]*$"
 
 
 def Text(max_length: int, *, multiline: bool = False, min_length: int = 1) -> Any:

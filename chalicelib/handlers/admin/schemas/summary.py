@@ -97,7 +97,8 @@ class SummaryAlerts(Out):
     push_failures: SummaryPushFailures
     no_push_channel: SummaryAccountList = Field(
         description="service accounts with neither template id (subscription accounts send customer-service "
-                    "messages and need none)")
+        "messages and need none)"
+    )
 
 
 class UnitSummaryOut(Out):
