@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from chalicelib.contracts.id_types import AppId, OpenId
 from chalicelib.models.screens import SCREEN_CODE_RE
 
 JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:\d{1,9}$")
@@ -24,8 +25,6 @@ MAX_RECIPIENTS = 200  # planned batches hold 98; a re-planned range may have gro
 
 Short = Annotated[str, StringConstraints(max_length=64)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
-OpenId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-AppId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
 
 
 def _check_job_id(value: str) -> str:
