@@ -40,7 +40,8 @@ def main() -> None:
     Unit("bench", root_id="bench", path="bench/", name="基准单位").save()
     senders = {}
     for mode, appid in (("plain", "wxbenchplain0001"), ("safe", "wxbenchsafe00002")):
-        Account(appid, unit_id="bench", name="基准", original_id=f"gh_{appid[2:14]}").save()
+        # an account with an EncodingAESKey is in safe mode unless set otherwise (issue 10): the plain one says so
+        Account(appid, unit_id="bench", name="基准", original_id=f"gh_{appid[2:14]}", message_mode=mode).save()
         store_account_secrets(appid, token="benchtoken", aes_key=aes_key, app_secret="s")
         senders[mode] = WeChatSender(appid, f"gh_{appid[2:14]}", "benchtoken", aes_key, mode=mode)
     for code in ("BENCH1", "BENCH2"):
