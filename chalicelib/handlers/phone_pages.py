@@ -125,7 +125,7 @@ def subscription_centre(appid: str) -> Response:
 @page(bp)
 def change_subscription(appid: str) -> Response:
     v, data = visit(bp, appid), form(bp)
-    if not v.may_change:
+    if v.session is None or not v.may_change:
         raise PageError(
             403,
             "请重新打开页面",
@@ -160,7 +160,7 @@ def change_subscription(appid: str) -> Response:
         raise PageError(
             503, "暂时无法订阅", "微信服务暂时不可用，请稍后重试。", links.subscription_centre(appid), "返回"
         )
-    if result.outcome == Outcome.UNKNOWN_SCREEN:
+    if result.outcome is None or result.outcome == Outcome.UNKNOWN_SCREEN:  # no refusal: an outcome
         raise PageError(404, "找不到这块大屏", f"没有编号为 {code} 的大屏。", links.subscription_centre(appid), "返回")
     separator = "&" if urlsplit(back).query else "?"
     done = urlencode({"done": result.outcome.value, "sid": code})
@@ -232,7 +232,8 @@ def screen_mirror(appid: str, screen_id: str) -> Response:
 @page(bp)
 def content_page(appid: str, content_id: str) -> Response:
     v, params = visit(bp, appid), query(bp)
-    source = params.get("src") if params.get("src") in reads.SOURCES else "link"
+    src = params.get("src")
+    source = src if src is not None and src in reads.SOURCES else "link"
     token = params.get("t")
     if token:
         return _open_push_link(v, content_id, token, params, source)
@@ -262,7 +263,7 @@ def content_page(appid: str, content_id: str) -> Response:
         appid=appid, reader=reader, content_id=view.content.content_id, screen_id=screen_id, source=source
     )
     is_unread = view.content.content_id in fan.unread_content
-    if is_unread:
+    if is_unread and fan.openid is not None:  # only a known fan has unread items
         reads.mark_seen(appid, fan.openid, view.content.content_id)
     return html(
         "content",
@@ -286,7 +287,7 @@ def _open_push_link(v: Visit, content_id: str, token: str, params: dict[str, str
     """
     claims = verify_link(token)
     clean = {k: val for k, val in params.items() if k != "t"}
-    if not visitor.push_link_valid(v.appid, content_id, claims):
+    if claims is None or not visitor.push_link_valid(v.appid, content_id, claims):
         if v.session is not None:
             return redirect(absolute(current_path(v.appid, f"content/{content_id}", clean)))
         if v.oauth_capable:
