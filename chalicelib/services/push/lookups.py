@@ -32,10 +32,6 @@ def account(appid: str, min_revision: int = 0) -> Account:
     return found
 
 
-def forget_accounts() -> None:
-    account_repo.clear()
-
-
 def _key_names(model_cls: type[Model]) -> tuple[str, str | None]:
     attrs = model_cls.get_attributes()
     hash_name = next(a.attr_name for a in attrs.values() if a.is_hash_key)

@@ -47,6 +47,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib import observability, sqs_batch
 from chalicelib.aws import send_json, send_json_batch
+from chalicelib.dal import accounts as account_repo
 from chalicelib.logs import logger
 from chalicelib.models.fans import Fan
 from chalicelib.models.push import PushBatch, PushQuota
@@ -85,7 +86,7 @@ class DeadlineReached(Exception):
 
 def reset_caches() -> None:
     """Forget cached accounts, clients, the link key and rate buckets (tests; after a secret changes)."""
-    lookups.forget_accounts()
+    account_repo.clear()
     channels.reset()
 
 
