@@ -8,8 +8,12 @@ Costs drive the shape.  A push to 100,000 fans must not write 100,000 items:
   processing of the batch.  ``done`` lists the openids the batch has finished
   with (sent, stopped or parked in the fan's unread list): a redelivered
   message skips them.  ``pending`` lists openids handed to a delayed retry
-  message of attempt ``retry_attempt``; older messages of the batch leave them
-  to it.  ``version`` makes concurrent commits of one batch safe.
+  message, and ``pending_attempts`` the attempt of that message per openid
+  (the highest, if several processings handed him on): messages of an older
+  attempt leave him to it.  Per recipient, because overlapping deliveries of
+  one batch hand different recipients to different generations.
+  ``retry_attempt`` is the highest attempt handed out.  ``version`` makes
+  concurrent commits of one batch safe.
 - ``PushQuota``: one item per account per China day: template messages used,
   a pause until the next China midnight after WeChat said 45009/45011, and the
   content ids the day's digest should list.  Tomorrow is a new item, so a
@@ -114,6 +118,8 @@ class PushBatch(Model):
     appid = UnicodeAttribute(null=True)
     done = UnicodeSetAttribute(null=True)
     pending = UnicodeSetAttribute(null=True)
+    # openid -> attempt of the retry message carrying him; records written before it: every pending = retry_attempt
+    pending_attempts: MapAttribute[str, Any] = MapAttribute(null=True)
     retry_attempt = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
     # what the batch owes the hot counters: "job.<name>", "stat.<name>", ...

@@ -114,8 +114,11 @@ class BatchLedger:
         self.exists = record is not None
         self.version = int(record.version or 0) if record else 0
         self.done: set[str] = set(record.done or ()) if record else set()
-        self.pending: set[str] = set(record.pending or ()) if record else set()
         self.retry_attempt = int(record.retry_attempt or 0) if record else 0
+        attempts = _plain_map(record.pending_attempts if record else None)
+        listed = (record.pending or ()) if record else ()
+        # records written before pending_attempts: every pending recipient belongs to retry_attempt
+        self.pending_attempts: dict[str, int] = {o: attempts.get(o, self.retry_attempt) for o in listed}
         self.counts: Counter[str] = Counter(_plain_map(record.counts if record else None))
         self.flushed: Counter[str] = Counter(_plain_map(record.flushed if record else None))
         self.routes: set[str] = set(record.routes or ()) if record else set()
@@ -125,6 +128,25 @@ class BatchLedger:
             self._load(PushBatch.get(self.job_id, self.batch_id, consistent_read=True))
         except PushBatch.DoesNotExist:
             self._load(None)
+
+    @property
+    def pending(self) -> set[str]:
+        """Recipients handed to a retry message and not yet done."""
+        return set(self.pending_attempts)
+
+    def owned_by(self, openid: str, attempt: int) -> bool:
+        """Whether a message of ``attempt`` should send to ``openid``: not done, and not handed to a newer one.
+
+        Per recipient: overlapping deliveries of one batch hand different
+        recipients to retry messages of different attempts, and each stays with
+        the message that carries him (a batch-wide "newest attempt owns every
+        pending recipient" orphaned recipients whose carrier was older).
+        """
+        return openid not in self.done and self.pending_attempts.get(openid, -1) <= attempt
+
+    def next_attempt(self, attempt: int) -> int:
+        """The attempt of a retry message handed on by a message of ``attempt``: newer than any handed out yet."""
+        return max(attempt, self.retry_attempt) + 1
 
     @property
     def unflushed(self) -> bool:
@@ -175,11 +197,8 @@ class BatchLedger:
             counts.update(entry.counts)
             routes |= entry.routes
         done = self.done | set(fresh)
-        pending = set(self.pending) - done
-        retry_attempt = self.retry_attempt
-        if retry is not None:
-            pending |= retry[0] - done
-            retry_attempt = max(retry_attempt, retry[1])
+        pending = merge_pending(self.pending_attempts, done, retry)
+        retry_attempt = max(self.retry_attempt, retry[1]) if retry is not None else self.retry_attempt
 
         core = UnitOfWork()
         fans = [(Fan(self.appid, e.openid), e.fan_actions) for e in fresh.values() if e.fan_actions]
@@ -206,7 +225,8 @@ class BatchLedger:
             PushBatch.retry_attempt.set(retry_attempt),
         ]
         actions.append(PushBatch.done.set(done) if done else PushBatch.done.remove())
-        actions.append(PushBatch.pending.set(pending) if pending else PushBatch.pending.remove())
+        actions.append(PushBatch.pending.set(set(pending)) if pending else PushBatch.pending.remove())
+        actions.append(PushBatch.pending_attempts.set(pending) if pending else PushBatch.pending_attempts.remove())
         actions.append(PushBatch.counts.set(dict(counts)) if counts else PushBatch.counts.remove())
         actions.append(PushBatch.flushed.set(dict(flushed)) if flushed else PushBatch.flushed.remove())
         actions.append(PushBatch.routes.set(routes_left) if routes_left else PushBatch.routes.remove())
@@ -214,8 +234,22 @@ class BatchLedger:
         core.update(PushBatch(self.job_id, self.batch_id), actions, condition=condition, tag="batch")
         core.commit()
         self.exists, self.version = True, self.version + 1
-        self.done, self.pending, self.retry_attempt = done, pending, retry_attempt
+        self.done, self.pending_attempts, self.retry_attempt = done, pending, retry_attempt
         self.counts, self.flushed, self.routes = counts, flushed, routes_left
+
+
+def merge_pending(pending: dict[str, int], done: set[str], retry: tuple[set[str], int] | None) -> dict[str, int]:
+    """The pending recipients after a write: minus the done, plus those handed to the retry message ``retry``.
+
+    A recipient handed on twice (two overlapping processings both failed him)
+    keeps the higher attempt: that message carries him and no older one owns him.
+    """
+    merged = {openid: attempt for openid, attempt in pending.items() if openid not in done}
+    if retry is not None:
+        handed, attempt = retry
+        for openid in handed - done:
+            merged[openid] = max(merged.get(openid, attempt), attempt)
+    return merged
 
 
 # ------------------------------------------------------------ what recording an outcome adds

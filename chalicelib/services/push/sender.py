@@ -4,10 +4,10 @@ Per batch message:
 
 1. **One read** (BatchGetItem, consistent): the batch record, the account's
    quota day and every recipient's ``Fan`` (98 + 2 = 100 keys; more only if a
-   re-plan grew the batch).  Recipients in ``done`` are skipped; recipients in
-   ``pending`` belong to a newer retry message of the batch
-   (``attempt < retry_attempt``) and are skipped too.  A paused account
-   defers the whole batch.
+   re-plan grew the batch).  Recipients in ``done`` are skipped; recipients
+   ``pending`` for a newer retry message of the batch than this one are left
+   to it (per recipient: ``BatchLedger.owned_by``).  A paused account defers
+   the whole batch.
 2. **Waves.**  Recipients that need no WeChat call (unread list, suppressed)
    are recorded with the first write.  The others are sent in waves: a wave
    takes places in the invocation's ``SendWindow`` (20), is sent (each call
@@ -19,7 +19,7 @@ Per batch message:
    (``pacing.Deadline``); a batch stopped by the deadline goes back unchanged
    (re-enqueued as it is, or reported in ``batchItemFailures``).
 4. Transient failures or a pause → **one retry message** with the same batch
-   id, ``attempt + 1`` and an SQS delay (back-off; a minute after 45011, China
+   id, a newer attempt, only those recipients, and an SQS delay (back-off; a minute after 45011, China
    midnight after 45009), enqueued *before* the last write, so a crash cannot
    lose it.  After ``MAX_TRIES`` transient rounds the message is reported
    failed: SQS redelivers it and, after ``maxReceiveCount`` receives, moves it
@@ -136,7 +136,7 @@ def process(
     fans = dict(zip([r.openid for r in message.recipients], loaded[2:], strict=True))
     ledger = BatchLedger(message.job_id, message.batch_id, message.appid, message.content["content_id"], record)
     batch = Batch(message, account, ledger, fans, now, day)
-    todo = _todo(message, ledger, record is None)
+    todo = _todo(message, ledger)
     if not todo:
         if ledger.unflushed:
             ledger.write([], now, flush=True)
@@ -155,10 +155,9 @@ def process(
     return _finish(batch)
 
 
-def _todo(message: SendMessage, ledger: BatchLedger, new: bool) -> list[Recipient]:
-    """Recipients not yet done; ``pending`` ones belong to a newer retry message unless this one owns them."""
-    owner = new or message.attempt >= ledger.retry_attempt
-    return [r for r in message.recipients if r.openid not in ledger.done and (owner or r.openid not in ledger.pending)]
+def _todo(message: SendMessage, ledger: BatchLedger) -> list[Recipient]:
+    """Recipients not yet done and not handed to a newer retry message than this one (``ledger.owned_by``)."""
+    return [r for r in message.recipients if ledger.owned_by(r.openid, message.attempt)]
 
 
 def _collect_retries(batch: Batch) -> None:
@@ -172,24 +171,21 @@ def _collect_retries(batch: Batch) -> None:
 def _enqueue_retry(batch: Batch) -> tuple[set[str], int]:
     """The one retry message (same batch id, next attempt, back-off delay), sent before the last write."""
     message, ledger, tally = batch.message, batch.ledger, batch.tally
-    next_attempt = max(message.attempt, ledger.retry_attempt) + 1
+    next_attempt = ledger.next_attempt(message.attempt)
     delay = (
         min(MAX_DELAY, max(1, int(tally.paused_until - batch.now.timestamp())))
         if tally.paused_until
         else _backoff(message.tries)
     )
-    retry_ids = {r.openid for r in tally.retry}
-    owner = message.attempt >= ledger.retry_attempt
-    keep = ledger.pending - tally.finished - retry_ids - ledger.done if not owner else set()
     retry_message = message.model_copy(
         update={
             "attempt": next_attempt,
             "tries": message.tries + (0 if tally.paused_until else 1),
-            "recipients": tally.retry + [r for r in message.recipients if r.openid in keep],
+            "recipients": tally.retry,  # only its own: recipients another message carries stay with it
         }
     )
     send_json(get_settings().send_queue_name, retry_message.wire(), delay_seconds=delay)
-    return retry_ids, next_attempt
+    return {r.openid for r in tally.retry}, next_attempt
 
 
 def _finish(batch: Batch) -> dict[str, int]:

@@ -208,6 +208,8 @@ def erase(appid: str, openid: str, now: datetime | None = None) -> ErasureResult
             actions.append(PushBatch.done.delete({openid}))
         if openid in (batch.pending or ()):
             actions.append(PushBatch.pending.delete({openid}))
+            actions.append(PushBatch.pending_attempts[openid].remove())
+        actions.append(PushBatch.version.add(1))  # a sender's write in progress re-reads instead of restoring him
         batch.update(actions=actions)
         result.add("push_batches")
     for job in _jobs(appid, openid):
