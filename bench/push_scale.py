@@ -112,9 +112,37 @@ def _job_or_none(job_id: str):
         return None
 
 
-def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[float, int]:
+def _idle(pump, names: list[str]) -> bool:
+    """No message waiting, delayed or in flight on any of the queues (an emulator that does not answer: busy)."""
+    try:
+        return all(pump.queue_counts(name) == (0, 0) for name in names)
+    except Exception:
+        return False
+
+
+def _depth(queue_name: str) -> int:
+    from chalicelib.aws import client, queue_url
+
+    attrs = client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(queue_name), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"])
+
+
+def stuck_batches(job_id: str) -> dict[str, int]:
+    """Batch records of the job still holding recipients in ``pending`` (batch id -> how many).
+
+    With every queue empty these recipients have no message left to carry them: lost, however the job's totals
+    read.  The bench prints them so that a loss names its batches (the session-4 loss was found this way).
+    """
+    from chalicelib.models.push import PushBatch
+
+    return {b.batch_id: len(b.pending) for b in PushBatch.query(job_id) if b.pending}
+
+
+def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[float, int, bool]:
+    """Publish and pump until every push is recorded, or the pipeline is idle short of that (stalled = True)."""
     from chalicelib.aws import send_json
-    from chalicelib.models.push import PLANNED
     from chalicelib.resources import queue_specs
     from chalicelib.settings import get_settings
     from devstack.sqs_pump import SqsPump
@@ -148,13 +176,26 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     ]
     for thread in threads:
         thread.start()
-    polls, planned_at = 0, None
+    polls, stalled = watch(pump, [settings.push_queue_name, settings.send_queue_name], job_id, total, started)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    return elapsed, polls, stalled
+
+
+def watch(pump, queues: list[str], job_id: str, total: int, started: float) -> tuple[int, bool]:
+    """Read the job every 2 s until every push is recorded (or the queues stay empty short of it: stalled)."""
+    from chalicelib.models.push import PLANNED
+
+    polls, planned_at, idle_checks = 0, None, 0
     while True:
         time.sleep(2.0)
         polls += 1  # the bench's own progress reads: taken off the count
         job = _job_or_none(job_id)
         if job is None:
             continue
+        idle_checks = idle_checks + 1 if job.status == PLANNED and _idle(pump, queues) else 0
+        if idle_checks >= 5:  # 10 s with nothing queued, delayed or in flight: nothing more will come
+            return polls, True
         finished = job.sent_template + job.failed + job.stopped + job.suppressed
         if job.status == PLANNED and planned_at is None:
             planned_at = time.perf_counter() - started
@@ -166,10 +207,7 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
         if polls % 30 == 0:
             print(f"  {time.perf_counter() - started:.0f}s: {finished:,} of {total:,} recorded", flush=True)
         if job.status == PLANNED and finished >= total:
-            break
-    elapsed = time.perf_counter() - started
-    stop.set()
-    return elapsed, polls
+            return polls, False
 
 
 def wechat_rates(standin, fans: dict[str, list[str]], path: str) -> dict[str, tuple[float, int]]:
@@ -341,7 +379,7 @@ def main() -> None:
     counter = AwsRequestCounter(classify=push_request_kind)
     counter.install()
     with counter.measure() as counts, counter.measure_kinds() as kinds:
-        elapsed, polls = run(app, args.senders, args.n, job_id, message)
+        elapsed, polls, stalled = run(app, args.senders, args.n, job_id, message)
     counter.uninstall()
     counts[("dynamodb", "GetItem")] -= polls
     kinds["ddb planner job GetItem"] -= polls
@@ -362,6 +400,17 @@ def main() -> None:
         f"\ndelivered {delivered:,} in {elapsed:.0f}s ({delivered / elapsed:.0f} pushes/s); "
         f"duplicates {duplicates}; lost {lost}"
     )
+    stuck = stuck_batches(job_id)
+    if stalled or stuck:
+        from chalicelib.resources import queue_specs
+        from chalicelib.settings import get_settings
+
+        dlqs = {spec.dlq_name: _depth(spec.dlq_name) for spec in queue_specs(get_settings())}
+        print(
+            f"STALLED: the push and send queues are empty short of {args.n:,}. Dead-letter queues: {dlqs} "
+            "(replay with python -m tools.replay_dlq). Batches with recipients still pending: "
+            f"{dict(sorted(stuck.items())[:20])}"
+        )
     print(f"WeChat calls {len(calls):,} ({sum(1 for c in calls if c['errcode'] == -1):,} answered -1 and retried)")
     print("injected: " + ", ".join(f"{k} {v}" for k, v in sorted(injected.items())))
     print(
@@ -392,8 +441,8 @@ def main() -> None:
     on_paper({"sqs": per_k["sqs"] - receives + 2.0, "dynamodb": per_k["dynamodb"]}, args.account_rate, args.senders)
     standin.stop()
     moto_proc.terminate()
-    if duplicates or lost:
-        raise SystemExit(f"{duplicates} duplicates, {lost} lost")
+    if duplicates or lost or stalled or stuck:
+        raise SystemExit(f"{duplicates} duplicates, {lost} lost, stalled {stalled}, stuck batches {len(stuck)}")
 
 
 if __name__ == "__main__":

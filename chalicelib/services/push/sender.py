@@ -217,7 +217,12 @@ def _report(message: SendMessage, tally: Tally) -> dict[str, int]:
     for (channel, result), n in Counter((o.channel, o.result) for o in tally.outcomes).items():
         observability.count("Pushes", n, channel=channel, outcome=result)
     logger.info(
-        "push batch done", job_id=message.job_id, appid=message.appid, extra={str(k): v for k, v in counts.items()}
+        "push batch done",
+        job_id=message.job_id,
+        batch_id=message.batch_id,
+        attempt=message.attempt,  # with batch_id: a batch's history across its retries, read from the logs alone
+        appid=message.appid,
+        extra={str(k): v for k, v in counts.items()},
     )
     if tally.paused_until and not tally.outcomes:
         counts["deferred"] = len(tally.retry)
