@@ -1,15 +1,10 @@
 """The ``analytics_subscriptions_stream`` function: the subscriptions stream's roll-up consumer.
 
-Its handler module imports the other consumers' services too; they are deferred here (``defer_modules``).
+Its handler module imports the daily jobs' services too; they are deferred (``entries.roll_up_streams``).
 """
 
-from chalicelib.entries.lazy import defer_modules, defer_package_init
+from chalicelib.entries.roll_up_streams import defer_the_daily_jobs
 
-defer_package_init("chalicelib.models")  # every table's model; see chalicelib.entries.callback
-defer_modules(
-    "chalicelib.services.analytics.attributes",
-    "chalicelib.services.analytics.closing",
-    "chalicelib.services.analytics.wechat_view",
-)
+defer_the_daily_jobs()
 
 from chalicelib.handlers.analytics_stream import analytics_subscriptions_stream as handler  # noqa: E402, F401 -- the Lambda handler

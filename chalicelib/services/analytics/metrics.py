@@ -7,6 +7,7 @@ headers, so a metric means the same thing wherever it appears (docs/analytics.md
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal, get_args
 
 # new fans by source: metric name -> the DailyStat counters it sums
 NEW_SOURCES: dict[str, tuple[str, ...]] = {
@@ -79,7 +80,7 @@ RATES: dict[str, str] = {
 }
 HEADERS = {**LEVEL_HEADERS, **FLOWS, **RATES}
 METRICS = (*LEVELS, *FLOWS)  # every point's keys, in order
-RANKABLE = (
+RankableMetric = Literal[
     "fans",
     "distinct_fans",
     "net",
@@ -89,7 +90,8 @@ RANKABLE = (
     "push_delivery_rate",
     "online_rate",
     "plays_per_screen",
-)
+]
+RANKABLE: tuple[str, ...] = get_args(RankableMetric)  # the API's metric parameter is this Literal
 PER_SCREEN = ("fans", "distinct_fans", "net")  # count metrics that per_screen=true divides by screens
 
 _PASSTHROUGH = (

@@ -32,7 +32,7 @@ from typing import Any
 
 from chalicelib.models import Account, Fan, Screen, Unit
 from chalicelib.models.content import Content
-from chalicelib.models.push import PLANNED, PushJob
+from chalicelib.models.push import JOB_COUNTERS, PLANNED, PushJob
 from chalicelib.models.stats import DailyStat, china_day, subject
 from chalicelib.services.push import policy
 from chalicelib.services.shared.errors import Unprocessable
@@ -215,27 +215,7 @@ def status(content: Content) -> dict[str, Any] | None:
         job = None
     counts: Counter[str] = Counter()
     if job is not None:
-        counts.update(
-            {
-                name: int(getattr(job, name) or 0)
-                for name in (
-                    "planned",
-                    "sent_template",
-                    "sent_notice",
-                    "sent_custom",
-                    "queued_unread",
-                    "stopped",
-                    "suppressed",
-                    "failed",
-                    "receipts_success",
-                    "skipped_not_following",
-                    "skipped_no_channel",
-                    "skipped_channel_stopped",
-                    "skipped_cross_unit_policy",
-                    "unread_cross_unit_policy",
-                )
-            }
-        )
+        counts.update({name: int(getattr(job, name) or 0) for name in ("planned", *JOB_COUNTERS)})
     sent = {
         policy.TEMPLATE: counts["sent_template"],
         policy.NOTICE: counts["sent_notice"],

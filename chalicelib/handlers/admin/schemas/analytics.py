@@ -13,17 +13,7 @@ from chalicelib.handlers.admin.schemas.common import In, Out, Query
 from chalicelib.services.analytics import metrics
 
 Format = Literal["json", "csv"]
-Metric = Literal[
-    "fans",
-    "distinct_fans",
-    "net",
-    "growth_rate",
-    "reads_per_fan",
-    "read_rate",
-    "push_delivery_rate",
-    "online_rate",
-    "plays_per_screen",
-]
+Metric = metrics.RankableMetric
 Kind = Literal["screen", "unit", "subtree", "account", "content"]
 
 
