@@ -161,20 +161,7 @@ def add_erase(uow: UnitOfWork, *, existing: Subscription, now: datetime) -> bool
 def add_suspend_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: datetime) -> set[str]:
     """The fan unfollowed the account: suspend (not delete) every active subscription."""
     screens = set(fan.active_screens or ()) if fan else set()
-    for screen_id in screens:
-        uow.update(
-            Subscription(fan_key(delta.appid, delta.openid), screen_id),
-            [
-                Subscription.status.set(SUSPENDED),
-                Subscription.active_screen_id.remove(),
-                Subscription.updated_at.set(now),
-                Subscription.expires_at.set(now + INACTIVE_KEPT),
-            ],
-            condition=Subscription.status == ACTIVE,
-            tag=f"sub:{screen_id}",
-        )
-        _count(uow, screen_id, -1)
-        bump(uow, "screen", screen_id, {"suspended": 1}, now)
+    _move_all(uow, delta, screens, now, to=SUSPENDED)
     delta.deactivate |= screens
     if screens:
         delta.actions.append(Fan.suspended_screens.set(screens))
@@ -184,24 +171,31 @@ def add_suspend_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: d
 def add_restore_all(uow: UnitOfWork, delta: FanDelta, *, fan: Fan | None, now: datetime) -> set[str]:
     """The fan followed again: restore exactly the subscriptions his unfollow suspended."""
     screens = set(fan.suspended_screens or ()) if fan else set()
-    for screen_id in screens:
-        uow.update(
-            Subscription(fan_key(delta.appid, delta.openid), screen_id),
-            [
-                Subscription.status.set(ACTIVE),
-                Subscription.active_screen_id.set(screen_id),
-                Subscription.updated_at.set(now),
-                Subscription.expires_at.remove(),
-            ],
-            condition=Subscription.status == SUSPENDED,
-            tag=f"sub:{screen_id}",
-        )
-        _count(uow, screen_id, +1)
-        bump(uow, "screen", screen_id, {"restored": 1}, now)
+    _move_all(uow, delta, screens, now, to=ACTIVE)
     delta.activate |= screens
     if screens:
         delta.actions.append(Fan.suspended_screens.remove())
     return screens
+
+
+def _move_all(uow: UnitOfWork, delta: FanDelta, screens: set[str], now: datetime, *, to: str) -> None:
+    """Suspend (``to=SUSPENDED``) or restore (``to=ACTIVE``) these subscriptions, each conditional on the other
+    state, with the screens' fan counts and the day's ``suspended``/``restored`` counters in the same unit."""
+    restoring = to == ACTIVE
+    for screen_id in screens:
+        uow.update(
+            Subscription(fan_key(delta.appid, delta.openid), screen_id),
+            [
+                Subscription.status.set(to),
+                Subscription.active_screen_id.set(screen_id) if restoring else Subscription.active_screen_id.remove(),
+                Subscription.updated_at.set(now),
+                Subscription.expires_at.remove() if restoring else Subscription.expires_at.set(now + INACTIVE_KEPT),
+            ],
+            condition=Subscription.status == (SUSPENDED if restoring else ACTIVE),
+            tag=f"sub:{screen_id}",
+        )
+        _count(uow, screen_id, +1 if restoring else -1)
+        bump(uow, "screen", screen_id, {"restored" if restoring else "suspended": 1}, now)
 
 
 def _count(uow: UnitOfWork, screen_id: str, change: int) -> None:
