@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.models.push import PushBatch, PushJob
-from chalicelib.services.push.ledger import BatchLedger, Entry
+from chalicelib.services.push.entries import Entry
+from chalicelib.services.push.ledger import BatchLedger
 from tests.support import PLAIN_APPID
 
 _jobs = itertools.count(1)

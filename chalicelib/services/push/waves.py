@@ -19,7 +19,8 @@ from chalicelib.models.accounts import Account
 from chalicelib.models.fans import Fan
 from chalicelib.services.push import channels, metrics, policy
 from chalicelib.services.push.channels import Outcome, Planned, TemplateBudget
-from chalicelib.services.push.ledger import BatchLedger, Entry, entry_for
+from chalicelib.services.push.entries import Entry, entry_for
+from chalicelib.services.push.ledger import BatchLedger
 from chalicelib.services.push.messages import Recipient, SendMessage
 from chalicelib.services.push.pacing import Deadline, SendWindow
 from chalicelib.wechat.errors import Errcode
