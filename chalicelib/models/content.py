@@ -8,6 +8,7 @@ and the push planner never re-derive it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -43,6 +44,8 @@ DRAFT, PENDING, APPROVED, PUBLISHED, WITHDRAWN, REJECTED, EXPIRED = (
     "expired",
 )
 NORMAL, URGENT = "normal", "urgent"
+URGENT_HOLD = timedelta(hours=24)  # an urgent item interrupts every screen: without an end it gets this long
+TARGET_KINDS = ("screens", "tags", "units")
 
 
 class ContentByUnitIndex(GlobalSecondaryIndex):
@@ -98,3 +101,8 @@ class Content(Model):
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
     by_unit = ContentByUnitIndex()
+
+    def target_lists(self) -> dict[str, list[str]]:
+        """``targets`` as plain lists under every kind (stored as a raw map, read back as a MapAttribute)."""
+        raw = self.targets.as_dict() if hasattr(self.targets, "as_dict") else dict(self.targets or {})
+        return {kind: list(raw.get(kind) or []) for kind in TARGET_KINDS}

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from app import app
 from chalicelib.models import Content
 from chalicelib.resources import queue_specs
-from chalicelib.services.content import workflow as content_service
+from chalicelib.services.content import rules as content_rules
 from chalicelib.settings import get_settings
 from devstack.sqs_pump import SqsPump
 from tests.admin.world import if_match
@@ -152,5 +152,5 @@ def test_screen_ids_always_equal_what_the_targets_name_now(api, world, steps):
         else:
             assert api.patch(f"{V}/screens/{made[pick % len(made)]}", {"tags": tags}).status_code == 200
         for content_id in items:
-            now_named = sorted(content_service.resolve_screens(Content.get(content_id, consistent_read=True)))
+            now_named = sorted(content_rules.resolve_screens(Content.get(content_id, consistent_read=True)))
             assert api.get(f"{V}/content/{content_id}").data["screen_ids"] == now_named, (action, content_id)

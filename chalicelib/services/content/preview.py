@@ -4,7 +4,7 @@ Both take the draft as the editor holds it (unsaved edits included), write
 nothing, and reuse the code the real thing runs:
 
 - **Forecast**: the targets are checked and resolved exactly as publish does
-  (``content._check_targets``, ``content.resolve_screens``), then
+  (``rules.check_targets``, ``rules.resolve_screens``), then
   ``push_outcomes.preview`` decides per account and channel with
   ``push_policy`` — exact for small audiences, from the screens' fan counters
   beyond (see there for the cost).
@@ -29,8 +29,8 @@ from chalicelib.pages import render_page
 from chalicelib.services.access.grants import READ, Principal
 from chalicelib.services.content import media
 from chalicelib.services.content import view as content_view
+from chalicelib.services.content.rules import check_targets, resolve_screens
 from chalicelib.services.content.text import summary_of
-from chalicelib.services.content.workflow import _check_targets, resolve_screens
 from chalicelib.services.push import outcomes as push_outcomes
 from chalicelib.settings import get_settings
 
@@ -48,7 +48,7 @@ def forecast(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     """What publishing this item to these targets would push now, per account and channel."""
     unit = principal.unit(data["unit_id"], READ)
     targets = data.get("targets") or {}
-    _check_targets(principal, unit, targets)
+    check_targets(principal, unit, targets)
     screens = resolve_screens(_draft(unit.unit_id, {"targets": targets}))
     prediction, method = push_outcomes.preview(unit.unit_id, screens)
     return {
@@ -83,7 +83,7 @@ def phone_page(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     """The phone's content page for the draft, as a self-contained HTML document with its CSP."""
     unit = principal.unit(data["unit_id"], READ)
     targets = data.get("targets") or {}
-    _check_targets(principal, unit, targets)
+    check_targets(principal, unit, targets)
     item = _draft(unit.unit_id, data)
     body = data.get("body") or None
     if body and item.kind == "article":

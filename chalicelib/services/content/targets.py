@@ -7,7 +7,7 @@ unit was never sent.  After a screen is created, moved or re-tagged,
 :func:`follow_screen` re-decides, for that one screen, every published item
 that may concern it — the items it shows now (its ``ScreenContentLink``
 rows) and the published items of its unit and the units above (only they can
-target it) — with the same rules as ``content.resolve_screens``, adds the
+target it) — with the same rules as ``rules.resolve_screens``, adds the
 screen to or removes it from ``screen_ids`` (set ADD/DELETE: no lost update
 against a concurrent edit) and sends the manifest rebuild that names the
 content, so the manifest builder refreshes the link.  No table is scanned.
@@ -28,17 +28,12 @@ from chalicelib.services.content import outbox
 from chalicelib.services.screens.manifests import active_content_ids
 
 
-def _targets(content: Content) -> dict[str, list[str]]:
-    raw = content.targets.as_dict() if hasattr(content.targets, "as_dict") else dict(content.targets or {})
-    return {k: list(raw.get(k) or []) for k in ("screens", "tags", "units")}
-
-
 def covers(content: Content, paths: dict[str, str], screen: Screen) -> bool:
-    """Whether the content's targets name this screen today (``content.resolve_screens`` for one screen)."""
+    """Whether the content's targets name this screen today (``rules.resolve_screens`` for one screen)."""
     own, where = paths.get(content.unit_id), paths.get(screen.unit_id)
     if not own or not where or not where.startswith(own):
         return False  # only screens of the content's own subtree
-    targets = _targets(content)
+    targets = content.target_lists()
     if screen.screen_id in targets["screens"]:
         return True
     if any(paths.get(u) and paths[u].startswith(own) and where.startswith(paths[u]) for u in targets["units"]):
@@ -60,7 +55,8 @@ def follow_screen(screen_id: str) -> list[str]:
         return []
     unit = unit_repo.find(screen.unit_id)
     contents = [c for c in Content.batch_get(sorted(_candidates(screen, unit))) if c.status == PUBLISHED]
-    unit_ids = {screen.unit_id} | {c.unit_id for c in contents} | {u for c in contents for u in _targets(c)["units"]}
+    targeted_units = {u for c in contents for u in c.target_lists()["units"]}
+    unit_ids = {screen.unit_id} | {c.unit_id for c in contents} | targeted_units
     paths = {u.unit_id: u.path for u in Unit.batch_get(sorted(unit_ids))}
     changed: list[str] = []
     messages: list[dict[str, Any]] = []

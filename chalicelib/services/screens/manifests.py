@@ -41,7 +41,7 @@ from chalicelib.dal import screens as screen_repo
 from chalicelib.dal.items import condition_failed, find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
-from chalicelib.models.content import PUBLISHED, URGENT, Content
+from chalicelib.models.content import PUBLISHED, URGENT, URGENT_HOLD, Content
 from chalicelib.models.screen_links import ScreenContentLink
 from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
@@ -166,9 +166,6 @@ def _item(content: Content, unit_name: str, cdn_base: str) -> ManifestItem:
         published_at=content.published_at,
         unit_name=unit_name,
     )
-
-
-URGENT_HOLD = timedelta(hours=24)
 
 
 def _urgent_until(content: Content) -> datetime | None:

@@ -67,7 +67,7 @@ class _ContentFields(In):
         return value
 
 
-# what each kind needs, as the document says it (services/content/workflow.py _check_shape enforces the same)
+# what each kind needs, as the document says it (services/content/rules.py check_shape enforces the same)
 KIND_REQUIRES = {
     "notice": ["body"],
     "article": ["body"],
