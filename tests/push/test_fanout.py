@@ -41,10 +41,10 @@ def test_fan_on_three_targeted_screens_gets_one_push(push):
 
 
 def test_large_audience_is_planned_in_several_runs_and_redelivery_sends_nothing(push, monkeypatch):
-    from chalicelib.services.push import planner as push_planner
+    from chalicelib.services.push import batching as push_batching
     from chalicelib.services.push import sender as push_sender
 
-    monkeypatch.setattr(push_planner, "BATCHES_PER_RUN", 1)  # force the cursor and self re-enqueue path
+    monkeypatch.setattr(push_batching, "BATCHES_PER_RUN", 1)  # force the cursor and self re-enqueue path
     fans_a = [f"o-a{i:03d}" for i in range(150)]
     fans_b = [f"o-b{i:03d}" for i in range(100)]
     seed_fans(push.standin, PLAIN_APPID, ["NJ001"], fans_a)

@@ -136,7 +136,7 @@ class _Forecast:
 
 def forecast(content_unit_id: str, screen_ids: Iterable[str], now: datetime | None = None) -> dict[str, Any]:
     """Per account and channel: what a push of this content to these screens would do now."""
-    from chalicelib.services.push.planner import merged_fans  # the planner's own de-duplication
+    from chalicelib.services.push.batching import merged_fans  # the planner's own de-duplication
 
     now = now or datetime.now(UTC)
     screens = sorted(set(screen_ids))

@@ -1,18 +1,12 @@
 """The planner: a publish job → send batches of ≤ 100 recipients, each fan once.
 
-How fans are de-duplicated without remembering them: the sparse
-``active_by_screen`` index returns each screen's subscribers sorted by
-``fan`` (``appid#openid``).  The planner merges the targeted screens' streams
-in that order (``heapq.merge``), so all subscriptions of one fan arrive
-together and are emitted once, with the list of targeted screens he follows
-(for per-screen counts).  Because ``appid`` leads the key, the merged stream
-is also grouped by account: a batch never mixes accounts.
-
-The cursor is therefore one string: the last fan key planned.  A large
-audience is planned over several invocations — each plans up to
-``BATCHES_PER_RUN`` batches or until its time runs short, saves the cursor and
-re-enqueues ``{"type": "plan"}`` for itself; the next one queries every
-screen with ``fan > cursor``.
+The batches themselves (each fan once, never two accounts in one batch, and
+the same batches again on a re-run) come from ``push.batching``.  The cursor
+is one string: the last fan key planned.  A large audience is planned over
+several invocations — each plans up to ``batching.BATCHES_PER_RUN`` batches or
+until its time runs short, saves the cursor and re-enqueues
+``{"type": "plan"}`` for itself; the next one queries every screen with
+``fan > cursor``.
 
 Idempotency: the job item (``job_id`` = ``content_id:revision``) is created
 once; a lease (conditional write) lets one planner work on a job at a time
@@ -28,13 +22,11 @@ The run's totals are added once, conditional on the stored run.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -43,21 +35,17 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.aws import send_json, send_json_batch
 from chalicelib.logs import logger
-from chalicelib.models.accounts import Account
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import Content
 from chalicelib.models.push import PLANNED, PLANNING, PushJob
-from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.units import Unit
 from chalicelib.resources import CONSUMER_TIMEOUT_SECONDS
-from chalicelib.services.push.messages import MAX_RECIPIENTS, PublishMessage, Recipient, SendMessage
+from chalicelib.services.push import batching
+from chalicelib.services.push.batching import Batch
+from chalicelib.services.push.messages import PublishMessage, Recipient, SendMessage
 from chalicelib.services.push.outcomes import JobAccounts
 from chalicelib.settings import get_settings
 
-SERVICE_BATCH = 98  # + the batch record + the quota day = 100 items: one TransactGetItems in the sender
-SUBSCRIPTION_BATCH = 40  # subscription accounts update every fan: they must fit the sender's one transaction
-BATCHES_PER_RUN = 200
-MIN_REMAINING_MS = 15_000
 LEASE_SECONDS = CONSUMER_TIMEOUT_SECONDS["push"] + 30
 JOB_TTL = timedelta(days=60)
 SQS_CHUNK = 10
@@ -70,20 +58,6 @@ class PlanResult:
     status: str  # "planned" | "continued" | "done" | "busy"
     recipients: int = 0
     batches: int = 0
-
-
-@dataclass
-class _Batch:
-    appid: str
-    size: int
-    end: str = ""  # the last fan key: the batch's stored boundary
-    recipients: list[tuple[str, list[str]]] = field(default_factory=list)
-
-
-def batch_size_for(account: Account | None) -> int:
-    if account is not None and not account.is_service:
-        return SUBSCRIPTION_BATCH
-    return SERVICE_BATCH
 
 
 def _unit_name(unit_id: str | None) -> str:
@@ -131,28 +105,13 @@ def _take_lease(job: PushJob) -> bool:
         raise
 
 
-def _stream(index: int, screen_id: str, after: str) -> Iterator[tuple[str, int, str, str]]:
-    condition = Subscription.fan > after if after else None
-    for sub in Subscription.active_by_screen.query(screen_id, range_key_condition=condition):
-        yield sub.fan, index, sub.appid, sub.openid
-
-
-def merged_fans(screen_ids: list[str], after: str) -> Iterator[tuple[str, str, str, list[str]]]:
-    """(fan key, appid, openid, targeted screens he follows) for each fan once, in fan-key order."""
-    streams = [_stream(i, sid, after) for i, sid in enumerate(screen_ids)]
-    merged = heapq.merge(*streams, key=lambda row: row[0])
-    for key, rows in itertools.groupby(merged, key=lambda row: row[0]):
-        group = list(rows)
-        yield key, group[0][2], group[0][3], [screen_ids[r[1]] for r in group]
-
-
 def _plain(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     return value.as_dict() if hasattr(value, "as_dict") else dict(value)
 
 
-def _send_payload(job: PushJob, seq: int, batch: _Batch, accounts: JobAccounts) -> dict[str, Any]:
+def _send_payload(job: PushJob, seq: int, batch: Batch, accounts: JobAccounts) -> dict[str, Any]:
     screens = sorted({s for _openid, ss in batch.recipients for s in ss})
     position = {s: i for i, s in enumerate(screens)}
     return SendMessage(
@@ -177,54 +136,6 @@ def _content_unit(job: PushJob) -> str | None:
         return Content.get(job.content_id).unit_id
     except Content.DoesNotExist:
         return None
-
-
-def _collect(
-    screen_ids: list[str], after: str, remaining_ms: Callable[[], int], accounts: JobAccounts
-) -> Iterator[_Batch | bool]:
-    """A fresh run's batches from ``after`` on, then ``True`` if the audience ended in this run, else ``False``."""
-    count = 0
-    current: _Batch | None = None
-    for key, appid, openid, screens in merged_fans(screen_ids, after):
-        if current is not None and (current.appid != appid or len(current.recipients) >= current.size):
-            yield current
-            count += 1
-            current = None
-            if count >= BATCHES_PER_RUN or remaining_ms() < MIN_REMAINING_MS:
-                yield False
-                return
-        if current is None:
-            current = _Batch(appid, batch_size_for(accounts.get(appid)[0]))
-        current.recipients.append((openid, screens))
-        current.end = key
-    if current is not None:
-        yield current
-    yield True
-
-
-def _replay(screen_ids: list[str], after: str, ends: list[str]) -> list[_Batch]:
-    """A stored run's batches, by their boundaries: fans in (previous end, end], whoever subscribed since.
-
-    A fan who subscribed since, inside a batch's range and of its account,
-    joins that batch (its record skips everyone already done); one who falls
-    between two accounts' ranges is after the run's cursor of neither and is
-    not pushed (logged).
-    """
-    batches = [_Batch(end.split("#", 1)[0], 0, end=end) for end in ends]
-    i = 0
-    for key, appid, openid, screens in merged_fans(screen_ids, after):
-        while i < len(ends) and key > ends[i]:
-            i += 1
-        if i == len(ends):
-            break
-        if appid != batches[i].appid:
-            logger.warning("late subscriber between two accounts' batches not pushed", appid=appid)
-            continue
-        if len(batches[i].recipients) >= MAX_RECIPIENTS:
-            logger.error("re-planned batch full; late subscriber not pushed", appid=appid)
-            continue
-        batches[i].recipients.append((openid, screens))
-    return batches
 
 
 def _release_lease(job: PushJob) -> None:
@@ -268,7 +179,7 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
     if job.run_seq is not None:
         # A run stored boundaries and did not finish: the same batches again, under the same ids.
         seq0, ends, finished = int(job.run_seq), [str(e) for e in job.run_ends or []], bool(job.run_final)
-        batches = _replay(screen_ids, cursor, ends)
+        batches = batching.replay(screen_ids, cursor, ends)
         payloads = [_send_payload(job, seq0 + i, b, accounts) for i, b in enumerate(batches) if b.recipients]
         for start in range(0, len(payloads), SQS_CHUNK):
             send_json_batch(settings.send_queue_name, payloads[start : start + SQS_CHUNK])
@@ -276,7 +187,7 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
         seq0 = int(job.next_seq)
         batches, finished = [], False
         stored = 0
-        collected = _collect(screen_ids, cursor, remaining_ms, accounts)
+        collected = batching.collect(screen_ids, cursor, remaining_ms, accounts)
         while True:
             chunk, end_of_run, audience_ended = _next_chunk(collected)
             batches += chunk
@@ -325,9 +236,9 @@ def _run(job: PushJob, remaining_ms: Callable[[], int]) -> PlanResult:
     return PlanResult("continued", planned, len(payloads))
 
 
-def _next_chunk(collected: Iterator[_Batch | bool]) -> tuple[list[_Batch], bool, bool]:
+def _next_chunk(collected: Iterator[Batch | bool]) -> tuple[list[Batch], bool, bool]:
     """Up to ``SQS_CHUNK`` batches; (batches, the run ends here, the audience ended)."""
-    chunk: list[_Batch] = []
+    chunk: list[Batch] = []
     for item in collected:
         if isinstance(item, bool):
             return chunk, True, item
