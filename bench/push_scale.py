@@ -145,7 +145,7 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     from chalicelib.aws import send_json
     from chalicelib.resources import queue_specs
     from chalicelib.settings import get_settings
-    from devstack.sqs_pump import SqsPump
+    from devstack.sqs_pump import SqsPump, faults
 
     settings = get_settings()
     # moto's index Query takes seconds per 1 MB page at 100,000 subscriptions (DynamoDB: milliseconds), so the
@@ -177,6 +177,11 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     for thread in threads:
         thread.start()
     polls, stalled = watch(pump, [settings.push_queue_name, settings.send_queue_name], job_id, total, started)
+    print(
+        f"  invocations past their Lambda timeout: {pump.over_time} (whole batch redelivered), "
+        f"killed at it: {faults.killed}",
+        flush=True,
+    )
     elapsed = time.perf_counter() - started
     stop.set()
     return elapsed, polls, stalled

@@ -368,6 +368,7 @@ class SqsPump:
         ]
         self._urls: dict[str, str] = {}
         self._arns: dict[str, str] = {}
+        self.over_time = 0  # invocations that ran past their Lambda timeout (their whole batch counted failed)
 
     @property
     def queue_names(self) -> list[str]:
@@ -457,6 +458,7 @@ class SqsPump:
             return None
         elapsed = time.monotonic() - started
         if elapsed > consumer.timeout:
+            self.over_time += 1
             log.error(
                 "sqs pump: handler %s took %.1fs, over its %ss Lambda timeout; batch counts as failed",
                 name,

@@ -2,13 +2,18 @@
 
 Packaging is the slow part of these tests (Chalice builds the deployment zip,
 downloading Lambda wheels from the package index the first time), so it runs
-once per session: one build first to fill Chalice's wheel cache, then the
+once per test run: one build first to fill Chalice's wheel cache, then the
 other three in parallel.  Each build runs ``python -m infra.build --lint``
-exactly as CI and ``make deploy`` do.
+exactly as CI and ``make deploy`` do.  Under xdist the test files land on
+different workers; the first to need the packages builds them under a lock
+in the run's shared temporary folder and the others read its results (the
+pattern pytest-xdist documents for session fixtures), instead of each
+worker packaging everything again (about a minute of CI per worker).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -16,7 +21,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -85,12 +90,33 @@ def run_build(project: Path, stage: str, partition: str, *extra: str) -> subproc
 
 
 @pytest.fixture(scope="session")
-def probe_project(tmp_path_factory) -> Path:
-    return make_probe_project(tmp_path_factory.mktemp("infra"))
+def shared_root(tmp_path_factory) -> Path:
+    """The run's folder shared by every xdist worker (the workers' own base folders are inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def probe_project(shared_root) -> Path:
+    with _locked(shared_root / "infra.lock"):
+        root = shared_root / "infra-probe"
+        if not (root / "project" / "app.py").exists():
+            make_probe_project(root)
+        return root / "project"
 
 
 @pytest.fixture(scope="session")
 def packaged(probe_project) -> dict[tuple[str, str], Packaged]:
+    results_file = probe_project / "build" / "packaged.json"
+    with _locked(probe_project.parent / "packaged.lock"):
+        if results_file.exists():  # another worker of this run built them
+            return {(p["stage"], p["partition"]): Packaged(**p) for p in json.loads(results_file.read_text())}
+        results = _package_all(probe_project)
+        results_file.write_text(json.dumps([asdict(p) for p in results.values()]))
+        return results
+
+
+def _package_all(probe_project: Path) -> dict[tuple[str, str], Packaged]:
     def one(combo: tuple[str, str]) -> Packaged:
         stage, partition = combo
         started = time.monotonic()
@@ -112,3 +138,18 @@ def packaged(probe_project) -> dict[tuple[str, str], Packaged]:
         for combo, built in zip(COMBOS[1:], pool.map(one, COMBOS[1:]), strict=True):
             results[combo] = built
     return results
+
+
+class _locked:
+    """An exclusive lock on ``path`` across processes (``fcntl.flock``; these tests run on Linux)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        self.handle = self.path.open("a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
