@@ -45,6 +45,7 @@ from collections.abc import Callable
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib import observability
+from chalicelib.dal.items import find
 from chalicelib.models.tokens import AccessToken
 from chalicelib.secrets import load_account_secrets
 from chalicelib.wechat import client as wechat_client
@@ -144,10 +145,7 @@ class DynamoTokenProvider:
 
     @staticmethod
     def _read(appid: str) -> AccessToken | None:
-        try:
-            return AccessToken.get(appid, consistent_read=True)
-        except AccessToken.DoesNotExist:
-            return None
+        return find(AccessToken, appid, consistent=True)
 
     def _take_lease(self, appid: str, item: AccessToken | None, bad_token: str | None, now: float) -> bool:
         """Conditional write: lease free AND the stored token still needs replacing."""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from wechatpy.exceptions import WeChatClientException
 
 from chalicelib import links
+from chalicelib.dal.items import find
 from chalicelib.logs import logger
 from chalicelib.models.accounts import Account
 from chalicelib.models.content import Content
@@ -46,9 +47,8 @@ def send_digest(account: Account, now: datetime | None = None) -> str:
     """Send one account's digest for today; returns "sent", "already" or "nothing"."""
     now = now or datetime.now(UTC)
     day = quota_day(now)
-    try:
-        quota = PushQuota.get(account.appid, day, consistent_read=True)
-    except PushQuota.DoesNotExist:
+    quota = find(PushQuota, account.appid, day, consistent=True)
+    if quota is None:
         return "nothing"
     if quota.digest_sent or not quota.digest_content or account.digest_tag_id is None:
         return "already" if quota.digest_sent else "nothing"

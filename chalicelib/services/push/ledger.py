@@ -33,6 +33,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.dal.items import find
 from chalicelib.logs import logger
 from chalicelib.models.fans import Fan
 from chalicelib.models.push import PushBatch
@@ -112,10 +113,7 @@ class BatchLedger:
         self.routes: set[str] = set(record.routes or ()) if record else set()
 
     def reload(self) -> None:
-        try:
-            self._load(PushBatch.get(self.job_id, self.batch_id, consistent_read=True))
-        except PushBatch.DoesNotExist:
-            self._load(None)
+        self._load(find(PushBatch, self.job_id, self.batch_id, consistent=True))
 
     @property
     def pending(self) -> set[str]:

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.dal.items import find
 from chalicelib.models import Account, Fan, Screen, Unit
 from chalicelib.models.content import Content
 from chalicelib.models.push import JOB_COUNTERS, PLANNED, PushJob
@@ -54,18 +55,13 @@ class JobAccounts:
         if not unit_id:
             return None
         if unit_id not in self._paths:
-            try:
-                self._paths[unit_id] = Unit.get(unit_id).path
-            except Unit.DoesNotExist:
-                self._paths[unit_id] = None
+            unit = find(Unit, unit_id)
+            self._paths[unit_id] = unit.path if unit else None
         return self._paths[unit_id]
 
     def get(self, appid: str) -> tuple[Account | None, str]:
         if appid not in self._seen:
-            try:
-                account: Account | None = Account.get(appid, consistent_read=True)
-            except Account.DoesNotExist:
-                account = None
+            account = find(Account, appid, consistent=True)
             reach = policy.reach(account, self._path(account.unit_id), self._content_path) if account else policy.PUSH
             self._seen[appid] = (account, reach)
         return self._seen[appid]
@@ -209,10 +205,7 @@ def status(content: Content) -> dict[str, Any] | None:
     """The content's push status: the forecast made at publish and what the job has done since."""
     if not content.push_job_id:
         return None
-    try:
-        job: PushJob | None = PushJob.get(content.push_job_id, consistent_read=True)
-    except PushJob.DoesNotExist:
-        job = None
+    job = find(PushJob, content.push_job_id, consistent=True)
     counts: Counter[str] = Counter()
     if job is not None:
         counts.update({name: int(getattr(job, name) or 0) for name in ("planned", *JOB_COUNTERS)})

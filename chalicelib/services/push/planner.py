@@ -34,6 +34,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.aws import send_json, send_json_batch
+from chalicelib.dal.items import find
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.content import Content
@@ -63,18 +64,16 @@ class PlanResult:
 def _unit_name(unit_id: str | None) -> str:
     if not unit_id:
         return ""
-    try:
-        return Unit.get(unit_id).name
-    except Unit.DoesNotExist:
-        return ""
+    unit = find(Unit, unit_id)
+    return unit.name if unit else ""
 
 
 def _ensure_job(message: PublishMessage) -> PushJob:
-    try:
-        return PushJob.get(message.job_id, consistent_read=True)
-    except PushJob.DoesNotExist:
-        if message.type != "publish":
-            raise ValueError(f"plan message for unknown job {message.job_id}") from None
+    existing = find(PushJob, message.job_id, consistent=True)
+    if existing is not None:
+        return existing
+    if message.type != "publish":
+        raise ValueError(f"plan message for unknown job {message.job_id}")
     content_id, revision = message.job_id.rsplit(":", 1)
     job = PushJob(
         message.job_id,
@@ -132,10 +131,8 @@ def _content_unit(job: PushJob) -> str | None:
     unit_id = _plain(job.message).get("unit_id")
     if unit_id:
         return unit_id
-    try:  # jobs planned before the unit was kept on the job
-        return Content.get(job.content_id).unit_id
-    except Content.DoesNotExist:
-        return None
+    content = find(Content, job.content_id)  # jobs planned before the unit was kept on the job
+    return content.unit_id if content else None
 
 
 def _release_lease(job: PushJob) -> None:

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from pynamodb.models import Model
-
+from chalicelib.dal.items import find
 from chalicelib.models.content import PUBLISHED, Content
 from chalicelib.models.fans import Fan
 from chalicelib.models.screens import Screen
 from chalicelib.models.units import Unit
 
 MAX_UNREAD_SHOWN = 50
-Row = TypeVar("Row", bound=Model)
-
-
-def _row(model: type[Row], hash_key: str, range_key: str | None = None, *, consistent_read: bool = False) -> Row | None:
-    """One item by its key, or None: for a page a missing row is an answer, not an error."""
-    try:
-        return model.get(hash_key, range_key, consistent_read=consistent_read)
-    except model.DoesNotExist:
-        return None
 
 
 @dataclass(frozen=True)
@@ -41,7 +30,7 @@ class FanState:
 
 def fan_state(appid: str, openid: str | None) -> FanState:
     """The fan's state, read consistently: a page right after a subscribe must show it."""
-    fan = _row(Fan, appid, openid, consistent_read=True) if openid is not None else None
+    fan = find(Fan, appid, openid, consistent=True) if openid is not None else None
     if fan is None:
         return FanState()
     return FanState(fan.openid, frozenset(fan.active_screens or ()), frozenset(fan.unread_content or ()))
@@ -49,7 +38,7 @@ def fan_state(appid: str, openid: str | None) -> FanState:
 
 def screen(screen_id: str | None) -> Screen | None:
     """The screen with this (normalised) code, or None when there is none."""
-    return _row(Screen, screen_id) if screen_id else None
+    return find(Screen, screen_id) if screen_id else None
 
 
 def screen_name(screen_id: str) -> str:
@@ -66,7 +55,7 @@ def follow_qr_url(screen_id: str) -> str | None:
 
 def unit_name(unit_id: str | None) -> str:
     """The name a page shows for a unit; empty when the unit is gone."""
-    unit = _row(Unit, unit_id) if unit_id else None
+    unit = find(Unit, unit_id) if unit_id else None
     return unit.name if unit is not None else ""
 
 
