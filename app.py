@@ -18,6 +18,7 @@ from chalicelib.handlers.admin import users as admin_users
 from chalicelib.handlers.analytics_stream import bp as analytics_stream
 from chalicelib.handlers.domain_verify import bp as domain_verify
 from chalicelib.handlers.operations import bp as operations
+from chalicelib.handlers.phone_content import bp as phone_content
 from chalicelib.handlers.phone_mydata import bp as phone_mydata
 from chalicelib.handlers.phone_pages import bp as phone_pages
 from chalicelib.handlers.push_queue import bp as push_queue
@@ -29,6 +30,7 @@ app = Chalice(app_name="kepuscreen")
 instrument_app(app)  # before the blueprints: logs with the Lambda context and the request's correlation id
 app.register_blueprint(wechat_callback)
 app.register_blueprint(phone_pages)
+app.register_blueprint(phone_content)
 app.register_blueprint(phone_mydata)
 app.register_blueprint(domain_verify)
 for _admin in (

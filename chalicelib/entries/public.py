@@ -8,6 +8,7 @@ the push functions.
 from chalice import Chalice
 
 from chalicelib.handlers.domain_verify import bp as domain_verify
+from chalicelib.handlers.phone_content import bp as phone_content
 from chalicelib.handlers.phone_mydata import bp as phone_mydata
 from chalicelib.handlers.phone_pages import bp as phone_pages
 from chalicelib.handlers.screens import bp as screens
@@ -19,6 +20,7 @@ tokens.install_shared_provider()
 app = Chalice(app_name="kepuscreen")
 instrument_app(app)
 app.register_blueprint(phone_pages)
+app.register_blueprint(phone_content)
 app.register_blueprint(phone_mydata)
 app.register_blueprint(domain_verify)
 app.register_blueprint(screens)
