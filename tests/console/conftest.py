@@ -71,3 +71,16 @@ def login(browser, system, username: str, viewport=LAPTOP):
 
 def password_of(system, username: str) -> str:
     return next(u["password"] for u in system["logins"] if u["username"] == username)
+
+
+def wait_for_charts(page, timeout: int = 15000) -> int:
+    """Wait until every ECharts chart on the page has finished drawing (``data-chart-ready``); how many there are.
+
+    A fixed pause caught the analytics fans line half drawn in a screenshot (the line stopped ten days short
+    and the bars were still growing): ECharts animates for about a second after the data arrives.
+    """
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-chart]')].every(c => c.hasAttribute('data-chart-ready'))",
+        timeout=timeout,
+    )
+    return page.locator("[data-chart]").count()

@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from tests.console.conftest import LAPTOP, ROOT, login
+from tests.console.conftest import LAPTOP, ROOT, login, wait_for_charts
 
 PHONE = {"width": 390, "height": 844}
 
@@ -322,11 +322,14 @@ def test_every_page_at_laptop_size(browser, system, shots):
         "settings-keys": "#/settings/keys",
         "settings-audit": "#/settings/audit",
     }
+    charts = {}
     for name, path in pages.items():
         page.goto(f"{system['cdn_base']}/console/{path}")
         page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(1200)
+        page.wait_for_timeout(600)  # the page's own requests after the first paint
+        charts[name] = wait_for_charts(page)
         page.screenshot(path=str(shots / f"{name}-1366.png"))
+    assert charts["analytics"] >= 2, charts  # fans trend, reads and plays: drawn to the end before the shot
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{system['cdn_base']}/console/#/")
     page.wait_for_load_state("networkidle")

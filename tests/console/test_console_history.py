@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from tests.console.conftest import ROOT, _cdn_port, login
+from tests.console.conftest import ROOT, _cdn_port, login, wait_for_charts
 from tests.test_local_system import _start
 
 HISTORY_DAYS = 7
@@ -83,6 +83,6 @@ def test_units_compared_side_by_side_on_the_demo_history(browser, system, shots)
     shown = [int(v.replace(",", "")) for v in fans_row[1:3]]
     assert shown == [int(item["values"]["fans"]) for item in expected["items"]], (fans_row, expected)
     card.scroll_into_view_if_needed()
-    page.wait_for_timeout(1000)
+    wait_for_charts(page)
     page.screenshot(path=str(shots / "analytics-compare-1366.png"))
     context.close()
