@@ -17,8 +17,8 @@ from chalicelib.handlers.admin.schemas.fields import (
     MpVerifyContent,
     MpVerifyFile,
     OriginalId,
+    PlainText,
     TemplateId,
-    Text,
 )
 from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
 
@@ -35,7 +35,7 @@ CrossUnit = Annotated[
 class AccountCreate(In):
     appid: AppId
     unit_id: Id
-    name: Text(64)
+    name: Annotated[str, PlainText(64)]
     account_type: Literal[ACCOUNT_TYPES] = "service"
     certified: bool = True
     original_id: OriginalId

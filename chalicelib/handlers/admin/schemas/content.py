@@ -18,9 +18,9 @@ from chalicelib.handlers.admin.schemas.fields import (
     Duration,
     HttpsUrl,
     Id,
+    PlainText,
     ScreenCode,
     Tag,
-    Text,
     plain_pattern,
 )
 from chalicelib.handlers.admin.schemas.media import MediaOut, MediaRef
@@ -45,9 +45,9 @@ class Targets(In):
 
 
 class _ContentFields(In):
-    title: Text(120) | None = None
+    title: Annotated[str, PlainText(120)] | None = None
     body: Body | None = None
-    summary: Text(200, multiline=True) | None = None
+    summary: Annotated[str, PlainText(200, multiline=True)] | None = None
     category: Literal[CATEGORIES] | None = None
     media: Annotated[list[MediaRef], Field(max_length=10)] | None = None
     link_url: HttpsUrl | None = None
@@ -98,7 +98,7 @@ class ContentCreate(_ContentFields):
 
     unit_id: Id
     kind: Literal[KINDS]
-    title: Text(120)
+    title: Annotated[str, PlainText(120)]
     duration: Duration = 15
     priority: Literal[NORMAL, URGENT] = NORMAL
     targets: Targets
@@ -179,7 +179,7 @@ class ContentListQuery(PageQuery):
 
 
 class RejectIn(In):
-    reason: Text(500, multiline=True)
+    reason: Annotated[str, PlainText(500, multiline=True)]
 
 
 class ContentForecastIn(In):

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from chalicelib.handlers.admin.schemas.common import In, Out, Page, PageQuery, not_null, update_of
-from chalicelib.handlers.admin.schemas.fields import Email, Id, Text, integral
+from chalicelib.handlers.admin.schemas.fields import Email, Id, PlainText, integral
 from chalicelib.models.users import ROLES
 
 
 class UserCreate(In):
     unit_id: Id
-    name: Text(64)
+    name: Annotated[str, PlainText(64)]
     email: Email | None = None
 
 
@@ -54,7 +54,7 @@ class GrantIn(In):
 
 
 class KeyCreate(In):
-    label: Text(64) | None = None
+    label: Annotated[str, PlainText(64)] | None = None
     expires_in_days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(integral)] | None = None
 
 
