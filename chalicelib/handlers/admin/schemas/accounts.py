@@ -20,7 +20,7 @@ from chalicelib.handlers.admin.schemas.fields import (
     PlainText,
     TemplateId,
 )
-from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
+from chalicelib.models.accounts import AccountType, MessageMode
 
 CrossUnit = Annotated[
     Literal["push", "unread", "none"],
@@ -36,7 +36,7 @@ class AccountCreate(In):
     appid: AppId
     unit_id: Id
     name: Annotated[str, PlainText(64)]
-    account_type: Literal[ACCOUNT_TYPES] = "service"
+    account_type: AccountType = "service"
     certified: bool = True
     original_id: OriginalId
     template_id: TemplateId | None = None
@@ -45,7 +45,7 @@ class AccountCreate(In):
     app_secret: AppSecret
     token: CallbackToken
     aes_key: AesKey | None = None
-    message_mode: Literal[MESSAGE_MODES] | None = Field(
+    message_mode: MessageMode | None = Field(
         None,
         description="消息加解密方式 as set in the WeChat console; unset = safe once aes_key is set. "
         "Safe refuses unencrypted callbacks: declare compatible while switching.",

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from chalicelib.handlers.admin.schemas.common import In, Out
 from chalicelib.handlers.admin.schemas.fields import PlainText
-from chalicelib.wechat.menu import MENU_KEYS  # the click keys the callback answers
+from chalicelib.wechat.menu import MENU_KEYS, ClickKey  # noqa: F401 - MENU_KEYS re-exported; the keys the callback answers
 
 MenuUrl = Annotated[str, StringConstraints(max_length=1024, pattern=r"^https?://[^\s<>\"']+$")]
 
@@ -41,7 +41,7 @@ SubButtonName = Annotated[str, PlainText(60), Utf8Bytes(60), Field(description="
 
 class _MenuLeaf(In):
     type: Literal["click", "view"] | None = Field(None, description="click (with key) or view (with url)")
-    key: Literal[MENU_KEYS] | None = Field(None, description="click: what the account answers")
+    key: ClickKey | None = Field(None, description="click: what the account answers")
     url: MenuUrl | None = Field(None, description="view: the page opened")
 
     @model_validator(mode="after")

@@ -9,13 +9,13 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.handlers.admin.schemas.common import In, Out, Page, PageQuery, Query, update_of
 from chalicelib.handlers.admin.schemas.fields import AppId, Id, PlainText, Region
-from chalicelib.models.units import UNIT_KINDS
+from chalicelib.models.units import UnitKind
 
 
 class UnitCreate(In):
     parent_id: Id
     name: Annotated[str, PlainText(64)]
-    kind: Literal[UNIT_KINDS] = "other"
+    kind: UnitKind = "other"
     province: Region | None = None
     city: Region | None = None
     district: Region | None = None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
 from chalicelib.handlers.admin.schemas.common import In, Out, Page, PageQuery, not_null, update_of
 from chalicelib.handlers.admin.schemas.fields import Email, Id, PlainText, integral
-from chalicelib.models.users import ROLES
+from chalicelib.models.users import Role
 
 
 class UserCreate(In):
@@ -50,7 +50,7 @@ class UserListQuery(PageQuery):
 
 
 class GrantIn(In):
-    role: Literal[ROLES]
+    role: Role
 
 
 class KeyCreate(In):
