@@ -7,6 +7,8 @@ here: they live in SSM Parameter Store as SecureStrings (see
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -20,10 +22,16 @@ from pynamodb.models import Model
 
 from chalicelib.models.base import region, table_name, utcnow
 
-SERVICE = "service"  # 服务号: template messages and subscription notices
-SUBSCRIPTION = "subscription"  # 订阅号: customer-service messages inside WeChat's windows only
-ACCOUNT_TYPES = (SERVICE, SUBSCRIPTION)
-MESSAGE_MODES = ("plain", "compatible", "safe")  # 消息加解密方式 chosen in the WeChat console
+# A Literal holds the values, for the admin schemas' fields (mypy takes only literal values in a Literal[...]);
+# the tuple is derived from it, so they are written once.
+AccountType = Literal[
+    "service",  # 服务号: template messages and subscription notices
+    "subscription",  # 订阅号: customer-service messages inside WeChat's windows only
+]
+ACCOUNT_TYPES: tuple[str, ...] = get_args(AccountType)
+SERVICE, SUBSCRIPTION = ACCOUNT_TYPES
+MessageMode = Literal["plain", "compatible", "safe"]  # 消息加解密方式 chosen in the WeChat console
+MESSAGE_MODES: tuple[str, ...] = get_args(MessageMode)
 
 
 class AccountsByUnitIndex(GlobalSecondaryIndex):

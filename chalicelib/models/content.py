@@ -9,7 +9,7 @@ and the push planner never re-derive it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -25,15 +25,19 @@ from pynamodb.models import Model
 
 from chalicelib.models.base import region, table_name, utcnow
 
-KINDS = ("notice", "article", "image", "video", "link")
-CATEGORIES = (
+# A Literal holds the values, for the admin schemas' fields (mypy takes only literal values in a Literal[...]);
+# the tuple is derived from it, so they are written once.
+ContentKind = Literal["notice", "article", "image", "video", "link"]
+KINDS: tuple[str, ...] = get_args(ContentKind)
+Category = Literal[
     "frontier",  # 前沿科技
     "hotspot",  # 科普热点
     "everyday",  # 生活百科
     "community_notice",  # 社区公告
     "service_guide",  # 办事指南
     "community_news",  # 社区动态
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 DRAFT, PENDING, APPROVED, PUBLISHED, WITHDRAWN, REJECTED, EXPIRED = (
     "draft",
     "pending_review",
@@ -43,7 +47,9 @@ DRAFT, PENDING, APPROVED, PUBLISHED, WITHDRAWN, REJECTED, EXPIRED = (
     "rejected",
     "expired",
 )
-NORMAL, URGENT = "normal", "urgent"
+Priority = Literal["normal", "urgent"]
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+NORMAL, URGENT = PRIORITIES
 URGENT_HOLD = timedelta(hours=24)  # an urgent item interrupts every screen: without an end it gets this long
 TARGET_KINDS = ("screens", "tags", "units")
 

@@ -8,6 +8,8 @@ however large the tree grows.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
@@ -19,7 +21,8 @@ from pynamodb.models import Model
 
 from chalicelib.models.base import region, table_name, utcnow
 
-UNIT_KINDS = ("association", "museum", "community", "hospital", "school", "other")
+UnitKind = Literal["association", "museum", "community", "hospital", "school", "other"]
+UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)  # derived: the schemas type fields with the Literal
 
 
 class UnitSubtreeIndex(GlobalSecondaryIndex):

@@ -11,13 +11,16 @@ no slow password hash: there is nothing to brute-force.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.models.base import region, table_name, utcnow
 
-ROLES = ("admin", "editor", "reviewer", "viewer")
+Role = Literal["admin", "editor", "reviewer", "viewer"]
+ROLES: tuple[str, ...] = get_args(Role)  # derived: the schemas type fields with the Literal
 
 
 class UsersByUnitIndex(GlobalSecondaryIndex):

@@ -602,7 +602,7 @@ def test_top_bar_text_sizes_and_qr_at_real_size_with_the_longest_names(browser, 
     from chalicelib.settings import get_settings
     from devstack.screens_local import publish
 
-    longest = 64  # Text(64): the longest screen and unit names the admin API accepts
+    longest = 64  # PlainText(64): the longest screen and unit names the admin API accepts
     unit_id = Screen.get("NJ001").unit_id
     Unit(unit_id).update(actions=[Unit.name.set(("南京市玄武区玄武门街道科学技术协会" * 4)[:longest])])
     screen_name = ("玄武门街道社区党群服务中心一楼大厅东侧科普阅读屏" * 3)[:longest]

@@ -20,20 +20,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, Literal, get_args
 
 from botocore.exceptions import ClientError
 
 from chalicelib.aws import client
 from chalicelib.settings import get_settings
 
-TYPES = {  # content type -> (extension, max bytes)
+# The admin schemas type a media type with this Literal (mypy takes only literal values in a Literal[...]);
+# TYPES holds what each one is stored as, in the same order (checked on import).
+MediaType = Literal["image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"]
+TYPES: dict[str, tuple[str, int]] = {  # content type -> (extension, max bytes)
     "image/jpeg": ("jpg", 10 * 1024 * 1024),
     "image/png": ("png", 10 * 1024 * 1024),
     "image/webp": ("webp", 10 * 1024 * 1024),
     "image/gif": ("gif", 10 * 1024 * 1024),
     "video/mp4": ("mp4", 200 * 1024 * 1024),
 }
+if tuple(TYPES) != get_args(MediaType):
+    raise RuntimeError(f"media.TYPES {tuple(TYPES)} and MediaType {get_args(MediaType)} differ")
 UPLOAD_EXPIRES_SECONDS = 900
 HASH_CHECK_BYTES = 50 * 1024 * 1024  # re-hash of an already published object (they were hashed when staged)
 STAGING_PREFIX = "uploads/staging/"

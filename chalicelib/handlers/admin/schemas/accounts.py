@@ -17,10 +17,10 @@ from chalicelib.handlers.admin.schemas.fields import (
     MpVerifyContent,
     MpVerifyFile,
     OriginalId,
+    PlainText,
     TemplateId,
-    Text,
 )
-from chalicelib.models.accounts import ACCOUNT_TYPES, MESSAGE_MODES
+from chalicelib.models.accounts import AccountType, MessageMode
 
 CrossUnit = Annotated[
     Literal["push", "unread", "none"],
@@ -35,8 +35,8 @@ CrossUnit = Annotated[
 class AccountCreate(In):
     appid: AppId
     unit_id: Id
-    name: Text(64)
-    account_type: Literal[ACCOUNT_TYPES] = "service"
+    name: Annotated[str, PlainText(64)]
+    account_type: AccountType = "service"
     certified: bool = True
     original_id: OriginalId
     template_id: TemplateId | None = None
@@ -45,7 +45,7 @@ class AccountCreate(In):
     app_secret: AppSecret
     token: CallbackToken
     aes_key: AesKey | None = None
-    message_mode: Literal[MESSAGE_MODES] | None = Field(
+    message_mode: MessageMode | None = Field(
         None,
         description="消息加解密方式 as set in the WeChat console; unset = safe once aes_key is set. "
         "Safe refuses unencrypted callbacks: declare compatible while switching.",

@@ -118,7 +118,7 @@ def _drop_default(schema: dict[str, Any]) -> None:
 
 def _patch_field(info: FieldInfo, nullable: bool) -> tuple[Any, Any]:
     """One create field as a PATCH field: optional, and null only where the stored value may be absent."""
-    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
     if type(None) in get_args(info.annotation):
         return annotation, Field(default=None, description=info.description)
     if nullable:
@@ -141,7 +141,7 @@ def update_of(
     those a create requires but an update may clear with null, ``changed`` adds or replaces fields
     as ``name=(annotation, Field(...))``.  ``base`` carries the validators the create's fields need.
     """
-    fields = {
+    fields: dict[str, Any] = {  # Any: create_model takes the fields as keywords beside its own options
         field: changed.pop(field) if field in changed else _patch_field(info, field in nullable)
         for field, info in create.model_fields.items()
         if field not in omit

@@ -7,7 +7,7 @@ services/content/workflow.py), and the PATCH body is derived from the create.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -18,16 +18,17 @@ from chalicelib.handlers.admin.schemas.fields import (
     Duration,
     HttpsUrl,
     Id,
+    PlainText,
     ScreenCode,
     Tag,
-    Text,
     plain_pattern,
 )
 from chalicelib.handlers.admin.schemas.media import MediaOut, MediaRef
 from chalicelib.handlers.admin.schemas.push import PushForecastOut, PushStatusOut
-from chalicelib.models.content import CATEGORIES, KINDS, NORMAL, URGENT
+from chalicelib.models.content import Category, ContentKind, Priority
 
-STATUSES = ("draft", "pending_review", "approved", "rejected", "published", "withdrawn", "expired")
+ContentStatus = Literal["draft", "pending_review", "approved", "rejected", "published", "withdrawn", "expired"]
+STATUSES: tuple[str, ...] = get_args(ContentStatus)
 
 
 class Targets(In):
@@ -45,17 +46,17 @@ class Targets(In):
 
 
 class _ContentFields(In):
-    title: Text(120) | None = None
+    title: Annotated[str, PlainText(120)] | None = None
     body: Body | None = None
-    summary: Text(200, multiline=True) | None = None
-    category: Literal[CATEGORIES] | None = None
+    summary: Annotated[str, PlainText(200, multiline=True)] | None = None
+    category: Category | None = None
     media: Annotated[list[MediaRef], Field(max_length=10)] | None = None
     link_url: HttpsUrl | None = None
     duration: Duration | None = None
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     weekly_windows: Annotated[list[WeeklyWindow], Field(max_length=14)] | None = None
-    priority: Literal[NORMAL, URGENT] | None = None
+    priority: Priority | None = None
     targets: Targets | None = None
     push: bool | None = None
 
@@ -97,10 +98,10 @@ class ContentCreate(_ContentFields):
     model_config = ConfigDict(json_schema_extra=_kind_rules)
 
     unit_id: Id
-    kind: Literal[KINDS]
-    title: Text(120)
+    kind: ContentKind
+    title: Annotated[str, PlainText(120)]
     duration: Duration = 15
-    priority: Literal[NORMAL, URGENT] = NORMAL
+    priority: Priority = "normal"
     targets: Targets
     push: bool = Field(
         default=True,
@@ -153,7 +154,7 @@ class ContentOut(Out):
     push: bool
     targets: TargetsOut
     screen_ids: list[str]
-    status: Literal[STATUSES]
+    status: ContentStatus
     reject_reason: str | None
     created_by: str | None
     submitted_by: str | None
@@ -175,11 +176,11 @@ class ContentList(Page[ContentOut]):
 
 class ContentListQuery(PageQuery):
     unit_id: Id | None = None
-    status: Literal[STATUSES] | None = None
+    status: ContentStatus | None = None
 
 
 class RejectIn(In):
-    reason: Text(500, multiline=True)
+    reason: Annotated[str, PlainText(500, multiline=True)]
 
 
 class ContentForecastIn(In):
@@ -199,7 +200,7 @@ class ContentForecastOut(Out):
 
 class PhonePreviewIn(_ContentFields):
     unit_id: Id
-    kind: Literal[KINDS]
+    kind: ContentKind
 
 
 class PhonePreviewOut(Out):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass
 from functools import cache, partial
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -57,14 +59,25 @@ def plain_pattern(multiline: bool) -> str:
     return f"^(?![\\s\\S]*(?:{_ignore_case(MARKUP.pattern)}))(?=[\\s\\S]*\\S)[^{_control_class(multiline)}]*$"
 
 
-def Text(max_length: int, *, multiline: bool = False, min_length: int = 1) -> Any:
-    """A plain-text string: stripped, length-capped, no markup or control characters."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(partial(plain, multiline=multiline)),
-        _PlainPattern(multiline),
-    ]
+@dataclass(frozen=True)
+class PlainText(GroupedMetadata):
+    """A plain-text string, ``Annotated[str, PlainText(120)]``: stripped, length-capped, no markup or
+    control characters, and the JSON schema saying so.
+
+    A metadata class, not a function returning ``Annotated[...]``: a call is not a type, so mypy could check
+    no model that used one.  Pydantic expands a GroupedMetadata one level only, hence ``yield from`` for the
+    StringConstraints (itself a group).
+    """
+
+    max_length: int
+    _: KW_ONLY
+    multiline: bool = False
+    min_length: int = 1
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(partial(plain, multiline=self.multiline))
+        yield _PlainPattern(self.multiline)
 
 
 @dataclass(frozen=True)
@@ -111,8 +124,8 @@ AppSecret = _secret(r"[0-9A-Za-z]{16,64}", "app secret")
 CallbackToken = _secret(r"[0-9A-Za-z]{3,32}", "token (3-32 letters or digits)")
 AesKey = _secret(r"[0-9A-Za-z]{43}", "EncodingAESKey (43 letters or digits)")
 Password = Annotated[SecretStr, StringConstraints(max_length=128)]
-Tag = Text(32)
-Region = Text(32)
+Tag = Annotated[str, PlainText(32)]
+Region = Annotated[str, PlainText(32)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
 Limit = Annotated[int, Field(ge=1, le=200)]
 Size = Annotated[int, Field(gt=0, le=200 * 1024 * 1024), BeforeValidator(integral)]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ConfigDict
 
 from chalicelib.handlers.admin.schemas.common import In, Out
 from chalicelib.handlers.admin.schemas.fields import Id, Sha256, Size
 from chalicelib.services.content.media import TYPES as MEDIA_TYPES
+from chalicelib.services.content.media import MediaType
 
 
 def _size_limits(schema: dict[str, Any]) -> None:
@@ -27,7 +28,7 @@ class MediaRef(In):
 
     sha256: Sha256
     size: Size
-    type: Literal[tuple(MEDIA_TYPES)]
+    type: MediaType
 
 
 class MediaOut(Out):
@@ -43,7 +44,7 @@ class MediaUploadIn(In):
     unit_id: Id
     sha256: Sha256
     size: Size
-    type: Literal[tuple(MEDIA_TYPES)]
+    type: MediaType
 
 
 class UploadForm(Out):

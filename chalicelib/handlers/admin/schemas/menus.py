@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from chalicelib.handlers.admin.schemas.common import In, Out
-from chalicelib.handlers.admin.schemas.fields import Text
-from chalicelib.wechat.menu import MENU_KEYS  # the click keys the callback answers
+from chalicelib.handlers.admin.schemas.fields import PlainText
+from chalicelib.wechat.menu import MENU_KEYS, ClickKey  # noqa: F401 - MENU_KEYS re-exported; the keys the callback answers
 
 MenuUrl = Annotated[str, StringConstraints(max_length=1024, pattern=r"^https?://[^\s<>\"']+$")]
 
 
-def _menu_name(max_bytes: int) -> Any:
-    """A button name: plain text within WeChat's byte limit (UTF-8, as menu/create counts it)."""
+@dataclass(frozen=True)
+class Utf8Bytes(GroupedMetadata):
+    """At most ``max_bytes`` bytes in UTF-8: WeChat's menu/create counts a button name in bytes, not characters.
 
-    def check(value: str) -> str:
-        if len(value.encode("utf-8")) > max_bytes:
-            raise ValueError(f"at most {max_bytes} bytes (UTF-8; a Chinese character takes 3)")
+    A metadata class rather than a function returning ``Annotated[...]``, which mypy cannot check as a type.
+    """
+
+    max_bytes: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield AfterValidator(self._check)
+
+    def _check(self, value: str) -> str:
+        if len(value.encode("utf-8")) > self.max_bytes:
+            raise ValueError(f"at most {self.max_bytes} bytes (UTF-8; a Chinese character takes 3)")
         return value
 
-    return Annotated[Text(60), AfterValidator(check), Field(description=f"at most {max_bytes} bytes in UTF-8")]
+
+ButtonName = Annotated[str, PlainText(60), Utf8Bytes(16), Field(description="at most 16 bytes in UTF-8")]
+SubButtonName = Annotated[str, PlainText(60), Utf8Bytes(60), Field(description="at most 60 bytes in UTF-8")]
 
 
 class _MenuLeaf(In):
     type: Literal["click", "view"] | None = Field(None, description="click (with key) or view (with url)")
-    key: Literal[MENU_KEYS] | None = Field(None, description="click: what the account answers")
+    key: ClickKey | None = Field(None, description="click: what the account answers")
     url: MenuUrl | None = Field(None, description="view: the page opened")
 
     @model_validator(mode="after")
@@ -40,12 +54,12 @@ class _MenuLeaf(In):
 
 
 class MenuSubButton(_MenuLeaf):
-    name: _menu_name(60)
+    name: SubButtonName
     type: Literal["click", "view"]
 
 
 class MenuButton(_MenuLeaf):
-    name: _menu_name(16)
+    name: ButtonName
     sub_button: list[MenuSubButton] | None = Field(None, min_length=1, max_length=5)
 
     @model_validator(mode="after")

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from chalicelib.handlers.admin.schemas.common import In, Out
-from chalicelib.handlers.admin.schemas.fields import OpenId, Text
+from chalicelib.handlers.admin.schemas.fields import OpenId, PlainText
 
 
 class ResidentRequest(In):
     """One resident of the account, named in the body (not the path) so that access logs never hold his openid."""
 
     openid: OpenId
-    reason: Text(200) | None = None
+    reason: Annotated[str, PlainText(200)] | None = None
 
 
 class ResidentErasureOut(Out):

@@ -8,14 +8,14 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.handlers.admin.schemas.common import In, Out, Page, PageQuery, Query, update_of
-from chalicelib.handlers.admin.schemas.fields import AppId, Id, Region, ScreenCode, Tag, Text
+from chalicelib.handlers.admin.schemas.fields import AppId, Id, PlainText, Region, ScreenCode, Tag
 
 
 class ScreenCreate(In):
     screen_id: ScreenCode
     unit_id: Id
-    name: Text(64)
-    address: Text(200) | None = None
+    name: Annotated[str, PlainText(64)]
+    address: Annotated[str, PlainText(200)] | None = None
     province: Region | None = None
     city: Region | None = None
     district: Region | None = None

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
 from chalicelib.handlers.admin.schemas.common import In, Out, Page, PageQuery, Query, update_of
-from chalicelib.handlers.admin.schemas.fields import AppId, Id, Region, Text
-from chalicelib.models.units import UNIT_KINDS
+from chalicelib.handlers.admin.schemas.fields import AppId, Id, PlainText, Region
+from chalicelib.models.units import UnitKind
 
 
 class UnitCreate(In):
     parent_id: Id
-    name: Text(64)
-    kind: Literal[UNIT_KINDS] = "other"
+    name: Annotated[str, PlainText(64)]
+    kind: UnitKind = "other"
     province: Region | None = None
     city: Region | None = None
     district: Region | None = None

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
 from chalicelib.handlers.admin.schemas.common import In, Out, Page, PageQuery, not_null, update_of
-from chalicelib.handlers.admin.schemas.fields import Email, Id, Text, integral
-from chalicelib.models.users import ROLES
+from chalicelib.handlers.admin.schemas.fields import Email, Id, PlainText, integral
+from chalicelib.models.users import Role
 
 
 class UserCreate(In):
     unit_id: Id
-    name: Text(64)
+    name: Annotated[str, PlainText(64)]
     email: Email | None = None
 
 
@@ -50,11 +50,11 @@ class UserListQuery(PageQuery):
 
 
 class GrantIn(In):
-    role: Literal[ROLES]
+    role: Role
 
 
 class KeyCreate(In):
-    label: Text(64) | None = None
+    label: Annotated[str, PlainText(64)] | None = None
     expires_in_days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(integral)] | None = None
 
 
