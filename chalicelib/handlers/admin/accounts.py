@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.admin import schemas as s
-from chalicelib.handlers.admin.api import Call, Reply, operation
+from chalicelib.handlers.admin.api import Call, operation
 from chalicelib.handlers.admin.units import page_body
+from chalicelib.handlers.admin.wire import Reply
 from chalicelib.services.gateway import accounts as service
 from chalicelib.services.subscriptions import resident_requests
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.handlers.admin.api import Call, Download, operation
+from chalicelib.handlers.admin.api import Call, operation
 from chalicelib.handlers.admin.schemas import analytics as a
+from chalicelib.handlers.admin.wire import Download
 from chalicelib.services.analytics import attributes, export, rankings, series, wechat_view
 from chalicelib.services.shared.errors import NotFound
 

@@ -8,40 +8,32 @@ its CSRF header on writes) → cap the body size → parse JSON → validate bod
 and query with pydantic → parse ``If-Match`` → run the view (once per
 ``Idempotency-Key`` on create calls) → shape the response through its model
 and add an ``ETag``.  Every failure is ``{"error": {"code", "message", "field"}}``.
+The translation between HTTP and the models (parsing, errors, answers) is in
+``wire``; this module decides the order of the steps and who may call.
 Nothing here logs a request body, so secrets in it never reach a log line.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from chalicelib.handlers.admin import wire
 from chalicelib.handlers.request_body import body_bytes
 from chalicelib.logs import logger
 from chalicelib.services.access.grants import Principal
 from chalicelib.services.access.sessions import authenticate_request
 from chalicelib.services.shared import idempotency
-from chalicelib.services.shared.errors import ApiError, BadRequest, NotFound, PreconditionRequired, Unauthorized
+from chalicelib.services.shared.errors import ApiError, NotFound, PreconditionRequired, Unauthorized
 
 PREFIX = "/api/v1"
 DEFAULT_MAX_BODY = 16 * 1024
-JSON_HEADERS = {
-    "Content-Type": "application/json; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-}
 PATH_PARAM = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
-
-
-class PayloadTooLarge(ApiError):
-    status, code = 413, "payload_too_large"
 
 
 @dataclass
@@ -100,97 +92,6 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-@dataclass
-class Reply:
-    body: Any
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Download:
-    """A file answer (CSV export): sent as is, not shaped as JSON."""
-
-    body: str
-    filename: str
-    content_type: str = "text/csv; charset=utf-8"
-
-
-def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=json.dumps(error.body(), ensure_ascii=False),
-        status_code=error.status,
-        headers={**JSON_HEADERS, **(headers or {})},
-    )
-
-
-def _validation_error(exc: ValidationError, where: str = "") -> BadRequest:
-    first = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in first.get("loc", ()))
-    code = {"extra_forbidden": "unknown_field", "missing": "required"}.get(first["type"], "invalid")
-    message = first["msg"] if code != "unknown_field" else "unknown field"
-    if first.get("input", ...) is None and code == "invalid":
-        message = "may not be null"
-    return BadRequest(message, field=f"{where}{loc}" or None, code=code)
-
-
-def _if_match(headers: dict[str, str]) -> int | None:
-    raw = headers.get("if-match")
-    if raw is None:
-        return None
-    match = ETAG.match(raw.strip())
-    if not match:
-        raise BadRequest('If-Match must be an ETag from this API, e.g. "3"', field="If-Match")
-    return int(match.group(1))
-
-
-def _shape(op: Operation, payload: Any) -> Any:
-    """The payload as its response model declares it: undeclared fields never leave."""
-    if op.response is None or payload is None:
-        return payload
-    try:
-        return op.response.model_validate(payload).model_dump(mode="json", by_alias=True)
-    except ValidationError:
-        items = op.response.model_fields.get("items")
-        if items is None or not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
-            raise
-    # one malformed stored item must not break a list: leave it out (and say so in the log)
-    item_model = get_args(items.annotation)[0]  # list[Item]
-    kept = []
-    for item in payload["items"]:
-        try:
-            item_model.model_validate(item)
-        except ValidationError as exc:
-            logger.warning("malformed item left out of a list", route=op.name, errors=exc.error_count())
-            continue
-        kept.append(item)
-    return op.response.model_validate({**payload, "items": kept}).model_dump(mode="json", by_alias=True)
-
-
-def _parse_body(op: Operation, raw: bytes) -> Any:
-    if op.body is None:
-        if raw.strip() not in (b"", b"{}", b"null"):
-            raise BadRequest("this call takes no request body", code="unexpected_body")
-        return None
-    try:
-        return op.body.model_validate_json(raw or b"{}")
-    except ValidationError as exc:
-        if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise BadRequest("the body is not valid JSON", code="invalid_json") from None
-        raise _validation_error(exc) from None
-
-
-def _parse_query(op: Operation, params: dict[str, str]) -> Any:
-    if op.query is None:
-        if params:
-            raise BadRequest("unknown query parameter", field=next(iter(params)), code="unknown_field")
-        return None
-    try:
-        return op.query.model_validate(params)
-    except ValidationError as exc:
-        raise _validation_error(exc) from None
-
-
 def _call(op: Operation, request: Any, headers: dict[str, str], params: dict[str, str]) -> Call:
     """The request's checks up to the view, in order: path, caller, size, body, query, If-Match."""
     for value in params.values():
@@ -199,13 +100,13 @@ def _call(op: Operation, request: Any, headers: dict[str, str], params: dict[str
     principal = None if op.public else authenticate_request(headers, op.method)
     raw = body_bytes(request)
     if len(raw) > op.max_body:
-        raise PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
+        raise wire.PayloadTooLarge(f"the body exceeds {op.max_body} bytes")
     source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")
     call = Call(
         principal,
-        _parse_body(op, raw),
-        _parse_query(op, dict(request.query_params or {})),
-        _if_match(headers),
+        wire.parse_body(op.body, raw),
+        wire.parse_query(op.query, dict(request.query_params or {})),
+        wire.if_match(headers),
         headers,
         source_ip,
     )
@@ -226,11 +127,11 @@ def _run(
 
     def run() -> tuple[int, Any]:
         result = view(call, **params)
-        if isinstance(result, Download):
+        if isinstance(result, wire.Download):
             return 200, result
-        reply = result if isinstance(result, Reply) else Reply(result)
+        reply = result if isinstance(result, wire.Reply) else wire.Reply(result)
         reply_headers.update(reply.headers)
-        return reply.status or op.status, _shape(op, reply.body)
+        return reply.status or op.status, wire.shape(op.response, reply.body, op.name)
 
     key = call.headers.get("idempotency-key")
     if not op.idempotent or key is None:
@@ -250,24 +151,6 @@ def _run(
     return status, payload, {"Idempotency-Replayed": "true"} if replayed else {}
 
 
-def _respond(status: int, payload: Any, headers: dict[str, str]) -> Response:
-    """The JSON answer (with the ETag of a revisioned object), or a file download as it is."""
-    if isinstance(payload, Download):
-        return Response(
-            body=payload.body,
-            status_code=200,
-            headers={
-                "Content-Type": payload.content_type,
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": f'attachment; filename="{payload.filename}"',
-            },
-        )
-    etag = {"ETag": f'"{payload["revision"]}"'} if isinstance(payload, dict) and "revision" in payload else {}
-    body = "" if status == 204 else json.dumps(payload, ensure_ascii=False)
-    return Response(body=body, status_code=status, headers={**JSON_HEADERS, **etag, **headers})
-
-
 def _refusal(op: Operation, error: ApiError) -> Response:
     """An ApiError as the uniform error body, with the headers its status calls for."""
     if error.status >= 500:
@@ -275,7 +158,7 @@ def _refusal(op: Operation, error: ApiError) -> Response:
     extra = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
     if error.retry_after:
         extra["Retry-After"] = str(error.retry_after)
-    return error_response(error, extra or None)
+    return wire.error_response(error, extra or None)
 
 
 def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict[str, str]) -> Response:
@@ -285,12 +168,12 @@ def _handle(bp: Blueprint, op: Operation, view: Callable[..., Any], params: dict
         call = _call(op, request, headers, params)
         reply_headers: dict[str, str] = {}
         status, payload, extra = _run(op, request, call, view, params, reply_headers)
-        return _respond(status, payload, {**extra, **reply_headers})
+        return wire.respond(status, payload, {**extra, **reply_headers})
     except ApiError as error:
         return _refusal(op, error)
     except Exception:
         logger.exception("admin call failed", route=op.name)
-        return error_response(_Internal())
+        return wire.error_response(_Internal())
 
 
 class _Internal(ApiError):

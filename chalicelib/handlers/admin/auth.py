@@ -5,7 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.admin import schemas as s
-from chalicelib.handlers.admin.api import Call, Reply, operation
+from chalicelib.handlers.admin.api import Call, operation
+from chalicelib.handlers.admin.wire import Reply
 from chalicelib.services.access import sessions as service
 from chalicelib.services.access import sign_in
 from chalicelib.services.access import users as users_service

@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.handlers.admin import schemas as s
-from chalicelib.handlers.admin.api import ETAG, PATH_PARAM, REGISTRY, Call, operation
+from chalicelib.handlers.admin.api import PATH_PARAM, REGISTRY, Call, operation
+from chalicelib.handlers.admin.wire import ETAG
 from chalicelib.services.access.audit import OBJECT_TYPES
 
 bp = Blueprint(__name__)
