@@ -86,3 +86,28 @@ def aws(moto_endpoint):
 def demo(aws):
     """A small tree of units, two accounts (one in safe mode) and three screens."""
     return support.seed_minimal()
+
+
+# The longest files, started first: with --dist loadfile a long file that starts last keeps one worker busy
+# while the other has nothing left (the run's tail).  tests/infra/test_packaging.py builds the packages the
+# other infra files read (one build per run, tests/infra/conftest.py), so those come last, when it is done.
+LONGEST_FIRST = (
+    "tests/push/test_failures.py",
+    "tests/infra/test_packaging.py",
+    "tests/console/test_console_e2e.py",
+    "tests/player/test_player_browser.py",
+    "tests/test_local_system.py",
+    "tests/devstack/test_first_steps.py",
+    "tests/console/test_console_history.py",
+    "tests/console/test_home_screens.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        if path in LONGEST_FIRST:
+            return LONGEST_FIRST.index(path)
+        return len(LONGEST_FIRST) + (1 if path.startswith("tests/infra/") else 0)
+
+    items.sort(key=rank)  # stable: each file keeps its own order
