@@ -18,22 +18,13 @@ import pytest
 
 from chalicelib import links
 from chalicelib.models import Fan, Screen
+from devstack.browser import ARGS as CHROMIUM_ARGS
+from devstack.browser import CHROMIUM
 from tests.phone.conftest import add_regions, manifest_item, publish, write_manifest
 from tests.support import PLAIN_APPID, SAFE_APPID
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 NOW = datetime.now(UTC)
 

@@ -115,11 +115,6 @@ class BatchLedger:
     def reload(self) -> None:
         self._load(find(PushBatch, self.job_id, self.batch_id, consistent=True))
 
-    @property
-    def pending(self) -> set[str]:
-        """Recipients handed to a retry message and not yet done."""
-        return set(self.pending_attempts)
-
     def owned_by(self, openid: str, attempt: int) -> bool:
         """Whether a message of ``attempt`` should send to ``openid``: not done, and not handed to a newer one.
 
