@@ -149,3 +149,16 @@ describe('menu editor rules', () => {
     expect(apiErrorPath('template_id')).toBeNull()
   })
 })
+
+describe('subscription source names', () => {
+  it('names every source the API reports in source_mix, in Chinese', async () => {
+    // formerly looked up as new_<key> among the daily flows: "qr" has no such flow and showed as "qr"
+    const { SUBSCRIBE_SOURCE_NAMES } = await import('../src/lib/format')
+    const doc = (await import('../src/api/openapi.json')).default as {
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> }
+    }
+    for (const key of Object.keys(doc.components.schemas.SourceMix.properties)) {
+      expect(SUBSCRIBE_SOURCE_NAMES[key], key).toMatch(/[\u4e00-\u9fff]/)
+    }
+  })
+})

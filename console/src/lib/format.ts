@@ -11,6 +11,10 @@ export const SOURCE_NAMES: Record<string, string> = {
   new_qr_follow: '扫码关注', new_qr_scan: '已关注扫码', new_menu: '菜单订阅', new_page: '网页订阅',
   new_text: '文字订阅', new_restored: '重新关注',
 }
+/** How the fans of a scope subscribed (fan attributes' source_mix, keys as the API's SourceMix names them). */
+export const SUBSCRIBE_SOURCE_NAMES: Record<string, string> = {
+  qr: '扫码订阅', menu: '菜单订阅', text: '文字订阅', page: '网页订阅',
+}
 
 // Staff, screens and WeChat all live in China time, whatever the office PC's clock says.
 const CHINA = 'Asia/Shanghai'
