@@ -50,7 +50,13 @@ def sqs_event(*bodies: dict | str) -> dict:
 
 @pytest.fixture
 def push(wechat, demo, monkeypatch):
-    """A fresh shared token provider, no retry back-off, the template configured on the service account."""
+    """A fresh shared token provider, no retry back-off, no pacing, the template configured on the service account.
+
+    Pacing is off (``PUSH_ACCOUNT_RATE=0``): at the default 100/s over five senders, each 300-fan test
+    waited 15 s on the rate and nothing else.  The rate has its own tests (tests/push/test_scale_rules.py),
+    one of them through the sender and the stand-in.
+    """
+    monkeypatch.setenv("PUSH_ACCOUNT_RATE", "0")
     tokens._installed = None
     tokens.install_shared_provider()
     push_sender.reset_caches()

@@ -67,3 +67,21 @@ def test_the_account_rate_spreads_sends_over_time():
     for _ in range(30):
         rate.wait("wxa")
     assert 1.9 <= clock[0] <= 2.1  # 10 at once (one second's burst), then 10 per second
+
+
+def test_the_sender_paces_each_account_at_its_share_of_the_rate(push, monkeypatch):
+    """PUSH_ACCOUNT_RATE / PUSH_SENDER_CONCURRENCY per sender: 120 sends at 40/s cannot take under 2 s.
+
+    (The push fixture turns pacing off for the other tests.)  Only a lower bound on the time is asserted:
+    a slow machine makes the spread longer, never shorter.
+    """
+    monkeypatch.setenv("PUSH_ACCOUNT_RATE", "80")
+    monkeypatch.setenv("PUSH_SENDER_CONCURRENCY", "2")  # 40/s for this one sender, a burst of 40
+    fans = [f"o-r{i:03d}" for i in range(120)]
+    seed_fans(push.standin, PLAIN_APPID, ["NJ001"], fans)
+    job_id = push.publish(["NJ001"])
+    push.drain(timeout=60)
+    sends = sorted(c["at"] for c in push.standin.calls(TEMPLATE_PATH))
+    assert len(sends) == len(fans)
+    assert sends[-1] - sends[0] >= (120 - 40) / 40 * 0.95  # the burst at once, then 40 per second
+    assert PushJob.get(job_id, consistent_read=True).sent_template == len(fans)
