@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 from chalice import Chalice
 
-from devstack.aws_local import QueueUrls, provision
+from devstack.provisioning import QueueUrls, provision
 from devstack.sqs_pump import SqsPump, failed_ids
 from tests.devstack.toy import toy_spec
 
