@@ -124,7 +124,7 @@ def start_emulator() -> subprocess.Popen:
     """moto (with the project's patches: serialised DynamoDB, bounded transactions) in a child process."""
     code = (
         "import sys, time\nfrom bench.analytics import fast_item_reads\nfast_item_reads()\n"
-        "from devstack.aws_local import start_moto\n_s, endpoint = start_moto()\n"
+        "from devstack.moto_server import start_moto\n_s, endpoint = start_moto()\n"
         "print(endpoint, flush=True)\nsys.stdin.read()\n"
     )  # lives until the bench ends it
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -208,7 +208,7 @@ def print_breakdown(kinds, pushes: int, seconds=None) -> None:
 def start_moto_process() -> subprocess.Popen:
     """moto server in its own process (AWS is not in our process either), DynamoDB serialised as in tests."""
     code = (
-        "import threading; from devstack.aws_local import start_moto; "
+        "import threading; from devstack.moto_server import start_moto; "
         "server, endpoint = start_moto(); print(endpoint, flush=True); threading.Event().wait()"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

@@ -19,7 +19,7 @@ def start_local_aws() -> str:
     """moto server on a free port in this process, the environment pointed at it, everything provisioned."""
     os.environ.setdefault("STAGE", "bench")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    from devstack.aws_local import start_moto
+    from devstack.moto_server import start_moto
 
     _server, endpoint = start_moto()
     provision_local_aws(endpoint)
@@ -32,7 +32,8 @@ def provision_local_aws(endpoint: str) -> None:
     from chalicelib.resources import queue_specs
     from chalicelib.secrets import ensure_app_signing_key
     from chalicelib.settings import get_settings
-    from devstack.aws_local import configure_env, provision
+    from devstack.moto_server import configure_env
+    from devstack.provisioning import provision
 
     configure_env(endpoint)
     get_settings.cache_clear()

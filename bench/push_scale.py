@@ -145,7 +145,8 @@ def run(app, senders: int, total: int, job_id: str, message: dict) -> tuple[floa
     from chalicelib.aws import send_json
     from chalicelib.resources import queue_specs
     from chalicelib.settings import get_settings
-    from devstack.sqs_pump import SqsPump, faults
+    from devstack.lambda_runtime import faults
+    from devstack.sqs_pump import SqsPump
 
     settings = get_settings()
     # moto's index Query takes seconds per 1 MB page at 100,000 subscriptions (DynamoDB: milliseconds), so the
@@ -340,8 +341,9 @@ def main() -> None:
     import logging
 
     logging.getLogger("devstack.sqs_pump").setLevel(logging.CRITICAL)
+    logging.getLogger("devstack.lambda_runtime").setLevel(logging.CRITICAL)  # the injected kills
     from app import app
-    from devstack.sqs_pump import faults
+    from devstack.lambda_runtime import faults
 
     print(
         f"push at scale: {args.n:,} fans over {len(ACCOUNTS)} service accounts, {args.senders} senders, "

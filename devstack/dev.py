@@ -78,7 +78,8 @@ def main() -> None:
         print("make dev cannot start:\n  " + "\n  ".join(problems), file=sys.stderr)
         raise SystemExit(1)
 
-    from devstack.aws_local import configure_env, provision, start_moto
+    from devstack.moto_server import configure_env, start_moto
+    from devstack.provisioning import provision
     from devstack.wechat_standin import WeChatStandIn
 
     moto_server, endpoint = start_moto(HOST, PORTS["moto"])

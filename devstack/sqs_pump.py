@@ -23,17 +23,11 @@ generates; without it Lambda ignores ``batchItemFailures`` and deletes the
 whole batch.  The deployment template must add it; pass
 ``report_batch_item_failures=False`` to reproduce the unconfigured behaviour.
 
-Lambda's hard kill at the timeout is emulated with ``kill_at_timeout=True``:
-at the context's deadline every AWS request and HTTP call of that invocation
-(the handler's thread and every thread it started) raises
-:class:`LambdaKilled` instead of happening, so nothing the invocation does
-after its deadline reaches AWS or WeChat -- sends already on the wire are
-delivered, their answers are lost, exactly as when Lambda kills a process.
-:data:`faults` uses the same mechanism for failure injection: a rule can
-kill the invocation at a chosen request (a SIGKILL mid-run, an exit just
-before a commit) or make an AWS request fail (a transaction conflict, SSM
-throttling).  Without ``kill_at_timeout`` a slow handler runs to completion,
-then counts as failed.
+Lambda's hard kill at the timeout is emulated with ``kill_at_timeout=True``
+and failures are injected with :data:`~devstack.lambda_runtime.faults`; both
+are described in :mod:`devstack.lambda_runtime`.  Without ``kill_at_timeout``
+a slow handler runs to completion, then counts as failed.  The event records
+and the reading of ``batchItemFailures`` are in :mod:`devstack.sqs_events`.
 
 Not emulated: ``maximum_batching_window_in_seconds`` (batches are whatever
 one receive round returns) and concurrency limits.
@@ -41,14 +35,10 @@ one receive round returns) and concurrency limits.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import threading
 import time
-import uuid
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,191 +47,12 @@ from chalice import Chalice
 from chalice.app import SQSEventConfig
 
 from chalicelib.resources import QueueSpec
+from devstack.lambda_runtime import FakeLambdaContext, LambdaKilled, faults
+from devstack.sqs_events import failed_ids, lambda_record, queue_of, sqs_consumers
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 60  # Chalice's default lambda_timeout
-DEFAULT_MEMORY_MB = 128  # Chalice's default lambda_memory_size
-# System attributes Lambda copies into ``Records[].attributes``.
-_LAMBDA_ATTRIBUTES = (
-    "ApproximateReceiveCount",
-    "SentTimestamp",
-    "SenderId",
-    "ApproximateFirstReceiveTimestamp",
-    "SequenceNumber",
-    "MessageGroupId",
-    "MessageDeduplicationId",
-    "AWSTraceHeader",
-    "DeadLetterQueueSourceArn",
-)
-
-
-class LambdaKilled(BaseException):
-    """The emulated Lambda runtime stopped this invocation: the request it was about to make never happens.
-
-    A ``BaseException`` so that the handler's own ``except Exception`` cannot
-    swallow it (a killed process runs no more of its code).
-    """
-
-
-class _Invocation:
-    """The threads of one handler call: its own and the ones it starts."""
-
-    def __init__(self) -> None:
-        self.invoker = threading.current_thread()
-        self.before = set(threading.enumerate())
-        self.members: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
-        self.active = True
-        self.killed = False
-        self.kill_reason = ""
-
-    def owns(self, thread: threading.Thread) -> bool:
-        if thread is self.invoker:
-            return self.active
-        if thread in self.members:
-            return True
-        if self.active and thread not in self.before:
-            self.members.add(thread)
-            return True
-        return False
-
-    def kill(self, reason: str) -> None:
-        if not self.killed:
-            log.warning("sqs pump: invocation killed: %s", reason)
-        self.killed, self.kill_reason = True, self.kill_reason or reason
-
-
-Rule = Callable[[str, str, dict[str, Any]], Any]
-
-
-class Faults:
-    """Failure injection at the I/O boundary of emulated invocations (process-wide, installed once).
-
-    ``on_aws(rule)``: ``rule(service, operation, params)`` runs before each
-    AWS request made inside an invocation; it may return ``KILL`` (the
-    invocation dies there, the request is not made), an exception to raise
-    in place of the request, or ``None``.  ``on_http(rule)``: ``rule(method,
-    url, {})`` runs *after* each HTTP request of an invocation was sent (a
-    ``KILL`` then loses its answer, like a crash with the send in flight).
-    """
-
-    KILL = "kill"
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._invocations: list[_Invocation] = []
-        self.aws_rules: list[Rule] = []
-        self.http_rules: list[Rule] = []
-        self.killed = 0
-        self._installed = False
-
-    def clear(self) -> None:
-        with self._lock:
-            self.aws_rules.clear()
-            self.http_rules.clear()
-            self._invocations = [i for i in self._invocations if i.active]
-            self.killed = 0
-
-    def on_aws(self, rule: Rule) -> None:
-        self.install()
-        self.aws_rules.append(rule)
-
-    def on_http(self, rule: Rule) -> None:
-        self.install()
-        self.http_rules.append(rule)
-
-    def begin(self) -> _Invocation:
-        self.install()
-        invocation = _Invocation()
-        with self._lock:
-            self._invocations = [i for i in self._invocations if i.active or i.killed][-50:]
-            self._invocations.append(invocation)
-        return invocation
-
-    def end(self, invocation: _Invocation) -> None:
-        invocation.active = False
-        if invocation.killed:
-            self.killed += 1
-
-    def _current(self) -> _Invocation | None:
-        thread = threading.current_thread()
-        with self._lock:
-            for invocation in reversed(self._invocations):
-                if invocation.owns(thread):
-                    return invocation
-        return None
-
-    def _guard(self, kind: str, service: str, operation: str, params: dict[str, Any], after: bool = False) -> Any:
-        invocation = self._current()
-        if invocation is None:
-            return None
-        if invocation.killed:
-            raise LambdaKilled(invocation.kill_reason)
-        for rule in list(self.aws_rules if kind == "aws" else self.http_rules):
-            verdict = rule(service, operation, params)
-            if verdict == self.KILL:
-                invocation.kill(f"{kind} {service} {operation}")
-                raise LambdaKilled(invocation.kill_reason)
-            if isinstance(verdict, BaseException) and not after:
-                raise verdict
-        return None
-
-    def install(self) -> None:
-        if self._installed:
-            return
-        import botocore.client
-        import requests
-
-        faults = self
-        original_api_call = botocore.client.BaseClient._make_api_call
-        original_send = requests.Session.send
-
-        def api_call(client, operation_name, api_params):
-            faults._guard("aws", client.meta.service_model.service_name, operation_name, api_params)
-            return original_api_call(client, operation_name, api_params)
-
-        def send(session, request, **kwargs):
-            invocation = faults._current()
-            if invocation is not None and invocation.killed:
-                raise LambdaKilled(invocation.kill_reason)
-            response = original_send(session, request, **kwargs)
-            faults._guard("http", request.method or "", request.url or "", {}, after=True)
-            return response
-
-        botocore.client.BaseClient._make_api_call = api_call
-        requests.Session.send = send
-        self._installed = True
-
-
-faults = Faults()
-
-
-class FakeLambdaContext:
-    """The attributes of Lambda's Python context object that handlers and powertools read."""
-
-    def __init__(
-        self,
-        function_name: str,
-        timeout_seconds: int,
-        region: str,
-        *,
-        memory_limit_in_mb: int = DEFAULT_MEMORY_MB,
-        partition: str = "aws",
-        account_id: str = "123456789012",
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.invoked_function_arn = f"arn:{partition}:lambda:{region}:{account_id}:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"local/{self.aws_request_id}"
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 @dataclass
@@ -252,81 +63,6 @@ class _Consumer:
     handler: Any
     queue_name: str
     timeout: int
-
-
-def sqs_consumers(app: Chalice) -> list[tuple[SQSEventConfig, Any]]:
-    """The app's SQS event sources and their invokable handlers.
-
-    ``app.event_sources`` holds one ``SQSEventConfig`` per ``on_sqs_message``
-    (blueprints included once registered) and ``app.handler_map[config.name]``
-    is the wrapped handler Lambda would call -- the Chalice
-    ``EventSourceHandler`` that builds the ``SQSEvent`` and runs middleware.
-    """
-    return [(src, app.handler_map[src.name]) for src in app.event_sources if isinstance(src, SQSEventConfig)]
-
-
-def _queue_name(config: SQSEventConfig) -> str:
-    if config.queue:
-        return config.queue
-    return str(config.queue_arn).rsplit(":", 1)[-1]
-
-
-def _lambda_message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    def b64(value: bytes) -> str:
-        return base64.b64encode(value).decode("ascii")
-
-    shaped = {}
-    for name, attr in attributes.items():
-        value: dict[str, Any] = {
-            "stringListValues": list(attr.get("StringListValues", [])),
-            "binaryListValues": [b64(v) for v in attr.get("BinaryListValues", [])],
-            "dataType": attr["DataType"],
-        }
-        if "StringValue" in attr:
-            value["stringValue"] = attr["StringValue"]
-        if "BinaryValue" in attr:
-            value["binaryValue"] = b64(attr["BinaryValue"])
-        shaped[name] = value
-    return shaped
-
-
-def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One SQS ``ReceiveMessage`` result in the shape of a Lambda event record."""
-    attributes = message.get("Attributes", {})
-    record = {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": {k: attributes[k] for k in _LAMBDA_ATTRIBUTES if k in attributes},
-        "messageAttributes": _lambda_message_attributes(message.get("MessageAttributes", {})),
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
-    if "MD5OfMessageAttributes" in message:
-        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
-    return record
-
-
-def failed_ids(response: Any, message_ids: list[str]) -> set[str] | None:
-    """Which message ids a handler reported as failed; ``None`` means the whole batch failed."""
-    try:
-        response = json.loads(json.dumps(response))  # Lambda serialises the return value
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(response, dict) or not response.get("batchItemFailures"):
-        return set()
-    failures = response["batchItemFailures"]
-    if not isinstance(failures, list):
-        return None
-    ids = set()
-    for item in failures:
-        item_id = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not item_id or item_id not in message_ids:
-            return None
-        ids.add(item_id)
-    return ids
 
 
 class SqsPump:
@@ -363,7 +99,7 @@ class SqsPump:
         self.kill_at_timeout = kill_at_timeout
         timeouts = {**{spec.name: spec.consumer_timeout for spec in specs}, **(timeouts or {})}
         self.consumers = [
-            _Consumer(config, handler, _queue_name(config), timeouts.get(_queue_name(config), DEFAULT_TIMEOUT_SECONDS))
+            _Consumer(config, handler, queue_of(config), timeouts.get(queue_of(config), DEFAULT_TIMEOUT_SECONDS))
             for config, handler in sqs_consumers(app)
         ]
         self._urls: dict[str, str] = {}

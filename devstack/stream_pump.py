@@ -31,7 +31,7 @@ import boto3
 from chalice import Chalice
 from chalice.app import DynamoDBEventConfig
 
-from devstack.sqs_pump import FakeLambdaContext
+from devstack.lambda_runtime import FakeLambdaContext
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_SECONDS = 60

@@ -45,7 +45,7 @@ def playwright_driver():
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    from devstack.aws_local import start_moto
+    from devstack.moto_server import start_moto
 
     server, endpoint = start_moto()
     os.environ["AWS_ENDPOINT_URL"] = endpoint

@@ -48,12 +48,12 @@ def reset_emulator(endpoint: str) -> None:
 
     The first call in a process (and any call after a test changed the resources
     themselves) pays for moto's reset and a full provisioning; the others only
-    empty the tables, queues, bucket and parameters (see ``devstack.aws_local.clear_data``).
+    empty the tables, queues, bucket and parameters (see ``devstack.emulator_reset.clear_data``).
     """
     import requests
 
     from chalicelib.secrets import ensure_app_signing_key
-    from devstack.aws_local import clear_data, snapshot_resources
+    from devstack.emulator_reset import clear_data, snapshot_resources
 
     global _provisioned
     reset_process_caches()
@@ -69,7 +69,7 @@ def reset_emulator(endpoint: str) -> None:
 def provision() -> None:
     """Tables, queues (with their dead-letter queues) and the bucket, exactly as ``make dev`` makes them."""
     from chalicelib.secrets import ensure_app_signing_key
-    from devstack.aws_local import provision as provision_local
+    from devstack.provisioning import provision as provision_local
 
     settings = get_settings()
     provision_local(ALL_MODELS, queue_specs(settings), settings.player_bucket)

@@ -66,7 +66,7 @@ def choose_target(stage: str | None) -> str:
     endpoint = state.get("aws_endpoint") or ""
     if not endpoint or not _reachable(endpoint):
         raise Refusal(f"the local emulator ({endpoint or 'unknown'}) does not answer: is `make dev` still running?")
-    from devstack.aws_local import configure_env
+    from devstack.moto_server import configure_env
 
     configure_env(endpoint)  # dummy credentials: a local run can never reach a real account
     os.environ["STAGE"] = state.get("stage") or "dev"

@@ -11,7 +11,8 @@ import urllib.request
 import boto3
 import pytest
 
-from devstack.aws_local import configure_env, provision, queue_arn, start_moto
+from devstack.moto_server import configure_env, start_moto
+from devstack.provisioning import provision, queue_arn
 from tests.devstack.toy import toy_models, toy_spec
 
 

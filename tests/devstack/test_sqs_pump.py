@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 from chalice import Chalice
 
-from devstack.aws_local import QueueUrls, provision
-from devstack.sqs_pump import SqsPump, failed_ids
+from devstack.provisioning import QueueUrls, provision
+from devstack.sqs_events import failed_ids
+from devstack.sqs_pump import SqsPump
 from tests.devstack.toy import toy_spec
 
 

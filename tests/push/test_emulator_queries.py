@@ -2,7 +2,7 @@
 
 moto sorts every item of a table for each page of an index Query, which made
 the planner's subscriber pages cost seconds at 100,000 subscriptions
-(devstack/aws_local.py ``bounded_index_queries``).  The shim must not change
+(devstack/moto_scale.py ``bounded_index_queries``).  The shim must not change
 what a Query answers: order by the index keys, pages, LastEvaluatedKey.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import boto3
 
-from devstack.aws_local import index_query_scans
+from devstack.moto_scale import index_query_scans
 
 TABLE = "kepu-query-shim-test"
 

@@ -1,6 +1,6 @@
 """The local emulator's TransactWriteItems: exact rollback, and a cost that does not grow with the tables.
 
-moto deep-copies every table a transaction touches (devstack/aws_local.py
+moto deep-copies every table a transaction touches (devstack/moto_scale.py
 ``bounded_transactions`` explains why that made a 5,000-fan push grow the
 emulator to 14 GB); the shim snapshots only the items the transaction names.
 """
@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from devstack.aws_local import transaction_copies
+from devstack.moto_scale import transaction_copies
 
 TABLE = "kepu-shim-test"
 

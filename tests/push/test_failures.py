@@ -25,7 +25,8 @@ from chalicelib.services.push import planner as push_planner
 from chalicelib.services.push import sender as push_sender
 from chalicelib.services.push.pacing import sends_in_flight
 from chalicelib.settings import get_settings
-from devstack.sqs_pump import SqsPump, faults
+from devstack.lambda_runtime import faults
+from devstack.sqs_pump import SqsPump
 from tests.push.conftest import TEMPLATE_PATH, seed_fans, sqs_event
 from tests.support import PLAIN_APPID
 

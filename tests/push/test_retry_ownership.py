@@ -20,7 +20,7 @@ from chalicelib.aws import client, queue_url
 from chalicelib.models.push import PushBatch
 from chalicelib.services.push import sender as push_sender
 from chalicelib.settings import get_settings
-from devstack.sqs_pump import faults
+from devstack.lambda_runtime import faults
 from tests.push.conftest import TEMPLATE_PATH, seed_fans, sqs_event
 from tests.support import PLAIN_APPID
 
