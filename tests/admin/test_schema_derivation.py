@@ -6,6 +6,8 @@ milliseconds, so a field added to a create is checked in its update at once.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from pydantic import ValidationError
 
@@ -20,8 +22,14 @@ PAIRS = [  # create, update, the fields a PATCH cannot send, those it may clear 
 ]
 
 
+@functools.cache
+def _properties(model) -> dict:
+    """The model's JSON-schema properties, built once (ContentUpdate's takes ~0.1 s; it was built twice a field)."""
+    return model.model_json_schema()["properties"]
+
+
 def _nullable(model, name: str) -> bool:
-    prop = model.model_json_schema()["properties"][name]
+    prop = _properties(model)[name]
     return any(option.get("type") == "null" for option in prop.get("anyOf", ()))
 
 
@@ -35,7 +43,7 @@ def test_an_update_has_every_create_field_optional_and_null_only_where_the_creat
     for name in set(create.model_fields) - omitted:
         may_be_null = _nullable(create, name) or name in clearable
         assert _nullable(update, name) == may_be_null, name
-        assert "default" not in update.model_json_schema()["properties"][name] or may_be_null, name
+        assert "default" not in _properties(update)[name] or may_be_null, name
         if may_be_null:
             update.model_validate({name: None})
         else:
