@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from chalicelib.models import connection  # noqa: F401  (one botocore session per thread for all models)
 from chalicelib.settings import get_settings
 
 
