@@ -46,6 +46,7 @@ CALLBACK_MUST_NOT_LOAD = (
     "chalicelib.services.access.users",
     "chalicelib.services.access.grants",
     "chalicelib.services.access.sessions",
+    "chalicelib.services.access.session_cookies",
     "chalicelib.services.access.audit",
     "chalicelib.services.access.units",
     "chalicelib.services.content.workflow",
