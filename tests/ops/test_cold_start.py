@@ -54,6 +54,7 @@ CALLBACK_MUST_NOT_LOAD = (
     "chalicelib.services.subscriptions.personal_data",
     "chalicelib.services.push.planner",
     "chalicelib.services.push.sender",
+    "chalicelib.services.push.invocation",
     "chalicelib.services.analytics",
     "chalicelib.models.users",
     "chalicelib.models.audit",
