@@ -49,6 +49,7 @@ CALLBACK_MUST_NOT_LOAD = (
     "chalicelib.services.access.session_cookies",
     "chalicelib.services.access.audit",
     "chalicelib.services.access.units",
+    "chalicelib.services.access.unit_moves",
     "chalicelib.services.content.workflow",
     "chalicelib.services.shared.idempotency",
     "chalicelib.services.subscriptions.personal_data",
