@@ -147,7 +147,7 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
     from chalicelib.models.push import PushBatch
     from chalicelib.models.subscriptions import Subscription
     from chalicelib.services.gateway.tokens import client_for
-    from chalicelib.services.push import policy as push_policy
+    from chalicelib.services.push import bodies as push_bodies
 
     content_id = "c_benchnaive"
     job_id = f"{content_id}:1"
@@ -176,7 +176,7 @@ def run_naive(fans, counter, sample: int) -> tuple[float, dict, str, int]:
                     now = datetime.now(UTC)
                     url = links.push_link(appid, sub.openid, content_id)
                     api.post(
-                        "message/template/send", data=push_policy.template_body(account, sub.openid, content, url, now)
+                        "message/template/send", data=push_bodies.template_body(account, sub.openid, content, url, now)
                     )
                     PushBatch(job_id, f"r-{sub.fan}", appid=appid).save()
                     sent += 1

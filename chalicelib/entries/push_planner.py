@@ -4,7 +4,7 @@ from chalicelib.entries.lazy import defer_modules, defer_package_init
 
 defer_package_init("chalicelib.models")  # every table's model; see chalicelib.entries.callback
 defer_modules(
-    "chalicelib.services.push.sender",
+    "chalicelib.services.push.invocation",
     "chalicelib.services.push.digest",
 )
 

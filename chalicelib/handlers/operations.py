@@ -17,7 +17,7 @@ from chalice import Blueprint, Rate
 from chalicelib.logs import logger
 from chalicelib.models.screens import Screen
 from chalicelib.observability import count, event_handler
-from chalicelib.services.analytics import home_feed
+from chalicelib.services.analytics import presence
 from chalicelib.services.screens.reports import screen_status
 
 bp = Blueprint(__name__)
@@ -27,7 +27,7 @@ def measure_screens(now: datetime | None = None) -> dict[str, float]:
     now = now or datetime.now(UTC)
     online = offline = 0
     scanned = list(Screen.scan(attributes_to_get=["screen_id", "last_seen", "heartbeat_interval", "presence"]))
-    home_feed.mark_presence(scanned, now)  # the home page's online / offline counters follow (stream)
+    presence.mark_presence(scanned, now)  # the home page's online / offline counters follow (stream)
     for screen in scanned:
         status = screen_status(screen, now)
         if status == "online":

@@ -3,7 +3,7 @@
 Thin: the records go through ``chalicelib.sqs_batch`` (Powertools'
 BatchProcessor, one poison-message policy: a message that fails its contract
 or its processing is reported in ``batchItemFailures`` and reaches the DLQ
-after the queue's receive limit), each to ``push.planner`` / ``push.sender``;
+after the queue's receive limit), each to ``push.planner`` / ``push.invocation``;
 the schedule calls ``push.digest`` (the event source mapping needs
 ``FunctionResponseTypes: [ReportBatchItemFailures]``; see docs/push.md).
 Importing this module installs the shared DynamoDB token provider for the
@@ -22,8 +22,8 @@ from chalicelib.observability import correlate, event_handler, sqs_handler
 from chalicelib.resources import queue_specs
 from chalicelib.services.gateway import tokens
 from chalicelib.services.push import digest as push_digest
+from chalicelib.services.push import invocation as push_invocation
 from chalicelib.services.push import planner as push_planner
-from chalicelib.services.push import sender as push_sender
 from chalicelib.services.push.messages import PublishMessage
 from chalicelib.settings import get_settings
 
@@ -65,7 +65,7 @@ def plan_pushes(event):
 @sqs_handler
 def send_pushes(event):
     """Send batches: ≤ 100 recipients of one account each."""
-    return push_sender.handle_records(event.to_dict(), _remaining(event), getattr(event, "context", None))
+    return push_invocation.handle_records(event.to_dict(), _remaining(event), getattr(event, "context", None))
 
 
 @bp.schedule(Cron(0, 12, "*", "*", "?", "*"), name="push_digest")

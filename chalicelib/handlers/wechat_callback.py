@@ -1,6 +1,7 @@
 """``GET`` and ``POST /wechat/{appid}``: the callback URL pasted into the WeChat console.
 
-All protocol checks live in ``chalicelib.wechat.callback`` and all decisions in
+All protocol checks live in ``chalicelib.wechat.callback`` (the signature's in
+``chalicelib.wechat.signature``) and all decisions in
 ``chalicelib.services.gateway``; this handler maps their outcomes to
 HTTP.  Refusals are 4xx with a short plain-text reason and no stack trace:
 WeChat retries a 5xx, and a hostile sender learns nothing useful.
@@ -19,12 +20,12 @@ from chalicelib.observability import correlate, count, timing
 from chalicelib.services.gateway import directory, engine
 from chalicelib.wechat.callback import (
     MAX_BODY_BYTES,
-    CallbackRejected,
     message_fields,
     open_message,
     seal_reply,
     verify_url,
 )
+from chalicelib.wechat.rejection import CallbackRejected
 
 bp = Blueprint(__name__)
 

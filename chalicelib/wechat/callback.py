@@ -7,8 +7,9 @@ EncodingAESKey.  This module checks all of that before a single byte of the
 message is trusted, and answers every hostile or malformed request with a
 ``CallbackRejected`` carrying a 4xx status: a 5xx would make WeChat retry.
 
-The signature comparisons are ours (constant-time; wechatpy compares with
-``!=``); decryption and sealing are in ``chalicelib.wechat.crypto``.
+The signature checks are in ``chalicelib.wechat.signature``, the refusal in
+``chalicelib.wechat.rejection``; decryption and sealing are in
+``chalicelib.wechat.crypto``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import tostring
@@ -27,19 +27,11 @@ from wechatpy.messages import BaseMessage
 from wechatpy.parser import parse_message
 
 from chalicelib.wechat import crypto
+from chalicelib.wechat.rejection import CallbackRejected
+from chalicelib.wechat.signature import require_param, signature_of, verify_signature
 
 MAX_BODY_BYTES = 32 * 1024  # WeChat's own messages are well under 4 KiB
-TIMESTAMP_WINDOW_SECONDS = 300
 PLAIN, COMPATIBLE, SAFE = "plain", "compatible", "safe"
-
-
-class CallbackRejected(Exception):
-    """A request that must be refused; ``status`` is always a 4xx."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @dataclass(frozen=True, repr=False)
@@ -93,50 +85,10 @@ class InboundMessage:
         return "msg#" + self.raw.get("MsgId", f"{self.openid}#{self.raw.get('CreateTime', '')}")
 
 
-def signature_of(*parts: str) -> str:
-    """WeChat's SHA1 signature over the sorted parts."""
-    return hashlib.sha1("".join(sorted(parts)).encode("utf-8"), usedforsecurity=False).hexdigest()  # WeChat's scheme
-
-
-# What WeChat really sends.  Checked before any comparison or arithmetic: ``hmac.compare_digest``
-# raises on non-ASCII text and ``int()`` on digits ``str.isdigit`` accepts (``²``), and a 500 would
-# make WeChat retry.  ``re.ASCII`` keeps ``\d``-style classes from matching other scripts' digits.
-_QUERY_FORMATS = {
-    "signature": re.compile(r"[0-9a-fA-F]{40}", re.ASCII),
-    "msg_signature": re.compile(r"[0-9a-fA-F]{40}", re.ASCII),
-    "timestamp": re.compile(r"[0-9]{1,12}", re.ASCII),
-    "nonce": re.compile(r"[0-9A-Za-z_-]{1,64}", re.ASCII),
-}
-
-
-def _require(query: dict[str, str], name: str) -> str:
-    value = (query or {}).get(name)
-    pattern = _QUERY_FORMATS.get(name)
-    if not value or len(value) > 128 or (pattern is not None and not pattern.fullmatch(value)):
-        raise CallbackRejected(400, f"missing or invalid query parameter: {name}")
-    return value
-
-
-def _check_timestamp(timestamp: str, now: float) -> None:
-    if abs(now - int(timestamp)) > TIMESTAMP_WINDOW_SECONDS:
-        raise CallbackRejected(403, "timestamp outside the allowed window")
-
-
-def verify_signature(token: str, query: dict[str, str], now: float | None = None) -> tuple[str, str]:
-    """Check ``signature`` and the timestamp window; returns (timestamp, nonce)."""
-    signature = _require(query, "signature")
-    timestamp = _require(query, "timestamp")
-    nonce = _require(query, "nonce")
-    _check_timestamp(timestamp, time.time() if now is None else now)
-    if not hmac.compare_digest(signature_of(token, timestamp, nonce), signature.lower()):
-        raise CallbackRejected(403, "signature mismatch")
-    return timestamp, nonce
-
-
 def verify_url(keys: CallbackKeys, query: dict[str, str], now: float | None = None) -> str:
     """The server-address check in the WeChat console: echo ``echostr`` back."""
     verify_signature(keys.token, query, now)
-    return _require(query, "echostr")
+    return require_param(query, "echostr")
 
 
 # Field caps at WeChat's own limits (公众平台 docs): an openid is 28 characters (64 allowed), a QR
@@ -243,7 +195,7 @@ def _open_encrypted(
     encrypted = outer.get("Encrypt")
     if not encrypted or len(encrypted) > MAX_BODY_BYTES:
         raise CallbackRejected(400, "encrypted message without Encrypt")
-    msg_signature = _require(query, "msg_signature")
+    msg_signature = require_param(query, "msg_signature")
     if not hmac.compare_digest(signature_of(keys.token, timestamp, nonce, encrypted), msg_signature.lower()):
         raise CallbackRejected(403, "msg_signature mismatch")
     plain, aes_key_used = _decrypt(keys, appid, encrypted)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.models import ConsoleSession, Credential
-from chalicelib.services.access import sessions
+from chalicelib.services.access import session_cookies, sessions
 from chalicelib.services.shared.writes import now
 
 PASSWORD = "Kepu-2026-screen"
@@ -41,7 +41,7 @@ def test_password_login_sets_a_strict_http_only_cookie_scoped_to_the_api(api, wo
     assert r.data["user"]["username"] == "editor1"
     assert len(r.data["csrf_token"]) >= 32
     token = cookie_of(r).split("=", 1)[1]
-    stored = ConsoleSession.get(sessions.hash_token(token))
+    stored = ConsoleSession.get(session_cookies.hash_token(token))
     assert token not in str(stored.attribute_values)  # only the hash is kept
     assert PASSWORD not in str(Credential.get("editor1").attribute_values)
 
@@ -120,7 +120,7 @@ def test_sessions_expire_after_inactivity_and_can_be_listed_and_revoked(api, wor
     assert gone.status_code == 204
     assert anon.get("/api/v1/me", headers={"Cookie": c2}).status_code == 401
     token = c1.split("=", 1)[1]
-    stored = ConsoleSession.get(sessions.hash_token(token))
+    stored = ConsoleSession.get(session_cookies.hash_token(token))
     stored.update(actions=[ConsoleSession.last_seen_at.set(now() - sessions.IDLE - timedelta(seconds=5))])
     expired = anon.get("/api/v1/me", headers={"Cookie": c1})
     assert expired.status_code == 401 and expired.data["error"]["code"] == "session_expired"
@@ -184,4 +184,4 @@ def test_backoff_never_shrinks_and_locks_from_the_limit(failures):
 
 @pytest.mark.parametrize("header", [None, "", "kepu_session=short", "kepu_session=" + "a" * 300, "x=1; y"])
 def test_malformed_cookies_are_no_session(header):
-    assert sessions.token_from_cookie(header) is None
+    assert session_cookies.token_from_cookie(header) is None

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from chalicelib.models.content import PENDING, PUBLISHED
-from chalicelib.services.analytics.home_feed import LONG_OFFLINE, OFFLINE, ONLINE, presence_changes, presence_writes
 from chalicelib.services.analytics.home_feed_rebuild import content_entries, screen_entries
+from chalicelib.services.analytics.presence import LONG_OFFLINE, OFFLINE, ONLINE, presence_changes, presence_writes
 
 PATHS = {"root": "root/", "city": "root/city/"}
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.wechat.callback import signature_of
+from chalicelib.wechat.signature import signature_of
 from tests.gateway.tables import every_item, recording_writes
 from tests.support import PLAIN_APPID, SAFE_APPID
 

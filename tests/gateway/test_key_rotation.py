@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.wechat.callback import CallbackKeys, CallbackRejected, open_message
+from chalicelib.wechat.callback import CallbackKeys, open_message
+from chalicelib.wechat.rejection import CallbackRejected
 from devstack.wechat_messages import WeChatSender
 from tests.support import AES_KEY, AES_KEY_2, SAFE_APPID
 

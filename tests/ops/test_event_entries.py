@@ -27,13 +27,21 @@ ENV = {
 }
 # function -> services of its handler module's *other* functions, which it must not run at load
 NOT_MINE = {
-    "push_planner": ["chalicelib.services.push.sender", "chalicelib.services.push.digest"],
+    "push_planner": [
+        "chalicelib.services.push.invocation",
+        "chalicelib.services.push.sender",
+        "chalicelib.services.push.digest",
+    ],
     "push_sender": [
         "chalicelib.services.push.planner",
         "chalicelib.services.push.digest",
         "chalicelib.services.push.outcomes",
     ],
-    "push_digest": ["chalicelib.services.push.planner", "chalicelib.services.push.sender"],
+    "push_digest": [
+        "chalicelib.services.push.planner",
+        "chalicelib.services.push.invocation",
+        "chalicelib.services.push.sender",
+    ],
     "rebuild_manifests": ["chalicelib.services.screens.reports"],
     "analytics_stats_stream": [
         "chalicelib.services.analytics.closing",

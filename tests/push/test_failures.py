@@ -21,6 +21,7 @@ from chalicelib.models.push import PLANNED, PushJob
 from chalicelib.models.subscriptions import fan_key
 from chalicelib.resources import queue_specs
 from chalicelib.services.push import channels as push_channels
+from chalicelib.services.push import invocation as push_invocation
 from chalicelib.services.push import planner as push_planner
 from chalicelib.services.push import sender as push_sender
 from chalicelib.services.push.pacing import sends_in_flight
@@ -57,7 +58,7 @@ def test_a_late_answer_is_retried_and_counted_as_a_possible_duplicate(push, monk
         "content": {"content_id": "c_late", "title": "迟到的回答"},
         "recipients": [{"openid": "o-late1"}, {"openid": "o-late2"}],
     }
-    assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
+    assert push_invocation.handle_records(sqs_event(body)) == {"batchItemFailures": []}
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emitted and emitted[-1]["PushSendAmbiguous"] == [2.0] and emitted[-1]["PushSendRetried"] == [2.0]
     push.standin.set_answer_delay(0, TEMPLATE_PATH)
@@ -79,7 +80,7 @@ def test_a_connection_reset_after_the_send_counts_as_a_possible_duplicate(push, 
         "content": {"content_id": "c_reset", "title": "断开的连接"},
         "recipients": [{"openid": "o-reset1"}, {"openid": "o-reset2"}],
     }
-    assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
+    assert push_invocation.handle_records(sqs_event(body)) == {"batchItemFailures": []}
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emitted and emitted[-1].get("PushSendAmbiguous") == [2.0], emitted[-1]
     push.drain()

@@ -7,6 +7,7 @@ import pytest
 from chalicelib.models import Account, DailyStat, Fan
 from chalicelib.models.push import PushJob, PushQuota
 from chalicelib.models.stats import china_day
+from chalicelib.services.push import bodies as push_bodies
 from chalicelib.services.push import policy as push_policy
 from tests.push.conftest import NOTICE_ID, NOTICE_PATH, TEMPLATE_PATH, seed_fans
 from tests.support import PLAIN_APPID
@@ -115,7 +116,7 @@ def test_receipts_are_attributed_to_the_push_and_a_block_stops_templates(push, g
 
 
 def test_template_fields_obey_the_2023_rules():
-    data = push_policy.template_data(
+    data = push_bodies.template_data(
         {
             "title": "第一行\n第二行  很长很长很长很长很长很长很长很长",
             "priority": "urgent",

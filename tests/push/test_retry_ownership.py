@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib.aws import client, queue_url
 from chalicelib.models.push import PushBatch
-from chalicelib.services.push import sender as push_sender
+from chalicelib.services.push import invocation as push_invocation
 from chalicelib.settings import get_settings
 from devstack.lambda_runtime import faults
 from tests.push.conftest import TEMPLATE_PATH, seed_fans, sqs_event
@@ -75,7 +75,7 @@ def test_three_overlapping_deliveries_leave_no_recipient_without_a_message(push,
     def run_w():
         invocation = faults.begin()  # W is an emulated invocation: the stall applies to it alone
         try:
-            push_sender.handle_records(sqs_event(BATCH))
+            push_invocation.handle_records(sqs_event(BATCH))
         finally:
             faults.end(invocation)
 
@@ -86,12 +86,12 @@ def test_three_overlapping_deliveries_leave_no_recipient_without_a_message(push,
     try:
         monkeypatch.setenv("PUSH_SENDS_IN_FLIGHT", "2")  # X: one wave of two, then out of time
         standin.inject_failure(-1, path=TEMPLATE_PATH, count=1, openid=A)
-        assert push_sender.handle_records(sqs_event(BATCH), remaining_ms=_until_calls(standin, 2)) == {
+        assert push_invocation.handle_records(sqs_event(BATCH), remaining_ms=_until_calls(standin, 2)) == {
             "batchItemFailures": []
         }
         monkeypatch.setenv("PUSH_SENDS_IN_FLIGHT", "1")  # R: one wave of one, then out of time
         standin.inject_failure(-1, path=TEMPLATE_PATH, count=1, openid=C)
-        assert push_sender.handle_records(sqs_event(BATCH), remaining_ms=_until_calls(standin, 1)) == {
+        assert push_invocation.handle_records(sqs_event(BATCH), remaining_ms=_until_calls(standin, 1)) == {
             "batchItemFailures": []
         }
     finally:
@@ -117,11 +117,11 @@ def test_a_retry_stopped_by_its_deadline_keeps_the_recipients_it_did_not_start(p
     first = {**BATCH, "recipients": [{"openid": A}, {"openid": B}]}
     standin.inject_failure(-1, path=TEMPLATE_PATH, count=2, openid=A)
     standin.inject_failure(-1, path=TEMPLATE_PATH, count=1, openid=B)
-    push_sender.handle_records(sqs_event(first))  # A and B fail: both handed to one retry message, attempt 1
+    push_invocation.handle_records(sqs_event(first))  # A and B fail: both handed to one retry message, attempt 1
     retry = _take_the_one_queued_send()
     assert retry["attempt"] == 1 and {r["openid"] for r in retry["recipients"]} == {A, B}
     monkeypatch.setenv("PUSH_SENDS_IN_FLIGHT", "1")
-    push_sender.handle_records(sqs_event(retry), remaining_ms=_until_calls(standin, 1))  # A fails, out of time
+    push_invocation.handle_records(sqs_event(retry), remaining_ms=_until_calls(standin, 1))  # A fails, out of time
     monkeypatch.delenv("PUSH_SENDS_IN_FLIGHT")
     push.drain(timeout=60)  # A's newer retry, and the retry sent back for B
     assert [o for o in (A, B) if not push.received(o, "c_own")] == []

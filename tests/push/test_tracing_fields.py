@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.aws import client, queue_url
-from chalicelib.services.push import sender as push_sender
+from chalicelib.services.push import invocation as push_invocation
 from chalicelib.settings import get_settings
 from tests.push.conftest import TEMPLATE_PATH, seed_fans, sqs_event
 from tests.support import PLAIN_APPID
@@ -31,7 +31,7 @@ def test_a_retry_keeps_the_correlation_id_and_the_first_enqueue_time(push):
         "correlation_id": "corr-publish-1",
         "enqueued_at": 1_700_000_000_000,
     }
-    assert push_sender.handle_records(sqs_event(body)) == {"batchItemFailures": []}
+    assert push_invocation.handle_records(sqs_event(body)) == {"batchItemFailures": []}
 
     url = queue_url(get_settings().send_queue_name)
     got = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2)

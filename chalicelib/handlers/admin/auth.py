@@ -7,8 +7,8 @@ from chalice import Blueprint
 from chalicelib.handlers.admin import schemas as s
 from chalicelib.handlers.admin.api import Call, operation
 from chalicelib.handlers.admin.wire import Reply
+from chalicelib.services.access import session_cookies, sign_in
 from chalicelib.services.access import sessions as service
-from chalicelib.services.access import sign_in
 from chalicelib.services.access import users as users_service
 from chalicelib.services.shared.errors import BadRequest
 
@@ -23,7 +23,7 @@ def _signed_in(signed: service.SignedIn) -> Reply:
         "session": service.view(signed.session, signed.session.public_id),
         "csrf_token": signed.csrf_token,
     }
-    return Reply(body, headers={"Set-Cookie": service.cookie_header(signed.token)})
+    return Reply(body, headers={"Set-Cookie": session_cookies.cookie_header(signed.token)})
 
 
 @operation(
@@ -58,14 +58,14 @@ def current_session(call: Call):
     return {
         "user": users_service.me(call.principal),
         "session": service.view(session, session.public_id),
-        "csrf_token": service.csrf_for(token),
+        "csrf_token": session_cookies.csrf_for(token),
     }
 
 
 @operation(bp, "POST", "/auth/logout", summary="Sign out: ends the session and clears its cookie", tag=TAG, status=204)
 def logout(call: Call):
     service.logout(call.headers)
-    return Reply(None, headers={"Set-Cookie": service.clearing_cookie_header()})
+    return Reply(None, headers={"Set-Cookie": session_cookies.clearing_cookie_header()})
 
 
 @operation(bp, "GET", "/auth/sessions", summary="Your live console sessions", tag=TAG, response=s.SessionList)

@@ -3,23 +3,20 @@
 The browser holds an opaque random token in an HttpOnly cookie; the table
 keeps only its SHA-256.  Writes made with the cookie must also carry the CSRF
 token, derived from the session token by HMAC, so a page can fetch it again
-after a reload (``GET /auth/session``) and no other site can forge it (it
-cannot read the cookie nor our responses; SameSite=Strict keeps the cookie off
-cross-site requests in the first place).  A session ends after ``IDLE`` without
-requests, after ``MAX_AGE`` in any case, on sign-out, on revocation and when
-the user's password is reset.
+after a reload (``GET /auth/session``); the cookie and the token are
+``session_cookies``'.  A session ends after ``IDLE`` without requests, after
+``MAX_AGE`` in any case, on sign-out, on revocation and when the user's
+password is reset.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from chalicelib.dal.items import find
@@ -27,14 +24,11 @@ from chalicelib.models import ConsoleSession, Credential, User
 from chalicelib.models.unit_of_work import UnitOfWork
 from chalicelib.services.access import audit, passwords
 from chalicelib.services.access.grants import MANAGE, Principal, authenticate, principal_with_units
+from chalicelib.services.access.session_cookies import CSRF_HEADER, MAX_AGE, csrf_for, hash_token, token_from_cookie
 from chalicelib.services.shared.errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
 from chalicelib.services.shared.writes import OBJECT_TAG, commit, now
 
-COOKIE = "kepu_session"
-COOKIE_PATH = "/api"
-CSRF_HEADER = "x-csrf-token"
 IDLE = timedelta(minutes=30)
-MAX_AGE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BACKOFF_FROM, LOCK_AFTER, MAX_BACKOFF_SECONDS = 3, 10, 60
@@ -67,36 +61,6 @@ def backoff(failures: int, at: datetime) -> datetime | None:
 
 def is_live(session: ConsoleSession, at: datetime) -> bool:
     return session.expires_at > at and session.last_seen_at + IDLE > at
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def csrf_for(token: str) -> str:
-    return hmac.new(token.encode(), b"kepuscreen-csrf", hashlib.sha256).hexdigest()[:40]
-
-
-def cookie_header(token: str) -> str:
-    """``Secure`` always: Chromium keeps Secure cookies for http://127.0.0.1 and localhost too."""
-    seconds = int(MAX_AGE.total_seconds())
-    return f"{COOKIE}={token}; Path={COOKIE_PATH}; Max-Age={seconds}; HttpOnly; Secure; SameSite=Strict"
-
-
-def clearing_cookie_header() -> str:
-    return f"{COOKIE}=; Path={COOKIE_PATH}; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
-
-
-def token_from_cookie(header: str | None) -> str | None:
-    if not header or len(header) > 8192:
-        return None
-    try:
-        jar = SimpleCookie(header)
-    except CookieError:
-        return None
-    morsel = jar.get(COOKIE)
-    value = morsel.value if morsel else ""
-    return value if 20 <= len(value) <= 100 and re.fullmatch(r"[A-Za-z0-9_-]+", value) else None
 
 
 @cache

@@ -34,7 +34,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.dal import accounts as account_repo
 from chalicelib.dal.items import condition_failed, find
 from chalicelib.models import Account, LoginTicket, Unit, User, WechatBinding
-from chalicelib.services.access import sessions
+from chalicelib.services.access import session_cookies, sessions
 from chalicelib.services.access.grants import Principal
 from chalicelib.services.access.sign_in_scan import BOUND, LOGIN_SCENE_PREFIX, SCANNED, USED, binding_key
 from chalicelib.services.gateway.tokens import client_for
@@ -149,7 +149,7 @@ def start(
     ticket = LoginTicket(
         scene,
         purpose=purpose,
-        poll_hash=sessions.hash_token(poll_token),
+        poll_hash=session_cookies.hash_token(poll_token),
         appid=appid,
         user_id=principal.user_id if principal else None,
         expires_at=now() + timedelta(seconds=TICKET_SECONDS),

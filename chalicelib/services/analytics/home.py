@@ -29,6 +29,7 @@ from chalicelib.models.rollups import LIVE, scope_key
 from chalicelib.models.stats import china_day
 from chalicelib.services.access.grants import READ, Principal
 from chalicelib.services.analytics import home_feed, metrics, store
+from chalicelib.services.analytics.presence import PRESENCE_KEY, PRESENCE_STATES
 from chalicelib.services.shared.errors import NotFound
 from chalicelib.services.shared.pagination import readable
 
@@ -120,8 +121,8 @@ def summary(principal: Principal, unit_id: str, now: datetime | None = None) -> 
         feed = []
     for entry in feed:
         kind = entry.key.partition("#")[0]
-        if entry.key == home_feed.PRESENCE_KEY:
-            presence.update({s: max(0, int(getattr(entry, s) or 0)) for s in home_feed.PRESENCE_STATES})
+        if entry.key == PRESENCE_KEY:
+            presence.update({s: max(0, int(getattr(entry, s) or 0)) for s in PRESENCE_STATES})
         elif kind in ("lo", "review", "nochan"):
             counts[kind] += 1
             {"lo": offline, "review": pending, "nochan": silent}[kind].append(entry)

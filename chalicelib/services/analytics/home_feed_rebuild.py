@@ -16,15 +16,8 @@ from chalicelib.models.accounts import Account
 from chalicelib.models.content import PENDING, PUBLISHED, WITHDRAWN, Content
 from chalicelib.models.home import HomeEntry
 from chalicelib.models.screens import Screen
-from chalicelib.services.analytics.home_feed import (
-    LONG_OFFLINE,
-    PRESENCE_KEY,
-    PRESENCE_STATES,
-    PUBLISH_ENTRY_DAYS,
-    lacks_channel,
-    publish_entry,
-    tree_scopes,
-)
+from chalicelib.services.analytics.home_feed import PUBLISH_ENTRY_DAYS, lacks_channel, publish_entry, tree_scopes
+from chalicelib.services.analytics.presence import LONG_OFFLINE, PRESENCE_KEY, PRESENCE_STATES
 
 
 def rebuild(now: datetime | None = None) -> dict[str, int]:

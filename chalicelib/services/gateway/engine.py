@@ -33,7 +33,8 @@ from chalicelib.replies import text_reply
 from chalicelib.services.gateway.context import Context
 from chalicelib.services.gateway.routes import route_for
 from chalicelib.tracing import capture_method
-from chalicelib.wechat.callback import CallbackRejected, InboundMessage
+from chalicelib.wechat.callback import InboundMessage
+from chalicelib.wechat.rejection import CallbackRejected
 
 logger = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from chalicelib.models.fans import Fan
 from chalicelib.page_tokens import sign_link
 from chalicelib.secrets import app_signing_key
 from chalicelib.services.gateway.tokens import TokenUnavailable, client_for
-from chalicelib.services.push import policy
+from chalicelib.services.push import bodies, policy
 from chalicelib.services.push.messages import Recipient, SendMessage
 from chalicelib.services.push.pacing import SEND_TIMEOUT, AccountRate
 from chalicelib.wechat.errors import Errcode
@@ -174,12 +174,12 @@ def prepare(
     token = sign_link(account.appid, recipient.openid, content["content_id"], key=key)
     url = links.content_page(account.appid, content["content_id"], src="push", t=token)
     if channel == policy.TEMPLATE:
-        planned.body = policy.template_body(account, recipient.openid, content, url, now)
+        planned.body = bodies.template_body(account, recipient.openid, content, url, now)
     elif channel == policy.NOTICE:
-        planned.body = policy.notice_body(account, recipient.openid, content, url, now)
+        planned.body = bodies.notice_body(account, recipient.openid, content, url, now)
     else:
         planned.window = policy.open_windows(fan, now)[0]
-        planned.body = policy.custom_body(recipient.openid, content, url)
+        planned.body = bodies.custom_body(recipient.openid, content, url)
     return planned
 
 

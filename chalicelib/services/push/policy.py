@@ -42,7 +42,6 @@ Answers
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -73,7 +72,6 @@ PAUSE_CODES = errors.QUOTA_ERRORS
 TRANSIENT_CODES = errors.BUSY_ERRORS
 RECEIPT_BLOCK = "failed:user block"
 
-TEMPLATE_FIELD_MAX = 20
 DEFAULT_TEMPLATE_QUOTA = 100_000
 EVENT_WINDOW = timedelta(minutes=1)
 EVENT_WINDOW_SENDS = 3
@@ -250,65 +248,3 @@ def unread_update(fan: Fan | None, content_id: str) -> tuple[set[str], set[str]]
         return set(), set()
     excess = len(current) + 1 - UNREAD_CAP
     return {content_id}, set(sorted(current)[:excess]) if excess > 0 else set()
-
-
-# ------------------------------------------------------------------ message bodies
-
-_SPACE = re.compile(r"\s+")
-
-
-def template_field(text: str | None, limit: int = TEMPLATE_FIELD_MAX) -> str:
-    """One template/notice data value: single line, at most ``limit`` characters."""
-    value = _SPACE.sub(" ", text or "").strip()
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def published_label(iso: str | None, now: datetime) -> str:
-    try:
-        moment = datetime.fromisoformat(iso) if iso else now
-    except ValueError:
-        moment = now
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def template_data(content: dict[str, Any], now: datetime) -> dict[str, dict[str, str]]:
-    """The data of our push template: 标题 thing1, 发布单位 thing2, 发布时间 time3 (see docs/push.md)."""
-    title = content.get("title") or "新内容"
-    if content.get("priority") == "urgent":
-        title = f"【紧急】{title}"
-    return {
-        "thing1": {"value": template_field(title)},
-        "thing2": {"value": template_field(content.get("unit_name") or "科普大屏")},
-        "time3": {"value": template_field(published_label(content.get("published_at"), now))},
-    }
-
-
-def template_body(account: Account, openid: str, content: dict[str, Any], url: str, now: datetime) -> dict:
-    return {"touser": openid, "template_id": account.template_id, "url": url, "data": template_data(content, now)}
-
-
-def notice_body(account: Account, openid: str, content: dict[str, Any], url: str, now: datetime) -> dict:
-    return {
-        "touser": openid,
-        "template_id": account.subscribe_template_id,
-        "page": url,
-        "data": template_data(content, now),
-    }
-
-
-def custom_body(openid: str, content: dict[str, Any], url: str) -> dict:
-    """A one-article news card: the title, the summary, the phone page."""
-    title = (content.get("title") or "新内容")[:64]
-    if content.get("priority") == "urgent":
-        title = f"【紧急】{title}"
-    return {
-        "touser": openid,
-        "msgtype": "news",
-        "news": {
-            "articles": [
-                {"title": title, "description": (content.get("summary") or "")[:120], "url": url},
-            ]
-        },
-    }

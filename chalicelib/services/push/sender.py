@@ -17,7 +17,7 @@ Per batch message:
    re-sends at most those 20, never a batch or an invocation.
 3. A wave starts only while the invocation has time to send and record it
    (``pacing.Deadline``); a batch stopped by the deadline goes back unchanged
-   (re-enqueued as it is, or reported in ``batchItemFailures``).
+   (``invocation`` re-enqueues it as it is, or reports it in ``batchItemFailures``).
 4. Transient failures or a pause → **one retry message** with the same batch
    id, a newer attempt, only those recipients, and an SQS delay (back-off; a minute after 45011, China
    midnight after 45009), enqueued *before* the last write, so a crash cannot
@@ -36,24 +36,20 @@ WeChat had in fact sent it, the fan gets it twice.  Counted as the
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from chalicelib import observability, sqs_batch
-from chalicelib.aws import send_json, send_json_batch
+from chalicelib import observability
+from chalicelib.aws import send_json
 from chalicelib.dal import accounts as account_repo
 from chalicelib.logs import logger
 from chalicelib.models.fans import Fan
 from chalicelib.models.push import PushBatch, PushQuota
-from chalicelib.services.push import channels, lookups, metrics, policy
+from chalicelib.services.push import channels, lookups, policy
 from chalicelib.services.push.channels import RetryLater
-from chalicelib.services.push.ledger import BatchLedger, LedgerWriteFailed
+from chalicelib.services.push.ledger import BatchLedger
 from chalicelib.services.push.lookups import AccountMissing, read_batch
 from chalicelib.services.push.messages import Recipient, SendMessage
 from chalicelib.services.push.pacing import DEFAULT_SENDS_IN_FLIGHT, Deadline, SendWindow, sends_in_flight
@@ -61,7 +57,6 @@ from chalicelib.services.push.waves import MINUTE_PAUSE, Batch, Tally, Waves, pa
 from chalicelib.settings import get_settings
 
 CONCURRENCY = DEFAULT_SENDS_IN_FLIGHT  # PUSH_SENDS_IN_FLIGHT: calls in flight per invocation = the duplicate bound
-BATCHES_IN_PARALLEL = 5
 MAX_TRIES = 6
 BACKOFF_BASE = 5
 MAX_DELAY = 900  # SQS's longest DelaySeconds
@@ -72,7 +67,6 @@ __all__ = [
     "DeadlineReached",
     "RetryLater",
     "Tally",
-    "handle_records",
     "pause_until",
     "process",
     "read_batch",
@@ -237,78 +231,3 @@ def _unless_flushed(ledger: BatchLedger) -> None:
     """
     if ledger.unflushed:
         raise RetryLater(f"batch {ledger.job_id}/{ledger.batch_id}: counts not yet flushed to the job and stats")
-
-
-class _Invocation:
-    """One sender invocation: its deadline, its send window (the duplicate bound) and the batches sent back.
-
-    The batches of one invocation run side by side (one's DynamoDB reads and
-    writes overlap another's sends) while the invocation's unrecorded sends
-    stay within one ``SendWindow``.
-    """
-
-    def __init__(self, remaining_ms: Callable[[], int] | None, sends: ThreadPoolExecutor, window: SendWindow) -> None:
-        self.deadline = Deadline(remaining_ms)
-        self.window, self.sends = window, sends
-        self.back: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-
-    def handle(self, record: SQSRecord) -> None:
-        """One batch message; raises (so the processor reports it failed) when SQS must redeliver it."""
-        _message, body = sqs_batch.contract(record, SendMessage)
-        observability.correlate(body)  # this worker thread's batch
-        if not self.deadline.can_start_wave():
-            self._send_back(record.message_id, body)
-            return
-        try:
-            process(body, slots=self.window, deadline=self.deadline, pool=self.sends)
-        except DeadlineReached:
-            self._send_back(record.message_id, body)
-        except RetryLater as exc:
-            logger.warning("push batch left for SQS redelivery", reason=str(exc))
-            raise
-        except LedgerWriteFailed as exc:
-            logger.error("push batch could not be recorded; SQS will redeliver it", reason=str(exc))
-            raise
-        except Exception:
-            logger.exception("push batch failed; SQS will redeliver it")
-            raise
-
-    def _send_back(self, message_id: str, body: dict[str, Any]) -> None:
-        with self._lock:
-            self.back.append((message_id, body))
-
-    def re_enqueue(self) -> list[str]:
-        """Batches the deadline stopped (or never started), re-enqueued as they are; the ids that could not be.
-
-        Re-enqueued rather than failed: a failure would count a receive
-        towards the DLQ for a batch that did nothing wrong.
-        """
-        if not self.back:
-            return []
-        try:
-            send_json_batch(get_settings().send_queue_name, [body for _id, body in self.back])
-        except Exception:
-            logger.exception("could not re-enqueue batches stopped by the deadline; SQS will redeliver them")
-            return [message_id for message_id, _body in self.back]
-        return []
-
-
-def handle_records(
-    event: dict[str, Any], remaining_ms: Callable[[], int] | None = None, context: Any = None
-) -> dict[str, Any]:
-    """A Lambda SQS event of send messages → the partial batch response (``batchItemFailures``).
-
-    Through ``sqs_batch`` (Powertools' BatchProcessor): a message that fails
-    the ``SendMessage`` contract, a batch that must be redelivered
-    (``RetryLater``: transient failures past ``MAX_TRIES``, or counts not yet
-    flushed, see ``_unless_flushed``) and a batch that could not be recorded
-    are reported failed; the rest of the batch goes on.
-    """
-    window = SendWindow(sends_in_flight())  # shared by the invocation's batches: the duplicate bound
-    with ThreadPoolExecutor(max_workers=window.size) as sends:
-        run = _Invocation(remaining_ms, sends, window)
-        response = sqs_batch.consume(event, run.handle, context, workers=BATCHES_IN_PARALLEL)
-    response = sqs_batch.with_failures(response, run.re_enqueue())
-    metrics.flush()
-    return response

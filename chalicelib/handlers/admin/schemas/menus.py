@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from chalicelib.handlers.admin.schemas.common import In, Out
 from chalicelib.handlers.admin.schemas.fields import PlainText
-from chalicelib.wechat.menu import MENU_KEYS, ClickKey  # noqa: F401 - MENU_KEYS re-exported; the keys the callback answers
+from chalicelib.wechat.menu import ClickKey  # the keys the callback answers
 
 MenuUrl = Annotated[str, StringConstraints(max_length=1024, pattern=r"^https?://[^\s<>\"']+$")]
 
