@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from wechatpy.crypto import PrpCrypto
 
-from chalicelib.wechat.callback import signature_of
+from chalicelib.wechat.signature import signature_of
 
 _msg_ids = count(int(time.time() * 1000) % 10**12)
 
