@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -15,9 +20,23 @@ from chalicelib.services.gateway import directory
 from chalicelib.settings import get_settings
 from devstack.wechat_messages import WeChatSender
 
+REPO = Path(__file__).resolve().parents[1]
+
 PLAIN_APPID, SAFE_APPID = "wxplain0000000001", "wxsafe00000000002"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 AES_KEY_2 = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj"
+
+
+def fresh_python(script: str, env: dict[str, str], timeout: float = 120) -> list[Any]:
+    """Run ``script`` in a new interpreter at the repository's root, as a cold start sees it; the JSON lines it printed.
+
+    Fails the test, with the end of its stderr, when the script exits non-zero.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith(("{", "["))]
 
 
 def reset_process_caches() -> None:

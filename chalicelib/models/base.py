@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.models import connection  # noqa: F401  (one botocore session per thread for all models)
+from chalicelib.models.connection import share_sessions_per_thread
 from chalicelib.settings import get_settings
+
+share_sessions_per_thread()  # before any model makes its connection
 
 
 def table_name(suffix: str) -> str:

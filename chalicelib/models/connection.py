@@ -31,9 +31,6 @@ def thread_session() -> botocore.session.Session:
     return session
 
 
-def install() -> None:
+def share_sessions_per_thread() -> None:
     """Make pynamodb's connections take their session from ``thread_session`` (idempotent)."""
     pynamodb_connection.get_session = thread_session
-
-
-install()

@@ -7,13 +7,9 @@ A fresh process makes a real first request per model against the emulator and co
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO, fresh_python
 
 FIRST_REQUESTS = """
 import threading
@@ -35,17 +31,6 @@ print(json.dumps({"models": len(ALL_MODELS), "exist": sum(exists), "parses": len
 
 
 def test_the_models_first_requests_parse_the_dynamodb_description_once(aws):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-c", FIRST_REQUESTS],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    counts = fresh_python(FIRST_REQUESTS, {**os.environ, "PYTHONPATH": str(REPO)})[-1]
     assert counts["exist"] == counts["models"] > 20  # real requests, answered by the emulator
     assert counts["parses"] == 1, counts

@@ -5,33 +5,18 @@ Each check runs a fresh interpreter, as a Lambda cold start does.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 from infra.bytecode import add_bytecode
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import fresh_python
 
 
 def _loaded_after(statement: str) -> set[str]:
     script = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "STAGE": "dev",
-            "AWS_DEFAULT_REGION": "cn-north-1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        },
-    )
-    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+    env = {"PATH": "/usr/bin:/bin", "STAGE": "dev", "AWS_DEFAULT_REGION": "cn-north-1", "PYTHONDONTWRITEBYTECODE": "1"}
+    return set(fresh_python(script, env)[-1])
 
 
 # What the callback function must not import at load: admin routes and services, the models of tables it never

@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.logs import logger
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import fresh_python
 
 
 @dataclass
@@ -182,17 +178,7 @@ def test_an_http_invocation_logs_its_lambda_request_id(module):
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", HTTP_SCRIPT.format(module=module)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    printed = fresh_python(HTTP_SCRIPT.format(module=module), env)
     assert printed[-1] == {"status": 404}
     lines = printed[:-1]
     assert any(line["message"] == "callback verification refused" for line in lines), lines
