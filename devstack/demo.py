@@ -30,32 +30,23 @@ from chalicelib.services.content import workflow as content
 from chalicelib.services.gateway import accounts
 from chalicelib.services.screens import registry as screens
 from chalicelib.services.shared import idempotency
+from devstack.demo_world import (
+    ACCOUNTS,
+    CHILD_UNITS,
+    CONSOLE_USERNAMES,
+    DEMO_PASSWORD,
+    ROLES,
+    ROOT_UNIT,
+    SCREENS,
+    SERVICE_APPID,
+    SUBSCRIPTION_APPID,
+    UNIT_NAMES,
+    items,
+)
+
+__all__ = ["ACCOUNTS", "DEMO_PASSWORD", "SERVICE_APPID", "SUBSCRIPTION_APPID", "demo_png", "seed"]
 
 ACTOR = "devstack-demo"
-SERVICE_APPID, SUBSCRIPTION_APPID = "wxdemoservice0001", "wxdemosubscr00002"
-ACCOUNTS = {
-    SERVICE_APPID: {
-        "name": "南京科普",
-        "account_type": "service",
-        "original_id": "gh_demoservice1",
-        "app_secret": "demoServiceSecret000000000000001",
-        "token": "demoservicetoken",
-        "aes_key": None,
-        "unit": "city",
-        "template_id": "TPL_demo_notice",
-    },
-    SUBSCRIPTION_APPID: {
-        "name": "幸福社区",
-        "account_type": "subscription",
-        "original_id": "gh_demosubscr2",
-        "app_secret": "demoSubscrSecret0000000000000002",
-        "token": "demosubscrtoken",
-        "aes_key": "demoEncodingAESKey0000000000000000000000001",
-        "unit": "community",
-    },
-}
-ROLES = ("admin", "editor", "reviewer", "viewer")
-DEMO_PASSWORD = "kepu-demo-2026"  # noqa: S105 - local demo logins only (make dev prints them)
 
 
 def _once(name: str, create, redact=None) -> dict[str, Any]:
@@ -91,9 +82,26 @@ def seed(standin) -> dict[str, Any]:
     ``accounts`` (demo secrets, local only), ``screens`` (with fresh player
     keys), ``content`` ids by kind and ``users`` (role, unit and a fresh API key).
     """
-    root = _once(
-        "root", lambda: units.public(units.create_root("江苏省科协", "association", actor=ACTOR, province="江苏省"))
-    )
+    principal, root_user_id, unit_ids = _seed_units()
+    _seed_accounts(standin, principal, unit_ids)
+    _seed_screens(principal, unit_ids)
+    content_ids = _seed_content(principal, unit_ids)
+    people = _seed_people(principal, root_user_id, unit_ids)
+    from devstack.demo_history import register_followers  # fans of an earlier run, when the emulator kept them
+
+    register_followers(standin, set(ACCOUNTS))
+    return {
+        "units": unit_ids,
+        "accounts": [_account_view(appid, spec) for appid, spec in ACCOUNTS.items()],
+        "screens": _screens_with_fresh_player_keys(principal),
+        "content": content_ids,
+        "users": people,
+    }
+
+
+def _seed_units():
+    """The root unit, its admin (the principal every other step acts as) and the two units under it."""
+    root = _once("root", lambda: units.public(units.create_root(actor=ACTOR, **ROOT_UNIT)))
     root_user = _once(
         "root-user",
         lambda: {
@@ -106,38 +114,16 @@ def seed(standin) -> dict[str, Any]:
     )
     principal = users.principal_for(root_user["user_id"])
     unit_ids = {"province": root["unit_id"]}
-    unit_ids["city"] = _once(
-        "unit-city",
-        lambda: units.public(
-            units.create(
-                principal,
-                {
-                    "parent_id": root["unit_id"],
-                    "name": "南京市科协",
-                    "kind": "association",
-                    "province": "江苏省",
-                    "city": "南京市",
-                },
-            )
-        ),
-    )["unit_id"]
-    unit_ids["community"] = _once(
-        "unit-community",
-        lambda: units.public(
-            units.create(
-                principal,
-                {
-                    "parent_id": root["unit_id"],
-                    "name": "幸福社区服务中心",
-                    "kind": "community",
-                    "province": "江苏省",
-                    "city": "南京市",
-                    "district": "鼓楼区",
-                },
-            )
-        ),
-    )["unit_id"]
+    for key, spec in CHILD_UNITS.items():
+        unit_ids[key] = _once(
+            f"unit-{key}",
+            lambda spec=spec: units.public(units.create(principal, {"parent_id": root["unit_id"], **spec})),
+        )["unit_id"]
+    return principal, root_user["user_id"], unit_ids
 
+
+def _seed_accounts(standin, principal, unit_ids: dict[str, str]) -> None:
+    """Both official accounts, known to the WeChat stand-in, each with the default menu."""
     for appid, spec in ACCOUNTS.items():
         standin.register_account(appid, spec["app_secret"], spec["account_type"])
         data = {k: v for k, v in spec.items() if k != "unit" and v is not None}
@@ -149,151 +135,79 @@ def seed(standin) -> dict[str, Any]:
         )
         _once(f"menu-{appid}", lambda appid=appid: {"menu": accounts.create_menu(principal, appid)[1]})
 
-    screen_specs = [
-        ("NJ001", "city", SERVICE_APPID, "南京科技馆大厅", "玄武区北京东路1号", ["museum", "lobby"]),
-        ("NJ002", "city", SERVICE_APPID, "南京图书馆", "玄武区中山东路189号", ["library"]),
-        ("SQ001", "community", SUBSCRIPTION_APPID, "幸福社区服务中心", "鼓楼区幸福路8号", ["community"]),
-    ]
-    for code, unit, appid, name, address, tags in screen_specs:
-        made = _once(
-            f"screen-{code}",
-            lambda code=code, unit=unit, appid=appid, name=name, address=address, tags=tags: {
-                "screen_id": screens.create(
-                    principal,
-                    {
-                        "screen_id": code,
-                        "unit_id": unit_ids[unit],
-                        "name": name,
-                        "address": address,
-                        "appid": appid,
-                        "tags": tags,
-                        "province": "江苏省",
-                        "city": "南京市",
-                    },
-                )[0].screen_id
-            },
-        )
+
+def _seed_screens(principal, unit_ids: dict[str, str]) -> None:
+    """The three screens, each with its QR code from the stand-in."""
+    for code, unit, appid, name, address, tags in SCREENS:
+        body = {"screen_id": code, "unit_id": unit_ids[unit], "name": name, "address": address, "appid": appid}
+        body |= {"tags": tags, "province": "江苏省", "city": "南京市"}
+        made = _once(f"screen-{code}", lambda body=body: {"screen_id": screens.create(principal, body)[0].screen_id})
         if not screens.get(principal, made["screen_id"]).qr_url:
             screens.create_qrcode(principal, made["screen_id"])
 
-    image = _upload_png(demo_png())
-    items = [
-        (
-            "notice",
-            {
-                "unit_id": unit_ids["province"],
-                "kind": "notice",
-                "title": "全省科普日活动通知",
-                "body": "9月全省科普日：各地科技馆免费开放，欢迎市民参加。",
-                "category": "community_notice",
-                "targets": {"units": [unit_ids["province"]]},
-            },
-        ),
-        (
-            "article",
-            {
-                "unit_id": unit_ids["city"],
-                "kind": "article",
-                "title": "秋季如何预防流感",
-                "body": "<h2>勤洗手</h2><p>流感病毒主要通过飞沫和接触传播。</p><ul><li>接种疫苗</li>"
-                "<li>保持通风</li></ul>",
-                "category": "everyday",
-                "targets": {"units": [unit_ids["city"]]},
-            },
-        ),
-        (
-            "image",
-            {
-                "unit_id": unit_ids["city"],
-                "kind": "image",
-                "title": "科技馆新展厅开放",
-                "category": "frontier",
-                "media": [image],
-                "targets": {"tags": ["museum"]},
-                "duration": 10,
-            },
-        ),
-        (
-            "urgent",
-            {
-                "unit_id": unit_ids["community"],
-                "kind": "notice",
-                "title": "停水通知",
-                "priority": "urgent",
-                "body": "今天14:00-18:00幸福路片区临时停水，请提前储水。",
-                "category": "community_notice",
-                "targets": {"screens": ["SQ001"]},
-            },
-        ),
-    ]
+
+def _seed_content(principal, unit_ids: dict[str, str]) -> dict[str, str]:
+    """One published item of each main kind (the image's PNG uploaded to the bucket); content ids by name."""
     content_ids = {}
-    for name, body in items:
+    for name, body in items(unit_ids, _upload_png(demo_png())):
         made = _once(
             f"content-{name}", lambda body=body: {"content_id": content.create(principal, dict(body)).content_id}
         )
         content.transition(principal, made["content_id"], "publish", None)  # a no-op when already published
         content_ids[name] = made["content_id"]
+    return content_ids
 
-    unit_names = {
-        unit_ids["province"]: "江苏省科协",
-        unit_ids["city"]: "南京市科协",
-        unit_ids["community"]: "幸福社区服务中心",
-    }
-    people = [
-        {
-            "role": "root admin",
-            "user_id": root_user["user_id"],
-            "unit_id": unit_ids["province"],
-            "unit_name": unit_names[unit_ids["province"]],
-            "api_key": _fresh_key(root_user["user_id"]),
-        }
-    ]
+
+def _seed_people(principal, root_user_id: str, unit_ids: dict[str, str]) -> list[dict[str, Any]]:
+    """The root admin, one city user per role and a community editor, each with a fresh API key and a login."""
+    people = [_person("root admin", root_user_id, unit_ids, "province")]
     for role in ROLES:
-        made = _once(
-            f"user-{role}",
-            lambda role=role: {
-                "user_id": users.create(principal, {"unit_id": unit_ids["city"], "name": f"演示{role}"}).user_id
-            },
-        )
-        _once(
-            f"grant-{role}",
-            lambda made=made, role=role: {
-                "user_id": users.grant(principal, made["user_id"], unit_ids["city"], role).user_id
-            },
-        )
-        people.append(
-            {
-                "role": role,
-                "user_id": made["user_id"],
-                "unit_id": unit_ids["city"],
-                "unit_name": unit_names[unit_ids["city"]],
-                "api_key": _fresh_key(made["user_id"]),
-            }
-        )
-    sibling = _once(
-        "user-community-editor",
-        lambda: {"user_id": users.create(principal, {"unit_id": unit_ids["community"], "name": "社区编辑"}).user_id},
+        made = _user(principal, f"user-{role}", f"grant-{role}", unit_ids["city"], f"演示{role}", role)
+        people.append(_person(role, made, unit_ids, "city"))
+    sibling = _user(
+        principal, "user-community-editor", "grant-community-editor", unit_ids["community"], "社区编辑", "editor"
     )
-    _once(
-        "grant-community-editor",
-        lambda: {"user_id": users.grant(principal, sibling["user_id"], unit_ids["community"], "editor").user_id},
-    )
-    people.append(
-        {
-            "role": "editor",
-            "user_id": sibling["user_id"],
-            "unit_id": unit_ids["community"],
-            "unit_name": unit_names[unit_ids["community"]],
-            "api_key": _fresh_key(sibling["user_id"]),
-            "username": "community-editor",
-        }
-    )
+    people.append(_person("editor", sibling, unit_ids, "community", username="community-editor"))
     _set_logins(principal, people)
-    from devstack.demo_history import register_followers  # fans of an earlier run, when the emulator kept them
+    return people
 
-    register_followers(standin, set(ACCOUNTS))
+
+def _user(principal, user_key: str, grant_key: str, unit_id: str, name: str, role: str) -> str:
+    """A demo user with one role on ``unit_id``, created once; the user id."""
+    made = _once(user_key, lambda: {"user_id": users.create(principal, {"unit_id": unit_id, "name": name}).user_id})
+    _once(grant_key, lambda: {"user_id": users.grant(principal, made["user_id"], unit_id, role).user_id})
+    return made["user_id"]
+
+
+def _person(role: str, user_id: str, unit_ids: dict[str, str], unit: str, **extra: str) -> dict[str, Any]:
+    """A demo user as ``make dev`` prints them, with a fresh API key."""
+    return {
+        "role": role,
+        "user_id": user_id,
+        "unit_id": unit_ids[unit],
+        "unit_name": UNIT_NAMES[unit],
+        "api_key": _fresh_key(user_id),
+        **extra,
+    }
+
+
+def _account_view(appid: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """What ``make dev`` prints of an account (demo secrets: local only)."""
+    return {
+        "appid": appid,
+        "name": spec["name"],
+        "type": spec["account_type"],
+        "token": spec["token"],
+        "aes_key": spec["aes_key"],
+        "original_id": spec["original_id"],
+        "mode": "safe" if spec["aes_key"] else "plain",
+    }
+
+
+def _screens_with_fresh_player_keys(principal) -> list[dict[str, Any]]:
+    """Player keys are stored hashed, like API keys: a fresh one per run."""
     screen_list = []
-    for code, *_rest in screen_specs:  # player keys are stored hashed too: a fresh one per run
+    for code, *_rest in SCREENS:
         screen, player_key = screens.rotate_player_key(principal, code)
         screen_list.append(
             {
@@ -306,31 +220,13 @@ def seed(standin) -> dict[str, Any]:
                 "qr_url": screen.qr_url,
             }
         )
-    return {
-        "units": unit_ids,
-        "accounts": [
-            {
-                "appid": appid,
-                "name": spec["name"],
-                "type": spec["account_type"],
-                "token": spec["token"],
-                "aes_key": spec["aes_key"],
-                "original_id": spec["original_id"],
-                "mode": "safe" if spec["aes_key"] else "plain",
-            }
-            for appid, spec in ACCOUNTS.items()
-        ],
-        "screens": screen_list,
-        "content": content_ids,
-        "users": people,
-    }
+    return screen_list
 
 
 def _set_logins(principal, people: list[dict[str, Any]]) -> None:
     """Console usernames and the demo password for every demo user (``root admin`` signs in as ``admin``)."""
     for person in people:
-        usernames = {"root admin": "admin", "admin": "city-admin"}
-        person.setdefault("username", usernames.get(person["role"], person["role"]))
+        person.setdefault("username", CONSOLE_USERNAMES.get(person["role"], person["role"]))
         person["password"] = DEMO_PASSWORD
         sessions.set_password(
             principal, person["user_id"], DEMO_PASSWORD, person["username"], current_password=DEMO_PASSWORD
