@@ -1,8 +1,9 @@
-"""Emulator bench: one table request through moto's HTTP server (what the tests use) against moto in-process.
+"""Emulator bench: one table request through moto's HTTP server (``make dev``) against moto in-process (the tests).
 
-The test suite reaches moto as production reaches AWS: over HTTP, through
-``AWS_ENDPOINT_URL``.  This measures what that hop costs per request, the
-figure behind any faster test tier: the same pynamodb writes and reads, in one
+``make dev`` and its subprocesses reach moto over HTTP, through
+``AWS_ENDPOINT_URL``; the tests' own calls reach it in-process (tests/conftest.py).
+This measures what the hop costs per request, the reason for the tests'
+choice: the same pynamodb writes and reads, in one
 process, alternately through the server (``devstack.moto_server``) and through
 moto's in-process mock (``mock_aws``, no socket), rounds interleaved so a busy
 machine slows both alike.  The two share moto's backends, so each round uses

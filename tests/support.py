@@ -21,10 +21,22 @@ from chalicelib.settings import get_settings
 from devstack.wechat_messages import WeChatSender
 
 REPO = Path(__file__).resolve().parents[1]
+EMULATOR_ENDPOINT_VARIABLE = "KEPU_TEST_MOTO_ENDPOINT"  # the session's moto server (tests/conftest.py)
 
 PLAIN_APPID, SAFE_APPID = "wxplain0000000001", "wxsafe00000000002"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 AES_KEY_2 = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj"
+
+
+def emulator_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) pointed at the session's moto server, for a subprocess.
+
+    The tests' own calls reach moto in-process, with no ``AWS_ENDPOINT_URL``; a subprocess must get the
+    server's URL, or its clients would look for AWS itself.
+    """
+    import os
+
+    return {**(os.environ if env is None else env), "AWS_ENDPOINT_URL": os.environ[EMULATOR_ENDPOINT_VARIABLE]}
 
 
 def fresh_python(script: str, env: dict[str, str], timeout: float = 120) -> list[Any]:

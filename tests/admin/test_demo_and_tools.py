@@ -62,7 +62,8 @@ def test_seed_builds_the_world_once(aws, standin_server):
     assert standin_server.menu(demo.SERVICE_APPID)["button"][0]["name"] == "订阅大屏"
 
 
-def test_create_root_admin_prints_a_working_key(aws, capsys):
+def test_create_root_admin_prints_a_working_key(aws, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)  # the command acts only on a named endpoint (or make dev's)
     assert create_root_admin.main(["--unit-name", "浙江省科协", "--user-name", "运维"]) == 0
     out = capsys.readouterr().out
     key = out.split("API key (shown once, keep it safe): ")[1].strip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from tests.support import REPO, fresh_python
+from tests.support import REPO, emulator_env, fresh_python
 
 FIRST_REQUESTS = """
 import threading
@@ -31,6 +31,6 @@ print(json.dumps({"models": len(ALL_MODELS), "exist": sum(exists), "parses": len
 
 
 def test_the_models_first_requests_parse_the_dynamodb_description_once(aws):
-    counts = fresh_python(FIRST_REQUESTS, {**os.environ, "PYTHONPATH": str(REPO)})[-1]
+    counts = fresh_python(FIRST_REQUESTS, emulator_env({**os.environ, "PYTHONPATH": str(REPO)}))[-1]
     assert counts["exist"] == counts["models"] > 20  # real requests, answered by the emulator
     assert counts["parses"] == 1, counts

@@ -83,7 +83,10 @@ def test_provision_twice_creates_everything_once(moto_endpoint: str, unique: str
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "cn-north-1"
 
 
-def test_models_reach_moto_through_aws_endpoint_url(moto_endpoint: str, unique: str) -> None:
+def test_models_reach_moto_through_aws_endpoint_url(
+    moto_endpoint: str, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # the tests' own calls stay in-process without it
     screen_model, _ = toy_models(unique)
     provision([screen_model], [], f"toy-b-{unique}")
     screen_model(screen_id="s1", unit_id="u1", created=1).save()

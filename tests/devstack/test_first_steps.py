@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from chalice.test import Client
 
+from tests.support import emulator_env
+
 REPO = Path(__file__).resolve().parents[2]
 V = "/api/v1"
 
@@ -58,7 +60,7 @@ def test_create_root_admin_as_documented_finds_make_dev(aws, tmp_path):
 
     state = tmp_path / ".local" / "dev-state.json"
     state.parent.mkdir()
-    state.write_text(json.dumps({"aws_endpoint": os.environ["AWS_ENDPOINT_URL"], "stage": get_settings().stage}))
+    state.write_text(json.dumps({"aws_endpoint": emulator_env()["AWS_ENDPOINT_URL"], "stage": get_settings().stage}))
     done = _run(["-m", "tools.create_root_admin", "--unit-name", "江苏省科协", "--user-name", "运维"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr

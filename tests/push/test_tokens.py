@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 import time
 
@@ -12,7 +11,7 @@ import pytest
 from chalicelib.models.tokens import AccessToken
 from chalicelib.services.gateway.tokens import REFRESH_MARGIN, DynamoTokenProvider, TokenUnavailable
 from tests.push import token_worker
-from tests.support import PLAIN_APPID
+from tests.support import PLAIN_APPID, emulator_env
 
 STABLE = "/cgi-bin/stable_token"
 ENV_KEYS = (
@@ -53,7 +52,7 @@ def test_concurrent_threads_fetch_one_token(wechat):
 
 
 def test_processes_and_threads_share_the_token_and_refresh_it_once(wechat):
-    env = {k: os.environ[k] for k in ENV_KEYS if k in os.environ}
+    env = {k: v for k, v in emulator_env().items() if k in ENV_KEYS}
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(3) as pool:
         start = time.time() + 4  # after the children have imported everything
