@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -34,8 +35,6 @@ def emulator_env(env: dict[str, str] | None = None) -> dict[str, str]:
     The tests' own calls reach moto in-process, with no ``AWS_ENDPOINT_URL``; a subprocess must get the
     server's URL, or its clients would look for AWS itself.
     """
-    import os
-
     return {**(os.environ if env is None else env), "AWS_ENDPOINT_URL": os.environ[EMULATOR_ENDPOINT_VARIABLE]}
 
 

@@ -47,8 +47,9 @@ def move(
         raise BadRequest("a unit cannot move below itself", field="parent_id")
     old_path, new_path = unit.path, f"{parent.path}{unit.unit_id}/"
     members = subtree(unit)
-    stranded = stranded_screens(members, old_path, new_path)
-    rebind_to = _rebind_target(principal, rebind_appid, stranded, members, old_path, new_path)
+    moved = {m.unit_id: new_path + m.path[len(old_path) :] for m in members}  # each member's path after the move
+    stranded = stranded_screens(members, moved)
+    rebind_to = _rebind_target(principal, rebind_appid, stranded, moved, old_path, new_path)
     chunks = [members[i : i + MAX_TRANSACTION_ITEMS - 2] for i in range(0, len(members), MAX_TRANSACTION_ITEMS - 2)]
     for n, chunk in enumerate(chunks):  # one transaction when the subtree fits (< 98 units), else several
         uow = UnitOfWork()
@@ -72,14 +73,14 @@ def move(
     return unit
 
 
-def stranded_screens(members: list[Unit], old_path: str, new_path: str) -> list[Screen]:
+def stranded_screens(members: list[Unit], moved: dict[str, str]) -> list[Screen]:
     """Screens of a moving subtree whose account would no longer belong to their unit or a superior of it.
 
     Accounts inside the subtree move with it; accounts elsewhere stay where
     they are, so a screen bound to a superior's account outside the new
     ancestry would break "a screen's account belongs to its unit or a superior".
+    ``moved`` is each member's path after the move.
     """
-    moved = {m.unit_id: new_path + m.path[len(old_path) :] for m in members}
     account_paths: dict[str, str | None] = {}
     stranded = []
     for member in members:
@@ -104,7 +105,12 @@ def _account_path(appid: str, moved: dict[str, str]) -> str | None:
 
 
 def _rebind_target(
-    principal: Principal, appid: str | None, stranded: list[Screen], members: list[Unit], old_path: str, new_path: str
+    principal: Principal,
+    appid: str | None,
+    stranded: list[Screen],
+    moved: dict[str, str],
+    old_path: str,
+    new_path: str,
 ) -> Account | None:
     """Refuse a move that strands screens, unless the request names an account valid for all of them."""
     if not stranded:
@@ -123,7 +129,6 @@ def _rebind_target(
         raise BadRequest("no such official account", field="rebind_appid")
     owner = principal.unit(account.unit_id, READ)
     owner_path = new_path + owner.path[len(old_path) :] if owner.path.startswith(old_path) else owner.path
-    moved = {m.unit_id: new_path + m.path[len(old_path) :] for m in members}
     if not all(moved[s.unit_id].startswith(owner_path) for s in stranded):
         raise BadRequest(
             f"the account must belong to the unit or a superior of every screen: {names}{more}", field="rebind_appid"
